@@ -1,0 +1,864 @@
+/**
+ * Typed DeepSpeed configuration (the `ds_config.json` file), rendered to DeepSpeed's own
+ * snake_case keys by `renderDeepSpeedConfig`. Keys mirror docs/config-json of DeepSpeed;
+ * defaults noted here are DeepSpeed's code defaults, which apply when a field is omitted.
+ */
+
+/** ZeRO optimization stage. */
+export enum ZeroStage {
+  /** ZeRO disabled. */
+  STAGE_0 = 0,
+  /** Partition optimizer states. */
+  STAGE_1 = 1,
+  /** Partition optimizer states and gradients. */
+  STAGE_2 = 2,
+  /** Partition optimizer states, gradients and parameters. */
+  STAGE_3 = 3,
+}
+
+/** Where ZeRO offloads optimizer states or parameters. */
+export enum OffloadDevice {
+  /** No offload. */
+  NONE = 'none',
+  /** Host memory. */
+  CPU = 'cpu',
+  /** NVMe storage at `nvmePath` (ZeRO stage 3; needs libaio in the image). */
+  NVME = 'nvme',
+}
+
+/** Floating-point data types DeepSpeed accepts for communication and accumulation. */
+export enum DeepSpeedDataType {
+  /** IEEE half precision. */
+  FP16 = 'fp16',
+  /** bfloat16. */
+  BF16 = 'bf16',
+  /** single precision. */
+  FP32 = 'fp32',
+}
+
+/** Optimizers DeepSpeed implements itself (matched case-insensitively by DeepSpeed). */
+export enum OptimizerType {
+  /** Adam (DeepSpeed FusedAdam on GPU, DeepSpeedCPUAdam with offload). */
+  ADAM = 'Adam',
+  /** AdamW. */
+  ADAMW = 'AdamW',
+  /** LAMB; needs dynamic loss scaling. */
+  LAMB = 'Lamb',
+  /** 1-bit Adam; not compatible with ZeRO. */
+  ONE_BIT_ADAM = 'OneBitAdam',
+  /** 0/1 Adam; not compatible with ZeRO. */
+  ZERO_ONE_ADAM = 'ZeroOneAdam',
+  /** 1-bit LAMB; not compatible with ZeRO. */
+  ONE_BIT_LAMB = 'OneBitLamb',
+  /** Adagrad. */
+  ADAGRAD = 'Adagrad',
+  /** Lion. */
+  LION = 'Lion',
+  /** MuP Adam. */
+  MU_ADAM = 'MuAdam',
+  /** MuP AdamW. */
+  MU_ADAMW = 'MuAdamW',
+  /** MuP SGD. */
+  MU_SGD = 'MuSGD',
+}
+
+/** Learning-rate schedulers DeepSpeed implements. */
+export enum SchedulerType {
+  /** Learning-rate range test. */
+  LR_RANGE_TEST = 'LRRangeTest',
+  /** One-cycle policy; needs cycleMinLr and cycleMaxLr in params. */
+  ONE_CYCLE = 'OneCycle',
+  /** Warm up, then hold. */
+  WARMUP_LR = 'WarmupLR',
+  /** Warm up, then decay linearly to zero at totalNumSteps. */
+  WARMUP_DECAY_LR = 'WarmupDecayLR',
+  /** Warm up, then cosine decay until totalNumSteps. */
+  WARMUP_COSINE_LR = 'WarmupCosineLR',
+}
+
+/** Shape of the warm-up curve. */
+export enum WarmupType {
+  /** Logarithmic warm-up (DeepSpeed's default). */
+  LOG = 'log',
+  /** Linear warm-up. */
+  LINEAR = 'linear',
+}
+
+/** What DeepSpeed does when checkpoint tags differ across ranks. */
+export enum CheckpointTagValidation {
+  /** Ignore mismatches. */
+  IGNORE = 'Ignore',
+  /** Log a warning (DeepSpeed's default). */
+  WARN = 'Warn',
+  /** Fail the save. */
+  FAIL = 'Fail',
+}
+
+/** The `optimizer` section. */
+export interface DeepSpeedOptimizerConfig {
+  /**
+   * A DeepSpeed optimizer. Set exactly one of `type` and `torchOptimizer`.
+   * @default - none; set torchOptimizer instead
+   */
+  readonly type?: OptimizerType;
+  /**
+   * A `torch.optim` class name, case-sensitive (e.g. `SGD`), for optimizers DeepSpeed does not implement.
+   * @default - none; set type instead
+   */
+  readonly torchOptimizer?: string;
+  /**
+   * Learning rate (`params.lr`).
+   * @default - the optimizer's default
+   */
+  readonly lr?: number;
+  /**
+   * Adam betas (`params.betas`).
+   * @default - the optimizer's default
+   */
+  readonly betas?: number[];
+  /**
+   * Epsilon (`params.eps`).
+   * @default - the optimizer's default
+   */
+  readonly eps?: number;
+  /**
+   * Weight decay (`params.weight_decay`).
+   * @default - the optimizer's default
+   */
+  readonly weightDecay?: number;
+  /**
+   * Use torch's Adam instead of DeepSpeed's fused kernel (`params.torch_adam`); avoids JIT-compiling the CUDA op.
+   * @default false
+   */
+  readonly torchAdam?: boolean;
+  /**
+   * Apply decoupled weight decay (`params.adam_w_mode`).
+   * @default true
+   */
+  readonly adamWMode?: boolean;
+  /**
+   * Further optimizer parameters, written verbatim (DeepSpeed's snake_case names).
+   * @default - none
+   */
+  readonly params?: { [key: string]: any };
+}
+
+/** The `scheduler` section. */
+export interface DeepSpeedSchedulerConfig {
+  /**
+   * A DeepSpeed scheduler. Set exactly one of `type` and `torchScheduler`.
+   * @default - none; set torchScheduler instead
+   */
+  readonly type?: SchedulerType;
+  /**
+   * A `torch.optim.lr_scheduler` class name, case-sensitive.
+   * @default - none; set type instead
+   */
+  readonly torchScheduler?: string;
+  /**
+   * `params.warmup_min_lr`.
+   * @default 0
+   */
+  readonly warmupMinLr?: number;
+  /**
+   * `params.warmup_max_lr`.
+   * @default 0.001
+   */
+  readonly warmupMaxLr?: number;
+  /**
+   * `params.warmup_num_steps`.
+   * @default 1000
+   */
+  readonly warmupNumSteps?: number;
+  /**
+   * `params.warmup_type`.
+   * @default WarmupType.LOG
+   */
+  readonly warmupType?: WarmupType;
+  /**
+   * `params.total_num_steps`; required by WarmupDecayLR and WarmupCosineLR.
+   * @default - none
+   */
+  readonly totalNumSteps?: number;
+  /**
+   * Further scheduler parameters, written verbatim (DeepSpeed's snake_case names).
+   * @default - none
+   */
+  readonly params?: { [key: string]: any };
+}
+
+/** The `fp16` section. */
+export interface Fp16Config {
+  /** Train in fp16 with loss scaling. */
+  readonly enabled: boolean;
+  /**
+   * `auto_cast`: cast inputs to fp16.
+   * @default false
+   */
+  readonly autoCast?: boolean;
+  /**
+   * `loss_scale`; 0 means dynamic loss scaling.
+   * @default 0
+   */
+  readonly lossScale?: number;
+  /**
+   * `initial_scale_power`: the first dynamic loss scale is 2^power.
+   * @default 16
+   */
+  readonly initialScalePower?: number;
+  /**
+   * `loss_scale_window`.
+   * @default 1000
+   */
+  readonly lossScaleWindow?: number;
+  /**
+   * `hysteresis`.
+   * @default 2
+   */
+  readonly hysteresis?: number;
+  /**
+   * `consecutive_hysteresis`.
+   * @default false
+   */
+  readonly consecutiveHysteresis?: boolean;
+  /**
+   * `min_loss_scale`.
+   * @default 1
+   */
+  readonly minLossScale?: number;
+  /**
+   * `fp16_master_weights_and_grads` (ZeRO stage 2 with CPU offload only).
+   * @default false
+   */
+  readonly fp16MasterWeightsAndGrads?: boolean;
+}
+
+/** The `bf16` section. */
+export interface Bf16Config {
+  /** Train in bfloat16 (Ampere or newer GPUs). */
+  readonly enabled: boolean;
+  /**
+   * `immediate_grad_update`.
+   * @default false
+   */
+  readonly immediateGradUpdate?: boolean;
+}
+
+/** `zero_optimization.offload_optimizer`. */
+export interface OffloadOptimizerConfig {
+  /** Offload target. */
+  readonly device: OffloadDevice;
+  /**
+   * `nvme_path`; required with OffloadDevice.NVME.
+   * @default - none
+   */
+  readonly nvmePath?: string;
+  /**
+   * `pin_memory`.
+   * @default false
+   */
+  readonly pinMemory?: boolean;
+  /**
+   * `buffer_count`.
+   * @default 4
+   */
+  readonly bufferCount?: number;
+  /**
+   * `pipeline_read`.
+   * @default false
+   */
+  readonly pipelineRead?: boolean;
+  /**
+   * `pipeline_write`.
+   * @default false
+   */
+  readonly pipelineWrite?: boolean;
+  /**
+   * `fast_init`.
+   * @default false
+   */
+  readonly fastInit?: boolean;
+  /**
+   * `ratio` of optimizer states offloaded, 0 to 1 (below 1 only with ZeRO stage 3).
+   * @default 1
+   */
+  readonly ratio?: number;
+}
+
+/** `zero_optimization.offload_param` (ZeRO stage 3 only). */
+export interface OffloadParamConfig {
+  /** Offload target. */
+  readonly device: OffloadDevice;
+  /**
+   * `nvme_path`; required with OffloadDevice.NVME.
+   * @default - none
+   */
+  readonly nvmePath?: string;
+  /**
+   * `pin_memory`.
+   * @default false
+   */
+  readonly pinMemory?: boolean;
+  /**
+   * `buffer_count`.
+   * @default 5
+   */
+  readonly bufferCount?: number;
+  /**
+   * `buffer_size`.
+   * @default 100000000
+   */
+  readonly bufferSize?: number;
+  /**
+   * `max_in_cpu`.
+   * @default 1000000000
+   */
+  readonly maxInCpu?: number;
+}
+
+/** The `zero_optimization` section. */
+export interface ZeroOptimizationConfig {
+  /** ZeRO stage. */
+  readonly stage: ZeroStage;
+  /**
+   * `contiguous_gradients`.
+   * @default true
+   */
+  readonly contiguousGradients?: boolean;
+  /**
+   * `reduce_scatter`.
+   * @default true
+   */
+  readonly reduceScatter?: boolean;
+  /**
+   * `reduce_bucket_size` in elements.
+   * @default 500000000
+   */
+  readonly reduceBucketSize?: number;
+  /**
+   * `allgather_partitions`.
+   * @default true
+   */
+  readonly allgatherPartitions?: boolean;
+  /**
+   * `allgather_bucket_size` in elements.
+   * @default 500000000
+   */
+  readonly allgatherBucketSize?: number;
+  /**
+   * `overlap_comm`.
+   * @default - true for stage 3, false otherwise
+   */
+  readonly overlapComm?: boolean;
+  /**
+   * `load_from_fp32_weights`.
+   * @default true
+   */
+  readonly loadFromFp32Weights?: boolean;
+  /**
+   * `round_robin_gradients`.
+   * @default false
+   */
+  readonly roundRobinGradients?: boolean;
+  /**
+   * `ignore_unused_parameters`.
+   * @default true
+   */
+  readonly ignoreUnusedParameters?: boolean;
+  /**
+   * `offload_optimizer`.
+   * @default - no optimizer offload
+   */
+  readonly offloadOptimizer?: OffloadOptimizerConfig;
+  /**
+   * `offload_param` (stage 3 only).
+   * @default - no parameter offload
+   */
+  readonly offloadParam?: OffloadParamConfig;
+  /**
+   * `sub_group_size`.
+   * @default 1000000000
+   */
+  readonly subGroupSize?: number;
+  /**
+   * `stage3_prefetch_bucket_size`.
+   * @default 50000000
+   */
+  readonly stage3PrefetchBucketSize?: number;
+  /**
+   * `stage3_param_persistence_threshold`.
+   * @default 100000
+   */
+  readonly stage3ParamPersistenceThreshold?: number;
+  /**
+   * `stage3_max_live_parameters`.
+   * @default 1000000000
+   */
+  readonly stage3MaxLiveParameters?: number;
+  /**
+   * `stage3_max_reuse_distance`.
+   * @default 1000000000
+   */
+  readonly stage3MaxReuseDistance?: number;
+  /**
+   * `stage3_gather_16bit_weights_on_model_save`.
+   * @default false
+   */
+  readonly stage3Gather16bitWeightsOnModelSave?: boolean;
+  /**
+   * `zero_hpz_partition_size` (ZeRO++ hierarchical partitioning).
+   * @default 1
+   */
+  readonly zeroHpzPartitionSize?: number;
+  /**
+   * `zero_quantized_weights` (ZeRO++).
+   * @default false
+   */
+  readonly zeroQuantizedWeights?: boolean;
+  /**
+   * `zero_quantized_gradients` (ZeRO++).
+   * @default false
+   */
+  readonly zeroQuantizedGradients?: boolean;
+}
+
+/** The `activation_checkpointing` section. */
+export interface ActivationCheckpointingConfig {
+  /**
+   * `partition_activations`.
+   * @default false
+   */
+  readonly partitionActivations?: boolean;
+  /**
+   * `cpu_checkpointing`.
+   * @default false
+   */
+  readonly cpuCheckpointing?: boolean;
+  /**
+   * `contiguous_memory_optimization`.
+   * @default false
+   */
+  readonly contiguousMemoryOptimization?: boolean;
+  /**
+   * `number_checkpoints`.
+   * @default - none
+   */
+  readonly numberCheckpoints?: number;
+  /**
+   * `synchronize_checkpoint_boundary`.
+   * @default false
+   */
+  readonly synchronizeCheckpointBoundary?: boolean;
+  /**
+   * `profile`.
+   * @default false
+   */
+  readonly profile?: boolean;
+}
+
+/** A monitor section (`tensorboard`, `csv_monitor`). */
+export interface MonitorConfig {
+  /** Enable the monitor. */
+  readonly enabled: boolean;
+  /**
+   * `output_path`.
+   * @default - DeepSpeed's default
+   */
+  readonly outputPath?: string;
+  /**
+   * `job_name`.
+   * @default 'DeepSpeedJobName'
+   */
+  readonly jobName?: string;
+}
+
+/** The `wandb` section. */
+export interface WandbConfig {
+  /** Enable Weights & Biases logging (needs the wandb package in the image). */
+  readonly enabled: boolean;
+  /**
+   * `group`.
+   * @default - none
+   */
+  readonly group?: string;
+  /**
+   * `team`.
+   * @default - none
+   */
+  readonly team?: string;
+  /**
+   * `project`.
+   * @default 'deepspeed'
+   */
+  readonly project?: string;
+}
+
+/** The `flops_profiler` section. */
+export interface FlopsProfilerConfig {
+  /** Enable the profiler. */
+  readonly enabled: boolean;
+  /**
+   * `profile_step`.
+   * @default 1
+   */
+  readonly profileStep?: number;
+  /**
+   * `module_depth`.
+   * @default -1
+   */
+  readonly moduleDepth?: number;
+  /**
+   * `top_modules`.
+   * @default 1
+   */
+  readonly topModules?: number;
+  /**
+   * `detailed`.
+   * @default true
+   */
+  readonly detailed?: boolean;
+  /**
+   * `output_file`.
+   * @default - stdout
+   */
+  readonly outputFile?: string;
+}
+
+/** The `checkpoint` section. */
+export interface CheckpointConfig {
+  /**
+   * `tag_validation`.
+   * @default CheckpointTagValidation.WARN
+   */
+  readonly tagValidation?: CheckpointTagValidation;
+  /**
+   * `load_universal`.
+   * @default false
+   */
+  readonly loadUniversal?: boolean;
+  /**
+   * `use_node_local_storage`: set when pods share no file system.
+   * @default false
+   */
+  readonly useNodeLocalStorage?: boolean;
+}
+
+/**
+ * A DeepSpeed configuration. Every field renders to the key DeepSpeed reads.
+ */
+export interface DeepSpeedConfig {
+  /**
+   * `train_batch_size` = micro batch × gradient accumulation × world size.
+   * @default - derived by DeepSpeed from the other two and the world size
+   */
+  readonly trainBatchSize?: number;
+  /**
+   * `train_micro_batch_size_per_gpu`.
+   * @default - derived by DeepSpeed
+   */
+  readonly trainMicroBatchSizePerGpu?: number;
+  /**
+   * `gradient_accumulation_steps`.
+   * @default - derived by DeepSpeed
+   */
+  readonly gradientAccumulationSteps?: number;
+  /**
+   * `steps_per_print`.
+   * @default - never prints
+   */
+  readonly stepsPerPrint?: number;
+  /**
+   * `wall_clock_breakdown`.
+   * @default false
+   */
+  readonly wallClockBreakdown?: boolean;
+  /**
+   * `memory_breakdown`.
+   * @default false
+   */
+  readonly memoryBreakdown?: boolean;
+  /**
+   * `gradient_clipping` (max gradient norm; 0 disables).
+   * @default 0
+   */
+  readonly gradientClipping?: number;
+  /**
+   * `prescale_gradients`.
+   * @default false
+   */
+  readonly prescaleGradients?: boolean;
+  /**
+   * `gradient_predivide_factor`.
+   * @default 1
+   */
+  readonly gradientPredivideFactor?: number;
+  /**
+   * `communication_data_type`.
+   * @default - the model's data type
+   */
+  readonly communicationDataType?: DeepSpeedDataType;
+  /**
+   * `data_types.grad_accum_dtype`.
+   * @default - the model's data type
+   */
+  readonly gradAccumDataType?: DeepSpeedDataType;
+  /**
+   * `sparse_gradients`.
+   * @default false
+   */
+  readonly sparseGradients?: boolean;
+  /**
+   * `zero_allow_untested_optimizer`.
+   * @default false
+   */
+  readonly zeroAllowUntestedOptimizer?: boolean;
+  /**
+   * `zero_force_ds_cpu_optimizer`.
+   * @default true
+   */
+  readonly zeroForceDsCpuOptimizer?: boolean;
+  /**
+   * `dataloader_drop_last`.
+   * @default false
+   */
+  readonly dataloaderDropLast?: boolean;
+  /**
+   * `optimizer`.
+   * @default - the script passes its own optimizer
+   */
+  readonly optimizer?: DeepSpeedOptimizerConfig;
+  /**
+   * `scheduler`.
+   * @default - no scheduler
+   */
+  readonly scheduler?: DeepSpeedSchedulerConfig;
+  /**
+   * `fp16`.
+   * @default - fp32 training
+   */
+  readonly fp16?: Fp16Config;
+  /**
+   * `bf16`.
+   * @default - fp32 training
+   */
+  readonly bf16?: Bf16Config;
+  /**
+   * `zero_optimization`.
+   * @default - ZeRO disabled
+   */
+  readonly zeroOptimization?: ZeroOptimizationConfig;
+  /**
+   * `activation_checkpointing`.
+   * @default - none
+   */
+  readonly activationCheckpointing?: ActivationCheckpointingConfig;
+  /**
+   * `flops_profiler`.
+   * @default - disabled
+   */
+  readonly flopsProfiler?: FlopsProfilerConfig;
+  /**
+   * `tensorboard`.
+   * @default - disabled
+   */
+  readonly tensorboard?: MonitorConfig;
+  /**
+   * `csv_monitor`.
+   * @default - disabled
+   */
+  readonly csvMonitor?: MonitorConfig;
+  /**
+   * `wandb`.
+   * @default - disabled
+   */
+  readonly wandb?: WandbConfig;
+  /**
+   * `checkpoint`.
+   * @default - DeepSpeed's defaults
+   */
+  readonly checkpoint?: CheckpointConfig;
+  /**
+   * Keys this interface does not model yet, in DeepSpeed's snake_case, deep-merged last
+   * (they win over typed fields). Validation still checks the merged result.
+   * @default - none
+   */
+  readonly raw?: { [key: string]: any };
+}
+
+type Json = { [key: string]: any };
+
+/** Builds an object from [key, value] pairs, leaving out undefined values and empty objects. */
+function obj(entries: Array<[string, any]>): Json | undefined {
+  const out: Json = {};
+  for (const [key, value] of entries) {
+    if (value === undefined) continue;
+    if (isPlainObject(value) && Object.keys(value).length === 0) continue;
+    out[key] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge where `override` wins; arrays are replaced, not concatenated. */
+export function deepMerge(base: Json, override: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
+  }
+  return out;
+}
+
+function renderOptimizer(o: DeepSpeedOptimizerConfig | undefined): Json | undefined {
+  if (!o) return undefined;
+  const params = obj([
+    ['lr', o.lr],
+    ['betas', o.betas],
+    ['eps', o.eps],
+    ['weight_decay', o.weightDecay],
+    ['torch_adam', o.torchAdam],
+    ['adam_w_mode', o.adamWMode],
+  ]);
+  return obj([
+    ['type', o.type ?? o.torchOptimizer],
+    ['params', deepMerge(params ?? {}, o.params ?? {})],
+  ]);
+}
+
+function renderScheduler(s: DeepSpeedSchedulerConfig | undefined): Json | undefined {
+  if (!s) return undefined;
+  const params = obj([
+    ['warmup_min_lr', s.warmupMinLr],
+    ['warmup_max_lr', s.warmupMaxLr],
+    ['warmup_num_steps', s.warmupNumSteps],
+    ['warmup_type', s.warmupType],
+    ['total_num_steps', s.totalNumSteps],
+  ]);
+  return obj([
+    ['type', s.type ?? s.torchScheduler],
+    ['params', deepMerge(params ?? {}, s.params ?? {})],
+  ]);
+}
+
+function renderOffload(o: OffloadOptimizerConfig | OffloadParamConfig | undefined): Json | undefined {
+  if (!o) return undefined;
+  const optimizer = o as OffloadOptimizerConfig;
+  const param = o as OffloadParamConfig;
+  return obj([
+    ['device', o.device],
+    ['nvme_path', o.nvmePath],
+    ['pin_memory', o.pinMemory],
+    ['buffer_count', o.bufferCount],
+    ['buffer_size', param.bufferSize],
+    ['max_in_cpu', param.maxInCpu],
+    ['pipeline_read', optimizer.pipelineRead],
+    ['pipeline_write', optimizer.pipelineWrite],
+    ['fast_init', optimizer.fastInit],
+    ['ratio', optimizer.ratio],
+  ]);
+}
+
+function renderZero(z: ZeroOptimizationConfig | undefined): Json | undefined {
+  if (!z) return undefined;
+  return obj([
+    ['stage', z.stage],
+    ['contiguous_gradients', z.contiguousGradients],
+    ['reduce_scatter', z.reduceScatter],
+    ['reduce_bucket_size', z.reduceBucketSize],
+    ['allgather_partitions', z.allgatherPartitions],
+    ['allgather_bucket_size', z.allgatherBucketSize],
+    ['overlap_comm', z.overlapComm],
+    ['load_from_fp32_weights', z.loadFromFp32Weights],
+    ['round_robin_gradients', z.roundRobinGradients],
+    ['ignore_unused_parameters', z.ignoreUnusedParameters],
+    ['offload_optimizer', renderOffload(z.offloadOptimizer)],
+    ['offload_param', renderOffload(z.offloadParam)],
+    ['sub_group_size', z.subGroupSize],
+    ['stage3_prefetch_bucket_size', z.stage3PrefetchBucketSize],
+    ['stage3_param_persistence_threshold', z.stage3ParamPersistenceThreshold],
+    ['stage3_max_live_parameters', z.stage3MaxLiveParameters],
+    ['stage3_max_reuse_distance', z.stage3MaxReuseDistance],
+    ['stage3_gather_16bit_weights_on_model_save', z.stage3Gather16bitWeightsOnModelSave],
+    ['zero_hpz_partition_size', z.zeroHpzPartitionSize],
+    ['zero_quantized_weights', z.zeroQuantizedWeights],
+    ['zero_quantized_gradients', z.zeroQuantizedGradients],
+  ]);
+}
+
+function renderMonitor(m: MonitorConfig | undefined): Json | undefined {
+  return m && obj([['enabled', m.enabled], ['output_path', m.outputPath], ['job_name', m.jobName]]);
+}
+
+/**
+ * Renders a typed DeepSpeed configuration to the JSON object DeepSpeed reads
+ * (`ds_config.json`), with DeepSpeed's key names; `raw` is merged last.
+ */
+export function renderDeepSpeedConfig(config: DeepSpeedConfig): { [key: string]: any } {
+  const typed = obj([
+    ['train_batch_size', config.trainBatchSize],
+    ['train_micro_batch_size_per_gpu', config.trainMicroBatchSizePerGpu],
+    ['gradient_accumulation_steps', config.gradientAccumulationSteps],
+    ['steps_per_print', config.stepsPerPrint],
+    ['wall_clock_breakdown', config.wallClockBreakdown],
+    ['memory_breakdown', config.memoryBreakdown],
+    ['gradient_clipping', config.gradientClipping],
+    ['prescale_gradients', config.prescaleGradients],
+    ['gradient_predivide_factor', config.gradientPredivideFactor],
+    ['communication_data_type', config.communicationDataType],
+    ['data_types', obj([['grad_accum_dtype', config.gradAccumDataType]])],
+    ['sparse_gradients', config.sparseGradients],
+    ['zero_allow_untested_optimizer', config.zeroAllowUntestedOptimizer],
+    ['zero_force_ds_cpu_optimizer', config.zeroForceDsCpuOptimizer],
+    ['dataloader_drop_last', config.dataloaderDropLast],
+    ['optimizer', renderOptimizer(config.optimizer)],
+    ['scheduler', renderScheduler(config.scheduler)],
+    ['fp16', config.fp16 && obj([
+      ['enabled', config.fp16.enabled],
+      ['auto_cast', config.fp16.autoCast],
+      ['loss_scale', config.fp16.lossScale],
+      ['initial_scale_power', config.fp16.initialScalePower],
+      ['loss_scale_window', config.fp16.lossScaleWindow],
+      ['hysteresis', config.fp16.hysteresis],
+      ['consecutive_hysteresis', config.fp16.consecutiveHysteresis],
+      ['min_loss_scale', config.fp16.minLossScale],
+      ['fp16_master_weights_and_grads', config.fp16.fp16MasterWeightsAndGrads],
+    ])],
+    ['bf16', config.bf16 && obj([
+      ['enabled', config.bf16.enabled],
+      ['immediate_grad_update', config.bf16.immediateGradUpdate],
+    ])],
+    ['zero_optimization', renderZero(config.zeroOptimization)],
+    ['activation_checkpointing', config.activationCheckpointing && obj([
+      ['partition_activations', config.activationCheckpointing.partitionActivations],
+      ['cpu_checkpointing', config.activationCheckpointing.cpuCheckpointing],
+      ['contiguous_memory_optimization', config.activationCheckpointing.contiguousMemoryOptimization],
+      ['number_checkpoints', config.activationCheckpointing.numberCheckpoints],
+      ['synchronize_checkpoint_boundary', config.activationCheckpointing.synchronizeCheckpointBoundary],
+      ['profile', config.activationCheckpointing.profile],
+    ])],
+    ['flops_profiler', config.flopsProfiler && obj([
+      ['enabled', config.flopsProfiler.enabled],
+      ['profile_step', config.flopsProfiler.profileStep],
+      ['module_depth', config.flopsProfiler.moduleDepth],
+      ['top_modules', config.flopsProfiler.topModules],
+      ['detailed', config.flopsProfiler.detailed],
+      ['output_file', config.flopsProfiler.outputFile],
+    ])],
+    ['tensorboard', renderMonitor(config.tensorboard)],
+    ['csv_monitor', renderMonitor(config.csvMonitor)],
+    ['wandb', config.wandb && obj([
+      ['enabled', config.wandb.enabled],
+      ['group', config.wandb.group],
+      ['team', config.wandb.team],
+      ['project', config.wandb.project],
+    ])],
+    ['checkpoint', config.checkpoint && obj([
+      ['tag_validation', config.checkpoint.tagValidation],
+      ['load_universal', config.checkpoint.loadUniversal],
+      ['use_node_local_storage', config.checkpoint.useNodeLocalStorage],
+    ])],
+  ]) ?? {};
+  return deepMerge(typed, config.raw ?? {});
+}

@@ -1,0 +1,10 @@
+export * from './types';
+export * from './image-user';
+export * from './image';
+export * from './deepspeed-config';
+export * from './mpirun';
+export * from './replica';
+export * from './worker-pool';
+export * from './launcher';
+export * from './job';
+export { ALL_RULES, validateJob, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding, JobContext, JobRule } from './validation';

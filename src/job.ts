@@ -1,0 +1,253 @@
+import { ApiObjectMetadata, Duration, Lazy, Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import * as mpi from '../imports/kubeflow.org';
+import { DeepSpeedConfig, renderDeepSpeedConfig } from './deepspeed-config';
+import { IDeepSpeedTrainingImage } from './image';
+import { MpiLauncher, MpiLauncherOptions } from './launcher';
+import { MpirunOptions } from './mpirun';
+import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { registerJobValidation } from './validation';
+import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
+
+/** Directory where the DeepSpeed config ConfigMap is mounted on the launcher and the workers. */
+export const DEEPSPEED_CONFIG_DIR = '/etc/deepspeed';
+/** File name of the DeepSpeed config inside DEEPSPEED_CONFIG_DIR. */
+export const DEEPSPEED_CONFIG_FILE_NAME = 'ds_config.json';
+
+/**
+ * Properties of a DeepSpeed MPIJob.
+ */
+export interface DeepSpeedMpiJobProps {
+  /** The training image the launcher and the workers run. */
+  readonly image: IDeepSpeedTrainingImage;
+
+  /** The worker pods: count, GPUs, CPU, memory and scheduling. */
+  readonly workers: MpiWorkerPoolOptions;
+
+  /**
+   * The launcher pod.
+   * @default - a CPU-only launcher without resource requests
+   */
+  readonly launcher?: MpiLauncherOptions;
+
+  /** Training script, absolute or relative to the image's working directory. */
+  readonly script: string;
+
+  /**
+   * Arguments passed to the script.
+   * @default - none
+   */
+  readonly args?: string[];
+
+  /**
+   * Variables for the training processes (NCCL_*, ...). They are set on the launcher and
+   * forwarded to every rank with `mpirun -x`; variables on worker pods never reach ranks
+   * started over ssh.
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+
+  /**
+   * The DeepSpeed configuration, written to a ConfigMap mounted at
+   * `/etc/deepspeed/ds_config.json` on the launcher and every worker.
+   * @default - no ConfigMap; the script builds its own configuration
+   */
+  readonly deepspeedConfig?: DeepSpeedConfig;
+
+  /**
+   * Whether to pass `--deepspeed_config /etc/deepspeed/ds_config.json` to the script. Turn it
+   * off for scripts that read the file themselves or pass `config=` to `deepspeed.initialize`
+   * (DeepSpeed rejects a config given both ways).
+   * @default true
+   */
+  readonly passDeepSpeedConfigArgument?: boolean;
+
+  /**
+   * How the launcher invokes mpirun (MCA parameters, extra arguments, binding).
+   * @default - `--bind-to none --map-by slot`, no MCA parameters
+   */
+  readonly mpirun?: MpirunOptions;
+
+  /**
+   * Whether the launcher also hosts ranks (and gets GPUs).
+   * @default false
+   */
+  readonly runLauncherAsWorker?: boolean;
+
+  /**
+   * When the operator creates the launcher.
+   * @default LauncherCreationPolicy.AT_STARTUP
+   */
+  readonly launcherCreationPolicy?: LauncherCreationPolicy;
+
+  /**
+   * What happens to worker pods once the job finishes. The operator's own default, None,
+   * leaves sshd workers (and their GPUs) running forever.
+   * @default CleanPodPolicy.RUNNING
+   */
+  readonly cleanPodPolicy?: CleanPodPolicy;
+
+  /**
+   * Delete the launcher Job this long after the job finishes (`ttlSecondsAfterFinished`).
+   * @default - kept until deleted
+   */
+  readonly ttlAfterFinished?: Duration;
+
+  /**
+   * Fail the launcher Job if it runs longer than this (`activeDeadlineSeconds`).
+   * @default - no deadline
+   */
+  readonly activeDeadline?: Duration;
+
+  /**
+   * Retries of the launcher Job before it is marked failed (`backoffLimit`).
+   * @default - the Kubernetes Job default, 6
+   */
+  readonly backoffLimit?: number;
+
+  /**
+   * Create the job suspended (`runPolicy.suspend`).
+   * @default false
+   */
+  readonly suspend?: boolean;
+
+  /**
+   * Metadata of the MPIJob (name, namespace, labels, annotations).
+   * @default - the name is derived from the construct path
+   */
+  readonly metadata?: ApiObjectMetadata;
+}
+
+/**
+ * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
+ * replicas) and a ConfigMap holding the DeepSpeed configuration.
+ */
+export class DeepSpeedMpiJob extends Construct {
+  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch`. */
+  public readonly apiObject: mpi.MpiJob;
+  /** The launcher replica. */
+  public readonly launcher: MpiLauncher;
+  /** The worker replicas. */
+  public readonly workers: MpiWorkerPool;
+  /** The ConfigMap that holds the DeepSpeed configuration, if one was given. */
+  public readonly configMap?: kplus.ConfigMap;
+  /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
+  public readonly deepspeedConfigJson?: { [key: string]: any };
+  /** The image the job runs. */
+  public readonly image: IDeepSpeedTrainingImage;
+  /** What happens to worker pods once the job finishes. */
+  public readonly cleanPodPolicy: CleanPodPolicy;
+  /** When the operator creates the launcher. */
+  public readonly launcherCreationPolicy: LauncherCreationPolicy;
+  /** Whether the launcher also hosts ranks. */
+  public readonly runLauncherAsWorker: boolean;
+
+  private readonly props: DeepSpeedMpiJobProps;
+
+  public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
+    super(scope, id);
+    this.props = props;
+    this.image = props.image;
+    this.cleanPodPolicy = props.cleanPodPolicy ?? CleanPodPolicy.RUNNING;
+    this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
+    this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
+
+    this.apiObject = new mpi.MpiJob(this, 'Resource', {
+      metadata: {
+        ...props.metadata,
+        name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
+      },
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
+    });
+
+    this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
+
+    let configFile: string | undefined;
+    if (props.deepspeedConfig) {
+      this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
+      this.configMap = new kplus.ConfigMap(this, 'DeepSpeedConfig', {
+        metadata: { name: `${this.name}-deepspeed`, namespace: props.metadata?.namespace },
+        data: { [DEEPSPEED_CONFIG_FILE_NAME]: JSON.stringify(this.deepspeedConfigJson, null, 2) + '\n' },
+      });
+      if (props.passDeepSpeedConfigArgument ?? true) {
+        configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
+      }
+    }
+
+    this.launcher = new MpiLauncher(this, 'Launcher', {
+      ...props.launcher,
+      image: props.image,
+      workers: this.workers,
+      script: props.script,
+      args: props.args,
+      mpirun: props.mpirun,
+      deepspeedConfigFile: configFile,
+      runAsWorker: this.runLauncherAsWorker,
+    });
+
+    if (this.configMap) {
+      const volume = kplus.Volume.fromConfigMap(this, 'DeepSpeedConfigVolume', this.configMap, { name: 'deepspeed-config' });
+      this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
+    }
+    for (const [name, value] of Object.entries(props.env ?? {})) {
+      this.addEnv(name, value);
+    }
+
+    registerJobValidation(this);
+  }
+
+  /** The MPIJob's name (`metadata.name`). */
+  public get name(): string {
+    return this.apiObject.name;
+  }
+
+  /** Total number of ranks (`mpirun -np`). */
+  public get worldSize(): number {
+    return this.launcher.worldSize;
+  }
+
+  /** MPI slots per worker (`slotsPerWorker`). */
+  public get slotsPerWorker(): number {
+    return this.workers.slotsPerWorker;
+  }
+
+  /**
+   * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
+   */
+  public addEnv(name: string, value: kplus.EnvValue): void {
+    this.launcher.addTrainingEnv(name, value);
+  }
+
+  /** Mounts a volume at `path` on the launcher and on every worker. */
+  public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+    this.launcher.mount(path, volume, options);
+    this.workers.mount(path, volume, options);
+  }
+
+  private renderSpec(): mpi.MpiJobSpec {
+    const replicaSpecs: { [key: string]: mpi.MpiJobSpecMpiReplicaSpecs } = {
+      Launcher: this.launcher._toReplicaSpec(1),
+    };
+    // With the launcher as the only worker the operator wants no Worker entry at all.
+    if (!(this.runLauncherAsWorker && this.workers.replicas === 0)) {
+      replicaSpecs.Worker = this.workers._toReplicaSpec(this.workers.replicas);
+    }
+    const props = this.props;
+    return {
+      slotsPerWorker: this.workers.slotsPerWorker,
+      runLauncherAsWorker: this.runLauncherAsWorker ? true : undefined,
+      mpiImplementation: this.image.mpiImplementation as string as mpi.MpiJobSpecMpiImplementation,
+      launcherCreationPolicy: this.launcherCreationPolicy,
+      sshAuthMountPath: this.image.user.sshDirectory,
+      runPolicy: {
+        cleanPodPolicy: this.cleanPodPolicy,
+        ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
+        activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
+        backoffLimit: props.backoffLimit,
+        suspend: props.suspend,
+      },
+      mpiReplicaSpecs: replicaSpecs,
+    };
+  }
+}

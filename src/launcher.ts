@@ -1,0 +1,159 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { buildLaunchCommand, MpirunOptions } from './mpirun';
+import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
+import { ReplicaRestartPolicy } from './types';
+import { MpiWorkerPool, SHARED_MEMORY_PATH } from './worker-pool';
+
+/**
+ * Options for the launcher pod.
+ */
+export interface MpiLauncherOptions extends MpiReplicaOptions {
+  /**
+   * CPU request, also used as the limit unless `cpuLimit` is set. mpirun needs little;
+   * a request keeps the launcher out of the BestEffort class that is evicted first.
+   * @default Cpu.units(1)
+   */
+  readonly cpu?: kplus.Cpu;
+  /**
+   * Memory request, also used as the limit unless `memoryLimit` is set.
+   * @default Size.gibibytes(2)
+   */
+  readonly memory?: Size;
+  /**
+   * GPUs on the launcher. The operator hides launcher GPUs unless the launcher runs as a worker.
+   * @default - the workers' GPU count when the launcher runs as a worker, otherwise 0
+   */
+  readonly gpus?: number;
+}
+
+/**
+ * Properties of the launcher.
+ */
+export interface MpiLauncherProps extends MpiLauncherOptions, MpiReplicaProps {
+  /** The workers the launcher starts ranks on. */
+  readonly workers: MpiWorkerPool;
+  /** Training script, absolute or relative to the image's working directory. */
+  readonly script: string;
+  /**
+   * Arguments passed to the script.
+   * @default - none
+   */
+  readonly args?: string[];
+  /**
+   * How mpirun is invoked.
+   * @default - Open MPI defaults of this library
+   */
+  readonly mpirun?: MpirunOptions;
+  /**
+   * Absolute path of a DeepSpeed config file passed as `--deepspeed_config`.
+   * @default - the script receives no `--deepspeed_config`
+   */
+  readonly deepspeedConfigFile?: string;
+  /**
+   * Whether the launcher also hosts ranks (`runLauncherAsWorker`).
+   * @default false
+   */
+  readonly runAsWorker?: boolean;
+}
+
+/**
+ * The launcher replica of an MPIJob: one pod that runs `mpirun` against the operator's
+ * hostfile. CPU-only unless it also runs as a worker.
+ */
+export class MpiLauncher extends MpiReplica {
+  /** The workers the launcher starts ranks on. */
+  public readonly workers: MpiWorkerPool;
+  /** Training script. */
+  public readonly script: string;
+  /** Arguments passed to the script. */
+  public readonly args: string[];
+  /** How mpirun is invoked. */
+  public readonly mpirun: MpirunOptions;
+  /** DeepSpeed config file passed as `--deepspeed_config`, if any. */
+  public readonly deepspeedConfigFile?: string;
+  /** Whether the launcher also hosts ranks. */
+  public readonly runAsWorker: boolean;
+  /** GPUs on the launcher. */
+  public readonly gpus: number;
+
+  private readonly trainingEnv: string[] = [];
+
+  public constructor(scope: Construct, id: string, props: MpiLauncherProps) {
+    super(scope, id, {
+      ...props,
+      cpu: props.cpu ?? (props.cpuLimit ? undefined : kplus.Cpu.units(1)),
+      memory: props.memory ?? (props.memoryLimit ? undefined : Size.gibibytes(2)),
+    }, ReplicaRestartPolicy.ON_FAILURE);
+    this.workers = props.workers;
+    this.script = props.script;
+    this.args = props.args ?? [];
+    this.mpirun = props.mpirun ?? {};
+    this.deepspeedConfigFile = props.deepspeedConfigFile;
+    this.runAsWorker = props.runAsWorker ?? false;
+    this.gpus = props.gpus ?? (this.runAsWorker ? props.workers.gpusPerWorker : 0);
+
+    if (this.gpus > 0) {
+      this.addExtendedResource(props.workers.gpuResourceName, this.gpus);
+    }
+    if (this.runAsWorker) {
+      // Ranks run here too, so NCCL needs the same shared memory as on a worker.
+      const shm = kplus.Volume.fromEmptyDir(this, 'SharedMemory', 'dshm', {
+        medium: kplus.EmptyDirMedium.MEMORY,
+        sizeLimit: props.workers.sharedMemorySize,
+      });
+      this.mount(SHARED_MEMORY_PATH, shm);
+    }
+  }
+
+  /** Name of the launcher container. */
+  public get containerName(): string {
+    return 'launcher';
+  }
+
+  /** MPI slots the launcher itself hosts. */
+  public get slots(): number {
+    return this.runAsWorker ? this.workers.slotsPerWorker : 0;
+  }
+
+  /** Total number of ranks: workers × slots, plus the launcher's slots when it runs as a worker. */
+  public get worldSize(): number {
+    return this.workers.totalSlots + this.slots;
+  }
+
+  /**
+   * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
+   */
+  public addTrainingEnv(name: string, value: kplus.EnvValue): void {
+    this.addEnv(name, value);
+    if (!this.trainingEnv.includes(name)) this.trainingEnv.push(name);
+  }
+
+  /** Variables forwarded to every rank: the image's own, then the training env. */
+  public get forwardedEnv(): string[] {
+    return [...new Set([...this.image.forwardedImageEnv, ...this.trainingEnv])];
+  }
+
+  /** The launcher's argv: mpirun, its flags, the interpreter, the script and its arguments. */
+  public get command(): string[] {
+    return buildLaunchCommand({
+      implementation: this.image.mpiImplementation,
+      processCount: this.worldSize,
+      slotsPerWorker: this.workers.slotsPerWorker,
+      forwardedEnv: this.forwardedEnv,
+      runAsRoot: this.image.user.isRoot,
+      sshPort: this.image.sshPort,
+      workingDirectory: this.image.workingDirectory,
+      pythonPath: this.image.pythonPath,
+      script: this.script,
+      scriptArgs: this.args,
+      deepspeedConfigFile: this.deepspeedConfigFile,
+      options: this.mpirun,
+    });
+  }
+
+  protected renderCommand(): string[] {
+    return this.command;
+  }
+}
