@@ -1,4 +1,4 @@
-import { ApiObjectMetadata, Duration, Lazy, Names } from 'cdk8s';
+import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
@@ -14,6 +14,23 @@ import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 export const DEEPSPEED_CONFIG_DIR = '/etc/deepspeed';
 /** File name of the DeepSpeed config inside DEEPSPEED_CONFIG_DIR. */
 export const DEEPSPEED_CONFIG_FILE_NAME = 'ds_config.json';
+
+/**
+ * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
+ * which drops unknown fields and turns patched quantities into null. This subclass applies
+ * patches to the final manifest instead, so escape hatches do what they say.
+ */
+class MpiJobResource extends mpi.MpiJob {
+  private readonly finalPatches: JsonPatch[] = [];
+
+  public addJsonPatch(...ops: JsonPatch[]): void {
+    this.finalPatches.push(...ops);
+  }
+
+  public toJson(): any {
+    return JsonPatch.apply(super.toJson(), ...this.finalPatches);
+  }
+}
 
 /**
  * Properties of a DeepSpeed MPIJob.
@@ -153,7 +170,7 @@ export class DeepSpeedMpiJob extends Construct {
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
     this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
 
-    this.apiObject = new mpi.MpiJob(this, 'Resource', {
+    this.apiObject = new MpiJobResource(this, 'Resource', {
       metadata: {
         ...props.metadata,
         name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
