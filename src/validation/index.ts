@@ -1,14 +1,19 @@
 import type { DeepSpeedMpiJob } from '../job';
 import { JobContext, JobRule } from './context';
 import { Finding, Severity } from './finding';
+import { DEEPSPEED_RULES } from './deepspeed-rules';
+import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { OPERATOR_RULES } from './operator-rules';
+import { SCHEDULING_RULES } from './scheduling-rules';
 
 export * from './finding';
 export * from './context';
 
 /** Every rule a job is checked against, in report order. */
-export const ALL_RULES: JobRule[] = [...OPERATOR_RULES, ...LAUNCH_RULES];
+export const ALL_RULES: JobRule[] = [
+  ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
+];
 
 /**
  * Context key that turns warnings into errors (e.g. `app.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true)`).
