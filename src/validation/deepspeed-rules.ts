@@ -142,7 +142,7 @@ const batchSize = configRule((ctx, config) => {
       'Set it to a positive whole number, or leave it out and let DeepSpeed derive it.')));
   }
   const world = worldSize(ctx.manifest);
-  if (world === 0) return []; // reported by launch/no-slots
+  if (world <= 0) return []; // reported by the operator and slot rules
   let tb: number | undefined = config.train_batch_size ?? undefined;
   let mb: number | undefined = config.train_micro_batch_size_per_gpu ?? undefined;
   let gas: number | undefined = config.gradient_accumulation_steps ?? undefined;
@@ -236,7 +236,7 @@ const precision = configRule((ctx, config) => {
   }
   if (bf16 && stage === 0 && section(config, 'data_types').grad_accum_dtype === 'bf16') {
     findings.push(error('deepspeed/precision', at(ctx, 'data_types.grad_accum_dtype', show('bf16'),
-      `bf16 without ZeRO and ${fails('Bfloat16 wrapper must use a gradient accumulation type of fp32, enable ZeRO to use Bfloat16 gradient accumulation')}`,
+      `bf16 is enabled without ZeRO and ${fails('Bfloat16 wrapper must use a gradient accumulation type of fp32, enable ZeRO to use Bfloat16 gradient accumulation')}`,
       'Set it to \'fp32\', or enable ZeRO (stage 1 or more).')));
   }
   return findings;

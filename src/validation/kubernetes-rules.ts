@@ -109,7 +109,8 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] =>
 const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
   allContainers(ctx.manifest).flatMap(placed => {
     const volumes: any[] = replicaSpec(ctx.manifest, placed.replicaType)?.template?.spec?.volumes ?? [];
-    const declared = new Set([...volumes.map(v => v.name), ...operatorVolumes(placed.replicaType)]);
+    const own: string[] = volumes.map(v => v.name);
+    const declared = new Set([...own, ...operatorVolumes(placed.replicaType)]);
     const mounts: any[] = placed.container.volumeMounts ?? [];
     const undeclared = mounts.flatMap((mount, index) => declared.has(mount.name) ? [] : [
       error('kubernetes/volume-mounts', {
@@ -117,7 +118,7 @@ const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
         field: `${placed.path}.volumeMounts[${index}].name`,
         value: show(mount.name),
         why: 'the Kubernetes API server rejects a mount of a volume the pod does not declare',
-        fix: `Add a volume named ${show(mount.name)} to the pod, or mount one of ${[...declared].map(n => `'${n}'`).join(', ')}.`,
+        fix: `Add a volume named ${show(mount.name)} to the pod${own.length > 0 ? `, or mount one of ${own.map(show).join(', ')}` : ''}.`,
       })]);
     const paths = mounts.map(m => m.mountPath);
     const repeated = duplicates(paths).map(mountPath => error('kubernetes/volume-mounts', {

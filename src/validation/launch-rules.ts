@@ -48,13 +48,14 @@ const processCount: JobRule = (ctx: JobContext): Finding[] => {
   const flag = options[index];
   const given = options[index + 1];
   const expected = worldSize(ctx.manifest);
-  if (given === String(expected)) return [];
+  // Without workers or slots the operator and slot rules already explain the problem.
+  if (expected <= 0 || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
       ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so ${plural(expected - count, 'slot')} and their GPUs would sit idle`;
+      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -108,15 +109,15 @@ const HYDRA_ONLY = ['genv', 'genvlist', 'genvall', 'genvnone', 'f', 'envlist'];
 /** Intel MPI and MPICH (Hydra) and Open MPI each reject the other's options. */
 const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
   const options = mpirunOptions(launcherArgv(ctx.manifest));
-  if (options === undefined) return [];
-  const hydra = implementation(ctx) !== 'OpenMPI';
+  const hydra = ['Intel', 'MPICH'].includes(implementation(ctx));
+  if (options === undefined || (!hydra && implementation(ctx) !== 'OpenMPI')) return [];
   const foreign = options.filter(word => word.startsWith('-') && (hydra ? OPEN_MPI_ONLY : HYDRA_ONLY).includes(word.replace(/^-+/, '')));
   if (foreign.length === 0) return [];
   const name = implementation(ctx) === 'Intel' ? 'Intel MPI' : implementation(ctx);
   return [error('launch/mpirun-syntax', {
     path: ctx.path,
-    field: 'launcher mpirun options',
-    value: [...new Set(foreign)].map(show).join(', '),
+    field: 'launcher mpirun',
+    value: `given ${[...new Set(foreign)].map(show).join(', ')}`,
     why: hydra
       ? `${name}'s mpiexec (Hydra) rejects these Open MPI options`
       : 'Open MPI\'s mpirun rejects these Hydra (Intel MPI, MPICH) options',
@@ -181,8 +182,8 @@ const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
   if (user.isRoot && !flagged && !allowsRootByEnv(ctx)) {
     return [error('launch/allow-run-as-root', {
       path: ctx.path,
-      field: 'launcher mpirun options',
-      value: 'missing --allow-run-as-root',
+      field: 'launcher mpirun',
+      value: 'run without --allow-run-as-root',
       why: 'the image runs as root and Open MPI\'s mpirun refuses to start as root without it',
       fix: 'Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.',
     })];
@@ -190,8 +191,8 @@ const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
   if (!user.isRoot && flagged) {
     return [warning('launch/allow-run-as-root', {
       path: ctx.path,
-      field: 'launcher mpirun options',
-      value: 'including --allow-run-as-root',
+      field: 'launcher mpirun',
+      value: 'given --allow-run-as-root',
       why: `the image runs as ${user.name} (uid ${user.uid}), so the flag does nothing and suggests the image user is declared wrongly`,
       fix: 'Remove --allow-run-as-root, or declare the image user as ImageUser.root().',
     })];
@@ -216,7 +217,7 @@ const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
         field: `${base}.${level}.runAsUser`,
         value: show(uid),
         why: `the image's sshd setup, home directory and SSH keys belong to ${user.name} (uid ${user.uid}), so ssh between the pods fails`,
-        fix: `Remove the override, or declare the image user with uid ${uid}.`,
+        fix: `Remove the override, or declare the image user as ${uid === 0 ? 'ImageUser.root()' : `ImageUser.nonRoot({ uid: ${show(uid)} })`}.`,
       })];
     }
     if (nonRoot === true && user.isRoot) {

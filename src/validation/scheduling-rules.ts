@@ -26,7 +26,7 @@ const minAvailableRange: JobRule = (ctx: JobContext): Finding[] => {
     why: Number.isInteger(minAvailable) && minAvailable > pods
       ? `the gang scheduler waits until ${minAvailable} pods can start together, but the job has only ${pods} (${plural(pods - 1, 'worker')} and the launcher), so no pod ever starts`
       : 'the MPI Operator copies it into the PodGroup\'s minMember, which must be a whole number of 0 or more',
-    fix: `Set it to at most ${pods}, or leave it out (the operator then uses ${pods}).`,
+    fix: `Set it to a whole number from 0 to ${pods}, or leave it out (the operator then uses ${pods}).`,
   })];
 };
 
