@@ -77,7 +77,7 @@ export function parseQuantity(quantity: unknown): Quantity | undefined {
   const [, sign, number, exponentSuffix, binarySuffix, decimalSuffix] = match;
   const [whole, fraction = ''] = number.split('.');
   let mantissa = BigInt((whole || '0') + fraction);
-  let exponent = -fraction.length;
+  let exponent = 0 - fraction.length; // not -length, which is -0 for whole numbers
   if (exponentSuffix) exponent += Number(exponentSuffix.slice(1));
   if (decimalSuffix) exponent += DECIMAL_POWER[decimalSuffix];
   if (binarySuffix) mantissa <<= BINARY_POWER[binarySuffix];
