@@ -116,14 +116,58 @@ interface Derivation {
   readonly zeroMessage: string;
 }
 
+/** The three batch sizes after DeepSpeed filled in the missing ones. */
+interface BatchSizes {
+  readonly tb: number;
+  readonly mb: number;
+  readonly gas: number;
+  /** How a value was derived from train_batch_size, if one was. */
+  readonly derived?: Derivation;
+}
+
 /** Python's `//` on the positive whole numbers that reach it. */
 function floorDiv(a: number, b: number): number {
   return Math.floor(a / b);
 }
 
 /**
+ * DeepSpeed's `_set_batch_related_parameters`: fills in the missing batch sizes with floor
+ * division, in DeepSpeed's order. Undefined when neither train_batch_size nor the micro batch is given.
+ */
+function deriveBatch(tb: number | undefined, mb: number | undefined, gas: number | undefined, world: number): BatchSizes | undefined {
+  if (tb !== undefined && mb !== undefined && gas !== undefined) return { tb, mb, gas };
+  if (tb !== undefined && mb !== undefined) {
+    const steps = floorDiv(floorDiv(tb, mb), world);
+    return {
+      tb, mb, gas: steps,
+      derived: {
+        key: 'gradient_accumulation_steps', expression: `(${tb} // ${mb}) // ${world}`, value: steps, unit: mb * world,
+        unitTerms: 'train_micro_batch_size_per_gpu × world size', zeroMessage: 'Gradient accumulation steps: 0 has to be greater than 0',
+      },
+    };
+  }
+  if (tb !== undefined) {
+    // With accumulation steps given DeepSpeed divides by them; without, it sets them to 1.
+    const micro = floorDiv(floorDiv(tb, world), gas ?? 1);
+    return {
+      tb, mb: micro, gas: gas ?? 1,
+      derived: {
+        key: 'train_micro_batch_size_per_gpu',
+        expression: gas === undefined ? `${tb} // ${world}` : `(${tb} // ${world}) // ${gas}`,
+        value: micro,
+        unit: (gas ?? 1) * world,
+        unitTerms: gas === undefined ? 'the world size' : 'gradient_accumulation_steps × world size',
+        zeroMessage: 'Micro batch size per gpu: 0 has to be greater than 0',
+      },
+    };
+  }
+  if (mb !== undefined) return { tb: mb * (gas ?? 1) * world, mb, gas: gas ?? 1 };
+  return undefined;
+}
+
+/**
  * train_batch_size = micro batch × gradient accumulation × world size, with DeepSpeed's
- * derivation of a missing value (floor division, in DeepSpeed's order) and its assertions.
+ * derivation of a missing value and its assertions, for the job's real world size.
  */
 const batchSize = configRule((ctx, config) => {
   const given = BATCH_KEYS.filter(key => config[key] !== undefined && config[key] !== null);
@@ -142,40 +186,15 @@ const batchSize = configRule((ctx, config) => {
       'Set it to a positive whole number, or leave it out and let DeepSpeed derive it.')));
   }
   const world = worldSize(ctx.manifest);
-  if (world <= 0) return []; // reported by the operator and slot rules
-  let tb: number | undefined = config.train_batch_size ?? undefined;
-  let mb: number | undefined = config.train_micro_batch_size_per_gpu ?? undefined;
-  let gas: number | undefined = config.gradient_accumulation_steps ?? undefined;
-  let derived: Derivation | undefined;
-  const microZero = 'Micro batch size per gpu: 0 has to be greater than 0';
-  if (tb !== undefined && mb !== undefined && gas === undefined) {
-    gas = floorDiv(floorDiv(tb, mb), world);
-    derived = {
-      key: 'gradient_accumulation_steps', expression: `(${tb} // ${mb}) // ${world}`, value: gas, unit: mb * world,
-      unitTerms: 'train_micro_batch_size_per_gpu × world size', zeroMessage: 'Gradient accumulation steps: 0 has to be greater than 0',
-    };
-  } else if (tb !== undefined && gas !== undefined && mb === undefined) {
-    mb = floorDiv(floorDiv(tb, world), gas);
-    derived = {
-      key: 'train_micro_batch_size_per_gpu', expression: `(${tb} // ${world}) // ${gas}`, value: mb, unit: gas * world,
-      unitTerms: 'gradient_accumulation_steps × world size', zeroMessage: microZero,
-    };
-  } else if (tb !== undefined && mb === undefined) {
-    gas = 1;
-    mb = floorDiv(tb, world);
-    derived = {
-      key: 'train_micro_batch_size_per_gpu', expression: `${tb} // ${world}`, value: mb, unit: world,
-      unitTerms: 'the world size', zeroMessage: microZero,
-    };
-  } else if (mb !== undefined && tb === undefined) {
-    gas = gas ?? 1;
-    tb = mb * gas * world;
-  }
-  if (tb === undefined || mb === undefined || gas === undefined) {
+  const sizes = deriveBatch(config.train_batch_size ?? undefined, config.train_micro_batch_size_per_gpu ?? undefined,
+    config.gradient_accumulation_steps ?? undefined, world);
+  if (sizes === undefined) {
     return [error('deepspeed/batch-size', at(ctx, 'train_batch_size', 'not set',
       fails('Either train_batch_size or train_micro_batch_size_per_gpu needs to be provided'),
       'Set trainMicroBatchSizePerGpu (and gradientAccumulationSteps), or trainBatchSize.'))];
   }
+  if (world <= 0) return []; // reported by the operator and slot rules
+  const { tb, mb, gas, derived } = sizes;
   const worldText = `a world size of ${world} (${worldSizeTerms(ctx.manifest)})`;
   const identity = `Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size ${tb} != ${mb} * ${gas} * ${world}`;
   if (derived) {
