@@ -508,6 +508,16 @@ const deepspeedCases: BadCase[] = [
     errors: [`${P}: ds_config.amp.enabled is true: ZeRO stage 1 is enabled and DeepSpeed fails with "Amp and ZeRO are not currently compatible, please use (legacy) fp16 mode which performs similar to amp opt_mode=O2". Use fp16 instead of amp, or set zero_optimization.stage to 0.`],
   },
   {
+    title: 'amp with fp16',
+    props: withConfig({ fp16: { enabled: true }, raw: { amp: { enabled: true } } }),
+    errors: [`${P}: ds_config.amp.enabled is true: fp16 is enabled too and DeepSpeed fails with "Cannot enable both amp with (legacy) fp16 or bfloat16 mode". Enable only one of amp and fp16.`],
+  },
+  {
+    title: 'amp with bf16',
+    props: withConfig({ bf16: { enabled: true }, raw: { amp: { enabled: true } } }),
+    errors: [`${P}: ds_config.amp.enabled is true: bf16 is enabled too and DeepSpeed fails with "Model data type and gradient accumulation data type must be equal to use Amp". Enable only one of amp and bf16.`],
+  },
+  {
     title: 'fp16 master weights without ZeRO stage 2',
     props: withConfig({ optimizer: ADAM, fp16: { enabled: true, fp16MasterWeightsAndGrads: true }, zeroOptimization: { stage: ZeroStage.STAGE_1 } }),
     errors: [`${P}: ds_config.fp16.fp16_master_weights_and_grads is true: ZeRO stage is 1 and DeepSpeed fails with "Fp16_master_weights_and_grads is only supported with ZeRO Stage 2 for now.". Use ZeRO stage 2 with the optimizer offloaded to the CPU, or remove it.`],
@@ -551,6 +561,16 @@ const deepspeedCases: BadCase[] = [
     title: 'partial optimizer offload below stage 3',
     props: withConfig({ optimizer: ADAM, zeroOptimization: { stage: ZeroStage.STAGE_2, offloadOptimizer: { device: OffloadDevice.CPU, ratio: 0.5 } } }),
     errors: [`${P}: ds_config.zero_optimization.offload_optimizer.ratio is 0.5: ZeRO stage is 2 and DeepSpeed fails with "Partial offloading only supported for ZeRO Stage 3.". Set ratio to 1, or zero_optimization.stage to 3.`],
+  },
+  {
+    title: 'offload to an unknown device',
+    props: withConfig({ optimizer: ADAM, zeroOptimization: { stage: ZeroStage.STAGE_3 }, raw: { zero_optimization: { offload_param: { device: 'disk' } } } }),
+    errors: [`${P}: ds_config.zero_optimization.offload_param.device is 'disk': DeepSpeed accepts only 'none', 'cpu' and 'nvme'. Use an OffloadDevice value.`],
+  },
+  {
+    title: 'offload ratio above 1',
+    props: withConfig({ optimizer: ADAM, zeroOptimization: { stage: ZeroStage.STAGE_3, offloadOptimizer: { device: OffloadDevice.CPU, ratio: 1.5 } } }),
+    errors: [`${P}: ds_config.zero_optimization.offload_optimizer.ratio is 1.5: DeepSpeed accepts a ratio from 0 to 1. Set it between 0 and 1.`],
   },
   {
     title: 'CIFAR\'s cpu_offload: false next to offload_optimizer',
@@ -635,6 +655,16 @@ const deepspeedCases: BadCase[] = [
     title: 'gradient pre-scaling with ZeRO-2 reduce-scatter',
     props: withConfig({ optimizer: ADAM, prescaleGradients: true, zeroOptimization: { stage: ZeroStage.STAGE_2 } }),
     errors: [`${P}: ds_config.prescale_gradients is true: ZeRO stage 2 reduce-scatters gradients and DeepSpeed fails with "pre-scale gradients is not yet supported with ZeRO-2 with reduce scatter enabled". Remove prescaleGradients, or set zero_optimization.reduce_scatter to false.`],
+  },
+  {
+    title: 'gradient pre-divide factor with ZeRO-2 reduce-scatter',
+    props: withConfig({ optimizer: ADAM, gradientPredivideFactor: 2, zeroOptimization: { stage: ZeroStage.STAGE_2 } }),
+    errors: [`${P}: ds_config.gradient_predivide_factor is 2: ZeRO stage 2 reduce-scatters gradients and DeepSpeed fails with "gradient_predivide_factor != 1.0 is not yet supported with ZeRO-2 with reduce scatter enabled". Remove gradientPredivideFactor, or set zero_optimization.reduce_scatter to false.`],
+  },
+  {
+    title: 'parallel checkpoint writing switched on with a string',
+    props: withConfig({ raw: { checkpoint: { parallel_write: { pipeline_stage: 'yes' } } } }),
+    errors: [`${P}: ds_config.checkpoint.parallel_write.pipeline_stage is 'yes': DeepSpeed fails with "checkpoint::parallel_write::pipeline_stage value of 'yes' is invalid, expecting: true or false". Use true or false.`],
   },
 ];
 
