@@ -41,7 +41,7 @@ export function cpuToQuantity(cpu: Cpu): string {
 
 /**
  * An exact Kubernetes quantity: `mantissa × 10^exponent`, with the mantissa free of trailing zeros.
- * Exact, so `300m` equals `0.3` and `1Gi` equals `1073741824` (floating point gets both wrong).
+ * Exact, so `300m` equals `0.3` (in floating point 300 × 0.001 is just above 0.3).
  */
 export interface Quantity {
   readonly mantissa: bigint;
@@ -84,11 +84,6 @@ export function parseQuantity(quantity: unknown): Quantity | undefined {
   return normalized(sign === '-' ? -mantissa : mantissa, exponent);
 }
 
-/** Whether a string or number is a quantity the API server accepts. */
-export function isQuantity(quantity: unknown): boolean {
-  return parseQuantity(quantity) !== undefined;
-}
-
 /** Compares two parsed quantities: negative when a < b, 0 when equal, positive when a > b. */
 export function compareQuantities(a: Quantity, b: Quantity): number {
   const signA = a.mantissa === 0n ? 0 : a.mantissa < 0n ? -1 : 1;
@@ -106,7 +101,7 @@ export function compareQuantities(a: Quantity, b: Quantity): number {
     const paddedB = digitsB.padEnd(width, '0');
     magnitude = paddedA === paddedB ? 0 : paddedA < paddedB ? -1 : 1;
   }
-  return signA * magnitude;
+  return magnitude === 0 ? 0 : signA * magnitude;
 }
 
 /** Whether a parsed quantity is a whole number (`2`, `2000m`, `1Ki`; not `500m`). */

@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
-  compareQuantities, isNegativeQuantity, isQuantity, isWholeQuantity, normalizeQuantity, parseQuantity, Quantity,
+  compareQuantities, isNegativeQuantity, isWholeQuantity, normalizeQuantity, parseQuantity, Quantity,
   quantityToNumber, sizeToQuantity,
 } from '../src/quantity';
 
@@ -38,7 +38,6 @@ describe('parseQuantity', () => {
   test.each(['', ' 1', '1 ', '1GB', '1K', '1ki', '1.5.5', '.', 'e3', '1e', '1Mi3', 'abc', '1 Gi', '--1', '0x10'])(
     '%j is not a quantity', text => {
       expect(parseQuantity(text)).toBeUndefined();
-      expect(isQuantity(text)).toBe(false);
     });
 
   test.each([null, true, {}, Number.NaN, Number.POSITIVE_INFINITY])('%p is not a quantity', value => {

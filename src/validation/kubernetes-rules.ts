@@ -185,32 +185,34 @@ function isExtendedResource(name: string): boolean {
   return name.includes('/') && !name.includes('kubernetes.io/') && !name.startsWith('requests.');
 }
 
+/** A quantity of the manifest: parsed, or the finding that says why the API server would not take it. */
+interface CheckedQuantity {
+  readonly quantity?: Quantity;
+  readonly finding?: Finding;
+}
+
 /** Parses one quantity of the manifest, or reports why the API server would not. */
-function checkQuantity(ctx: JobContext, rule: string, field: string, value: unknown): Quantity | Finding {
-  const parsed = parseQuantity(value);
-  if (parsed === undefined) {
-    return error(rule, {
+function checkQuantity(ctx: JobContext, rule: string, field: string, value: unknown): CheckedQuantity {
+  const quantity = parseQuantity(value);
+  if (quantity === undefined) {
+    return { finding: error(rule, {
       path: ctx.path,
       field,
       value: show(value),
       why: 'the Kubernetes API server cannot parse it as a quantity',
       fix: 'Write a quantity such as \'4\', \'500m\' or \'32Gi\'.',
-    });
+    }) };
   }
-  if (isNegativeQuantity(parsed)) {
-    return error(rule, {
+  if (isNegativeQuantity(quantity)) {
+    return { finding: error(rule, {
       path: ctx.path,
       field,
       value: show(value),
       why: 'the Kubernetes API server rejects negative quantities',
       fix: 'Use 0 or more.',
-    });
+    }) };
   }
-  return parsed;
-}
-
-function isFinding(value: Quantity | Finding): value is Finding {
-  return (value as Finding).message !== undefined;
+  return { quantity };
 }
 
 /** Checks one resource of a container: syntax, then the extended-resource and request <= limit rules. */
@@ -230,12 +232,12 @@ function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): 
   }
   const rawRequest = resources.requests?.[name];
   const rawLimit = resources.limits?.[name];
-  const request = rawRequest === undefined ? undefined : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
-  const limit = rawLimit === undefined ? undefined : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
-  const broken = [request, limit].filter((q): q is Finding => q !== undefined && isFinding(q));
+  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
+  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
+  const broken = [request.finding, limit.finding].filter((f): f is Finding => f !== undefined);
   if (broken.length > 0) return broken;
-  const requestQuantity = request as Quantity | undefined;
-  const limitQuantity = limit as Quantity | undefined;
+  const requestQuantity = request.quantity;
+  const limitQuantity = limit.quantity;
   if (isExtendedResource(name)) {
     const fractional = ([[requestField, rawRequest, requestQuantity], [limitField, rawLimit, limitQuantity]] as const)
       .filter(([, , q]) => q !== undefined && !isWholeQuantity(q))
@@ -299,7 +301,7 @@ const otherQuantities: JobRule = (ctx: JobContext): Finding[] => {
   for (const [name, value] of Object.entries(minResources)) {
     fields.push([`spec.runPolicy.schedulingPolicy.minResources${keyPath(name)}`, value]);
   }
-  return fields.map(([field, value]) => checkQuantity(ctx, 'kubernetes/quantities', field, value)).filter(isFinding);
+  return fields.flatMap(([field, value]) => checkQuantity(ctx, 'kubernetes/quantities', field, value).finding ?? []);
 };
 
 const KEY_SYNTAX = 'a qualified name: an optional DNS subdomain prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit';

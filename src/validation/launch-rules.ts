@@ -1,11 +1,11 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, plural, show, warning } from './finding';
 import {
-  gpuCount, launcherArgv, launcherRunsAsWorker, mainContainer, mpirunOptions, podSpec, REPLICA_TYPES, replicaSpec,
-  slotsPerWorker, usesDeepSpeedRunner, workerReplicas, worldSize, worldSizeTerms,
+  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mpirunOptions, podSpec, podSpecPath, REPLICA_TYPES,
+  replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
 } from './manifest';
 
-const LAUNCHER_COMMAND = 'spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].command';
+const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
 
 /** The MPI implementation the operator configures the launcher for (CRD default OpenMPI). */
 function implementation(ctx: JobContext): string {
@@ -27,8 +27,7 @@ const launcherGpus: JobRule = (ctx: JobContext): Finding[] => {
 
 /** With 0 slots the operator's hostfile has no room for any rank (the operator itself accepts 0). */
 const noSlots: JobRule = (ctx: JobContext): Finding[] => {
-  const hosts = workerReplicas(ctx.manifest) + (launcherRunsAsWorker(ctx.manifest) ? 1 : 0);
-  if (slotsPerWorker(ctx.manifest) !== 0 || hosts === 0) return [];
+  if (slotsPerWorker(ctx.manifest) !== 0 || hostCount(ctx.manifest) === 0) return [];
   return [error('launch/no-slots', {
     path: ctx.path,
     field: 'spec.slotsPerWorker',
@@ -210,7 +209,7 @@ const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
     const uid = container.runAsUser ?? pod.runAsUser;
     const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
     const level = container.runAsUser !== undefined ? 'containers[0].securityContext' : 'securityContext';
-    const base = `spec.mpiReplicaSpecs.${type}.template.spec`;
+    const base = podSpecPath(type);
     if (uid !== undefined && uid !== user.uid) {
       return [error('launch/run-as-user', {
         path: ctx.path,

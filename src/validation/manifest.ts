@@ -45,13 +45,14 @@ export function workerReplicas(manifest: any): number {
   return typeof replicas === 'number' ? replicas : 0;
 }
 
-/**
- * The number of ranks the operator's hostfile has room for: slots on every worker, plus the
- * launcher's slots when it runs as a worker.
- */
+/** Hosts in the operator's hostfile: the workers, and the launcher when it runs as a worker. */
+export function hostCount(manifest: any): number {
+  return workerReplicas(manifest) + (launcherRunsAsWorker(manifest) ? 1 : 0);
+}
+
+/** The number of ranks the operator's hostfile has room for: slotsPerWorker on every host. */
 export function worldSize(manifest: any): number {
-  const hosts = workerReplicas(manifest) + (launcherRunsAsWorker(manifest) ? 1 : 0);
-  return hosts * slotsPerWorker(manifest);
+  return hostCount(manifest) * slotsPerWorker(manifest);
 }
 
 /** How the world size is made up, for messages: `2 workers × 4 slots + 4 launcher slots`. */

@@ -1,7 +1,7 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, show } from './finding';
 import { isDns1035Label } from './kubernetes-syntax';
-import { launcherRunsAsWorker, replicaSpec, REPLICA_TYPES } from './manifest';
+import { launcherRunsAsWorker, podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
 
 const HOSTNAME_SUFFIX = '-worker-';
 
@@ -112,7 +112,7 @@ const containers: JobRule = (ctx: JobContext): Finding[] =>
     if (spec === undefined || (Array.isArray(list) && list.length > 0)) return [];
     return [error('operator/containers', {
       path: ctx.path,
-      field: `spec.mpiReplicaSpecs.${type}.template.spec.containers`,
+      field: `${podSpecPath(type)}.containers`,
       value: show(list ?? []),
       why: 'the MPI Operator requires at least one container in every pod template',
       fix: 'Remove the JSON patch that deletes the container.',

@@ -1,6 +1,6 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, plural, show, warning } from './finding';
-import { mainContainer, replicaSpec, workerReplicas } from './manifest';
+import { mainContainer, podSpecPath, replicaSpec, workerReplicas } from './manifest';
 
 const MIN_AVAILABLE = 'spec.runPolicy.schedulingPolicy.minAvailable';
 
@@ -59,7 +59,7 @@ const workerReadinessProbe: JobRule = (ctx: JobContext): Finding[] => {
   if (mainContainer(ctx.manifest, 'Worker')?.readinessProbe) return [];
   return [warning('scheduling/worker-readiness-probe', {
     path: ctx.path,
-    field: 'spec.mpiReplicaSpecs.Worker.template.spec.containers[0].readinessProbe',
+    field: `${podSpecPath('Worker')}.containers[0].readinessProbe`,
     value: 'not set',
     why: 'with launcherCreationPolicy WaitForWorkersReady the MPI Operator waits for Ready workers, and without a probe a worker is Ready as soon as its container starts, before sshd accepts connections',
     fix: 'Keep the worker readiness probe (a TCP check on the sshd port), or use launcherCreationPolicy AtStartup.',
