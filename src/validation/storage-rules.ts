@@ -13,9 +13,19 @@ function storages(ctx: JobContext): TrainingStorage[] {
   return ctx.job.storage.volumes ?? [];
 }
 
-/** Containers of the rendered pod templates. */
-function containers(ctx: JobContext): any[] {
-  return Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).map((r: any) => r.template?.spec?.containers?.[0] ?? {});
+/** Rendered pod template specs. */
+function podSpecs(ctx: JobContext): any[] {
+  return Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).map((r: any) => r.template?.spec ?? {});
+}
+
+/** `items` without one entry per storage volume that `isStorage` matches: what the job itself renders. */
+function withoutStorage<T>(items: T[], storage: TrainingStorage[], isStorage: (item: T, s: TrainingStorage) => boolean): T[] {
+  const rest = [...items];
+  for (const s of storage) {
+    const i = rest.findIndex(item => isStorage(item, s));
+    if (i >= 0) rest.splice(i, 1);
+  }
+  return rest;
 }
 
 function isWithin(path: string, dir: string): boolean {
@@ -25,13 +35,9 @@ function isWithin(path: string, dir: string): boolean {
 
 /** Pod volume names must be DNS labels, unique, and not one the job or the operator already uses. */
 const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
-  const own = new Set(storages(ctx).map(s => s.name));
-  const taken = new Set([
-    ...OPERATOR_VOLUMES,
-    ...Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {})
-      .flatMap((r: any) => (r.template?.spec?.volumes ?? []).map((v: any) => v.name as string))
-      .filter(name => !own.has(name)),
-  ]);
+  const jobVolumes = new Set(podSpecs(ctx).flatMap(spec =>
+    withoutStorage<any>(spec.volumes ?? [], storages(ctx), (v, s) => v.name === s.name && v.persistentVolumeClaim !== undefined)
+      .map(v => v.name as string)));
   const seen = new Set<string>();
   return storages(ctx).flatMap(storage => {
     const name = storage.name;
@@ -40,10 +46,10 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
     let why: string | undefined;
     if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
       why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
-    } else if (taken.has(name)) {
-      why = OPERATOR_VOLUMES.includes(name)
-        ? 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate'
-        : 'the job already has a volume of that name, and the API server rejects the duplicate';
+    } else if (OPERATOR_VOLUMES.includes(name)) {
+      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (jobVolumes.has(name)) {
+      why = 'the job already has a volume of that name, and the API server rejects the duplicate';
     } else if (duplicate) {
       why = 'another storage volume has the same name, and the API server rejects the duplicate';
     }
@@ -60,10 +66,9 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
 
 /** Mount paths must be absolute and clear of the paths the job and the operator mount. */
 const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
-  const ownPaths = new Set(storages(ctx).map(s => s.mountPath));
-  const jobPaths = containers(ctx)
-    .flatMap(c => (c.volumeMounts ?? []).map((m: any) => m.mountPath as string))
-    .filter(p => !ownPaths.has(p));
+  const jobPaths = podSpecs(ctx).flatMap(spec =>
+    withoutStorage<any>(spec.containers?.[0]?.volumeMounts ?? [], storages(ctx), (m, s) => m.name === s.name && m.mountPath === s.mountPath)
+      .map(m => m.mountPath as string));
   const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.job.image.user.sshDirectory])];
   const seen = new Set<string>();
   return storages(ctx).flatMap(storage => {
