@@ -275,8 +275,8 @@ export class DeepSpeedMpiJob extends Construct {
       this.addEnv(name, value);
     }
     this.applyNetwork();
-    for (const storage of this.storage.volumes ?? []) {
-      const volume = storage._bind(this, this.name, props.metadata?.namespace);
+    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
+      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
       this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
     }
     applyPodScheduling(this, this.scheduling);

@@ -109,17 +109,16 @@ export class TrainingStorage {
    * The claim (created when asked) and the pod volume that refers to it.
    * @internal
    */
-  public _bind(scope: Construct, jobName: string, namespace: string | undefined): kplus.Volume {
-    const id = `Storage-${this.name}`;
+  public _bind(scope: Construct, id: string, jobName: string, namespace: string | undefined): kplus.Volume {
     const create = this.claim.create;
     const claim = create
-      ? new kplus.PersistentVolumeClaim(scope, `${id}-Claim`, {
+      ? new kplus.PersistentVolumeClaim(scope, `${id}Claim`, {
         metadata: { name: `${jobName}-${this.name}`, namespace },
         storage: create.size,
         storageClassName: create.storageClassName,
         accessModes: [create.accessMode ?? SHARED_ACCESS],
       })
-      : kplus.PersistentVolumeClaim.fromClaimName(scope, `${id}-Claim`, this.claim.existingName ?? this.name);
+      : kplus.PersistentVolumeClaim.fromClaimName(scope, `${id}Claim`, this.claim.existingName ?? this.name);
     return kplus.Volume.fromPersistentVolumeClaim(scope, id, claim, { name: this.name, readOnly: this.readOnly });
   }
 }

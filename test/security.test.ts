@@ -1,7 +1,7 @@
 import { JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { ServiceAccount } from 'kubernetes-models/v1';
+import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
   DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel, TrainingStorage, validateJob, ZeroStage,
 } from '../src';
@@ -116,6 +116,13 @@ describe('no secret material in synthesized output', () => {
     expect(manifests.map(m => m.kind).sort()).toEqual(['ConfigMap', 'MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
     expect(scanForSecrets(manifests)).toEqual([]);
     expect(scanForSecrets(Testing.synth(buildCifar10(Testing.app())))).toEqual([]);
+  });
+
+  test('the pod templates of that job are valid core/v1 pod templates', () => {
+    const { launcher, worker } = synthJob(everything);
+    for (const replica of [launcher, worker]) {
+      expect(() => new PodTemplate({ metadata: { name: 'llm' }, template: replica.template }).validate()).not.toThrow();
+    }
   });
 
   test('the scan finds key material smuggled in through an escape hatch or a literal env value', () => {

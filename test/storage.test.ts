@@ -93,6 +93,8 @@ describe('storage rules', () => {
     expect(clash('ssh-auth')).toContain('test/train: storage.volumes name is \'ssh-auth\': the MPI Operator adds a volume of that name to the pods it creates');
     expect(clash('dshm')).toContain('test/train: storage.volumes name is \'dshm\': the job already has a volume of that name');
     expect(clash('Data_Set')).toContain('is \'Data_Set\': the API server rejects pod volume names that are not DNS labels');
+    const twice = synthError(buildJob({ ...base, storage: { volumes: [dataset, TrainingStorage.existingClaim('dataset', { claimName: 'y', mountPath: '/y' })] } }).app);
+    expect(twice).toContain('test/train: storage.volumes name is \'dataset\': another storage volume has the same name');
   });
 
   test('mount paths over the operator\'s or the job\'s own mounts fail synth', () => {
