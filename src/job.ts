@@ -39,6 +39,21 @@ class MpiJobResource extends mpi.MpiJob {
 }
 
 /**
+ * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
+ * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ */
+function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
+  return {
+    cpu: workers.cpu,
+    cpuLimit: workers.cpuLimit,
+    memory: workers.memory,
+    memoryLimit: workers.memoryLimit,
+    tolerations: workers.tolerations,
+    nodeSelector: workers.nodeSelector,
+  };
+}
+
+/**
  * Properties of a DeepSpeed MPIJob.
  */
 export interface DeepSpeedMpiJobProps {
@@ -50,7 +65,8 @@ export interface DeepSpeedMpiJobProps {
 
   /**
    * The launcher pod.
-   * @default - a CPU-only launcher without resource requests
+   * @default - a CPU-only launcher; with `runLauncherAsWorker`, the workers' CPU, memory,
+   * tolerations and node selector
    */
   readonly launcher?: MpiLauncherOptions;
 
@@ -257,6 +273,7 @@ export class DeepSpeedMpiJob extends Construct {
     }
 
     this.launcher = new MpiLauncher(this, 'Launcher', {
+      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
       ...props.launcher,
       image: props.image,
       workers: this.workers,

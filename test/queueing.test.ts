@@ -1,5 +1,5 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
+import { Cpu, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
   DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, validateJob,
 } from '../src';
@@ -127,6 +127,20 @@ describe('launcher creation and the launcher as a worker', () => {
     expect(job.worldSize).toBe(12);
     expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '12']);
     expect(container(launcher).volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
+  });
+
+  test('runLauncherAsWorker: the launcher takes the workers\' CPU, memory and GPU placement unless set', () => {
+    const gpuTaint = NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
+    const workers = { ...base.workers, tolerations: [gpuTaint], nodeSelector: { pool: 'gpu' } };
+    const { launcher } = synthJob({ ...base, workers, runLauncherAsWorker: true });
+    expect(container(launcher).resources.limits).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 4 });
+    expect(launcher.template.spec.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' }]);
+    expect(launcher.template.spec.nodeSelector).toEqual({ pool: 'gpu' });
+    const own = synthJob({ ...base, workers, runLauncherAsWorker: true, launcher: { memory: Size.gibibytes(48) } });
+    expect(container(own.launcher).resources.limits.memory).toBe('48Gi');
+    const plain = synthJob({ ...base, workers });
+    expect(container(plain.launcher).resources.limits).toEqual({ cpu: '1', memory: '2Gi' });
+    expect(plain.launcher.template.spec.tolerations).toBeUndefined();
   });
 
   test('runLauncherAsWorker with no workers: one pod, no Worker replica spec', () => {
