@@ -220,22 +220,12 @@ export abstract class MpiReplica extends Construct {
     if (!this.addedCapabilities.includes(capability)) this.addedCapabilities.push(capability);
   }
 
-  /** Capabilities added to the container. */
-  public get capabilities(): string[] {
-    return [...this.addedCapabilities];
-  }
-
   /**
    * Runs the pods in the node's network namespace, with the DNS policy that keeps cluster names
    * resolvable (`ClusterFirstWithHostNet`).
    */
   public useHostNetwork(): void {
     this.hostNetwork = true;
-  }
-
-  /** Whether the pods use the node's network namespace. */
-  public get usesHostNetwork(): boolean {
-    return this.hostNetwork;
   }
 
   /** Sets the pods' PriorityClass (`priorityClassName`). */
