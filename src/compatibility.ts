@@ -20,7 +20,10 @@ const ORDER: MpiOperatorVersion[] = [
   MpiOperatorVersion.V0_4, MpiOperatorVersion.V0_5, MpiOperatorVersion.V0_6, MpiOperatorVersion.V0_7, MpiOperatorVersion.V0_8,
 ];
 
-/** Whether `version` is `minimum` or newer. */
+/**
+ * Whether `version` is `minimum` or newer.
+ * @internal
+ */
 export function operatorVersionAtLeast(version: MpiOperatorVersion, minimum: MpiOperatorVersion): boolean {
   return ORDER.indexOf(version) >= ORDER.indexOf(minimum);
 }

@@ -20,7 +20,10 @@ export enum MpiJobRole {
   WORKER = 'worker',
 }
 
-/** The labels that select every pod of one MPIJob. */
+/**
+ * The labels that select every pod of one MPIJob.
+ * @internal
+ */
 export function jobPodLabels(jobName: string): { [key: string]: string } {
   return { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [JOB_NAME_LABEL]: jobName };
 }
