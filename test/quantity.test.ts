@@ -7,7 +7,7 @@ describe('quantities', () => {
     [Size.mebibytes(1024), '1Gi'],
     [Size.mebibytes(1536), '1536Mi'],
     [Size.tebibytes(1), '1Ti'],
-    [Size.pebibytes(3), '3Pi'],
+    [Size.pebibyte(3), '3Pi'],
     [Size.kibibytes(3), '3Ki'],
   ])('sizeToQuantity(%p) is %s', (size, expected) => {
     expect(sizeToQuantity(size)).toBe(expected);
