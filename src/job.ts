@@ -173,7 +173,7 @@ export interface DeepSpeedMpiJobProps {
 
   /**
    * Network fabric and NCCL settings.
-   * @default - NCCL's own transport choice, PyTorch's async error handling set to tear down
+   * @default - NCCL's own transport choice and NCCL's and PyTorch's own defaults
    */
   readonly network?: JobNetworkOptions;
 

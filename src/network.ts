@@ -85,10 +85,11 @@ export interface JobNetworkOptions {
   readonly ncclDebugSubsystems?: NcclDebugSubsystem[];
   /**
    * What PyTorch does when a collective fails or times out (`TORCH_NCCL_ASYNC_ERROR_HANDLING`).
-   * Tearing the process down makes mpirun end every rank and the launcher Job fail (and retry
-   * up to `backoffLimit`) instead of hanging with GPUs held. PyTorch before 2.2 reads
-   * `NCCL_ASYNC_ERROR_HANDLING` instead: set it in the job's `env`.
-   * @default NcclAsyncErrorHandling.TEAR_DOWN
+   * Ending the process makes mpirun end every rank and the launcher Job fail (and retry up to
+   * `backoffLimit`) instead of hanging with GPUs held; PyTorch 2.2 and later do that by default.
+   * PyTorch before 2.2 reads `NCCL_ASYNC_ERROR_HANDLING` and defaults to no handling: set
+   * `NCCL_ASYNC_ERROR_HANDLING=1` in the job's `env` for those.
+   * @default - not set: PyTorch's own default (SKIP_CLEAN_UP since 2.2)
    */
   readonly asyncErrorHandling?: NcclAsyncErrorHandling;
 }
@@ -103,6 +104,6 @@ export function networkEnv(options: JobNetworkOptions): { [name: string]: string
   if (options.ncclDebugSubsystems && options.ncclDebugSubsystems.length > 0) {
     env.NCCL_DEBUG_SUBSYS = options.ncclDebugSubsystems.join(',');
   }
-  env.TORCH_NCCL_ASYNC_ERROR_HANDLING = String(options.asyncErrorHandling ?? NcclAsyncErrorHandling.TEAR_DOWN);
+  if (options.asyncErrorHandling !== undefined) env.TORCH_NCCL_ASYNC_ERROR_HANDLING = String(options.asyncErrorHandling);
   return env;
 }

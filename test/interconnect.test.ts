@@ -106,10 +106,10 @@ describe('interconnect presets', () => {
 });
 
 describe('NCCL settings', () => {
-  test('by default only async error handling is set: tear down on a failed collective', () => {
+  test('by default nothing is set: NCCL and PyTorch keep their own defaults', () => {
     const { env, forwarded } = rankEnv(base);
-    expect(env).toEqual({ TORCH_NCCL_ASYNC_ERROR_HANDLING: '1' });
-    expect(forwarded).toEqual(['PATH', 'LD_LIBRARY_PATH', 'TORCH_NCCL_ASYNC_ERROR_HANDLING']);
+    expect(env).toEqual({});
+    expect(forwarded).toEqual(['PATH', 'LD_LIBRARY_PATH']);
   });
 
   test('debug level, subsystems and error handling', () => {
@@ -147,7 +147,7 @@ describe('NCCL settings', () => {
       network: { interconnect: Interconnect.tcp() },
     });
     const command: string[] = container(launcher).command;
-    expect(command[command.indexOf('-genvlist') + 1]).toBe('PATH,LD_LIBRARY_PATH,NCCL_IB_DISABLE,NCCL_SOCKET_IFNAME,TORCH_NCCL_ASYNC_ERROR_HANDLING');
+    expect(command[command.indexOf('-genvlist') + 1]).toBe('PATH,LD_LIBRARY_PATH,NCCL_IB_DISABLE,NCCL_SOCKET_IFNAME');
   });
 });
 
