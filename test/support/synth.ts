@@ -44,3 +44,10 @@ export function synthError(app: App): string | undefined {
     return (e as Error).message;
   }
 }
+
+/** Builds one job in a fresh app without synthesizing it, for rules that fail synth. */
+export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 'test'): { app: App; job: DeepSpeedMpiJob } {
+  const app = Testing.app();
+  const job = new DeepSpeedMpiJob(new Chart(app, chartId), id, props);
+  return { app, job };
+}
