@@ -101,16 +101,25 @@ describe('quantity predicates', () => {
   });
 });
 
-describe('rendering sizes', () => {
-  test('uses the largest binary unit that holds the size exactly', () => {
-    expect(sizeToQuantity(Size.gibibytes(32))).toBe('32Gi');
-    expect(sizeToQuantity(Size.mebibytes(1536))).toBe('1536Mi');
-    expect(sizeToQuantity(Size.tebibytes(2))).toBe('2Ti');
+describe('rendering sizes and binary quantities', () => {
+  test.each([
+    [Size.gibibytes(32), '32Gi'],
+    [Size.mebibytes(1024), '1Gi'],
+    [Size.mebibytes(1536), '1536Mi'],
+    [Size.tebibytes(1), '1Ti'],
+    [Size.pebibyte(3), '3Pi'],
+    [Size.kibibytes(3), '3Ki'],
+  ])('sizeToQuantity(%p) is %s', (size, expected) => {
+    expect(sizeToQuantity(size)).toBe(expected);
   });
 
-  test('normalizes binary quantities and leaves others alone', () => {
-    expect(normalizeQuantity('1024Mi')).toBe('1Gi');
-    expect(normalizeQuantity('1536Mi')).toBe('1536Mi');
-    expect(normalizeQuantity('500m')).toBe('500m');
+  test.each([
+    ['1024Mi', '1Gi'],
+    ['2048Ki', '2Mi'],
+    ['1536Mi', '1536Mi'],
+    ['500m', '500m'],
+    ['1G', '1G'],
+  ])('normalizeQuantity(%s) is %s', (input, expected) => {
+    expect(normalizeQuantity(input)).toBe(expected);
   });
 });

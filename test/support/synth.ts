@@ -111,3 +111,10 @@ export function synthToTempDir(props: DeepSpeedMpiJobProps, options: SynthOption
 export function findingMessages(job: DeepSpeedMpiJob, severity: Severity): string[] {
   return validateJob(job).filter(f => f.severity === severity).map(f => f.message);
 }
+
+/** Builds one job in a fresh app without synthesizing it, for rules that fail synth. */
+export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 'test'): { app: App; job: DeepSpeedMpiJob } {
+  const app = Testing.app();
+  const job = new DeepSpeedMpiJob(new Chart(app, chartId), id, props);
+  return { app, job };
+}
