@@ -1,8 +1,9 @@
 import { JsonPatch, Size } from 'cdk8s';
 import { Cpu, EnvValue, Volume } from 'cdk8s-plus-27';
 import {
-  DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser,
-  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, ZeroStage,
+  DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect,
+  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, Severity, TrainingStorage, validateJob,
+  ZeroStage,
 } from '../src';
 import {
   jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
@@ -694,13 +695,13 @@ const schedulingCases: BadCase[] = [
     title: 'minAvailable larger than the job',
     props: jobProps(),
     mutate: schedulingPolicy({ minAvailable: 10 }),
-    errors: [`${P}: spec.runPolicy.schedulingPolicy.minAvailable is 10: the gang scheduler waits until 10 pods can start together, but the job has only 3 (2 workers and the launcher), so no pod ever starts. Set it to a whole number from 0 to 3, or leave it out (the operator then uses 3).`],
+    errors: [`${P}: spec.runPolicy.schedulingPolicy.minAvailable is 10: the gang scheduler waits until 10 pods can start together, but the job has only 3 (2 workers and the launcher), so no pod ever starts. Set it to a whole number from 1 to 3, or leave it out (the operator then uses 3).`],
   },
   {
-    title: 'negative minAvailable',
+    title: 'minAvailable of zero pods',
     props: jobProps(),
-    mutate: schedulingPolicy({ minAvailable: -1 }),
-    errors: [`${P}: spec.runPolicy.schedulingPolicy.minAvailable is -1: the MPI Operator copies it into the PodGroup's minMember, which must be a whole number of 0 or more. Set it to a whole number from 0 to 3, or leave it out (the operator then uses 3).`],
+    mutate: schedulingPolicy({ minAvailable: 0 }),
+    errors: [`${P}: spec.runPolicy.schedulingPolicy.minAvailable is 0: the MPI Operator copies it unchecked into the PodGroup's minMember, which needs a whole number of at least one pod. Set it to a whole number from 1 to 3, or leave it out (the operator then uses 3).`],
   },
 ];
 
@@ -739,4 +740,48 @@ test('every error of a job is reported at once, in rule order', () => {
     deepspeedCases[0].errors[0],
   ]);
   expect(outcome.written).toEqual([]);
+});
+
+describe('values rendered by typed feature props are reported once, by the feature\'s own rule', () => {
+  const errorRules = (props: DeepSpeedMpiJobProps, mutate?: (job: DeepSpeedMpiJob) => void) => {
+    const outcome = synthToTempDir(props, { mutate });
+    expect(outcome.written).toEqual([]);
+    return validateJob(outcome.job).filter(f => f.severity === Severity.ERROR).map(f => f.rule);
+  };
+
+  test('a storage volume name that is not a DNS label', () => {
+    const volumes = [TrainingStorage.existingClaim('Data_Set', { claimName: 'imagenet', mountPath: '/data' })];
+    expect(errorRules(jobProps({ storage: { volumes } }))).toEqual(['storage/volume-name']);
+  });
+
+  test('a storage volume mounted over the operator\'s hostfile', () => {
+    const volumes = [TrainingStorage.existingClaim('data', { claimName: 'imagenet', mountPath: '/etc/mpi' })];
+    expect(errorRules(jobProps({ storage: { volumes } }))).toEqual(['storage/mount-path']);
+  });
+
+  test('a fractional interconnect device count', () => {
+    const props = jobProps({
+      workers: { replicas: 2, gpusPerWorker: 1, memory: Size.gibibytes(64) },
+      network: { interconnect: Interconnect.efa({ devicesPerPod: 1.5 }) },
+    });
+    expect(errorRules(props)).toEqual(['network/device-count']);
+  });
+
+  test('a gang larger than the job', () => {
+    expect(errorRules(jobProps({ scheduling: { gangScheduling: { minAvailable: 4 } } }))).toEqual(['gang/min-available']);
+  });
+
+  test('a typed gang that deadlocks with WaitForWorkersReady names the prop', () => {
+    const outcome = synthToTempDir(jobProps({
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { gangScheduling: { minAvailable: 3 } },
+    }));
+    expect(outcome.errors).toEqual([`${P}: scheduling.gangScheduling.minAvailable is 3: ${GANG_DEADLOCK}`]);
+  });
+
+  test('an escape hatch over a typed gang is still checked', () => {
+    const rules = errorRules(jobProps({ scheduling: { gangScheduling: {} } }),
+      patch(JsonPatch.replace('/spec/runPolicy/schedulingPolicy/minAvailable', 10)));
+    expect(rules).toEqual(['scheduling/min-available']);
+  });
 });

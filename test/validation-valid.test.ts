@@ -14,6 +14,11 @@ interface GoodCase {
   readonly ranks: number | undefined;
 }
 
+/** The one finding a valid job may have: the security warning that a root image gets. */
+function expectedWarnings(props: DeepSpeedMpiJobProps): string[] {
+  return props.image.user.isRoot ? ['security/root-user'] : [];
+}
+
 const image = (options = {}) => DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', options);
 const ROOT = image({ user: ImageUser.root() });
 const ADAMW = { type: OptimizerType.ADAMW, lr: 1e-4 };
@@ -220,12 +225,12 @@ function requestedRanks(job: DeepSpeedMpiJob): number {
   return Number(command[flag + 1]);
 }
 
-describe('valid jobs synthesize without findings', () => {
+describe('valid jobs synthesize without findings (root images get the security warning)', () => {
   test.each(goodCases.map(c => [c.title, c] as const))('%s', (_title, goodCase) => {
     const outcome = synthToTempDir(goodCase.props, { mutate: goodCase.mutate });
     expect(outcome.errors).toEqual([]);
     expect(outcome.written).toEqual(['test.k8s.yaml']);
-    expect(validateJob(outcome.job)).toEqual([]);
+    expect(validateJob(outcome.job).map(f => f.rule)).toEqual(expectedWarnings(goodCase.props));
     if (goodCase.ranks !== undefined) {
       expect(requestedRanks(outcome.job)).toBe(goodCase.ranks);
     }

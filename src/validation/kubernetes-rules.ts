@@ -5,6 +5,7 @@ import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
 import { podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
+import { interconnectDeviceCount, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
 interface PlacedContainer {
@@ -78,9 +79,10 @@ function operatorMountPaths(manifest: any, replicaType: string): string[] {
 /** Volume names are DNS-1123 labels, unique, and not taken by the volumes the operator adds. */
 const volumeNames: JobRule = (ctx: JobContext): Finding[] =>
   REPLICA_TYPES.flatMap(type => {
+    const storage = storageVolumeNames(ctx);
     const volumes: any[] = replicaSpec(ctx.manifest, type)?.template?.spec?.volumes ?? [];
-    const names = volumes.map(v => v.name);
-    const invalid = volumes.flatMap((volume, index) => typeof volume.name === 'string' && isDns1123Label(volume.name) ? [] : [
+    const names = volumes.map(v => v.name).filter(name => !storage.has(name));
+    const invalid = volumes.flatMap((volume, index) => storage.has(volume.name) || (typeof volume.name === 'string' && isDns1123Label(volume.name)) ? [] : [
       error('kubernetes/volume-names', {
         path: ctx.path,
         field: `${podSpecPath(type)}.volumes[${index}].name`,
@@ -111,8 +113,11 @@ const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
     const volumes: any[] = replicaSpec(ctx.manifest, placed.replicaType)?.template?.spec?.volumes ?? [];
     const own: string[] = volumes.map(v => v.name);
     const declared = new Set([...own, ...operatorVolumes(placed.replicaType)]);
-    const mounts: any[] = placed.container.volumeMounts ?? [];
-    const undeclared = mounts.flatMap((mount, index) => declared.has(mount.name) ? [] : [
+    const storage = storageVolumeNames(ctx);
+    const mounts = ((placed.container.volumeMounts ?? []) as any[])
+      .map((mount, index) => ({ mount, index }))
+      .filter(({ mount }) => !storage.has(mount.name));
+    const undeclared = mounts.flatMap(({ mount, index }) => declared.has(mount.name) ? [] : [
       error('kubernetes/volume-mounts', {
         path: ctx.path,
         field: `${placed.path}.volumeMounts[${index}].name`,
@@ -120,7 +125,7 @@ const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
         why: 'the Kubernetes API server rejects a mount of a volume the pod does not declare',
         fix: `Add a volume named ${show(mount.name)} to the pod${own.length > 0 ? `, or mount one of ${own.map(show).join(', ')}` : ''}.`,
       })]);
-    const paths = mounts.map(m => m.mountPath);
+    const paths = mounts.map(({ mount }) => mount.mountPath);
     const repeated = duplicates(paths).map(mountPath => error('kubernetes/volume-mounts', {
       path: ctx.path,
       field: `${placed.path}.volumeMounts[].mountPath`,
@@ -232,6 +237,8 @@ function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): 
   }
   const rawRequest = resources.requests?.[name];
   const rawLimit = resources.limits?.[name];
+  const typedDevices = interconnectDeviceCount(ctx, name);
+  if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
   const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
   const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
   const broken = [request.finding, limit.finding].filter((f): f is Finding => f !== undefined);

@@ -1,6 +1,7 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, plural, show, warning } from './finding';
 import { mainContainer, podSpecPath, replicaSpec, workerReplicas } from './manifest';
+import { gangMinAvailable } from './typed-features';
 
 const MIN_AVAILABLE = 'spec.runPolicy.schedulingPolicy.minAvailable';
 
@@ -13,20 +14,23 @@ function podCount(ctx: JobContext): number {
   return workerReplicas(ctx.manifest) + 1;
 }
 
-/** The gang can never be larger than the job: the scheduler would wait forever. */
+/**
+ * The gang can never be larger than the job (the scheduler would wait forever) and needs at
+ * least one pod. The value the typed gang props render is checked by gang/min-available.
+ */
 const minAvailableRange: JobRule = (ctx: JobContext): Finding[] => {
   const minAvailable = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minAvailable;
-  if (minAvailable === undefined) return [];
+  if (minAvailable === undefined || (ctx.job.scheduling.gangScheduling && minAvailable === gangMinAvailable(ctx))) return [];
   const pods = podCount(ctx);
-  if (Number.isInteger(minAvailable) && minAvailable >= 0 && minAvailable <= pods) return [];
+  if (Number.isInteger(minAvailable) && minAvailable >= 1 && minAvailable <= pods) return [];
   return [error('scheduling/min-available', {
     path: ctx.path,
     field: MIN_AVAILABLE,
     value: show(minAvailable),
     why: Number.isInteger(minAvailable) && minAvailable > pods
       ? `the gang scheduler waits until ${minAvailable} pods can start together, but the job has only ${pods} (${plural(pods - 1, 'worker')} and the launcher), so no pod ever starts`
-      : 'the MPI Operator copies it into the PodGroup\'s minMember, which must be a whole number of 0 or more',
-    fix: `Set it to a whole number from 0 to ${pods}, or leave it out (the operator then uses ${pods}).`,
+      : 'the MPI Operator copies it unchecked into the PodGroup\'s minMember, which needs a whole number of at least one pod',
+    fix: `Set it to a whole number from 1 to ${pods}, or leave it out (the operator then uses ${pods}).`,
   })];
 };
 
@@ -40,11 +44,12 @@ const gangWaitsForWorkers: JobRule = (ctx: JobContext): Finding[] => {
   const workers = workerReplicas(ctx.manifest);
   if (!waitsForWorkers(ctx) || scheduling === undefined || scheduling === null || workers === 0) return [];
   const minAvailable = scheduling.minAvailable;
+  const typed = gangMinAvailable(ctx);
   if (minAvailable === workers || (Number.isInteger(minAvailable) && minAvailable > podCount(ctx))) return [];
   const gang = minAvailable ?? podCount(ctx);
   return [error('scheduling/gang-wait-for-workers', {
     path: ctx.path,
-    field: MIN_AVAILABLE,
+    field: typed !== undefined && minAvailable === typed ? 'scheduling.gangScheduling.minAvailable' : MIN_AVAILABLE,
     value: minAvailable === undefined ? `not set (the MPI Operator uses ${gang}, the workers and the launcher)` : show(minAvailable),
     why: gang > workers
       ? `with launcherCreationPolicy WaitForWorkersReady the MPI Operator creates the launcher only once the ${plural(workers, 'worker')} are ready, but the gang scheduler holds them until ${gang} pods can start together, so no pod ever starts (kubeflow/mpi-operator#608)`
