@@ -1,5 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from '../../src';
+import {
+  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, validateImage,
+} from '../../src';
 
 /** What a chart with one job synthesizes, split by kind. */
 export interface SynthesizedJob {
@@ -43,4 +45,26 @@ export function synthError(app: App): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** A minimal valid recipe: the pytorch 2.4.1 / CUDA 12.4 devel base with DeepSpeed 0.16.3. */
+export const BASE_RECIPE: DeepSpeedTrainingImageProps = {
+  imageRef: 'registry.example.com/train:v1',
+  baseImage: BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9' }),
+  deepspeedVersion: '0.16.3',
+};
+
+/** An image recipe in a fresh chart `test`, on top of BASE_RECIPE. */
+export function imageRecipe(props: Partial<DeepSpeedTrainingImageProps> = {}, id = 'image'): {
+  app: App; chart: Chart; image: DeepSpeedTrainingImage;
+} {
+  const app = Testing.app();
+  const chart = new Chart(app, 'test');
+  const image = new DeepSpeedTrainingImage(chart, id, { ...BASE_RECIPE, ...props });
+  return { app, chart, image };
+}
+
+/** The messages of every finding of an image recipe. */
+export function imageFindings(image: DeepSpeedTrainingImage): string[] {
+  return validateImage(image).map(f => `${f.severity}: ${f.message}`);
 }
