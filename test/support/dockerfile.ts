@@ -1,5 +1,8 @@
 import { DockerfileParser, Instruction, ModifiableInstruction } from 'dockerfile-ast';
-import { validate, ValidationSeverity } from 'dockerfile-utils';
+import { validate } from 'dockerfile-utils';
+
+/** `DiagnosticSeverity.Error` of the Language Server Protocol, which dockerfile-utils reports in. */
+const LSP_ERROR = 1;
 
 /** A parsed instruction: keyword, argument text (without flags) and its flags as written. */
 export interface ParsedInstruction {
@@ -22,10 +25,10 @@ export function parseComments(text: string): string[] {
   return DockerfileParser.parse(text).getComments().map(c => c.getContent() ?? '');
 }
 
-/** Diagnostics of the dockerfile-utils linter at its default settings, as `line: message`. */
-export function lint(text: string, severity = ValidationSeverity.ERROR): string[] {
+/** Errors of the dockerfile-utils linter at its default settings, as `line: message`. */
+export function lint(text: string): string[] {
   return validate(text)
-    .filter(d => d.severity === (severity as number))
+    .filter(d => d.severity === LSP_ERROR)
     .map(d => `${d.range.start.line + 1}: ${d.message}`);
 }
 
@@ -91,4 +94,9 @@ export function printedFile(text: string, path: string): string[] {
     }
   }
   throw new Error(`no printf writes ${path}`);
+}
+
+/** Names of the variables the Dockerfile's ENV instructions set, in order. */
+export function envNames(text: string): string[] {
+  return DockerfileParser.parse(text).getENVs().flatMap(env => env.getProperties().map(p => p.getName()));
 }

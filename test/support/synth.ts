@@ -16,9 +16,21 @@ export interface SynthesizedJob {
 
 /** Synthesizes one job in a fresh chart (without running validation) and picks out its parts. */
 export function synthJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 'test'): SynthesizedJob {
-  const app = Testing.app();
-  const chart = new Chart(app, chartId);
-  const job = new DeepSpeedMpiJob(chart, id, props);
+  const chart = new Chart(Testing.app(), chartId);
+  return synthesizeJob(chart, new DeepSpeedMpiJob(chart, id, props));
+}
+
+/** A job whose image is a recipe in the same chart, synthesized like `synthJob`. */
+export function synthJobWithRecipe(
+  recipe: Partial<DeepSpeedTrainingImageProps>,
+  props: Omit<DeepSpeedMpiJobProps, 'image'>,
+): SynthesizedJob & { image: DeepSpeedTrainingImage } {
+  const chart = new Chart(Testing.app(), 'test');
+  const image = new DeepSpeedTrainingImage(chart, 'image', { ...BASE_RECIPE, ...recipe });
+  return { ...synthesizeJob(chart, new DeepSpeedMpiJob(chart, 'train', { ...props, image })), image };
+}
+
+function synthesizeJob(chart: Chart, job: DeepSpeedMpiJob): SynthesizedJob {
   const manifests = Testing.synth(chart);
   const mpiJob = manifests.find(m => m.kind === 'MPIJob');
   return {
