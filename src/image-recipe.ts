@@ -49,12 +49,12 @@ const CORE_PACKAGES = [
 ];
 
 /** The index serving torch wheels for a CUDA version, e.g. `cu124` for 12.4. */
-export function torchIndexUrl(torch: TorchPackages): string {
+function torchIndexUrl(torch: TorchPackages): string {
   return torch.indexUrl ?? `https://download.pytorch.org/whl/cu${torch.cudaVersion.split('.').slice(0, 2).join('')}`;
 }
 
 /** Resolves a path in the image against the working directory. */
-export function imagePath(recipe: ImageRecipe, target: string): string {
+function imagePath(recipe: ImageRecipe, target: string): string {
   if (target.startsWith('/')) return path.posix.normalize(target);
   return path.posix.join(recipe.workingDirectory ?? '/', target);
 }
