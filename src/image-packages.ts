@@ -34,8 +34,6 @@ export interface IntelMpiOptions {
   readonly version?: string;
 }
 
-/** Where Intel's packages put the current Intel MPI. */
-const INTEL_MPI_ROOT = '/opt/intel/oneapi/mpi/latest';
 
 /**
  * The MPI the image installs; mpi4py is compiled against it and the MPIJob's
@@ -73,11 +71,13 @@ export class MpiInstallation {
    */
   public get environment(): { [name: string]: string } {
     if (this.implementation !== MpiImplementation.INTEL) return {};
+    // Where Intel's package installs this version.
+    const root = `/opt/intel/oneapi/mpi/${this.version}`;
     return {
-      I_MPI_ROOT: INTEL_MPI_ROOT,
-      FI_PROVIDER_PATH: `${INTEL_MPI_ROOT}/opt/mpi/libfabric/lib/prov`,
-      PATH: `${INTEL_MPI_ROOT}/bin:$PATH`,
-      LD_LIBRARY_PATH: `${INTEL_MPI_ROOT}/lib:${INTEL_MPI_ROOT}/opt/mpi/libfabric/lib:$LD_LIBRARY_PATH`,
+      I_MPI_ROOT: root,
+      FI_PROVIDER_PATH: `${root}/opt/mpi/libfabric/lib/prov`,
+      PATH: `${root}/bin:$PATH`,
+      LD_LIBRARY_PATH: `${root}/lib:${root}/opt/mpi/libfabric/lib:$LD_LIBRARY_PATH`,
     };
   }
 }

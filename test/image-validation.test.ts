@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, SourceCode, WARNINGS_AS_ERRORS_CONTEXT,
+  BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, MpiInstallation, SourceCode, WARNINGS_AS_ERRORS_CONTEXT,
 } from '../src';
 import { imageTag } from '../src/validation/image-rules';
 import { BASE_RECIPE, imageFindings, imageRecipe, synthError } from './support/synth';
@@ -165,6 +165,16 @@ describe('image recipe validation', () => {
       + 'Use letters, digits and \'_\', not starting with a digit.',
       'error: test/image: name is \'Train_Image\': it names the build directory and, with a suffix, the in-cluster build Job, '
       + 'which Kubernetes requires to be a DNS label. Use at most 50 lowercase letters, digits and \'-\', e.g. \'cifar10-image\'.',
+    ]);
+  });
+
+  test('an Intel MPI version or a user that apt-get and useradd would reject is an error', () => {
+    const { image } = imageRecipe({ mpi: MpiInstallation.intel({ version: 'latest' }), user: ImageUser.nonRoot({ name: 'MPI User' }) });
+    expect(imageFindings(image)).toEqual([
+      'error: test/image: mpi is MpiInstallation.intel({ version: \'latest\' }): Intel\'s repository names its packages '
+      + 'intel-oneapi-mpi-devel-<year>.<minor>, so apt-get finds no such package. Use a version such as \'2021.14\'.',
+      'error: test/image: user is ImageUser.nonRoot({ name: \'MPI User\', home: \'/home/MPI User\' }): useradd only accepts lowercase login names '
+      + 'and an absolute home directory. Use a name such as \'mpiuser\' and a home such as \'/home/mpiuser\'.',
     ]);
   });
 

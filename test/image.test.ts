@@ -168,7 +168,7 @@ describe('DeepSpeedTrainingImage recipe', () => {
     ]);
     expect(runContaining(text, 'openssh-server')).toMatch(/ curl .* gnupg /s);
     expect(text).not.toContain('openmpi');
-    expect(parseInstructions(text).find(i => i.keyword === 'ENV')!.args).toContain('I_MPI_ROOT=/opt/intel/oneapi/mpi/latest');
+    expect(parseInstructions(text).find(i => i.keyword === 'ENV')!.args).toContain('I_MPI_ROOT=/opt/intel/oneapi/mpi/2021.13');
     expect(image.mpiImplementation).toBe(MpiImplementation.INTEL);
     expect(image.forwardedImageEnv).toEqual(['PATH', 'LD_LIBRARY_PATH', 'I_MPI_ROOT', 'FI_PROVIDER_PATH']);
   });

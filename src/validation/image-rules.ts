@@ -267,6 +267,20 @@ const names: ImageRule = (ctx: ImageContext): Finding[] => {
       }));
     }
   }
+  if (image.mpi.version !== undefined && !/^\d{4}\.\d+(\.\d+)?$/.test(image.mpi.version)) {
+    findings.push(error('image/names', {
+      ...at(ctx, 'mpi', `MpiInstallation.intel({ version: ${show(image.mpi.version)} })`),
+      why: 'Intel\'s repository names its packages intel-oneapi-mpi-devel-<year>.<minor>, so apt-get finds no such package',
+      fix: 'Use a version such as \'2021.14\'.',
+    }));
+  }
+  if (!image.user.isRoot && (!/^[a-z_][a-z0-9_-]*$/.test(image.user.name) || !image.user.home.startsWith('/'))) {
+    findings.push(error('image/names', {
+      ...at(ctx, 'user', `ImageUser.nonRoot({ name: ${show(image.user.name)}, home: ${show(image.user.home)} })`),
+      why: 'useradd only accepts lowercase login names and an absolute home directory',
+      fix: 'Use a name such as \'mpiuser\' and a home such as \'/home/mpiuser\'.',
+    }));
+  }
   if (!DNS_LABEL.test(image.name) || image.name.length > 50) {
     findings.push(error('image/names', {
       ...at(ctx, 'name', show(image.name)),
