@@ -133,9 +133,10 @@ function addBase(dockerfile: Dockerfile, recipe: ImageRecipe): void {
 }
 
 function addSystemPackages(dockerfile: Dockerfile, recipe: ImageRecipe): void {
+  const intel = recipe.mpi.implementation === MpiImplementation.INTEL;
   dockerfile.aptInstall(systemPackages(recipe), {
     comment: [
-      `System packages: OpenSSH for mpirun over ssh, ${recipe.mpi.implementation === MpiImplementation.INTEL ? 'curl and gnupg for Intel\'s repository' : mpiName(recipe.mpi)},`,
+      `System packages: OpenSSH for mpirun over ssh, ${intel ? 'curl and gnupg for Intel\'s repository' : mpiName(recipe.mpi)},`,
       'compilers and ninja for DeepSpeed\'s ops and mpi4py, hostname for DeepSpeed\'s MPI discovery.',
       'The package\'s host keys are removed in the same layer: sshd uses the key the MPI Operator mounts.',
     ].join('\n'),
@@ -144,7 +145,7 @@ function addSystemPackages(dockerfile: Dockerfile, recipe: ImageRecipe): void {
       ShellCommand.of('mkdir', '-p', '/run/sshd'),
     ],
   });
-  if (recipe.mpi.implementation === MpiImplementation.INTEL) {
+  if (intel) {
     const keyring = '/usr/share/keyrings/oneapi-archive-keyring.gpg';
     dockerfile.aptInstall(recipe.mpi.packages, {
       comment: `${mpiName(recipe.mpi)} from Intel's oneAPI apt repository.`,
