@@ -7,6 +7,7 @@ import {
   BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImageProps, ImageUser, MpiImplementation, MpiInstallation, SourceCode,
 } from '../src';
 import { aptProblems, commands, lint, lintAll, parseInstructions, printedFile, runContaining, runs, strayLines } from './support/dockerfile';
+import { imageTag } from '../src/validation/image-rules';
 import { imageFindings, imageRecipe } from './support/synth';
 
 const DSE = 'https://github.com/deepspeedai/DeepSpeedExamples';
@@ -70,8 +71,10 @@ describe.each(Object.keys(VARIANTS))('the %s recipe', name => {
     expect(imageFindings(imageRecipe(VARIANTS[name]).image)).toEqual([]);
     expect(lintAll(text)).toEqual([]);
     expect(strayLines(text)).toEqual([]);
-    expect(parseInstructions(text).filter(i => i.keyword === 'FROM')).toHaveLength(1);
+    const froms = parseInstructions(text).filter(i => i.keyword === 'FROM');
+    expect(froms).toHaveLength(1);
     expect(parseInstructions(text)[0].keyword).toBe('FROM');
+    expect(imageTag(froms[0].args)).not.toBe('latest');
   });
 
   test('updates apt in the same RUN as every install, skips recommends and removes the lists', () => {
@@ -168,7 +171,12 @@ describe('DeepSpeedTrainingImage recipe', () => {
     ]);
     expect(runContaining(text, 'openssh-server')).toMatch(/ curl .* gnupg /s);
     expect(text).not.toContain('openmpi');
-    expect(parseInstructions(text).find(i => i.keyword === 'ENV')!.args).toContain('I_MPI_ROOT=/opt/intel/oneapi/mpi/2021.13');
+    const instructions = parseInstructions(text);
+    const intelEnv = instructions.findIndex(i => i.keyword === 'ENV');
+    expect(instructions[intelEnv].args).toContain('I_MPI_ROOT=/opt/intel/oneapi/mpi/2021.13');
+    expect(instructions[intelEnv].args).toContain('PATH=/opt/intel/oneapi/mpi/2021.13/bin:$PATH');
+    // mpi4py's MPICC=mpicc must find Intel's compiler wrapper.
+    expect(intelEnv).toBeLessThan(instructions.findIndex(i => i.args.includes('MPICC=mpicc')));
     expect(image.mpiImplementation).toBe(MpiImplementation.INTEL);
     expect(image.forwardedImageEnv).toEqual(['PATH', 'LD_LIBRARY_PATH', 'I_MPI_ROOT', 'FI_PROVIDER_PATH']);
   });
