@@ -75,13 +75,19 @@ export interface IDeepSpeedTrainingImage {
   readonly user: ImageUser;
   /** Port sshd listens on. */
   readonly sshPort: number;
-  /** sshd configuration file for a non-root user; undefined for root. */
+  /**
+   * sshd configuration file for a non-root user.
+   * @default - none: root uses the system configuration
+   */
   readonly sshdConfigPath?: string;
   /** Absolute path of the Python interpreter. */
   readonly pythonPath: string;
   /** MPI implementation installed in the image. */
   readonly mpiImplementation: MpiImplementation;
-  /** Working directory, if the job should set one. */
+  /**
+   * Working directory the job sets on its containers.
+   * @default - the image's WORKDIR
+   */
   readonly workingDirectory?: string;
   /** Image-defined variables forwarded to every rank. */
   readonly forwardedImageEnv: string[];

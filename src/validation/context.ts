@@ -13,7 +13,10 @@ export interface JobContext {
   readonly job: DeepSpeedMpiJob;
   /** The MPIJob as it will be written, escape hatches included. */
   readonly manifest: any;
-  /** The DeepSpeed config as written to the ConfigMap, if any. */
+  /**
+   * The DeepSpeed config as written to the ConfigMap.
+   * @default - the job has no DeepSpeed config
+   */
   readonly deepspeedConfig?: { [key: string]: any };
 }
 
