@@ -12,8 +12,10 @@ describe('CIFAR-10 example', () => {
   const launcher = mpiJob.spec.mpiReplicaSpecs.Launcher;
   const worker = mpiJob.spec.mpiReplicaSpecs.Worker;
 
-  test('emits exactly an MPIJob and its DeepSpeed ConfigMap', () => {
-    expect(manifests.map(m => `${m.apiVersion}/${m.kind}`)).toEqual(['kubeflow.org/v2beta1/MPIJob', 'v1/ConfigMap']);
+  test('emits exactly an MPIJob, its DeepSpeed ConfigMap and its NetworkPolicy', () => {
+    expect(manifests.map(m => `${m.apiVersion}/${m.kind}`)).toEqual([
+      'kubeflow.org/v2beta1/MPIJob', 'v1/ConfigMap', 'networking.k8s.io/v1/NetworkPolicy',
+    ]);
   });
 
   test('2 workers x 1 GPU: slots 1, -np 2, GPU request equals limit', () => {

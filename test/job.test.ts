@@ -216,7 +216,7 @@ describe('DeepSpeed config delivery', () => {
 
   test('without a config there is no ConfigMap, mount or --deepspeed_config', () => {
     const { manifests, launcher, worker } = synthJob(props());
-    expect(manifests.map(m => m.kind)).toEqual(['MPIJob']);
+    expect(manifests.map(m => m.kind)).toEqual(['MPIJob', 'NetworkPolicy']);
     expect(container(launcher).command).not.toContain('--deepspeed_config');
     for (const replica of [launcher, worker]) {
       expect(JSON.stringify(replica)).not.toContain('deepspeed-config');

@@ -5,9 +5,14 @@ import { BUILD_RULES } from './build-rules';
 import type { DeepSpeedMpiJob } from '../job';
 import { BuildContext, ImageContext, JobContext, JobRule } from './context';
 import { Finding, Severity } from './finding';
+import { COMPATIBILITY_RULES } from './compatibility-rules';
 import { IMAGE_RULES } from './image-rules';
 import { LAUNCH_RULES } from './launch-rules';
+import { NETWORK_RULES } from './network-rules';
 import { OPERATOR_RULES } from './operator-rules';
+import { QUEUEING_RULES } from './queueing-rules';
+import { SECURITY_RULES } from './security-rules';
+import { STORAGE_RULES } from './storage-rules';
 
 export * from './finding';
 export * from './context';
@@ -15,7 +20,10 @@ export { IMAGE_RULES } from './image-rules';
 export { BUILD_RULES } from './build-rules';
 
 /** Every rule a job is checked against, in report order. */
-export const ALL_RULES: JobRule[] = [...OPERATOR_RULES, ...LAUNCH_RULES];
+export const ALL_RULES: JobRule[] = [
+  ...OPERATOR_RULES, ...LAUNCH_RULES,
+  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+];
 
 /**
  * Context key that turns warnings into errors (e.g. `app.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true)`).

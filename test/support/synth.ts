@@ -80,3 +80,10 @@ export function imageRecipe(props: Partial<DeepSpeedTrainingImageProps> = {}, id
 export function imageFindings(image: DeepSpeedTrainingImage): string[] {
   return validateImage(image).map(f => `${f.severity}: ${f.message}`);
 }
+
+/** Builds one job in a fresh app without synthesizing it, for rules that fail synth. */
+export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 'test'): { app: App; job: DeepSpeedMpiJob } {
+  const app = Testing.app();
+  const job = new DeepSpeedMpiJob(new Chart(app, chartId), id, props);
+  return { app, job };
+}
