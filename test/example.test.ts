@@ -1,6 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { validateJob, DeepSpeedMpiJob } from '../src';
+import { aptProblems, lintAll, parseInstructions } from './support/dockerfile';
 import { container } from './support/synth';
 
 describe('CIFAR-10 example', () => {
@@ -80,5 +83,21 @@ describe('CIFAR-10 example', () => {
 
   test('full YAML snapshot (alongside the assertions above)', () => {
     expect(manifests).toMatchSnapshot();
+  });
+
+  test('synth writes the recipe\'s Dockerfile next to the manifests; it lints clean and sets up the script\'s directory', () => {
+    const app = Testing.app();
+    buildCifar10(app);
+    app.synth();
+    expect(fs.existsSync(path.join(app.outdir, 'cifar10.k8s.yaml'))).toBe(true);
+    const dockerfile = fs.readFileSync(path.join(app.outdir, 'images/cifar10-image/Dockerfile'), 'utf8');
+    expect(lintAll(dockerfile)).toEqual([]);
+    expect(aptProblems(dockerfile)).toEqual([]);
+    const instructions = parseInstructions(dockerfile);
+    expect(instructions[0].args).toBe('pytorch/pytorch:2.4.1-cuda12.4-cudnn9-devel');
+    expect(instructions.find(i => i.keyword === 'WORKDIR')!.args).toBe(container(launcher).workingDir);
+    expect(container(launcher).workingDir).toBe('/opt/DeepSpeedExamples');
+    expect(dockerfile).toContain('checkout --detach 0e0e2ef307dd3d0298b96c4bffea37f6701aee3e');
+    expect(dockerfile).toContain('DS_BUILD_FUSED_ADAM=1 /opt/conda/bin/python -m pip install --no-cache-dir --no-build-isolation deepspeed==0.16.3');
   });
 });
