@@ -2,11 +2,11 @@ import { JsonPatch, Size } from 'cdk8s';
 import { Cpu, EnvValue, Volume } from 'cdk8s-plus-27';
 import {
   DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect,
-  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, Severity, TrainingStorage, validateJob,
-  ZeroStage,
+  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, Severity, TrainingStorage, validateImage,
+  validateJob, ZeroStage,
 } from '../src';
 import {
-  jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
+  imageRecipe, jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
 } from './support/synth';
 
 /** One invalid configuration and every error message it must produce, in report order. */
@@ -777,6 +777,13 @@ describe('values rendered by typed feature props are reported once, by the featu
       scheduling: { gangScheduling: { minAvailable: 3 } },
     }));
     expect(outcome.errors).toEqual([`${P}: scheduling.gangScheduling.minAvailable is 3: ${GANG_DEADLOCK}`]);
+  });
+
+  test('the sshd port of an image recipe', () => {
+    const { chart, image } = imageRecipe({ sshPort: 70000 });
+    const job = new DeepSpeedMpiJob(chart, 'train', jobProps({ image }));
+    expect(validateJob(job).map(f => f.rule)).toEqual([]);
+    expect(validateImage(image).map(f => f.rule)).toEqual(['image/ssh-port']);
   });
 
   test('an escape hatch over a typed gang is still checked', () => {

@@ -5,7 +5,7 @@ import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
 import { podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
-import { interconnectDeviceCount, storageVolumeNames } from './typed-features';
+import { interconnectDeviceCount, recipeSshPort, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
 interface PlacedContainer {
@@ -159,7 +159,8 @@ const ports: JobRule = (ctx: JobContext): Finding[] =>
           fix: 'Rename the port, e.g. \'ssh\'.',
         }));
       }
-      if (!Number.isInteger(port.containerPort) || port.containerPort < 1 || port.containerPort > 65535) {
+      const inRange = Number.isInteger(port.containerPort) && port.containerPort >= 1 && port.containerPort <= 65535;
+      if (!inRange && port.containerPort !== recipeSshPort(ctx)) {
         findings.push(error('kubernetes/ports', {
           path: ctx.path,
           field: `${placed.path}.ports[${index}].containerPort`,

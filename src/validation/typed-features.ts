@@ -1,9 +1,10 @@
+import { Construct } from 'constructs';
 import { effectiveMinAvailable } from '../scheduling';
 import { JobContext } from './context';
 
 /*
  * Values that typed feature props render into the manifest and that the features' own rules
- * (storage-rules, network-rules, queueing-rules) already check under the props' names. The
+ * (storage-rules, network-rules, queueing-rules, image-rules) already check under the props' names. The
  * manifest-wide Kubernetes and scheduling rules skip exactly these values, so each problem is
  * reported once, in the words the user wrote; escape-hatch values are still checked.
  */
@@ -22,4 +23,9 @@ export function interconnectDeviceCount(ctx: JobContext, resource: string): numb
 export function gangMinAvailable(ctx: JobContext): number | undefined {
   const gang = ctx.job.scheduling.gangScheduling;
   return gang ? effectiveMinAvailable(ctx.job, gang) : undefined;
+}
+
+/** The sshd port of an image recipe, which validates itself (checked by image/ssh-port); undefined for a prebuilt image. */
+export function recipeSshPort(ctx: JobContext): number | undefined {
+  return Construct.isConstruct(ctx.job.image) ? ctx.job.image.sshPort : undefined;
 }
