@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as mpi from '../imports/kubeflow.org';
 import type { DeepSpeedMpiJob } from './job';
 import { MpiJobRole } from './operator-labels';
-import { formatQuantity, parseQuantity } from './quantity';
+import { formatQuantity, parseQuantity, quantityToNumber } from './quantity';
 import { MpiReplica } from './replica';
 import { LauncherCreationPolicy } from './types';
 
@@ -171,7 +171,8 @@ function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name
   const totals = new Map<string, number>();
   const add = (replica: MpiReplica, count: number) => {
     for (const name of replica.resourceNames) {
-      const amount = parseQuantity(replica.resourceRequest(name) ?? replica.resourceLimit(name) ?? 0) ?? 0;
+      const parsed = parseQuantity(replica.resourceRequest(name) ?? replica.resourceLimit(name));
+      const amount = parsed ? quantityToNumber(parsed) : 0;
       totals.set(name, (totals.get(name) ?? 0) + amount * count);
     }
   };

@@ -139,7 +139,7 @@ describe('renderDeepSpeedConfig', () => {
       image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0'),
       workers: { replicas: 1 },
       script: 'train.py',
-      deepspeedConfig: { zeroOptimization: { stage: ZeroStage.STAGE_2, reduceBucketSize: 5e8 } },
+      deepspeedConfig: { trainMicroBatchSizePerGpu: 1, zeroOptimization: { stage: ZeroStage.STAGE_2, reduceBucketSize: 5e8 } },
     });
     expect(configMap.data['ds_config.json']).toContain('"reduce_bucket_size": 500000000');
   });

@@ -101,7 +101,7 @@ describe('no secret material in synthesized output', () => {
     runLauncherAsWorker: true,
     workers: { replicas: 2, gpusPerWorker: 8, memory: Size.gibibytes(512) },
     env: { WANDB_API_KEY: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(Testing.chart(), 'S', 'wandb'), key: 'key' }) },
-    deepspeedConfig: { trainBatchSize: 64, zeroOptimization: { stage: ZeroStage.STAGE_2 } },
+    deepspeedConfig: { trainBatchSize: 72, zeroOptimization: { stage: ZeroStage.STAGE_2 } },
     network: { interconnect: Interconnect.efa({ devicesPerPod: 32 }), ncclDebug: NcclDebugLevel.WARN },
     storage: {
       volumes: [TrainingStorage.newClaim('checkpoints', { size: Size.tebibytes(2), mountPath: '/checkpoints' })],

@@ -55,3 +55,8 @@ export function error(rule: string, text: FindingText): Finding {
 export function warning(rule: string, text: FindingText): Finding {
   return { severity: Severity.WARNING, rule, message: formatFinding(text) };
 }
+
+/** `1 GPU`, `2 GPUs`: a count with its noun, for messages. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -6,11 +6,14 @@ import type { DeepSpeedMpiJob } from '../job';
 import { BuildContext, ImageContext, JobContext, JobRule } from './context';
 import { Finding, Severity } from './finding';
 import { COMPATIBILITY_RULES } from './compatibility-rules';
+import { DEEPSPEED_RULES } from './deepspeed-rules';
 import { IMAGE_RULES } from './image-rules';
+import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { NETWORK_RULES } from './network-rules';
 import { OPERATOR_RULES } from './operator-rules';
 import { QUEUEING_RULES } from './queueing-rules';
+import { SCHEDULING_RULES } from './scheduling-rules';
 import { SECURITY_RULES } from './security-rules';
 import { STORAGE_RULES } from './storage-rules';
 
@@ -21,7 +24,7 @@ export { BUILD_RULES } from './build-rules';
 
 /** Every rule a job is checked against, in report order. */
 export const ALL_RULES: JobRule[] = [
-  ...OPERATOR_RULES, ...LAUNCH_RULES,
+  ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
   ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
 ];
 

@@ -1,35 +1,240 @@
 import { JobContext, JobRule } from './context';
-import { error, Finding, show, warning } from './finding';
+import { error, Finding, plural, show, warning } from './finding';
+import {
+  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mpirunOptions, podSpec, podSpecPath, REPLICA_TYPES,
+  replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
+} from './manifest';
+
+const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
+
+/** The MPI implementation the operator configures the launcher for (CRD default OpenMPI). */
+function implementation(ctx: JobContext): string {
+  return ctx.manifest.spec?.mpiImplementation ?? 'OpenMPI';
+}
 
 /** The operator blanks NVIDIA_VISIBLE_DEVICES on a launcher that does not run as a worker. */
 const launcherGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const launcher = ctx.job.launcher;
-  if (launcher.runAsWorker || launcher.gpus === 0) return [];
+  const gpus = gpuCount(mainContainer(ctx.manifest, 'Launcher'), ctx.job.workers.gpuResourceName);
+  if (launcherRunsAsWorker(ctx.manifest) || gpus === 0) return [];
   return [error('launch/launcher-gpus', {
     path: ctx.path,
     field: 'launcher.gpus',
-    value: show(launcher.gpus),
+    value: show(gpus),
     why: 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle',
     fix: 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
   })];
 };
 
-/** One rank drives one GPU: fewer slots leave GPUs idle, more oversubscribe them. */
-const slotsMatchGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const workers = ctx.job.workers;
-  if (workers.gpusPerWorker === 0 || workers.slotsPerWorker === workers.gpusPerWorker) return [];
-  const idle = workers.slotsPerWorker < workers.gpusPerWorker;
-  const gap = Math.abs(workers.gpusPerWorker - workers.slotsPerWorker);
-  return [warning('launch/slots-match-gpus', {
+/** With 0 slots the operator's hostfile has no room for any rank (the operator itself accepts 0). */
+const noSlots: JobRule = (ctx: JobContext): Finding[] => {
+  if (slotsPerWorker(ctx.manifest) !== 0 || hostCount(ctx.manifest) === 0) return [];
+  return [error('launch/no-slots', {
     path: ctx.path,
-    field: 'workers.gpusPerWorker',
-    value: `${workers.gpusPerWorker} but slotsPerWorker is ${workers.slotsPerWorker}`,
-    why: idle
-      ? `${gap} GPU${gap === 1 ? '' : 's'} per worker would sit idle`
-      : `${gap} rank${gap === 1 ? '' : 's'} per worker would share a GPU`,
-    fix: `Remove slotsPerWorker (it defaults to the GPU count) or set it to ${workers.gpusPerWorker}.`,
+    field: 'spec.slotsPerWorker',
+    value: '0',
+    why: 'the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank',
+    fix: 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.',
   })];
 };
 
-/** Rules that keep the launch command consistent with the pods. */
-export const LAUNCH_RULES: JobRule[] = [launcherGpus, slotsMatchGpus];
+const PROCESS_COUNT_FLAGS = ['-np', '--np', '-n', '--n', '-c'];
+
+/** `mpirun -np` must equal the slots of the hostfile the operator writes. */
+const processCount: JobRule = (ctx: JobContext): Finding[] => {
+  const options = mpirunOptions(launcherArgv(ctx.manifest));
+  const index = options?.findIndex(word => PROCESS_COUNT_FLAGS.includes(word)) ?? -1;
+  if (options === undefined || index < 0) return [];
+  const flag = options[index];
+  const given = options[index + 1];
+  const expected = worldSize(ctx.manifest);
+  // Without workers or slots the operator and slot rules already explain the problem.
+  if (expected <= 0 || given === String(expected)) return [];
+  const count = Number(given);
+  const why = !Number.isInteger(count) || count < 1
+    ? 'mpirun needs a positive number of ranks'
+    : count > expected
+      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun stops with too few slots`
+      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+  return [error('launch/process-count', {
+    path: ctx.path,
+    field: `launcher mpirun ${flag}`,
+    value: show(given),
+    why,
+    fix: `Set ${flag} to ${expected}, or leave the launcher command to the job, which computes it.`,
+  })];
+};
+
+/** One rank drives one GPU: fewer slots leave GPUs idle, more oversubscribe them. */
+const slotsMatchGpus: JobRule = (ctx: JobContext): Finding[] => {
+  const slots = slotsPerWorker(ctx.manifest);
+  const gpuName = ctx.job.workers.gpuResourceName;
+  const workerGpus = gpuCount(mainContainer(ctx.manifest, 'Worker'), gpuName);
+  const findings: Finding[] = [];
+  if (replicaSpec(ctx.manifest, 'Worker') && workerGpus > 0 && workerGpus !== slots) {
+    const gap = Math.abs(workerGpus - slots);
+    findings.push(warning('launch/slots-match-gpus', {
+      path: ctx.path,
+      field: 'workers.gpusPerWorker',
+      value: `${workerGpus} but slotsPerWorker is ${slots}`,
+      why: slots < workerGpus
+        ? `${plural(gap, 'GPU')} per worker would sit idle`
+        : `${plural(gap, 'rank')} per worker would share a GPU`,
+      fix: `Remove slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.`,
+    }));
+  }
+  const launcherGpuCount = gpuCount(mainContainer(ctx.manifest, 'Launcher'), gpuName);
+  const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
+  if (launcherRunsAsWorker(ctx.manifest) && launcherNeedsGpus && launcherGpuCount !== slots) {
+    const gap = Math.abs(launcherGpuCount - slots);
+    findings.push(warning('launch/slots-match-gpus', {
+      path: ctx.path,
+      field: 'launcher.gpus',
+      value: `${launcherGpuCount} but slotsPerWorker is ${slots}`,
+      why: slots < launcherGpuCount
+        ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'GPU')} on it would sit idle`
+        : launcherGpuCount === 0
+          ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would run without a GPU`
+          : `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would share a GPU`,
+      fix: `Set launcher.gpus to ${slots} or remove it (it defaults to workers.gpusPerWorker).`,
+    }));
+  }
+  return findings;
+};
+
+// Options one launcher family has and the other rejects as unknown, compared without leading dashes.
+const OPEN_MPI_ONLY = ['x', 'mca', 'allow-run-as-root', 'oversubscribe', 'npernode'];
+const HYDRA_ONLY = ['genv', 'genvlist', 'genvall', 'genvnone', 'f', 'envlist'];
+
+/** Intel MPI and MPICH (Hydra) and Open MPI each reject the other's options. */
+const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
+  const options = mpirunOptions(launcherArgv(ctx.manifest));
+  const hydra = ['Intel', 'MPICH'].includes(implementation(ctx));
+  if (options === undefined || (!hydra && implementation(ctx) !== 'OpenMPI')) return [];
+  const foreign = options.filter(word => word.startsWith('-') && (hydra ? OPEN_MPI_ONLY : HYDRA_ONLY).includes(word.replace(/^-+/, '')));
+  if (foreign.length === 0) return [];
+  const name = implementation(ctx) === 'Intel' ? 'Intel MPI' : implementation(ctx);
+  return [error('launch/mpirun-syntax', {
+    path: ctx.path,
+    field: 'launcher mpirun',
+    value: `given ${[...new Set(foreign)].map(show).join(', ')}`,
+    why: hydra
+      ? `${name}'s mpiexec (Hydra) rejects these Open MPI options`
+      : 'Open MPI\'s mpirun rejects these Hydra (Intel MPI, MPICH) options',
+    fix: hydra
+      ? 'Use Hydra\'s equivalents (-genvlist NAME,... for -x NAME), or declare the image\'s mpiImplementation as MpiImplementation.OPEN_MPI.'
+      : 'Use Open MPI\'s equivalents (-x NAME for -genvlist, --hostfile for -f), or declare the image\'s mpiImplementation as INTEL or MPICH.',
+  })];
+};
+
+/** DeepSpeed's own runner parses only `host slots=N` lines and defaults to another hostfile. */
+const deepspeedRunner: JobRule = (ctx: JobContext): Finding[] => {
+  const argv = launcherArgv(ctx.manifest);
+  if (!usesDeepSpeedRunner(argv)) return [];
+  if (implementation(ctx) !== 'OpenMPI') {
+    return [error('launch/deepspeed-runner', {
+      path: ctx.path,
+      field: LAUNCHER_COMMAND,
+      value: show(argv.join(' ')),
+      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
+      fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
+    })];
+  }
+  if (argv.includes('--hostfile') || argv.includes('-H')) return [];
+  return [warning('launch/deepspeed-runner', {
+    path: ctx.path,
+    field: LAUNCHER_COMMAND,
+    value: show(argv.join(' ')),
+    why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
+    fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
+  })];
+};
+
+/** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
+const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
+  const user = ctx.job.image.user;
+  const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
+  return [error('launch/ssh-auth-mount-path', {
+    path: ctx.path,
+    field: 'spec.sshAuthMountPath',
+    value: show(mounted),
+    why: `the image runs sshd and the ranks as ${user.name} (uid ${user.uid}), whose ssh reads keys from ${user.sshDirectory}, so the launcher cannot reach the workers`,
+    fix: `Remove the JSON patch so the job sets ${show(user.sshDirectory)}, or declare the image user that owns ${show(mounted)}.`,
+  })];
+};
+
+const ALLOW_RUN_AS_ROOT = ['--allow-run-as-root', '-allow-run-as-root'];
+
+/** Whether the launcher sets the variable pair that lets Open MPI run as root without the flag. */
+function allowsRootByEnv(ctx: JobContext): boolean {
+  const env: any[] = mainContainer(ctx.manifest, 'Launcher')?.env ?? [];
+  const value = (name: string) => env.find(v => v.name === name)?.value;
+  return value('OMPI_ALLOW_RUN_AS_ROOT') === '1' && value('OMPI_ALLOW_RUN_AS_ROOT_CONFIRM') === '1';
+}
+
+/** Open MPI refuses to run as root without an explicit opt-in; a non-root user needs none. */
+const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
+  const options = mpirunOptions(launcherArgv(ctx.manifest));
+  if (options === undefined || implementation(ctx) !== 'OpenMPI') return [];
+  const user = ctx.job.image.user;
+  const flagged = options.some(word => ALLOW_RUN_AS_ROOT.includes(word));
+  if (user.isRoot && !flagged && !allowsRootByEnv(ctx)) {
+    return [error('launch/allow-run-as-root', {
+      path: ctx.path,
+      field: 'launcher mpirun',
+      value: 'run without --allow-run-as-root',
+      why: 'the image runs as root and Open MPI\'s mpirun refuses to start as root without it',
+      fix: 'Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.',
+    })];
+  }
+  if (!user.isRoot && flagged) {
+    return [warning('launch/allow-run-as-root', {
+      path: ctx.path,
+      field: 'launcher mpirun',
+      value: 'given --allow-run-as-root',
+      why: `the image runs as ${user.name} (uid ${user.uid}), so the flag does nothing and suggests the image user is declared wrongly`,
+      fix: 'Remove --allow-run-as-root, or declare the image user as ImageUser.root().',
+    })];
+  }
+  return [];
+};
+
+/** Pods must run as the image's user: its sshd config, home and keys belong to it. */
+const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
+  const user = ctx.job.image.user;
+  return REPLICA_TYPES.flatMap(type => {
+    if (!replicaSpec(ctx.manifest, type)) return [];
+    const pod = podSpec(ctx.manifest, type).securityContext ?? {};
+    const container = mainContainer(ctx.manifest, type)?.securityContext ?? {};
+    const uid = container.runAsUser ?? pod.runAsUser;
+    const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
+    const level = container.runAsUser !== undefined ? 'containers[0].securityContext' : 'securityContext';
+    const base = podSpecPath(type);
+    if (uid !== undefined && uid !== user.uid) {
+      return [error('launch/run-as-user', {
+        path: ctx.path,
+        field: `${base}.${level}.runAsUser`,
+        value: show(uid),
+        why: `the image's sshd setup, home directory and SSH keys belong to ${user.name} (uid ${user.uid}), so ssh between the pods fails`,
+        fix: `Remove the override, or declare the image user as ${uid === 0 ? 'ImageUser.root()' : `ImageUser.nonRoot({ uid: ${show(uid)} })`}.`,
+      })];
+    }
+    if (nonRoot === true && user.isRoot) {
+      const nonRootLevel = container.runAsNonRoot !== undefined ? 'containers[0].securityContext' : 'securityContext';
+      return [error('launch/run-as-user', {
+        path: ctx.path,
+        field: `${base}.${nonRootLevel}.runAsNonRoot`,
+        value: 'true',
+        why: 'the image runs as root and the kubelet refuses to start a root container that must run as non-root',
+        fix: 'Remove runAsNonRoot, or use an image with a non-root user (ImageUser.nonRoot()).',
+      })];
+    }
+    return [];
+  });
+};
+
+/** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
+export const LAUNCH_RULES: JobRule[] = [
+  launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
+  sshAuthMountPath, allowRunAsRoot, runAsUser,
+];

@@ -1,28 +1,30 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, show } from './finding';
+import { isDns1035Label } from './kubernetes-syntax';
+import { launcherRunsAsWorker, podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
 
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const HOSTNAME_SUFFIX = '-worker-';
 
 /**
- * The operator checks that `<name>-worker-<N-1>` is a DNS-1035 label of at most 63 characters
- * (the last worker's hostname).
+ * The operator checks that `<name>-worker-<N-1>` (the last worker's hostname) is a DNS-1035
+ * label of at most 63 characters; the name also names the job's Service.
  */
 const jobName: JobRule = (ctx: JobContext): Finding[] => {
   const name: string = ctx.manifest.metadata?.name ?? '';
-  const workers: number | undefined = ctx.manifest.spec?.mpiReplicaSpecs?.Worker?.replicas;
-  const last = workers !== undefined && workers > 0 ? workers - 1 : 0;
-  const hostname = `${name}-worker-${last}`;
-  if (!DNS_1035_LABEL.test(name)) {
+  const workers: unknown = replicaSpec(ctx.manifest, 'Worker')?.replicas;
+  const last = typeof workers === 'number' && workers > 0 ? workers - 1 : 0;
+  const hostname = `${name}${HOSTNAME_SUFFIX}${last}`;
+  if (!isDns1035Label(name, Infinity)) {
     return [error('operator/job-name', {
       path: ctx.path,
       field: 'metadata.name',
       value: show(name),
-      why: 'the MPI Operator requires a DNS-1035 label (lowercase letters, digits and \'-\', starting with a letter)',
+      why: 'the MPI Operator requires a DNS-1035 label (lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit)',
       fix: 'Set metadata.name to a name such as \'cifar10-train\'.',
     })];
   }
   if (hostname.length > 63) {
-    const room = 63 - '-worker-'.length - String(last).length;
+    const room = 63 - HOSTNAME_SUFFIX.length - String(last).length;
     return [error('operator/job-name', {
       path: ctx.path,
       field: 'metadata.name',
@@ -34,5 +36,162 @@ const jobName: JobRule = (ctx: JobContext): Finding[] => {
   return [];
 };
 
-/** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation). */
-export const OPERATOR_RULES: JobRule[] = [jobName];
+/** The operator requires a Launcher replica spec with exactly one replica. */
+const launcherReplicas: JobRule = (ctx: JobContext): Finding[] => {
+  const launcher = replicaSpec(ctx.manifest, 'Launcher');
+  if (launcher === undefined) {
+    return [error('operator/launcher-replicas', {
+      path: ctx.path,
+      field: 'spec.mpiReplicaSpecs.Launcher',
+      value: 'not set',
+      why: 'the MPI Operator requires a Launcher replica spec and never starts a job without one',
+      fix: 'Remove the JSON patch that deletes the Launcher.',
+    })];
+  }
+  if (launcher.replicas === 1) return [];
+  return [error('operator/launcher-replicas', {
+    path: ctx.path,
+    field: 'spec.mpiReplicaSpecs.Launcher.replicas',
+    value: show(launcher.replicas),
+    why: 'the MPI Operator requires exactly 1 launcher',
+    fix: 'Set it to 1.',
+  })];
+};
+
+/**
+ * A Worker spec needs at least one replica; without one the launcher must be the only worker
+ * (the operator rejects `replicas: 0`, so that case omits the Worker spec entirely).
+ */
+const workerReplicas: JobRule = (ctx: JobContext): Finding[] => {
+  const worker = replicaSpec(ctx.manifest, 'Worker');
+  if (worker === undefined) {
+    if (launcherRunsAsWorker(ctx.manifest)) return [];
+    return [error('operator/worker-replicas', {
+      path: ctx.path,
+      field: 'spec.mpiReplicaSpecs.Worker',
+      value: 'not set',
+      why: 'the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks',
+      fix: 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true to run every rank on the launcher.',
+    })];
+  }
+  const replicas = worker.replicas;
+  if (Number.isInteger(replicas) && replicas >= 1) return [];
+  return [error('operator/worker-replicas', {
+    path: ctx.path,
+    field: 'spec.mpiReplicaSpecs.Worker.replicas',
+    value: show(replicas),
+    why: 'the MPI Operator requires at least 1 worker in a Worker spec',
+    fix: launcherRunsAsWorker(ctx.manifest)
+      ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
+      : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
+  })];
+};
+
+const RESTART_POLICIES = ['Never', 'OnFailure'];
+
+/** The operator supports only Never and OnFailure (the type also declares Always and ExitCode). */
+const restartPolicy: JobRule = (ctx: JobContext): Finding[] =>
+  REPLICA_TYPES.flatMap(type => {
+    const policy = replicaSpec(ctx.manifest, type)?.restartPolicy;
+    if (policy === undefined || RESTART_POLICIES.includes(policy)) return [];
+    const prop = type === 'Launcher' ? 'launcher.restartPolicy' : 'workers.restartPolicy';
+    return [error('operator/restart-policy', {
+      path: ctx.path,
+      field: `spec.mpiReplicaSpecs.${type}.restartPolicy`,
+      value: show(policy),
+      why: 'the MPI Operator supports only \'Never\' and \'OnFailure\'',
+      fix: `Set ${prop} to ReplicaRestartPolicy.NEVER or ReplicaRestartPolicy.ON_FAILURE.`,
+    })];
+  });
+
+/** Each replica's pod template needs a container (the operator sets up ssh in the first). */
+const containers: JobRule = (ctx: JobContext): Finding[] =>
+  REPLICA_TYPES.flatMap(type => {
+    const spec = replicaSpec(ctx.manifest, type);
+    const list = spec?.template?.spec?.containers;
+    if (spec === undefined || (Array.isArray(list) && list.length > 0)) return [];
+    return [error('operator/containers', {
+      path: ctx.path,
+      field: `${podSpecPath(type)}.containers`,
+      value: show(list ?? []),
+      why: 'the MPI Operator requires at least one container in every pod template',
+      fix: 'Remove the JSON patch that deletes the container.',
+    })];
+  });
+
+/** The operator requires `slotsPerWorker >= 0`; the CRD types it as an integer. */
+const slots: JobRule = (ctx: JobContext): Finding[] => {
+  const value = ctx.manifest.spec?.slotsPerWorker;
+  if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+  return [error('operator/slots-per-worker', {
+    path: ctx.path,
+    field: 'spec.slotsPerWorker',
+    value: show(value),
+    why: 'the MPI Operator requires a whole number of 0 or more',
+    fix: 'Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.',
+  })];
+};
+
+/** Checks that an optional field of the manifest holds one of the values the operator knows. */
+function oneOf(ctx: JobContext, rule: string, field: string, value: unknown, allowed: string[], fix: string): Finding[] {
+  if (value === undefined || (typeof value === 'string' && allowed.includes(value))) return [];
+  return [error(rule, {
+    path: ctx.path,
+    field,
+    value: show(value),
+    why: `the MPI Operator accepts only ${allowed.map(v => `'${v}'`).join(', ')}`,
+    fix,
+  })];
+}
+
+const cleanPodPolicy: JobRule = (ctx: JobContext): Finding[] =>
+  oneOf(ctx, 'operator/clean-pod-policy', 'spec.runPolicy.cleanPodPolicy', ctx.manifest.spec?.runPolicy?.cleanPodPolicy,
+    ['None', 'Running', 'All'], 'Set cleanPodPolicy to a CleanPodPolicy value.');
+
+const managedBy: JobRule = (ctx: JobContext): Finding[] =>
+  oneOf(ctx, 'operator/managed-by', 'spec.runPolicy.managedBy', ctx.manifest.spec?.runPolicy?.managedBy,
+    ['kubeflow.org/mpi-operator', 'kueue.x-k8s.io/multikueue'], 'Set it to one of these, or remove it.');
+
+const mpiImplementation: JobRule = (ctx: JobContext): Finding[] =>
+  oneOf(ctx, 'operator/mpi-implementation', 'spec.mpiImplementation', ctx.manifest.spec?.mpiImplementation,
+    ['OpenMPI', 'Intel', 'MPICH'], 'Declare the image\'s MPI with an MpiImplementation value.');
+
+/** The CRD lost this enum (a malformed marker), and the operator treats any other value as WaitForWorkersReady. */
+const launcherCreationPolicy: JobRule = (ctx: JobContext): Finding[] =>
+  oneOf(ctx, 'operator/launcher-creation-policy', 'spec.launcherCreationPolicy', ctx.manifest.spec?.launcherCreationPolicy,
+    ['AtStartup', 'WaitForWorkersReady'], 'Set launcherCreationPolicy to a LauncherCreationPolicy value.');
+
+/** ttlSecondsAfterFinished, activeDeadlineSeconds and backoffLimit must be whole numbers of 0 or more. */
+const runPolicyNumbers: JobRule = (ctx: JobContext): Finding[] => {
+  const runPolicy = ctx.manifest.spec?.runPolicy ?? {};
+  return ['ttlSecondsAfterFinished', 'activeDeadlineSeconds', 'backoffLimit'].flatMap(key => {
+    const value = runPolicy[key];
+    if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    return [error('operator/run-policy-numbers', {
+      path: ctx.path,
+      field: `spec.runPolicy.${key}`,
+      value: show(value),
+      why: 'the MPI Operator requires a whole number of 0 or more',
+      fix: 'Set it to 0 or more, or leave it out.',
+    })];
+  });
+};
+
+/** The operator needs somewhere to mount the SSH keys. */
+const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
+  const value = ctx.manifest.spec?.sshAuthMountPath;
+  if (value === undefined || (typeof value === 'string' && value !== '')) return [];
+  return [error('operator/ssh-auth-mount-path', {
+    path: ctx.path,
+    field: 'spec.sshAuthMountPath',
+    value: show(value),
+    why: 'the MPI Operator requires a directory to mount the SSH keys in',
+    fix: 'Remove the JSON patch; the job sets it to the image user\'s ~/.ssh.',
+  })];
+};
+
+/** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation), plus the enum the CRD lost. */
+export const OPERATOR_RULES: JobRule[] = [
+  jobName, launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
+  runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy,
+];

@@ -1,6 +1,10 @@
-import { App, Chart, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
-  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, validateImage,
+  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
+  validateJob,
 } from '../../src';
 
 /** What a chart with one job synthesizes, split by kind. */
@@ -57,6 +61,70 @@ export function synthError(app: App): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** The image most tests run: the MPI Operator base-image layout (non-root mpiuser, Open MPI). */
+export const TEST_IMAGE = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
+
+/** A valid job: 2 workers with 1 GPU each, no DeepSpeed config; overrides replace top-level props. */
+export function jobProps(overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepSpeedMpiJobProps {
+  return { image: TEST_IMAGE, workers: { replicas: 2, gpusPerWorker: 1 }, script: 'train.py', ...overrides };
+}
+
+/** JSON pointers into the MPIJob, for escape-hatch patches in tests. */
+export const LAUNCHER = '/spec/mpiReplicaSpecs/Launcher';
+export const WORKER = '/spec/mpiReplicaSpecs/Worker';
+export const LAUNCHER_CONTAINER = `${LAUNCHER}/template/spec/containers/0`;
+export const WORKER_CONTAINER = `${WORKER}/template/spec/containers/0`;
+
+/** A job mutation that applies JSON patches to the MPIJob. */
+export function patch(...ops: JsonPatch[]): (job: DeepSpeedMpiJob) => void {
+  return job => job.apiObject.addJsonPatch(...ops);
+}
+
+/** What `app.synth()` did with one job. */
+export interface SynthOutcome {
+  readonly job: DeepSpeedMpiJob;
+  /** Messages of the thrown validation error, one per finding, without cdk8s's `[path]` prefix. */
+  readonly errors: string[];
+  /** The `*.k8s.yaml` files written to the output folder. */
+  readonly written: string[];
+}
+
+/** Options for `synthToTempDir`. */
+export interface SynthOptions {
+  /** Changes the job after construction (escape hatches, extra volumes). */
+  readonly mutate?: (job: DeepSpeedMpiJob) => void;
+  /** App context, e.g. the warnings-as-errors switch. */
+  readonly context?: { [key: string]: any };
+  /** Chart id; the job's construct path is `<chartId>/train`. */
+  readonly chartId?: string;
+}
+
+/**
+ * Builds one job in a fresh app whose outdir is a new temp folder, runs `app.synth()` the way
+ * `cdk8s synth` does, and reports the validation errors and the manifests written.
+ */
+export function synthToTempDir(props: DeepSpeedMpiJobProps, options: SynthOptions = {}): SynthOutcome {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-'));
+  try {
+    const app = new App({ outdir });
+    for (const [key, value] of Object.entries(options.context ?? {})) app.node.setContext(key, value);
+    const chart = new Chart(app, options.chartId ?? 'test');
+    const job = new DeepSpeedMpiJob(chart, 'train', props);
+    options.mutate?.(job);
+    const message = synthError(app);
+    const errors = message === undefined ? [] : message.split('\n').slice(1).map(line => line.replace(/^\s*\[[^\]]*\] /, ''));
+    const written = fs.readdirSync(outdir).filter(file => file.endsWith('.k8s.yaml'));
+    return { job, errors, written };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Messages of a job's findings of one severity, in report order. */
+export function findingMessages(job: DeepSpeedMpiJob, severity: Severity): string[] {
+  return validateJob(job).filter(f => f.severity === severity).map(f => f.message);
 }
 
 /** A minimal valid recipe: the pytorch 2.4.1 / CUDA 12.4 devel base with DeepSpeed 0.16.3. */

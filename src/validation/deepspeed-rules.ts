@@ -1,0 +1,479 @@
+import { JobContext, JobRule } from './context';
+import {
+  closestKey, DEEPSPEED_OPTIMIZERS, DEEPSPEED_SCHEDULERS, DEPRECATED_ZERO_KEYS, STRICT_SECTIONS, TOP_LEVEL_KEYS,
+  TORCH_OPTIMIZERS, TORCH_SCHEDULERS,
+} from './deepspeed-keys';
+import { error, Finding, FindingText, show, warning } from './finding';
+import { worldSize, worldSizeTerms } from './manifest';
+
+type Json = { [key: string]: any };
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A section of the config, or an empty object when it is absent or not an object. */
+function section(config: Json, path: string): Json {
+  const value = path.split('.').reduce<any>((node, key) => (isObject(node) ? node[key] : undefined), config);
+  return isObject(value) ? value : {};
+}
+
+/** A rule over the DeepSpeed config; jobs without one have nothing to check. */
+function configRule(check: (ctx: JobContext, config: Json) => Finding[]): JobRule {
+  return (ctx: JobContext) => (ctx.deepspeedConfig ? check(ctx, ctx.deepspeedConfig) : []);
+}
+
+/** Message parts for a config key: the field reads `ds_config.<key path>`. */
+function at(ctx: JobContext, key: string, value: string, why: string, fix: string): FindingText {
+  return { path: ctx.path, field: `ds_config.${key}`, value, why, fix };
+}
+
+/** What DeepSpeed says when it fails, quoted so users can search for it. */
+function fails(message: string): string {
+  return `DeepSpeed fails with "${message}"`;
+}
+
+function zeroStage(config: Json): unknown {
+  return section(config, 'zero_optimization').stage ?? 0;
+}
+
+function fp16Enabled(config: Json): boolean {
+  return section(config, 'fp16').enabled === true;
+}
+
+/** DeepSpeed reads the first present of `bf16` and its legacy alias `bfloat16`. */
+function bf16Key(config: Json): string {
+  return config.bf16 !== undefined || config.bfloat16 === undefined ? 'bf16' : 'bfloat16';
+}
+
+function bf16Enabled(config: Json): boolean {
+  return section(config, bf16Key(config)).enabled === true;
+}
+
+function optimizerType(config: Json): string | undefined {
+  const type = section(config, 'optimizer').type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+const AUTO = 'auto';
+
+/** Every path in the config whose value is the string "auto". */
+function autoPaths(value: unknown, path: string): string[] {
+  if (value === AUTO) return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => autoPaths(item, `${path}[${i}]`));
+  if (isObject(value)) return Object.entries(value).flatMap(([key, item]) => autoPaths(item, path ? `${path}.${key}` : key));
+  return [];
+}
+
+/** "auto" is filled in by the Hugging Face Trainer only; DeepSpeed itself cannot use it. */
+const autoValues = configRule((ctx, config) => autoPaths(config, '').map(path => error('deepspeed/auto-values', at(ctx, path, show(AUTO),
+  'only the Hugging Face Trainer fills in \'auto\'; DeepSpeed itself drops it inside sections and fails on it at the top level',
+  'Write the actual value.'))));
+
+function unknownKeyFix(key: string, known: string[]): string {
+  const suggestion = closestKey(key, known);
+  return suggestion ? `Did you mean '${suggestion}'?` : 'Remove it, or check it against DeepSpeed\'s configuration reference.';
+}
+
+/** Unknown top-level keys are lost silently; unknown keys in pydantic sections fail. */
+const unknownKeys = configRule((ctx, config) => {
+  const topLevel = Object.keys(config).filter(key => !TOP_LEVEL_KEYS.includes(key)).map(key => error('deepspeed/unknown-keys',
+    at(ctx, key, show(config[key]), 'DeepSpeed ignores unknown top-level keys, so the setting would be silently lost',
+      unknownKeyFix(key, TOP_LEVEL_KEYS))));
+  const nested = Object.entries(STRICT_SECTIONS).flatMap(([path, known]) => {
+    const keys = Object.keys(section(config, path));
+    return keys.filter(key => !known.includes(key)).map(key => error('deepspeed/unknown-keys',
+      at(ctx, `${path}.${key}`, show(section(config, path)[key]),
+        `DeepSpeed reads ${path} with a pydantic model that rejects unknown keys ("Extra inputs are not permitted")`,
+        unknownKeyFix(key, known))));
+  });
+  return [...topLevel, ...nested];
+});
+
+/** A deprecated ZeRO key next to its replacement fails, whatever the deprecated key's value. */
+const deprecatedKeys = configRule((ctx, config) => {
+  const zero = section(config, 'zero_optimization');
+  return DEPRECATED_ZERO_KEYS.flatMap(([deprecated, replacements]) => {
+    const replacement = replacements.find(key => zero[key] !== undefined);
+    if (zero[deprecated] === undefined || replacement === undefined) return [];
+    return [error('deepspeed/deprecated-keys', at(ctx, `zero_optimization.${deprecated}`, show(zero[deprecated]),
+      `${fails(`Cannot provide deprecated parameter '${deprecated}' and replacing parameter '${replacement}' together`)}, whatever its value`,
+      `Remove ${deprecated}; ${replacement} replaces it.`))];
+  });
+});
+
+const BATCH_KEYS = ['train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps'];
+
+/** The value DeepSpeed derives when a batch key is missing, with how it got there. */
+interface Derivation {
+  readonly key: string;
+  readonly expression: string;
+  readonly value: number;
+  /** train_batch_size must be a multiple of this for the derivation to be exact. */
+  readonly unit: number;
+  readonly unitTerms: string;
+  /** DeepSpeed's assertion text when the derived value is 0. */
+  readonly zeroMessage: string;
+}
+
+/** The three batch sizes after DeepSpeed filled in the missing ones. */
+interface BatchSizes {
+  readonly tb: number;
+  readonly mb: number;
+  readonly gas: number;
+  /** How a value was derived from train_batch_size, if one was. */
+  readonly derived?: Derivation;
+}
+
+/** Python's `//` on the positive whole numbers that reach it. */
+function floorDiv(a: number, b: number): number {
+  return Math.floor(a / b);
+}
+
+/**
+ * DeepSpeed's `_set_batch_related_parameters`: fills in the missing batch sizes with floor
+ * division, in DeepSpeed's order. Undefined when neither train_batch_size nor the micro batch is given.
+ */
+function deriveBatch(tb: number | undefined, mb: number | undefined, gas: number | undefined, world: number): BatchSizes | undefined {
+  if (tb !== undefined && mb !== undefined && gas !== undefined) return { tb, mb, gas };
+  if (tb !== undefined && mb !== undefined) {
+    const steps = floorDiv(floorDiv(tb, mb), world);
+    return {
+      tb, mb, gas: steps,
+      derived: {
+        key: 'gradient_accumulation_steps', expression: `(${tb} // ${mb}) // ${world}`, value: steps, unit: mb * world,
+        unitTerms: 'train_micro_batch_size_per_gpu × world size', zeroMessage: 'Gradient accumulation steps: 0 has to be greater than 0',
+      },
+    };
+  }
+  if (tb !== undefined) {
+    // With accumulation steps given DeepSpeed divides by them; without, it sets them to 1.
+    const micro = floorDiv(floorDiv(tb, world), gas ?? 1);
+    return {
+      tb, mb: micro, gas: gas ?? 1,
+      derived: {
+        key: 'train_micro_batch_size_per_gpu',
+        expression: gas === undefined ? `${tb} // ${world}` : `(${tb} // ${world}) // ${gas}`,
+        value: micro,
+        unit: (gas ?? 1) * world,
+        unitTerms: gas === undefined ? 'the world size' : 'gradient_accumulation_steps × world size',
+        zeroMessage: 'Micro batch size per gpu: 0 has to be greater than 0',
+      },
+    };
+  }
+  if (mb !== undefined) return { tb: mb * (gas ?? 1) * world, mb, gas: gas ?? 1 };
+  return undefined;
+}
+
+/**
+ * train_batch_size = micro batch × gradient accumulation × world size, with DeepSpeed's
+ * derivation of a missing value and its assertions, for the job's real world size.
+ */
+const batchSize = configRule((ctx, config) => {
+  const given = BATCH_KEYS.filter(key => config[key] !== undefined && config[key] !== null);
+  const elasticity = section(config, 'elasticity');
+  if (elasticity.enabled === true) {
+    if (given.length === 0 || elasticity.ignore_non_elastic_batch_info === true) return [];
+    return [error('deepspeed/batch-size', at(ctx, given[0], show(config[given[0]]),
+      `elasticity is enabled and ${fails('ElasticityConfigError: One or more batch related parameters were found in your ds_config')}`,
+      'Remove the batch sizes (elasticity sets them), or set elasticity.ignore_non_elastic_batch_info to true.'))];
+  }
+  if (given.some(key => config[key] === AUTO)) return []; // reported by deepspeed/auto-values
+  const invalid = given.filter(key => !Number.isInteger(config[key]) || config[key] <= 0);
+  if (invalid.length > 0) {
+    return invalid.map(key => error('deepspeed/batch-size', at(ctx, key, show(config[key]),
+      'DeepSpeed needs a whole number greater than 0 (it floor-divides batch sizes and asserts they are positive)',
+      'Set it to a positive whole number, or leave it out and let DeepSpeed derive it.')));
+  }
+  const world = worldSize(ctx.manifest);
+  const sizes = deriveBatch(config.train_batch_size ?? undefined, config.train_micro_batch_size_per_gpu ?? undefined,
+    config.gradient_accumulation_steps ?? undefined, world);
+  if (sizes === undefined) {
+    return [error('deepspeed/batch-size', at(ctx, 'train_batch_size', 'not set',
+      fails('Either train_batch_size or train_micro_batch_size_per_gpu needs to be provided'),
+      'Set trainMicroBatchSizePerGpu (and gradientAccumulationSteps), or trainBatchSize.'))];
+  }
+  if (world <= 0) return []; // reported by the operator and slot rules
+  const { tb, mb, gas, derived } = sizes;
+  const worldText = `a world size of ${world} (${worldSizeTerms(ctx.manifest)})`;
+  const identity = `Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size ${tb} != ${mb} * ${gas} * ${world}`;
+  if (derived) {
+    const broken = derived.value === 0 ? derived.zeroMessage : tb !== mb * gas * world ? identity : undefined;
+    if (broken === undefined) return [];
+    const example = derived.unit * Math.max(1, Math.round(tb / derived.unit));
+    return [error('deepspeed/batch-size', at(ctx, 'train_batch_size', show(tb),
+      `DeepSpeed derives ${derived.key} = ${derived.expression} = ${derived.value} for ${worldText} and fails with "${broken}"`,
+      `Set train_batch_size to a multiple of ${derived.unit} (${derived.unitTerms}), e.g. ${example}.`))];
+  }
+  if (tb === mb * gas * world) return [];
+  return [error('deepspeed/batch-size', at(ctx, 'train_batch_size', show(tb),
+    `DeepSpeed checks it against ${worldText} and fails with "${identity}"`,
+    `Set train_batch_size to ${mb * gas * world} (${mb} × ${gas} × ${world}), or leave it out and let DeepSpeed derive it.`))];
+});
+
+/** fp16/bf16/amp combinations DeepSpeed rejects. */
+const precision = configRule((ctx, config) => {
+  const findings: Finding[] = [];
+  const fp16 = fp16Enabled(config);
+  const bf16 = bf16Enabled(config);
+  const stage = zeroStage(config);
+  if (fp16 && bf16) {
+    findings.push(error('deepspeed/precision', at(ctx, `${bf16Key(config)}.enabled`, 'true',
+      `fp16 is enabled too and ${fails('bfloat16 and fp16 modes cannot be simultaneously enabled')}`,
+      'Enable only one of fp16 and bf16 (bf16 needs Ampere or newer GPUs).')));
+  }
+  if (config.bf16 !== undefined && config.bfloat16 !== undefined) {
+    findings.push(warning('deepspeed/precision', at(ctx, 'bfloat16', show(config.bfloat16),
+      'DeepSpeed reads only the bf16 section when both are present and ignores this legacy alias',
+      'Merge it into bf16 and remove it.')));
+  }
+  if (section(config, 'amp').enabled === true) {
+    const ampConflict = stage !== 0
+      ? [`ZeRO stage ${stage} is enabled and ${fails('Amp and ZeRO are not currently compatible, please use (legacy) fp16 mode which performs similar to amp opt_mode=O2')}`,
+        'Use fp16 instead of amp, or set zero_optimization.stage to 0.']
+      : fp16
+        ? [`fp16 is enabled too and ${fails('Cannot enable both amp with (legacy) fp16 or bfloat16 mode')}`, 'Enable only one of amp and fp16.']
+        : bf16
+          ? [`bf16 is enabled too and ${fails('Model data type and gradient accumulation data type must be equal to use Amp')}`, 'Enable only one of amp and bf16.']
+          : undefined;
+    if (ampConflict) findings.push(error('deepspeed/precision', at(ctx, 'amp.enabled', 'true', ampConflict[0], ampConflict[1])));
+  }
+  if (fp16 && section(config, 'fp16').fp16_master_weights_and_grads === true) {
+    const key = 'fp16.fp16_master_weights_and_grads';
+    const device = section(config, 'zero_optimization.offload_optimizer').device;
+    const type = optimizerType(config)?.toLowerCase();
+    const cpuAdam = type === undefined || (['adam', 'adamw'].includes(type) && section(config, 'optimizer.params').torch_adam !== true);
+    if (stage !== 2) {
+      findings.push(error('deepspeed/precision', at(ctx, key, 'true',
+        `ZeRO stage is ${show(stage)} and ${fails('Fp16_master_weights_and_grads is only supported with ZeRO Stage 2 for now.')}`,
+        'Use ZeRO stage 2 with the optimizer offloaded to the CPU, or remove it.')));
+    } else if (!['cpu', 'nvme'].includes(device) || !cpuAdam) {
+      findings.push(error('deepspeed/precision', at(ctx, key, 'true',
+        'DeepSpeed supports it only with ZeRO-Offload and DeepSpeedCPUAdam and otherwise fails with "fp16_master_and_gradients requires optimizer to support keeping fp16 master and gradients while keeping the optimizer states in fp32"',
+        'Set zero_optimization.offload_optimizer.device to \'cpu\' and use optimizer Adam or AdamW without torch_adam, or remove it.')));
+    }
+  }
+  if (bf16 && stage === 0 && section(config, 'data_types').grad_accum_dtype === 'bf16') {
+    findings.push(error('deepspeed/precision', at(ctx, 'data_types.grad_accum_dtype', show('bf16'),
+      `bf16 is enabled without ZeRO and ${fails('Bfloat16 wrapper must use a gradient accumulation type of fp32, enable ZeRO to use Bfloat16 gradient accumulation')}`,
+      'Set it to \'fp32\', or enable ZeRO (stage 1 or more).')));
+  }
+  return findings;
+});
+
+/** The stage is 0 to 3; the removed legacy stage 1 fails. */
+const zeroStageRule = configRule((ctx, config) => {
+  const stage = zeroStage(config);
+  const findings: Finding[] = [];
+  if (!Number.isInteger(stage) || (stage as number) < 0 || (stage as number) > 3) {
+    findings.push(error('deepspeed/zero-stage', at(ctx, 'zero_optimization.stage', show(stage),
+      'DeepSpeed accepts only ZeRO stages 0 to 3', 'Use a ZeroStage value.')));
+  }
+  if (section(config, 'zero_optimization').legacy_stage1 === true) {
+    findings.push(error('deepspeed/zero-stage', at(ctx, 'zero_optimization.legacy_stage1', 'true',
+      fails('The deprecated version of ZeRO Stage 1 is not supported in deepspeed >= 0.5.9'),
+      'Remove it; stage 1 is the current implementation.')));
+  }
+  return findings;
+});
+
+const OFFLOAD_DEVICES = ['none', 'cpu', 'nvme'];
+
+/** Offload devices, NVMe paths and the stages each offload works with. */
+const offload = configRule((ctx, config) => {
+  const stage = zeroStage(config);
+  const findings: Finding[] = [];
+  for (const kind of ['offload_param', 'offload_optimizer']) {
+    const path = `zero_optimization.${kind}`;
+    const settings = section(config, path);
+    if (Object.keys(settings).length === 0) continue;
+    const device = settings.device ?? 'none';
+    if (!OFFLOAD_DEVICES.includes(device)) {
+      findings.push(error('deepspeed/offload', at(ctx, `${path}.device`, show(device),
+        'DeepSpeed accepts only \'none\', \'cpu\' and \'nvme\'', 'Use an OffloadDevice value.')));
+      continue;
+    }
+    if (device === 'nvme' && !settings.nvme_path) {
+      findings.push(error('deepspeed/offload', at(ctx, `${path}.nvme_path`, 'not set',
+        fails('"nvme_path" in DeepSpeed Config cannot be None if remote device is nvme'),
+        'Set nvmePath to a directory on a fast local volume mounted on every worker.')));
+    }
+    if (device === 'none') continue;
+    if (kind === 'offload_param' && stage !== 3) {
+      findings.push(error('deepspeed/offload', at(ctx, `${path}.device`, show(device),
+        `DeepSpeed offloads parameters only with ZeRO stage 3 and silently ignores it at stage ${show(stage)}`,
+        'Set zero_optimization.stage to 3, or remove offload_param.')));
+    }
+    if (kind === 'offload_optimizer' && stage === 0) {
+      findings.push(error('deepspeed/offload', at(ctx, `${path}.device`, show(device),
+        'DeepSpeed offloads the optimizer only with ZeRO stages 1 to 3; at stage 0 it still builds a CPU optimizer and the setup breaks',
+        'Set zero_optimization.stage to 1, 2 or 3, or remove offload_optimizer.')));
+    }
+    if (kind === 'offload_optimizer' && device === 'nvme' && (stage === 1 || stage === 2)) {
+      findings.push(error('deepspeed/offload', at(ctx, `${path}.device`, show(device),
+        `DeepSpeed offloads to NVMe only with ZeRO stage 3; at stage ${stage} it silently offloads to CPU memory instead`,
+        'Set zero_optimization.stage to 3, or use device \'cpu\'.')));
+    }
+  }
+  const ratio = section(config, 'zero_optimization.offload_optimizer').ratio;
+  if (ratio !== undefined && (typeof ratio !== 'number' || ratio < 0 || ratio > 1)) {
+    findings.push(error('deepspeed/offload', at(ctx, 'zero_optimization.offload_optimizer.ratio', show(ratio),
+      'DeepSpeed accepts a ratio from 0 to 1', 'Set it between 0 and 1.')));
+  } else if (typeof ratio === 'number' && ratio < 1 && stage !== 3) {
+    findings.push(error('deepspeed/offload', at(ctx, 'zero_optimization.offload_optimizer.ratio', show(ratio),
+      `ZeRO stage is ${show(stage)} and ${fails('Partial offloading only supported for ZeRO Stage 3.')}`,
+      'Set ratio to 1, or zero_optimization.stage to 3.')));
+  }
+  return findings;
+});
+
+const ONE_BIT_OPTIMIZERS: { [type: string]: string } = {
+  onebitadam: '1bit-Adam is not compatible with ZeRO',
+  zerooneadam: '0/1 Adam is not compatible with ZeRO',
+  onebitlamb: '1bit-Lamb is not compatible with ZeRO',
+};
+const ZERO_TESTED_OPTIMIZERS = ['adam', 'adamw', 'adagrad', 'lion'];
+
+/** Which optimizers work with ZeRO, and stages 1 and 2 needing one at all. */
+const zeroOptimizer = configRule((ctx, config) => {
+  const stage = zeroStage(config);
+  if (stage === 0 || !Number.isInteger(stage)) return [];
+  const type = optimizerType(config);
+  if (type === undefined) {
+    if (config.optimizer !== undefined || (stage !== 1 && stage !== 2)) return [];
+    return [warning('deepspeed/zero-optimizer', at(ctx, 'optimizer', 'not set',
+      `${fails(`zero stage ${stage} requires an optimizer`)} unless the script passes its own optimizer to deepspeed.initialize`,
+      'Add an optimizer section, or make sure the script passes an optimizer.'))];
+  }
+  const oneBit = ONE_BIT_OPTIMIZERS[type.toLowerCase()];
+  if (oneBit) {
+    return [error('deepspeed/zero-optimizer', at(ctx, 'optimizer.type', show(type),
+      `ZeRO stage ${stage} is enabled and ${fails(oneBit)}`, 'Set zero_optimization.stage to 0, or use Adam or AdamW.'))];
+  }
+  if (ZERO_TESTED_OPTIMIZERS.includes(type.toLowerCase()) || config.zero_allow_untested_optimizer === true) return [];
+  return [error('deepspeed/zero-optimizer', at(ctx, 'optimizer.type', show(type),
+    `ZeRO stage ${stage} is enabled and ${fails('You are using an untested ZeRO Optimizer. Please add <"zero_allow_untested_optimizer": true> in the configuration file to use it.')}`,
+    'Set zeroAllowUntestedOptimizer: true, or use Adam, AdamW, Adagrad or Lion.'))];
+});
+
+/** ZeRO-2 with reduce-scatter supports neither gradient pre-scaling nor a pre-divide factor. */
+const zeroReduceScatter = configRule((ctx, config) => {
+  if (zeroStage(config) !== 2 || section(config, 'zero_optimization').reduce_scatter === false) return [];
+  const findings: Finding[] = [];
+  if (config.prescale_gradients === true) {
+    findings.push(error('deepspeed/zero-reduce-scatter', at(ctx, 'prescale_gradients', 'true',
+      `ZeRO stage 2 reduce-scatters gradients and ${fails('pre-scale gradients is not yet supported with ZeRO-2 with reduce scatter enabled')}`,
+      'Remove prescaleGradients, or set zero_optimization.reduce_scatter to false.')));
+  }
+  const factor = config.gradient_predivide_factor;
+  if (factor !== undefined && factor !== 1) {
+    findings.push(error('deepspeed/zero-reduce-scatter', at(ctx, 'gradient_predivide_factor', show(factor),
+      `ZeRO stage 2 reduce-scatters gradients and ${fails('gradient_predivide_factor != 1.0 is not yet supported with ZeRO-2 with reduce scatter enabled')}`,
+      'Remove gradientPredivideFactor, or set zero_optimization.reduce_scatter to false.')));
+  }
+  return findings;
+});
+
+/** Known optimizer types, forbidden params, and loss-scaling needs. */
+const optimizer = configRule((ctx, config) => {
+  const settings = section(config, 'optimizer');
+  const findings: Finding[] = [];
+  const type = settings.type;
+  if (type !== undefined) {
+    const known = typeof type === 'string' && (DEEPSPEED_OPTIMIZERS.some(t => t.toLowerCase() === type.toLowerCase()) || TORCH_OPTIMIZERS.includes(type));
+    if (!known) {
+      const suggestion = typeof type === 'string' ? closestKey(type, [...DEEPSPEED_OPTIMIZERS, ...TORCH_OPTIMIZERS]) : undefined;
+      findings.push(error('deepspeed/optimizer', at(ctx, 'optimizer.type', show(type),
+        fails(`${type} is not a supported DeepSpeed Optimizer`),
+        suggestion ? `Did you mean '${suggestion}'?` : 'Use an OptimizerType value, or a torch.optim class name such as \'SGD\' (case-sensitive).')));
+    }
+  }
+  const params = section(config, 'optimizer.params');
+  if (params.max_grad_norm !== undefined) {
+    findings.push(error('deepspeed/optimizer', at(ctx, 'optimizer.params.max_grad_norm', show(params.max_grad_norm),
+      fails('\'max_grad_norm\' is not supported as an optimizer parameter, please switch to using the deepspeed parameter \'gradient_clipping\''),
+      `Remove it and set gradientClipping: ${show(params.max_grad_norm)} instead.`)));
+  }
+  const lowered = typeof type === 'string' ? type.toLowerCase() : undefined;
+  if (lowered === 'lamb' || lowered === 'onebitlamb') {
+    const lossScale = section(config, 'fp16').loss_scale ?? 0;
+    const staticScale = bf16Enabled(config) ? 'bf16 fixes the loss scale at 1'
+      : fp16Enabled(config) && lossScale !== 0 ? `fp16.loss_scale is ${show(lossScale)} (static)` : undefined;
+    if (staticScale) {
+      findings.push(error('deepspeed/optimizer', at(ctx, 'optimizer.type', show(type),
+        `${staticScale} and ${fails(`DeepSpeed ${lowered} optimizer requires dynamic loss scaling`)}`,
+        bf16Enabled(config) ? 'Use fp16 with loss_scale 0, or another optimizer such as AdamW.' : 'Set fp16.loss_scale to 0 (dynamic).')));
+    }
+  }
+  if (lowered !== undefined && ONE_BIT_OPTIMIZERS[lowered] && !fp16Enabled(config)) {
+    findings.push(warning('deepspeed/optimizer', at(ctx, 'optimizer.type', show(type),
+      'DeepSpeed warns "Currently the convergence of 1-bit Adam is only verified under FP16"',
+      'Enable fp16, or use Adam.')));
+  }
+  return findings;
+});
+
+/** Known scheduler types, their required params, and a warm-up that ends before training does. */
+const scheduler = configRule((ctx, config) => {
+  const settings = section(config, 'scheduler');
+  const type = settings.type;
+  if (type === undefined) return [];
+  const required = typeof type === 'string' ? DEEPSPEED_SCHEDULERS[type] : undefined;
+  if (required === undefined) {
+    if (typeof type === 'string' && TORCH_SCHEDULERS.includes(type)) return [];
+    const suggestion = typeof type === 'string' ? closestKey(type, [...Object.keys(DEEPSPEED_SCHEDULERS), ...TORCH_SCHEDULERS]) : undefined;
+    return [error('deepspeed/scheduler', at(ctx, 'scheduler.type', show(type),
+      fails(`DeepSpeed does not recognize LR scheduler ${type}`),
+      suggestion ? `Did you mean '${suggestion}'?` : 'Use a SchedulerType value, or a torch.optim.lr_scheduler class name (case-sensitive).'))];
+  }
+  const params = section(config, 'scheduler.params');
+  const missing = required.filter(param => params[param] === undefined).map(param => error('deepspeed/scheduler',
+    at(ctx, `scheduler.params.${param}`, 'not set',
+      `DeepSpeed's ${type} requires it and fails with a TypeError when it builds the scheduler`,
+      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.params.${param}.`)));
+  if (missing.length > 0) return missing;
+  const total = params.total_num_steps;
+  const warmup = params.warmup_num_steps ?? 1000;
+  if (required.includes('total_num_steps') && typeof total === 'number' && typeof warmup === 'number' && total < warmup) {
+    return [warning('deepspeed/scheduler', at(ctx, 'scheduler.params.total_num_steps', show(total),
+      `it is less than warmup_num_steps ${warmup}, so training ends during warm-up (DeepSpeed warns "total_num_steps ${total} is less than warmup_num_steps ${warmup}")`,
+      'Raise totalNumSteps or lower warmupNumSteps.'))];
+  }
+  return [];
+});
+
+/** Data types, checkpoint settings and the vocabulary size. */
+const miscellaneous = configRule((ctx, config) => {
+  const findings: Finding[] = [];
+  const dtype = config.communication_data_type;
+  if (dtype !== undefined && dtype !== null && (typeof dtype !== 'string' || !['fp16', 'bf16', 'fp32'].includes(dtype.toLowerCase()))) {
+    findings.push(error('deepspeed/data-types', at(ctx, 'communication_data_type', show(dtype),
+      fails(`Invalid communication_data_type. Supported data types: ['fp16', 'bf16', 'fp32']. Got: ${typeof dtype === 'string' ? dtype.toLowerCase() : dtype}`),
+      'Use a DeepSpeedDataType value.')));
+  }
+  const tagValidation = section(config, 'checkpoint').tag_validation;
+  if (tagValidation !== undefined && (typeof tagValidation !== 'string' || !['IGNORE', 'WARN', 'FAIL'].includes(tagValidation.toUpperCase()))) {
+    findings.push(error('deepspeed/checkpoint', at(ctx, 'checkpoint.tag_validation', show(tagValidation),
+      fails(`Checkpoint config contains invalid tag_validation value of ${String(tagValidation).toUpperCase()}, expecting one of ['WARN', 'IGNORE', 'FAIL']`),
+      'Use a CheckpointTagValidation value.')));
+  }
+  const pipelineStage = section(config, 'checkpoint.parallel_write').pipeline_stage;
+  if (pipelineStage !== undefined && typeof pipelineStage !== 'boolean') {
+    findings.push(error('deepspeed/checkpoint', at(ctx, 'checkpoint.parallel_write.pipeline_stage', show(pipelineStage),
+      fails(`checkpoint::parallel_write::pipeline_stage value of '${pipelineStage}' is invalid, expecting: true or false`),
+      'Use true or false.')));
+  }
+  const vocabulary = config.vocabulary_size;
+  if (typeof vocabulary === 'number' && vocabulary % 8 !== 0) {
+    findings.push(warning('deepspeed/vocabulary-size', at(ctx, 'vocabulary_size', show(vocabulary),
+      'DeepSpeed warns that a vocabulary size not aligned to 8 underuses tensor cores',
+      `Pad the vocabulary to a multiple of 8, e.g. ${Math.ceil(vocabulary / 8) * 8}.`)));
+  }
+  return findings;
+});
+
+/** DeepSpeed's own configuration checks (deepspeed/runtime/config.py and the engine), at synth time. */
+export const DEEPSPEED_RULES: JobRule[] = [
+  autoValues, unknownKeys, deprecatedKeys, batchSize, precision, zeroStageRule, offload, zeroOptimizer,
+  zeroReduceScatter, optimizer, scheduler, miscellaneous,
+];

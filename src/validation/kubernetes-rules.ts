@@ -1,0 +1,406 @@
+import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity } from '../quantity';
+import { JobContext, JobRule } from './context';
+import { error, Finding, show } from './finding';
+import {
+  isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
+} from './kubernetes-syntax';
+import { podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
+import { interconnectDeviceCount, recipeSshPort, storageVolumeNames } from './typed-features';
+
+/** A container of a pod template with the JSON path it sits at. */
+interface PlacedContainer {
+  readonly replicaType: string;
+  readonly path: string;
+  readonly container: any;
+  /** Whether this is containers[0], where the operator adds its own volumes and mounts. */
+  readonly isMain: boolean;
+}
+
+/** Renders a map key as a path segment: `.cpu`, or `['nvidia.com/gpu']` when it needs quoting. */
+function keyPath(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `['${key}']`;
+}
+
+/** Every container (init containers too) of every replica present in the manifest. */
+function allContainers(manifest: any): PlacedContainer[] {
+  return REPLICA_TYPES.flatMap(replicaType => {
+    const spec = replicaSpec(manifest, replicaType)?.template?.spec;
+    if (!spec) return [];
+    return ['initContainers', 'containers'].flatMap(list => ((spec[list] ?? []) as any[]).map((container, index) => ({
+      replicaType,
+      path: `${podSpecPath(replicaType)}.${list}[${index}]`,
+      container,
+      isMain: list === 'containers' && index === 0,
+    })));
+  });
+}
+
+/** Returns the values that occur more than once. */
+function duplicates(values: string[]): string[] {
+  return [...new Set(values.filter((value, i) => values.indexOf(value) !== i))];
+}
+
+const NAME_SYNTAX = 'a DNS-1123 label (at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit)';
+
+/** Container names are DNS-1123 labels, unique within the pod (init containers included). */
+const containerNames: JobRule = (ctx: JobContext): Finding[] => {
+  const containers = allContainers(ctx.manifest);
+  const invalid = containers.filter(c => typeof c.container.name !== 'string' || !isDns1123Label(c.container.name))
+    .map(c => error('kubernetes/container-names', {
+      path: ctx.path,
+      field: `${c.path}.name`,
+      value: show(c.container.name),
+      why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
+      fix: 'Rename the container.',
+    }));
+  const repeated = REPLICA_TYPES.flatMap(type =>
+    duplicates(containers.filter(c => c.replicaType === type).map(c => c.container.name).filter(n => typeof n === 'string'))
+      .map(name => error('kubernetes/container-names', {
+        path: ctx.path,
+        field: `${podSpecPath(type)}.containers[].name`,
+        value: show(name),
+        why: 'the Kubernetes API server requires container names to be unique within a pod',
+        fix: 'Rename one of the containers.',
+      })));
+  return [...invalid, ...repeated];
+};
+
+/** Volumes the MPI Operator adds to the pods it creates, by replica type. */
+function operatorVolumes(replicaType: string): string[] {
+  return replicaType === 'Launcher' ? ['ssh-auth', 'mpi-job-config'] : ['ssh-auth'];
+}
+
+/** Directories the MPI Operator mounts into containers[0], by replica type. */
+function operatorMountPaths(manifest: any, replicaType: string): string[] {
+  const ssh = manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  return replicaType === 'Launcher' ? [ssh, '/etc/mpi'] : [ssh];
+}
+
+/** Volume names are DNS-1123 labels, unique, and not taken by the volumes the operator adds. */
+const volumeNames: JobRule = (ctx: JobContext): Finding[] =>
+  REPLICA_TYPES.flatMap(type => {
+    const storage = storageVolumeNames(ctx);
+    const volumes: any[] = replicaSpec(ctx.manifest, type)?.template?.spec?.volumes ?? [];
+    const names = volumes.map(v => v.name).filter(name => !storage.has(name));
+    const invalid = volumes.flatMap((volume, index) => storage.has(volume.name) || (typeof volume.name === 'string' && isDns1123Label(volume.name)) ? [] : [
+      error('kubernetes/volume-names', {
+        path: ctx.path,
+        field: `${podSpecPath(type)}.volumes[${index}].name`,
+        value: show(volume.name),
+        why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
+        fix: 'Rename the volume.',
+      })]);
+    const repeated = duplicates(names).map(name => error('kubernetes/volume-names', {
+      path: ctx.path,
+      field: `${podSpecPath(type)}.volumes[].name`,
+      value: show(name),
+      why: 'the Kubernetes API server requires volume names to be unique within a pod',
+      fix: 'Rename one of the volumes.',
+    }));
+    const reserved = names.filter(name => operatorVolumes(type).includes(name)).map(name => error('kubernetes/volume-names', {
+      path: ctx.path,
+      field: `${podSpecPath(type)}.volumes[].name`,
+      value: show(name),
+      why: 'the MPI Operator adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name',
+      fix: 'Rename the volume.',
+    }));
+    return [...invalid, ...repeated, ...reserved];
+  });
+
+/** Every mount names a declared volume, and no two mounts (the operator's included) share a path. */
+const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
+  allContainers(ctx.manifest).flatMap(placed => {
+    const volumes: any[] = replicaSpec(ctx.manifest, placed.replicaType)?.template?.spec?.volumes ?? [];
+    const own: string[] = volumes.map(v => v.name);
+    const declared = new Set([...own, ...operatorVolumes(placed.replicaType)]);
+    const storage = storageVolumeNames(ctx);
+    const mounts = ((placed.container.volumeMounts ?? []) as any[])
+      .map((mount, index) => ({ mount, index }))
+      .filter(({ mount }) => !storage.has(mount.name));
+    const undeclared = mounts.flatMap(({ mount, index }) => declared.has(mount.name) ? [] : [
+      error('kubernetes/volume-mounts', {
+        path: ctx.path,
+        field: `${placed.path}.volumeMounts[${index}].name`,
+        value: show(mount.name),
+        why: 'the Kubernetes API server rejects a mount of a volume the pod does not declare',
+        fix: `Add a volume named ${show(mount.name)} to the pod${own.length > 0 ? `, or mount one of ${own.map(show).join(', ')}` : ''}.`,
+      })]);
+    const paths = mounts.map(({ mount }) => mount.mountPath);
+    const repeated = duplicates(paths).map(mountPath => error('kubernetes/volume-mounts', {
+      path: ctx.path,
+      field: `${placed.path}.volumeMounts[].mountPath`,
+      value: show(mountPath),
+      why: 'the Kubernetes API server requires mount paths to be unique within a container',
+      fix: 'Mount the volumes at different paths.',
+    }));
+    const taken = placed.isMain ? operatorMountPaths(ctx.manifest, placed.replicaType) : [];
+    const collisions = paths.filter(p => taken.includes(p)).map(mountPath => error('kubernetes/volume-mounts', {
+      path: ctx.path,
+      field: `${placed.path}.volumeMounts[].mountPath`,
+      value: show(mountPath),
+      why: 'the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path',
+      fix: 'Mount the volume at a different path.',
+    }));
+    return [...undeclared, ...repeated, ...collisions];
+  });
+
+/** Port names are IANA service names, unique within a container; port numbers are 1 to 65535. */
+const ports: JobRule = (ctx: JobContext): Finding[] =>
+  allContainers(ctx.manifest).flatMap(placed => {
+    const list: any[] = placed.container.ports ?? [];
+    const invalid = list.flatMap((port, index) => {
+      const findings: Finding[] = [];
+      if (port.name !== undefined && (typeof port.name !== 'string' || !isPortName(port.name))) {
+        findings.push(error('kubernetes/ports', {
+          path: ctx.path,
+          field: `${placed.path}.ports[${index}].name`,
+          value: show(port.name),
+          why: 'the Kubernetes API server requires an IANA service name (at most 15 lowercase letters, digits and single \'-\', with at least one letter)',
+          fix: 'Rename the port, e.g. \'ssh\'.',
+        }));
+      }
+      const inRange = Number.isInteger(port.containerPort) && port.containerPort >= 1 && port.containerPort <= 65535;
+      if (!inRange && port.containerPort !== recipeSshPort(ctx)) {
+        findings.push(error('kubernetes/ports', {
+          path: ctx.path,
+          field: `${placed.path}.ports[${index}].containerPort`,
+          value: show(port.containerPort),
+          why: 'the Kubernetes API server requires a port number from 1 to 65535',
+          fix: 'Use a port number from 1 to 65535 (sshd uses the image\'s sshPort).',
+        }));
+      }
+      return findings;
+    });
+    const repeated = duplicates(list.map(p => p.name).filter(n => typeof n === 'string')).map(name => error('kubernetes/ports', {
+      path: ctx.path,
+      field: `${placed.path}.ports[].name`,
+      value: show(name),
+      why: 'the Kubernetes API server requires port names to be unique within a container',
+      fix: 'Rename one of the ports.',
+    }));
+    return [...invalid, ...repeated];
+  });
+
+/** Resources Kubernetes accepts without a domain prefix. */
+function isStandardContainerResource(name: string): boolean {
+  return ['cpu', 'memory', 'ephemeral-storage'].includes(name) || name.startsWith('hugepages-');
+}
+
+/** Extended resources (GPUs, RDMA, EFA): names with a domain outside kubernetes.io. */
+function isExtendedResource(name: string): boolean {
+  return name.includes('/') && !name.includes('kubernetes.io/') && !name.startsWith('requests.');
+}
+
+/** A quantity of the manifest: parsed, or the finding that says why the API server would not take it. */
+interface CheckedQuantity {
+  readonly quantity?: Quantity;
+  readonly finding?: Finding;
+}
+
+/** Parses one quantity of the manifest, or reports why the API server would not. */
+function checkQuantity(ctx: JobContext, rule: string, field: string, value: unknown): CheckedQuantity {
+  const quantity = parseQuantity(value);
+  if (quantity === undefined) {
+    return { finding: error(rule, {
+      path: ctx.path,
+      field,
+      value: show(value),
+      why: 'the Kubernetes API server cannot parse it as a quantity',
+      fix: 'Write a quantity such as \'4\', \'500m\' or \'32Gi\'.',
+    }) };
+  }
+  if (isNegativeQuantity(quantity)) {
+    return { finding: error(rule, {
+      path: ctx.path,
+      field,
+      value: show(value),
+      why: 'the Kubernetes API server rejects negative quantities',
+      fix: 'Use 0 or more.',
+    }) };
+  }
+  return { quantity };
+}
+
+/** Checks one resource of a container: syntax, then the extended-resource and request <= limit rules. */
+function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): Finding[] {
+  const resources = placed.container.resources ?? {};
+  const base = `${placed.path}.resources`;
+  const requestField = `${base}.requests${keyPath(name)}`;
+  const limitField = `${base}.limits${keyPath(name)}`;
+  if (!isQualifiedName(name) || (!name.includes('/') && !isStandardContainerResource(name))) {
+    return [error('kubernetes/resources', {
+      path: ctx.path,
+      field: `${base} name`,
+      value: show(name),
+      why: 'the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as \'nvidia.com/gpu\'',
+      fix: 'Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).',
+    })];
+  }
+  const rawRequest = resources.requests?.[name];
+  const rawLimit = resources.limits?.[name];
+  const typedDevices = interconnectDeviceCount(ctx, name);
+  if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
+  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
+  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
+  const broken = [request.finding, limit.finding].filter((f): f is Finding => f !== undefined);
+  if (broken.length > 0) return broken;
+  const requestQuantity = request.quantity;
+  const limitQuantity = limit.quantity;
+  if (isExtendedResource(name)) {
+    const fractional = ([[requestField, rawRequest, requestQuantity], [limitField, rawLimit, limitQuantity]] as const)
+      .filter(([, , q]) => q !== undefined && !isWholeQuantity(q))
+      .map(([field, raw]) => error('kubernetes/resources', {
+        path: ctx.path,
+        field,
+        value: show(raw),
+        why: 'the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU',
+        fix: 'Use a whole number.',
+      }));
+    if (fractional.length > 0) return fractional;
+    if (limitQuantity === undefined) {
+      return [error('kubernetes/resources', {
+        path: ctx.path,
+        field: limitField,
+        value: `not set but the request is ${show(rawRequest)}`,
+        why: 'the Kubernetes API server requires a limit for an extended resource such as a GPU',
+        fix: `Set the limit to ${show(rawRequest)} as well.`,
+      })];
+    }
+    if (requestQuantity !== undefined && compareQuantities(requestQuantity, limitQuantity) !== 0) {
+      return [error('kubernetes/resources', {
+        path: ctx.path,
+        field: requestField,
+        value: `${show(rawRequest)} but the limit is ${show(rawLimit)}`,
+        why: 'the Kubernetes API server requires the request of an extended resource such as a GPU to equal its limit',
+        fix: 'Set request and limit to the same number (gpusPerWorker sets both).',
+      })];
+    }
+    return [];
+  }
+  if (requestQuantity !== undefined && limitQuantity !== undefined && compareQuantities(requestQuantity, limitQuantity) > 0) {
+    return [error('kubernetes/resources', {
+      path: ctx.path,
+      field: requestField,
+      value: `${show(rawRequest)} but the limit is ${show(rawLimit)}`,
+      why: 'the Kubernetes API server rejects a request above its limit',
+      fix: `Raise the limit to at least ${show(rawRequest)} or lower the request.`,
+    })];
+  }
+  return [];
+}
+
+/** Resource names and quantities parse, extended resources are whole with request == limit, requests <= limits. */
+const resources: JobRule = (ctx: JobContext): Finding[] =>
+  allContainers(ctx.manifest).flatMap(placed => {
+    const names = new Set([
+      ...Object.keys(placed.container.resources?.requests ?? {}),
+      ...Object.keys(placed.container.resources?.limits ?? {}),
+    ]);
+    return [...names].flatMap(name => checkResource(ctx, placed, name));
+  });
+
+/** Quantities outside container resources: emptyDir size limits and the gang-scheduling minimum resources. */
+const otherQuantities: JobRule = (ctx: JobContext): Finding[] => {
+  const fields: Array<[string, unknown]> = REPLICA_TYPES.flatMap(type =>
+    ((replicaSpec(ctx.manifest, type)?.template?.spec?.volumes ?? []) as any[])
+      .map((volume, index): [string, unknown] => [`${podSpecPath(type)}.volumes[${index}].emptyDir.sizeLimit`, volume.emptyDir?.sizeLimit])
+      .filter(([, value]) => value !== undefined));
+  const minResources = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minResources ?? {};
+  for (const [name, value] of Object.entries(minResources)) {
+    fields.push([`spec.runPolicy.schedulingPolicy.minResources${keyPath(name)}`, value]);
+  }
+  return fields.flatMap(([field, value]) => checkQuantity(ctx, 'kubernetes/quantities', field, value).finding ?? []);
+};
+
+const KEY_SYNTAX = 'a qualified name: an optional DNS subdomain prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit';
+const VALUE_SYNTAX = 'at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (or empty)';
+
+/** Checks the keys (and, for label-like maps, the values) of one string map. */
+function checkStringMap(ctx: JobContext, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean): Finding[] {
+  return Object.entries(map ?? {}).flatMap(([key, value]) => {
+    if (!isQualifiedName(key)) {
+      return [error('kubernetes/labels', {
+        path: ctx.path,
+        field: `${field} key`,
+        value: show(key),
+        why: `the Kubernetes API server requires ${KEY_SYNTAX}`,
+        fix: 'Rename the key, e.g. \'example.com/team\'.',
+      })];
+    }
+    if (typeof value !== 'string' || (checkValues && !isLabelValue(value))) {
+      return [error('kubernetes/labels', {
+        path: ctx.path,
+        field: `${field}${keyPath(key)}`,
+        value: show(value),
+        why: checkValues ? `the Kubernetes API server requires ${VALUE_SYNTAX}` : 'the Kubernetes API server requires a string',
+        fix: checkValues ? 'Shorten or rewrite the value.' : 'Quote the value.',
+      })];
+    }
+    return [];
+  });
+}
+
+/** Annotations of one object may not exceed 256 KiB in total. */
+function checkAnnotationSize(ctx: JobContext, field: string, annotations: { [key: string]: unknown } | undefined): Finding[] {
+  const bytes = Object.entries(annotations ?? {})
+    .reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
+  if (bytes <= MAX_ANNOTATIONS_BYTES) return [];
+  return [error('kubernetes/labels', {
+    path: ctx.path,
+    field,
+    value: `${bytes} bytes`,
+    why: 'the Kubernetes API server limits the annotations of an object to 262144 bytes in total',
+    fix: 'Move large values into a ConfigMap.',
+  })];
+}
+
+/** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
+const labels: JobRule = (ctx: JobContext): Finding[] => {
+  const metadata = ctx.manifest.metadata ?? {};
+  const findings = [
+    ...checkStringMap(ctx, 'metadata.labels', metadata.labels, true),
+    ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
+    ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
+  ];
+  for (const type of REPLICA_TYPES) {
+    const template = replicaSpec(ctx.manifest, type)?.template;
+    if (!template) continue;
+    const base = `spec.mpiReplicaSpecs.${type}.template`;
+    findings.push(
+      ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true),
+      ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false),
+      ...checkAnnotationSize(ctx, `${base}.metadata.annotations`, template.metadata?.annotations),
+      ...checkStringMap(ctx, `${base}.spec.nodeSelector`, template.spec?.nodeSelector, true),
+    );
+  }
+  return findings;
+};
+
+/** Environment variable names. */
+const envNames: JobRule = (ctx: JobContext): Finding[] =>
+  allContainers(ctx.manifest).flatMap(placed => ((placed.container.env ?? []) as any[]).flatMap((variable, index) =>
+    typeof variable.name === 'string' && isEnvVarName(variable.name) ? [] : [error('kubernetes/env-names', {
+      path: ctx.path,
+      field: `${placed.path}.env[${index}].name`,
+      value: show(variable.name),
+      why: 'the Kubernetes API server requires letters, digits, \'_\', \'-\' or \'.\', not starting with a digit',
+      fix: 'Rename the variable, e.g. \'NCCL_DEBUG\'.',
+    })]));
+
+/** The namespace is a DNS-1123 label. */
+const namespace: JobRule = (ctx: JobContext): Finding[] => {
+  const value = ctx.manifest.metadata?.namespace;
+  if (value === undefined || (typeof value === 'string' && isDns1123Label(value))) return [];
+  return [error('kubernetes/namespace', {
+    path: ctx.path,
+    field: 'metadata.namespace',
+    value: show(value),
+    why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
+    fix: 'Use an existing namespace\'s name.',
+  })];
+};
+
+/** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
+export const KUBERNETES_RULES: JobRule[] = [
+  namespace, labels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities,
+];

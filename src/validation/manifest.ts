@@ -1,0 +1,109 @@
+import { parseQuantity, quantityToNumber } from '../quantity';
+import { plural } from './finding';
+
+/**
+ * Read-only accessors for the rendered MPIJob JSON, shared by the rules so that every rule
+ * reads defaults (and missing pieces) the way the MPI Operator does.
+ */
+
+/** The replica types the MPI Operator knows, in the order rules report them. */
+export const REPLICA_TYPES = ['Launcher', 'Worker'];
+
+/** The JSON path prefix of a replica's pod template spec, for messages. */
+export function podSpecPath(replicaType: string): string {
+  return `spec.mpiReplicaSpecs.${replicaType}.template.spec`;
+}
+
+/** A replica spec, or undefined when the manifest has none. */
+export function replicaSpec(manifest: any, replicaType: string): any | undefined {
+  return manifest.spec?.mpiReplicaSpecs?.[replicaType];
+}
+
+/** The pod spec of a replica's template, or an empty object. */
+export function podSpec(manifest: any, replicaType: string): any {
+  return replicaSpec(manifest, replicaType)?.template?.spec ?? {};
+}
+
+/** The first container of a replica: the one the operator sets up ssh in and ranks run in. */
+export function mainContainer(manifest: any, replicaType: string): any | undefined {
+  return podSpec(manifest, replicaType).containers?.[0];
+}
+
+/** `slotsPerWorker` with the CRD default of 1. */
+export function slotsPerWorker(manifest: any): number {
+  return manifest.spec?.slotsPerWorker ?? 1;
+}
+
+/** Whether the launcher hosts ranks too (`runLauncherAsWorker`). */
+export function launcherRunsAsWorker(manifest: any): boolean {
+  return manifest.spec?.runLauncherAsWorker === true;
+}
+
+/** Worker pods the operator creates: the Worker replicas, 0 without a Worker spec. */
+export function workerReplicas(manifest: any): number {
+  const replicas = replicaSpec(manifest, 'Worker')?.replicas;
+  return typeof replicas === 'number' ? replicas : 0;
+}
+
+/** Hosts in the operator's hostfile: the workers, and the launcher when it runs as a worker. */
+export function hostCount(manifest: any): number {
+  return workerReplicas(manifest) + (launcherRunsAsWorker(manifest) ? 1 : 0);
+}
+
+/** The number of ranks the operator's hostfile has room for: slotsPerWorker on every host. */
+export function worldSize(manifest: any): number {
+  return hostCount(manifest) * slotsPerWorker(manifest);
+}
+
+/** How the world size is made up, for messages: `2 workers × 4 slots + 4 launcher slots`. */
+export function worldSizeTerms(manifest: any): string {
+  const slots = slotsPerWorker(manifest);
+  const workers = `${plural(workerReplicas(manifest), 'worker')} × ${plural(slots, 'slot')}`;
+  return launcherRunsAsWorker(manifest) ? `${workers} + ${plural(slots, 'launcher slot')}` : workers;
+}
+
+/**
+ * The launcher's argv (command then args). A shell invocation (`sh -c '...'`) is split into
+ * words so that the mpirun line inside it can be checked too.
+ */
+export function launcherArgv(manifest: any): string[] {
+  const container = mainContainer(manifest, 'Launcher');
+  const argv: string[] = [...(container?.command ?? []), ...(container?.args ?? [])].filter(w => typeof w === 'string');
+  const shell = argv.findIndex((word, i) => /(^|\/)(ba|da|z)?sh$/.test(word) && argv[i + 1] === '-c');
+  if (shell < 0 || argv[shell + 2] === undefined) return argv;
+  return argv[shell + 2].split(/\s+/).filter(word => word !== '');
+}
+
+/** The executable of an argv word, without its directory. */
+function executable(word: string): string {
+  return word.slice(word.lastIndexOf('/') + 1);
+}
+
+/**
+ * mpirun's own options in the launcher argv: the words after `mpirun` up to the Python
+ * program. Undefined when the launcher does not run mpirun.
+ */
+export function mpirunOptions(argv: string[]): string[] | undefined {
+  const start = argv.findIndex(word => ['mpirun', 'mpiexec', 'mpiexec.hydra', 'orterun', 'prterun'].includes(executable(word)));
+  if (start < 0) return undefined;
+  const rest = argv.slice(start + 1);
+  const program = rest.findIndex(word => /^python[0-9.]*$/.test(executable(word)) || word.endsWith('.py'));
+  return program < 0 ? rest : rest.slice(0, program);
+}
+
+/** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */
+export function usesDeepSpeedRunner(argv: string[]): boolean {
+  return argv.some(word => executable(word) === 'deepspeed' || word === 'deepspeed.launcher.runner');
+}
+
+/**
+ * GPUs of a container: the limits (or requests) of the job's GPU resource and of any other
+ * `<vendor>/gpu` resource, 0 when none parse.
+ */
+export function gpuCount(container: any, gpuResourceName: string): number {
+  const amounts: { [name: string]: unknown } = { ...container?.resources?.requests, ...container?.resources?.limits };
+  return Object.entries(amounts)
+    .filter(([name]) => name === gpuResourceName || name.endsWith('/gpu'))
+    .map(([, amount]) => parseQuantity(amount))
+    .reduce((sum: number, q) => sum + (q ? quantityToNumber(q) : 0), 0);
+}
