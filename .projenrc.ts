@@ -92,4 +92,11 @@ const synth = project.addTask('synth', {
 synth.spawn(project.compileTask);
 synth.exec('cdk8s synth');
 
+const synthExamples = project.addTask('synth:examples', {
+  description: 'Compile and synthesize every example (examples/<name>/main.ts) into dist/examples/<name>',
+  env: cdk8sEnv,
+});
+synthExamples.spawn(project.compileTask);
+synthExamples.exec('scripts/synth-examples.sh');
+
 project.synth();
