@@ -1,8 +1,8 @@
 """Masked-language-model pretraining of a BERT encoder with DeepSpeed, started by mpirun.
 
-The MPI Operator's launcher runs `mpirun ... python train_bert_mlm.py`. DeepSpeed reads the
-rank, local rank, world size and master address from Open MPI's environment (through
-mpi4py), so the script takes no --local_rank. Everything DeepSpeed owns (ZeRO stage and
+The MPI Operator's launcher runs `mpirun ... python train_bert_mlm.py`. DeepSpeed asks MPI
+(through mpi4py) for each rank's rank, local rank and world size and for rank 0's address, so
+the script takes no --local_rank. Everything DeepSpeed owns (ZeRO stage and
 offload, precision, batch sizes, optimizer, scheduler) comes from --deepspeed_config; the
 script owns the model, the data and the checkpoint loop.
 
