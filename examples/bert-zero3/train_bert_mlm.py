@@ -19,7 +19,7 @@ from transformers import BertConfig, BertForMaskedLM
 
 # Byte values are tokens 0-255; the special tokens follow. 264 keeps the vocabulary a
 # multiple of 8 for tensor cores.
-PAD, CLS, SEP, MASK = 256, 257, 258, 259
+CLS, SEP, MASK = 256, 257, 258
 VOCAB_SIZE = 264
 IGNORED_LABEL = -100  # the label BertForMaskedLM's loss skips
 
@@ -69,6 +69,25 @@ class ByteCorpus(Dataset):
         return {'input_ids': ids, 'labels': labels}
 
 
+def initialize_weights(model: torch.nn.Module, std: float) -> None:
+    """BERT's initialization. Under ZeRO-3 each rank holds only a slice of every parameter, so the
+    parameters of one module at a time are gathered, set by rank 0 and partitioned again."""
+    for module in model.modules():
+        params = dict(module.named_parameters(recurse=False))
+        if not params:
+            continue
+        with deepspeed.zero.GatheredParameters(list(params.values()), modifier_rank=0), torch.no_grad():
+            if comm.get_rank() != 0:
+                continue
+            for name, param in params.items():
+                if name == 'bias':
+                    param.zero_()
+                elif isinstance(module, torch.nn.LayerNorm):
+                    param.fill_(1.0)
+                else:
+                    param.normal_(0.0, std)
+
+
 def main() -> None:
     args = parse_args()
     deepspeed.init_distributed()
@@ -81,12 +100,16 @@ def main() -> None:
         num_attention_heads=args.num_heads,
         intermediate_size=4 * args.hidden_size,
         max_position_embeddings=args.seq_length,
-        pad_token_id=PAD,
+        # Samples are never padded. An embedding padding index would also make transformers' own
+        # initialization index a partitioned (empty) weight and fail under ZeRO-3.
+        pad_token_id=None,
     )
     # ZeRO-3 partitions each parameter as soon as its module is built (and, with parameter
     # offload, keeps the partitions in host memory), so no rank ever holds the whole model.
+    # transformers' initialization then sees empty tensors, hence initialize_weights.
     with deepspeed.zero.Init(config_dict_or_path=args.deepspeed_config):
         model = BertForMaskedLM(config)
+    initialize_weights(model, config.initializer_range)
 
     engine, _, _, _ = deepspeed.initialize(args=args, model=model, model_parameters=model.parameters())
 
