@@ -8,3 +8,4 @@ export * from './worker-pool';
 export * from './launcher';
 export * from './job';
 export { ALL_RULES, validateJob, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding, JobContext, JobRule } from './validation';
+export * from './rehearsal';
