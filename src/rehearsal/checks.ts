@@ -95,7 +95,7 @@ function placement(ctx: CheckContext): RehearsalCheck {
   const stray = ctx.ranks.filter(r => !pods.includes(r.pod));
   if (stray.length > 0) problems.push(`ranks ${rankList(stray.map(r => r.rank))} ran outside the hostfile's pods`);
   if (problems.length > 0) return failed(name, problems.join('; '));
-  return passed(name, `${plural(slots, 'rank')} on each of ${pods.join(', ')}, local ranks 0-${slots - 1}`);
+  return passed(name, `${plural(slots, 'rank')} on each of ${pods.join(', ')}, local ${slots === 1 ? 'rank 0' : `ranks 0-${slots - 1}`}`);
 }
 
 /** What a shell and Open MPI accept as a variable name. */

@@ -1,4 +1,5 @@
 import { CheckStatus } from './checks';
+import { EnvSource } from './container-env';
 import { RehearsalReport } from './rehearsal';
 
 const STATUS_LABEL: Record<CheckStatus, string> = {
@@ -32,7 +33,7 @@ export function formatRehearsalReport(report: RehearsalReport): string {
     const forwarded = report.launcherEnv.filter(v => report.forwardedEnvNames.includes(v.name));
     if (forwarded.length > 0) {
       out.push('  forwarded with -x (value on the launcher, and where it comes from):');
-      for (const v of forwarded) out.push(`    ${v.name}=${v.value}  (${v.source})`);
+      for (const v of forwarded) out.push(`    ${v.name}=${v.value}  (${v.source === EnvSource.IMAGE ? 'not in the manifest: the image\'s, emulated' : v.source})`);
     }
   }
   out.push('  checks:');
