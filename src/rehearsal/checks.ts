@@ -25,6 +25,14 @@ export interface RehearsalCheck {
   readonly detail: string;
 }
 
+/** One ssh connection mpirun made, as the ssh stand-in logged it. */
+export interface SshConnection {
+  /** The host mpirun connected to. */
+  readonly host: string;
+  /** The port it connected to. */
+  readonly port: number;
+}
+
 /** What the checks look at: the job, its command as synthesized, and what the ranks recorded. */
 export interface CheckContext {
   readonly job: MpiJobManifest;
@@ -32,8 +40,8 @@ export interface CheckContext {
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
   readonly launcherEnv: LauncherEnvVar[];
-  /** `host port` of every ssh the stand-in received. */
-  readonly sshConnections: Array<{ host: string; port: number }>;
+  /** Every ssh connection the stand-in received. */
+  readonly sshConnections: SshConnection[];
 }
 
 const passed = (name: string, detail: string): RehearsalCheck => ({ name, status: CheckStatus.PASSED, detail });

@@ -1,8 +1,7 @@
-export * from './manifest';
-export * from './container-env';
-export * from './mpirun-cli';
-export * from './pod-files';
-export * from './scripts';
-export * from './checks';
-export * from './rehearsal';
-export * from './report';
+// The launch rehearsal's public API; the parsing and check helpers stay internal to src/rehearsal.
+export { MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { EnvSource, LauncherEnvVar } from './container-env';
+export { ProbeRecord } from './scripts';
+export { CheckStatus, RehearsalCheck } from './checks';
+export { LaunchRehearsal, LaunchRehearsalOptions, IRehearsalProgress, RehearsalReport } from './rehearsal';
+export { formatRehearsalReport } from './report';

@@ -152,8 +152,8 @@ export class MpiJobManifest {
     return this.workerHostnames.includes(hostname) ? this.worker : undefined;
   }
 
-  /** A ConfigMap from the same manifests, in the job's namespace. */
-  public configMap(name: string): any | undefined {
+  /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
+  public configMap(name: string): any {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
       && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
   }

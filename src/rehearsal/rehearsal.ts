@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
-import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck } from './checks';
+import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { MpiJobManifest } from './manifest';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
@@ -238,6 +238,7 @@ export class LaunchRehearsal {
     const probe = path.join(workDirectory, 'probe.js');
     const sshStandIn = path.join(workDirectory, 'ssh-standin');
     const sshLog = path.join(workDirectory, 'ssh.log');
+    const podTmpRoot = path.join(workDirectory, 'pod-tmp');
     const podDirectory = (podPath: string) => {
       const local = path.join(podRoot, podPath);
       fs.mkdirSync(local, { recursive: true });
@@ -247,7 +248,7 @@ export class LaunchRehearsal {
     fs.writeFileSync(sshLog, '');
     fs.writeFileSync(probe, probeSource(ranksDirectory, job.launcherHostname));
     const remotePath = [path.dirname(openMpi.path), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
-    fs.writeFileSync(sshStandIn, sshStandInSource(sshLog, remotePath), { mode: 0o755 });
+    fs.writeFileSync(sshStandIn, sshStandInSource(sshLog, remotePath, podTmpRoot), { mode: 0o755 });
 
     const localChanges: string[] = [];
     // In the cluster the launcher's own hostfile name resolves to the launcher pod, where mpirun runs.
@@ -277,7 +278,9 @@ export class LaunchRehearsal {
     argv.splice(1, 0, '--mca', 'plm_rsh_agent', sshStandIn);
     localChanges.push(`added --mca plm_rsh_agent ${sshStandIn}: an ssh stand-in starts each worker pod's processes on this machine, with a fresh environment as sshd would`);
 
-    const launcherEnv = LaunchRehearsal.localLauncherEnv(commandLine, manifestEnv, hostfile, localChanges);
+    const launcherTmp = path.join(podTmpRoot, job.launcherHostname);
+    fs.mkdirSync(launcherTmp, { recursive: true });
+    const launcherEnv = LaunchRehearsal.localLauncherEnv(commandLine, manifestEnv, hostfile, launcherTmp, localChanges);
     const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
     const workingDir = job.launcher.container.workingDir;
     return {
@@ -289,16 +292,16 @@ export class LaunchRehearsal {
 
   /**
    * mpirun's environment: what the image would provide (this machine's PATH, HOME and the
-   * like, and a marker for other -x variables the manifest does not set), then the
-   * container's env and the operator's, then the local-run additions.
+   * like, and a marker for other -x variables the manifest does not set), the pod's own
+   * TMPDIR, then the container's env and the operator's, then the local-run additions.
    */
-  private static localLauncherEnv(commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], hostfile: string, localChanges: string[]): LauncherEnvVar[] {
+  private static localLauncherEnv(commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], hostfile: string, launcherTmp: string, localChanges: string[]): LauncherEnvVar[] {
     const vars = new Map<string, LauncherEnvVar>();
     const set = (name: string, value: string, source: EnvSource) => {
       vars.delete(name);
       vars.set(name, { name, value, source });
     };
-    for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR']) {
+    for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
       const value = process.env[name];
       if (value !== undefined) set(name, value, EnvSource.IMAGE);
     }
@@ -307,6 +310,9 @@ export class LaunchRehearsal {
       if (!ENV_NAME.test(entry) || defined.has(entry) || vars.has(entry)) continue;
       set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE);
     }
+    // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
+    set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
+    localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
     for (const v of manifestEnv) set(v.name, v.value, v.source);
     if (vars.get('OMPI_MCA_orte_default_hostfile')?.value === OPERATOR_HOSTFILE) {
       set('OMPI_MCA_orte_default_hostfile', hostfile, EnvSource.LOCAL_RUN);
@@ -376,10 +382,12 @@ function readRankRecords(directory: string, podRoot: string): ProbeRecord[] {
     .sort((a, b) => a.rank - b.rank);
 }
 
-function readSshLog(file: string): Array<{ host: string; port: number }> {
+/** The ssh connections the stand-in received, by host (they arrive in any order). */
+function readSshLog(file: string): SshConnection[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter(l => l.trim())
     .map(line => {
       const [host, port] = line.trim().split(/\s+/);
       return { host, port: Number(port) };
-    });
+    })
+    .sort((a, b) => a.host.localeCompare(b.host));
 }

@@ -67,9 +67,10 @@ function shellQuote(text: string): string {
  * POSIX sh program given to Open MPI as `plm_rsh_agent` in place of ssh. It takes ssh's
  * arguments, logs `<host> <port>` to `logFile`, and runs the remote command on this machine
  * the way sshd would: through `sh -c`, with a fresh login-like environment (so only what
- * mpirun forwards reaches the ranks) plus POD_VARIABLE naming the pod (the host's first label).
+ * mpirun forwards reaches the ranks) plus POD_VARIABLE naming the pod (the host's first label)
+ * and TMPDIR set to the pod's own `<podTmpRoot>/<pod>`, as each pod has its own /tmp.
  */
-export function sshStandInSource(logFile: string, remotePath: string): string {
+export function sshStandInSource(logFile: string, remotePath: string, podTmpRoot: string): string {
   return `#!/bin/sh
 # cdk8s-deepspeed rehearsal: ssh stand-in that runs the remote command on this machine.
 port=22
@@ -85,7 +86,10 @@ while [ $# -gt 0 ]; do
 done
 host=$1
 shift
+pod=\${host%%.*}
 printf '%s %s\\n' "$host" "$port" >> ${shellQuote(logFile)}
-exec env -i PATH=${shellQuote(remotePath)} HOME="$HOME" USER="$USER" LOGNAME="$LOGNAME" SHELL=/bin/sh ${POD_VARIABLE}="\${host%%.*}" /bin/sh -c "$*"
+mkdir -p ${shellQuote(podTmpRoot)}/"$pod"
+exec env -i PATH=${shellQuote(remotePath)} HOME="$HOME" USER="$USER" LOGNAME="$LOGNAME" SHELL=/bin/sh \\
+  TMPDIR=${shellQuote(podTmpRoot)}/"$pod" ${POD_VARIABLE}="$pod" /bin/sh -c "$*"
 `;
 }
