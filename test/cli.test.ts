@@ -109,6 +109,12 @@ describe('cdk8s-deepspeed options and errors', () => {
     fs.rmSync(empty, { recursive: true, force: true });
   });
 
+  test('--timeout stops an mpirun that runs too long', async () => {
+    const { status, out } = await run(['rehearse', '--timeout', '0.001'], dir);
+    expect(status).toBe(1);
+    expect(out).toContain('    FAIL  mpirun: mpirun did not finish within 0.001 s and was stopped');
+  });
+
   test('a machine without Open MPI gets the install hint', async () => {
     expect(await run(['rehearse', '--mpirun', '/nonexistent/mpirun'], dir)).toEqual({
       status: 2,

@@ -193,7 +193,7 @@ export class LaunchRehearsal {
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       progress(result.exitCode === undefined
-        ? `  mpirun killed after ${seconds} s`
+        ? `  mpirun stopped after ${seconds} s`
         : `  mpirun exited with code ${result.exitCode} after ${seconds} s`);
 
       const ranks = readRankRecords(plan.ranksDirectory, plan.podRoot);
@@ -210,7 +210,7 @@ export class LaunchRehearsal {
       };
       if (result.exitCode !== 0) {
         const why = result.exitCode === undefined
-          ? `mpirun did not finish within ${(options.timeout ?? Duration.minutes(1)).toSeconds()} s and was killed`
+          ? `mpirun did not finish within ${(options.timeout ?? Duration.minutes(1)).toMilliseconds() / 1000} s and was stopped`
           : `mpirun exited with code ${result.exitCode}: ${mpirunFailureReason(result.output)}`;
         return failedReport(report, 'mpirun', why);
       }
@@ -332,7 +332,7 @@ interface MpirunResult {
   readonly output: string;
 }
 
-/** Runs mpirun in its own process group, streaming stdout lines, and kills the group on timeout. */
+/** Runs mpirun in its own process group, streaming stdout lines, and stops the group on timeout. */
 function runMpirun(argv: string[], env: { [name: string]: string }, cwd: string, timeout: Duration, onLine: (line: string) => void): Promise<MpirunResult> {
   return new Promise(resolve => {
     const child = spawn(argv[0], argv.slice(1), { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -349,20 +349,30 @@ function runMpirun(argv: string[], env: { [name: string]: string }, cwd: string,
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const timer = setTimeout(() => {
-      killed = true;
+    const signal = (name: NodeJS.Signals) => {
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, name);
       } catch {
         // already gone
       }
+    };
+    let forceKill: NodeJS.Timeout | undefined;
+    // SIGTERM first: mpirun then stops its daemons and ranks; SIGKILL if it does not exit.
+    const timer = setTimeout(() => {
+      killed = true;
+      signal('SIGTERM');
+      forceKill = setTimeout(() => signal('SIGKILL'), 5000);
     }, timeout.toMilliseconds());
-    child.on('error', err => {
+    const stopTimers = () => {
       clearTimeout(timer);
+      if (forceKill) clearTimeout(forceKill);
+    };
+    child.on('error', err => {
+      stopTimers();
       resolve({ output: `${output}${err.message}\n` });
     });
     child.on('close', code => {
-      clearTimeout(timer);
+      stopTimers();
       if (pending) onLine(pending);
       resolve({ exitCode: killed || code === null ? undefined : code, output });
     });
