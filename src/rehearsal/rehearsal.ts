@@ -166,6 +166,7 @@ export class LaunchRehearsal {
   /** Rehearses one job. Throws only when this machine has no usable Open MPI. */
   public static async run(job: MpiJobManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const progress = (message: string) => options.progress?.report(message);
+    const timeout = options.timeout ?? Duration.minutes(1);
     const command = launcherArgv(job);
     const manifestEnv = launcherContainerEnv(job);
     const base = {
@@ -188,7 +189,7 @@ export class LaunchRehearsal {
       progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
 
       const started = Date.now();
-      const result = await runMpirun(plan.localCommand, plan.env, plan.cwd, options.timeout ?? Duration.minutes(1), line => {
+      const result = await runMpirun(plan.localCommand, plan.env, plan.cwd, timeout, line => {
         if (line.startsWith(PROBE_LINE_PREFIX)) progress(`  ${line.slice(PROBE_LINE_PREFIX.length).trim()}`);
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -210,7 +211,7 @@ export class LaunchRehearsal {
       };
       if (result.exitCode !== 0) {
         const why = result.exitCode === undefined
-          ? `mpirun did not finish within ${(options.timeout ?? Duration.minutes(1)).toMilliseconds() / 1000} s and was stopped`
+          ? `mpirun did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
           : `mpirun exited with code ${result.exitCode}: ${mpirunFailureReason(result.output)}`;
         return failedReport(report, 'mpirun', why);
       }
