@@ -9,6 +9,10 @@ const project = new typescript.TypeScriptProject({
   typescriptVersion: '~6.0.3',
   minNodeVersion: '20.0.0',
   license: 'Apache-2.0',
+  keywords: ['cdk8s', 'kubernetes', 'deepspeed', 'mpi', 'mpi-operator', 'mpijob', 'kubeflow', 'distributed-training', 'gpu'],
+  repository: 'https://github.com/cdk8s-deepspeed/cdk8s-deepspeed.git',
+  homepage: 'https://github.com/cdk8s-deepspeed/cdk8s-deepspeed#readme',
+  authorName: 'The cdk8s-deepspeed authors',
   copyrightOwner: 'The cdk8s-deepspeed authors',
 
   // No GitHub here: CI is .ci/run.
@@ -43,6 +47,9 @@ const project = new typescript.TypeScriptProject({
       // The generated imports/ file has unused locals; keep strict everywhere else.
       noUnusedLocals: true,
       skipLibCheck: true,
+      // Keep the published package small; the inline sources of the generated imports alone are megabytes.
+      inlineSourceMap: false,
+      inlineSources: false,
     },
     include: ['src/**/*.ts', 'imports/**/*.ts', 'examples/**/*.ts'],
   },
@@ -59,6 +66,21 @@ const project = new typescript.TypeScriptProject({
     },
   },
   gitignore: ['/dist/', '/coverage/', '/test-reports/', '*.tgz'],
+});
+
+project.package.addVersion('0.1.0');
+// The tarball holds the compiled library (src and the generated imports), its declarations,
+// README and LICENSE; nothing else (no tests, examples, scripts or synth output).
+project.package.addField('files', [
+  'lib/src/**/*.js',
+  'lib/src/**/*.d.ts',
+  'lib/imports/**/*.js',
+  'lib/imports/**/*.d.ts',
+  'CHANGELOG.md',
+]);
+project.package.addField('exports', {
+  '.': { types: './lib/src/index.d.ts', default: './lib/src/index.js' },
+  './package.json': './package.json',
 });
 
 const cdk8sEnv = { CDK8S_CHECK_UPGRADE: 'false' };

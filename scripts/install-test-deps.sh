@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs on a fresh machine; does nothing when they are present.
 #   openmpi-bin: the real mpirun (Open MPI 4.1 on Debian 12) that the launch rehearsal runs.
+#   openssh-client, openssh-server: ssh -G and sshd -t, which check the image recipe's ssh configs.
 # Run as root (or with sudo available). Safe to run again.
 set -euo pipefail
 
-packages=(openmpi-bin)
+packages=(openmpi-bin openssh-client openssh-server)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -3,9 +3,15 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { DeepSpeedConfig, renderDeepSpeedConfig } from './deepspeed-config';
+import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
+import { JobNetworkOptions, networkEnv } from './network';
+import { MpiReplica } from './replica';
+import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
+import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
+import { checkpointArgs, JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
@@ -33,6 +39,21 @@ class MpiJobResource extends mpi.MpiJob {
 }
 
 /**
+ * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
+ * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ */
+function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
+  return {
+    cpu: workers.cpu,
+    cpuLimit: workers.cpuLimit,
+    memory: workers.memory,
+    memoryLimit: workers.memoryLimit,
+    tolerations: workers.tolerations,
+    nodeSelector: workers.nodeSelector,
+  };
+}
+
+/**
  * Properties of a DeepSpeed MPIJob.
  */
 export interface DeepSpeedMpiJobProps {
@@ -44,7 +65,8 @@ export interface DeepSpeedMpiJobProps {
 
   /**
    * The launcher pod.
-   * @default - a CPU-only launcher without resource requests
+   * @default - a CPU-only launcher; with `runLauncherAsWorker`, the workers' CPU, memory,
+   * tolerations and node selector
    */
   readonly launcher?: MpiLauncherOptions;
 
@@ -87,7 +109,9 @@ export interface DeepSpeedMpiJobProps {
   readonly mpirun?: MpirunOptions;
 
   /**
-   * Whether the launcher also hosts ranks (and gets GPUs).
+   * Whether the launcher also hosts ranks (and gets GPUs, shared memory and the interconnect's
+   * devices). The operator lists it first in the hostfile with `slotsPerWorker` slots, so the
+   * world size grows by one pod's slots.
    * @default false
    */
   readonly runLauncherAsWorker?: boolean;
@@ -106,28 +130,65 @@ export interface DeepSpeedMpiJobProps {
   readonly cleanPodPolicy?: CleanPodPolicy;
 
   /**
-   * Delete the launcher Job this long after the job finishes (`ttlSecondsAfterFinished`).
+   * Delete the launcher Job this long after it finishes (`ttlSecondsAfterFinished`). The
+   * operator copies it to the launcher Job only: the MPIJob, its workers (see `cleanPodPolicy`)
+   * and any claim the job created stay.
    * @default - kept until deleted
    */
   readonly ttlAfterFinished?: Duration;
 
   /**
-   * Fail the launcher Job if it runs longer than this (`activeDeadlineSeconds`).
+   * Fail the launcher Job if it runs longer than this (`activeDeadlineSeconds`), counted from
+   * the launcher Job's start, not from the workers'. The MPIJob then fails and
+   * `cleanPodPolicy` decides what happens to the workers.
    * @default - no deadline
    */
   readonly activeDeadline?: Duration;
 
   /**
-   * Retries of the launcher Job before it is marked failed (`backoffLimit`).
+   * Retries of the launcher pod before the launcher Job, and with it the MPIJob, fails
+   * (`backoffLimit`). Workers are not restarted: a retry reruns mpirun against the same workers.
    * @default - the Kubernetes Job default, 6
    */
   readonly backoffLimit?: number;
 
   /**
-   * Create the job suspended (`runPolicy.suspend`).
-   * @default false
+   * Create the job suspended (`runPolicy.suspend`): no worker pods and a suspended launcher Job
+   * until it is set to false.
+   * @default - false; true when the job is queued through Kueue
    */
   readonly suspend?: boolean;
+
+  /**
+   * NetworkPolicy, ServiceAccount and token mounting.
+   * @default - a NetworkPolicy confining ingress to the job's pods, no token mounted
+   */
+  readonly security?: JobSecurityOptions;
+
+  /**
+   * Kueue, priority, gang scheduling and placement.
+   * @default - no queue, default priority, no gang scheduling
+   */
+  readonly scheduling?: JobSchedulingOptions;
+
+  /**
+   * Network fabric and NCCL settings.
+   * @default - NCCL's own transport choice and NCCL's and PyTorch's own defaults
+   */
+  readonly network?: JobNetworkOptions;
+
+  /**
+   * Persistent volumes and the checkpoint directory.
+   * @default - no persistent volumes
+   */
+  readonly storage?: JobStorageOptions;
+
+  /**
+   * The MPI Operator release installed in the cluster. Fields its CRD lacks are reported at
+   * synth instead of being pruned by the API server.
+   * @default MpiOperatorVersion.V0_8
+   */
+  readonly operatorVersion?: MpiOperatorVersion;
 
   /**
    * Metadata of the MPIJob (name, namespace, labels, annotations).
@@ -159,6 +220,20 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcherCreationPolicy: LauncherCreationPolicy;
   /** Whether the launcher also hosts ranks. */
   public readonly runLauncherAsWorker: boolean;
+  /** The MPI Operator release the job targets. */
+  public readonly operatorVersion: MpiOperatorVersion;
+  /** Security settings as given. */
+  public readonly security: JobSecurityOptions;
+  /** Scheduling settings as given. */
+  public readonly scheduling: JobSchedulingOptions;
+  /** Network settings as given. */
+  public readonly network: JobNetworkOptions;
+  /** Storage settings as given. */
+  public readonly storage: JobStorageOptions;
+  /** The NetworkPolicy confining ingress to the job's pods, unless turned off. */
+  public readonly networkPolicy?: kplus.NetworkPolicy;
+  /** The ServiceAccount the job created, if asked to. */
+  public readonly serviceAccount?: kplus.ServiceAccount;
 
   private readonly props: DeepSpeedMpiJobProps;
 
@@ -169,6 +244,11 @@ export class DeepSpeedMpiJob extends Construct {
     this.cleanPodPolicy = props.cleanPodPolicy ?? CleanPodPolicy.RUNNING;
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
     this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
+    this.operatorVersion = props.operatorVersion ?? MpiOperatorVersion.V0_8;
+    this.security = props.security ?? {};
+    this.scheduling = props.scheduling ?? {};
+    this.network = props.network ?? {};
+    this.storage = props.storage ?? {};
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
       metadata: {
@@ -193,11 +273,12 @@ export class DeepSpeedMpiJob extends Construct {
     }
 
     this.launcher = new MpiLauncher(this, 'Launcher', {
+      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
       ...props.launcher,
       image: props.image,
       workers: this.workers,
       script: props.script,
-      args: props.args,
+      args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
       mpirun: props.mpirun,
       deepspeedConfigFile: configFile,
       runAsWorker: this.runLauncherAsWorker,
@@ -210,8 +291,27 @@ export class DeepSpeedMpiJob extends Construct {
     for (const [name, value] of Object.entries(props.env ?? {})) {
       this.addEnv(name, value);
     }
+    this.applyNetwork();
+    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
+      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
+      this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
+    }
+    applyPodScheduling(this, this.scheduling);
+    if (this.security.networkPolicy ?? true) {
+      this.networkPolicy = createJobNetworkPolicy(this, this.name, props.metadata?.namespace);
+    }
+    if (this.security.createServiceAccount) {
+      this.serviceAccount = createJobServiceAccount(this, this.name, props.metadata?.namespace,
+        this.security.automountServiceAccountToken ?? false);
+    }
+    this.applyPodIdentity();
 
     registerJobValidation(this);
+  }
+
+  /** The replicas whose pods host ranks: the workers, and the launcher when it runs as a worker. */
+  public get rankReplicas(): MpiReplica[] {
+    return this.runLauncherAsWorker ? [this.launcher, this.workers] : [this.workers];
   }
 
   /** The MPIJob's name (`metadata.name`). */
@@ -242,6 +342,26 @@ export class DeepSpeedMpiJob extends Construct {
     this.workers.mount(path, volume, options);
   }
 
+  /** Interconnect devices on the rank pods; NCCL variables on every rank, unless the job's env sets them. */
+  private applyNetwork(): void {
+    const interconnect = this.network.interconnect;
+    if (interconnect) {
+      for (const replica of this.rankReplicas) interconnect._applyTo(replica);
+    }
+    for (const [name, value] of Object.entries(networkEnv(this.network))) {
+      if (!this.launcher.envNames.includes(name)) this.addEnv(name, kplus.EnvValue.fromValue(value));
+    }
+  }
+
+  private applyPodIdentity(): void {
+    const identity = {
+      serviceAccountName: (this.security.serviceAccount ?? this.serviceAccount)?.name,
+      automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
+    };
+    this.launcher.setIdentity(identity);
+    this.workers.setIdentity(identity);
+  }
+
   private renderSpec(): mpi.MpiJobSpec {
     const replicaSpecs: { [key: string]: mpi.MpiJobSpecMpiReplicaSpecs } = {
       Launcher: this.launcher._toReplicaSpec(1),
@@ -255,14 +375,18 @@ export class DeepSpeedMpiJob extends Construct {
       slotsPerWorker: this.workers.slotsPerWorker,
       runLauncherAsWorker: this.runLauncherAsWorker ? true : undefined,
       mpiImplementation: this.image.mpiImplementation as string as mpi.MpiJobSpecMpiImplementation,
-      launcherCreationPolicy: this.launcherCreationPolicy,
+      // Older CRDs prune the field; AtStartup is their only behaviour, so it is left out there.
+      launcherCreationPolicy: this.launcherCreationPolicy === LauncherCreationPolicy.AT_STARTUP
+        && !operatorVersionAtLeast(this.operatorVersion, MpiOperatorVersion.V0_5) ? undefined : this.launcherCreationPolicy,
       sshAuthMountPath: this.image.user.sshDirectory,
       runPolicy: {
         cleanPodPolicy: this.cleanPodPolicy,
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
         activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
         backoffLimit: props.backoffLimit,
-        suspend: props.suspend,
+        suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
+        managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
+        schedulingPolicy: this.scheduling.gangScheduling ? renderSchedulingPolicy(this, this.scheduling.gangScheduling) : undefined,
       },
       mpiReplicaSpecs: replicaSpecs,
     };

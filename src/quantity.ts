@@ -64,3 +64,22 @@ export function parseQuantity(quantity: string | number): number | undefined {
   }
   return base * SUFFIX_FACTOR[suffix];
 }
+
+/** Whether a resource is measured in bytes (and reads best in binary units). */
+function isByteResource(name: string): boolean {
+  return name === 'memory' || name === 'storage' || name === 'ephemeral-storage' || name.startsWith('hugepages-');
+}
+
+/**
+ * Renders an amount of a resource as a quantity: bytes in the largest exact binary unit
+ * (`66Gi`), whole counts as integers (`9`), fractions in millis (`1500m`).
+ */
+export function formatQuantity(resourceName: string, amount: number): string {
+  if (!Number.isInteger(amount)) {
+    return `${Math.ceil(Math.round(amount * 1e6) / 1e3)}m`;
+  }
+  if (isByteResource(resourceName) && amount >= 1024 && amount % 1024 === 0) {
+    return sizeToQuantity(Size.kibibytes(amount / 1024));
+  }
+  return String(amount);
+}

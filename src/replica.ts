@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { IDeepSpeedTrainingImage } from './image';
+import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { cpuToQuantity, normalizeQuantity, sizeToQuantity } from './quantity';
 import { ReplicaRestartPolicy } from './types';
 
@@ -68,6 +69,29 @@ export interface MpiReplicaProps extends MpiReplicaOptions {
   readonly image: IDeepSpeedTrainingImage;
 }
 
+/**
+ * Page size of a huge-page resource (`hugepages-<size>`).
+ */
+export enum HugePageSize {
+  /** 2 MiB pages (`hugepages-2Mi`), the size libfabric and DPDK use. */
+  TWO_MEBIBYTES = '2Mi',
+  /** 1 GiB pages (`hugepages-1Gi`). */
+  ONE_GIBIBYTE = '1Gi',
+}
+
+/**
+ * Who runs the replica's pods and whether the API token is mounted.
+ */
+export interface PodIdentity {
+  /**
+   * The ServiceAccount the pods run as.
+   * @default - the namespace's `default` ServiceAccount
+   */
+  readonly serviceAccountName?: string;
+  /** Whether Kubernetes mounts the ServiceAccount token into the pods. */
+  readonly automountServiceAccountToken: boolean;
+}
+
 interface Mount {
   readonly path: string;
   readonly volume: kplus.Volume;
@@ -94,6 +118,11 @@ export abstract class MpiReplica extends Construct {
   private readonly podAnnotations: { [key: string]: string } = {};
   private readonly requests = new Map<string, string | number>();
   private readonly limits = new Map<string, string | number>();
+  private readonly addedCapabilities: string[] = [];
+  private antiAffinity?: { readonly jobName: string; readonly roles: MpiJobRole[] };
+  private hostNetwork = false;
+  private priorityClassName?: string;
+  private identity?: PodIdentity;
 
   protected constructor(scope: Construct, id: string, props: MpiReplicaProps, defaultRestartPolicy: ReplicaRestartPolicy) {
     super(scope, id);
@@ -167,6 +196,55 @@ export abstract class MpiReplica extends Construct {
    */
   public addExtendedResource(name: string, count: number): void {
     this.setResource(name, count, count);
+  }
+
+  /**
+   * Requests huge pages. Kubernetes does not overcommit them, so the request equals the limit,
+   * and it requires a CPU or memory request next to them.
+   */
+  public addHugePages(pageSize: HugePageSize, total: Size): void {
+    const quantity = sizeToQuantity(total);
+    this.setResource(`hugepages-${pageSize}`, quantity, quantity);
+  }
+
+  /** Names of the resources the container requests or limits. */
+  public get resourceNames(): string[] {
+    return [...new Set([...this.requests.keys(), ...this.limits.keys()])];
+  }
+
+  /**
+   * Adds a Linux capability to the container (on top of dropping all others for a non-root user).
+   * Anything but NET_BIND_SERVICE takes the pods out of the `restricted` Pod Security Standard.
+   */
+  public addCapability(capability: string): void {
+    if (!this.addedCapabilities.includes(capability)) this.addedCapabilities.push(capability);
+  }
+
+  /**
+   * Runs the pods in the node's network namespace, with the DNS policy that keeps cluster names
+   * resolvable (`ClusterFirstWithHostNet`).
+   */
+  public useHostNetwork(): void {
+    this.hostNetwork = true;
+  }
+
+  /** Sets the pods' PriorityClass (`priorityClassName`). */
+  public setPriorityClassName(name: string): void {
+    this.priorityClassName = name;
+  }
+
+  /** Sets the pods' ServiceAccount and whether its token is mounted. */
+  public setIdentity(identity: PodIdentity): void {
+    this.identity = identity;
+  }
+
+  /**
+   * Keeps this replica's pods off nodes that already run a pod of job `jobName` with one of
+   * these roles (required pod anti-affinity on `kubernetes.io/hostname`): one rank pod per node.
+   * The selector uses the labels the MPI Operator puts on the pods it creates.
+   */
+  public spreadAcrossNodes(jobName: string, roles: MpiJobRole[]): void {
+    this.antiAffinity = { jobName, roles: [...roles] };
   }
 
   /** The request of a resource, as rendered (e.g. `8`, `32Gi`, 1). */
@@ -244,24 +322,44 @@ export abstract class MpiReplica extends Construct {
           runAsNonRoot: true,
           seccompProfile: { type: 'RuntimeDefault' },
         },
+      hostNetwork: this.hostNetwork || undefined,
+      // The operator sets this too; stating it keeps the manifest honest about the pods' DNS.
+      dnsPolicy: this.hostNetwork ? 'ClusterFirstWithHostNet' : undefined,
+      priorityClassName: this.priorityClassName,
+      serviceAccountName: this.identity?.serviceAccountName,
+      automountServiceAccountToken: this.identity?.automountServiceAccountToken,
       containers: [this.renderContainer()],
       volumes: this.volumes.length > 0 ? this.volumes.map(renderVolume) : undefined,
       tolerations: this.tolerations.length > 0 ? this.tolerations.map(t => t._toKube()) : undefined,
       nodeSelector: Object.keys(this.nodeSelector).length > 0 ? { ...this.nodeSelector } : undefined,
-      affinity: this.requiredNodeLabels.length > 0
-        ? {
-          nodeAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: {
-              nodeSelectorTerms: [{ matchExpressions: this.requiredNodeLabels.map(q => q._toKube()) }],
-            },
-          },
-        }
-        : undefined,
+      affinity: this.renderAffinity(),
     };
   }
 
+  private renderAffinity(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity | undefined {
+    const nodeAffinity = this.requiredNodeLabels.length > 0
+      ? {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: this.requiredNodeLabels.map(q => q._toKube()) }],
+        },
+      }
+      : undefined;
+    const podAntiAffinity = this.antiAffinity
+      ? {
+        requiredDuringSchedulingIgnoredDuringExecution: [{
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: {
+            matchLabels: jobPodLabels(this.antiAffinity.jobName),
+            matchExpressions: [{ key: JOB_ROLE_LABEL, operator: 'In', values: [...this.antiAffinity.roles] }],
+          },
+        }],
+      }
+      : undefined;
+    if (!nodeAffinity && !podAntiAffinity) return undefined;
+    return { nodeAffinity, podAntiAffinity };
+  }
+
   private renderContainer(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainers {
-    const user = this.image.user;
     return {
       name: this.containerName,
       image: this.image.imageRef,
@@ -284,8 +382,15 @@ export abstract class MpiReplica extends Construct {
         }))
         : undefined,
       // A root sshd needs its capabilities (chroot, setuid); root mode is an explicit opt-in.
-      securityContext: user.isRoot ? undefined : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      securityContext: this.renderContainerSecurityContext(),
     };
+  }
+
+  private renderContainerSecurityContext(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext | undefined {
+    const add = this.addedCapabilities.length > 0 ? [...this.addedCapabilities] : undefined;
+    // A root sshd needs its capabilities (chroot, setuid); root mode is an explicit opt-in.
+    if (this.image.user.isRoot) return add ? { capabilities: { add } } : undefined;
+    return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add } };
   }
 
   private renderResources(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources | undefined {

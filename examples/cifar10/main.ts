@@ -2,17 +2,33 @@
 // 2 workers x 1 GPU (request = limit), a CPU-only launcher, -np computed, sshd workers
 // cleaned up when training ends, and the DeepSpeed config delivered as a mounted file.
 //
+// The image is built from a typed recipe: `cdk8s synth` writes its Dockerfile to
+// dist/manifests/images/cifar10-image/Dockerfile, and the job takes its user, sshd port,
+// Python path and working directory from it.
+//
 // Pinned combination: DeepSpeedExamples @ 0e0e2ef3 (training/cifar/cifar10_deepspeed.py reads
-// --deepspeed_config) with DeepSpeed 0.16.3; `--deepspeed_mpi` is gone (removed in 0.13.1, and
-// MPI discovery is automatic anyway).
+// --deepspeed_config) with DeepSpeed 0.16.3 and torch 2.4.1 built for CUDA 12.4; `--deepspeed_mpi`
+// is gone (removed in 0.13.1, and MPI discovery is automatic anyway).
 import { App, Chart, Size } from 'cdk8s';
 import { Cpu, EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
-import { DeepSpeedMpiJob, DeepSpeedTrainingImage, OptimizerType, SchedulerType, ZeroStage } from '../../src';
+import {
+  BakedData, BaseImage, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, OptimizerType, SchedulerType, SourceCode, ZeroStage,
+} from '../../src';
 
 export function buildCifar10(app: App): Chart {
   const chart = new Chart(app, 'cifar10');
-  const image = DeepSpeedTrainingImage.fromImage('registry.example.com/cifards:v0.0.1', {
-    workingDirectory: '/opt/DeepSpeedExamples',
+  const image = new DeepSpeedTrainingImage(chart, 'image', {
+    imageRef: 'registry.example.com/cifards:v0.0.1',
+    baseImage: BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9' }),
+    deepspeedVersion: '0.16.3',
+    // The example's requirements.txt pins torchvision 0.4.0 (torch 1.2); the base ships the matching one.
+    pipPackages: { pillow: '10.4.0', matplotlib: '3.9.2' },
+    source: SourceCode.fromGitRepository('https://github.com/deepspeedai/DeepSpeedExamples',
+      '0e0e2ef307dd3d0298b96c4bffea37f6701aee3e'),
+    // The script downloads to ./data; baked in, ranks on other pods do not race to download it.
+    data: [BakedData.torchvisionDataset('CIFAR10', 'data')],
+    // The config's Adam optimizer is FusedAdam: compile it once at build time, not in every pod.
+    prebuiltOps: [DeepSpeedOp.FUSED_ADAM],
   });
   new DeepSpeedMpiJob(chart, 'train', {
     image,

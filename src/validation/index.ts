@@ -1,14 +1,29 @@
+import { IConstruct } from 'constructs';
+import type { DeepSpeedTrainingImage } from '../image';
+import type { InClusterImageBuild } from '../image-build';
+import { BUILD_RULES } from './build-rules';
 import type { DeepSpeedMpiJob } from '../job';
-import { JobContext, JobRule } from './context';
+import { BuildContext, ImageContext, JobContext, JobRule } from './context';
 import { Finding, Severity } from './finding';
+import { COMPATIBILITY_RULES } from './compatibility-rules';
+import { IMAGE_RULES } from './image-rules';
 import { LAUNCH_RULES } from './launch-rules';
+import { NETWORK_RULES } from './network-rules';
 import { OPERATOR_RULES } from './operator-rules';
+import { QUEUEING_RULES } from './queueing-rules';
+import { SECURITY_RULES } from './security-rules';
+import { STORAGE_RULES } from './storage-rules';
 
 export * from './finding';
 export * from './context';
+export { IMAGE_RULES } from './image-rules';
+export { BUILD_RULES } from './build-rules';
 
 /** Every rule a job is checked against, in report order. */
-export const ALL_RULES: JobRule[] = [...OPERATOR_RULES, ...LAUNCH_RULES];
+export const ALL_RULES: JobRule[] = [
+  ...OPERATOR_RULES, ...LAUNCH_RULES,
+  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+];
 
 /**
  * Context key that turns warnings into errors (e.g. `app.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true)`).
@@ -27,25 +42,24 @@ export function validateJob(job: DeepSpeedMpiJob): Finding[] {
   return ALL_RULES.flatMap(rule => rule(ctx));
 }
 
-function warningsAreErrors(job: DeepSpeedMpiJob): boolean {
-  const fromContext = job.node.tryGetContext(WARNINGS_AS_ERRORS_CONTEXT);
+function warningsAreErrors(scope: IConstruct): boolean {
+  const fromContext = scope.node.tryGetContext(WARNINGS_AS_ERRORS_CONTEXT);
   if (fromContext !== undefined) return fromContext === true || fromContext === 'true';
   const fromEnv = process.env.CDK8S_DEEPSPEED_WARNINGS_AS_ERRORS;
   return fromEnv === '1' || fromEnv === 'true';
 }
 
 /**
- * Registers the job's validation with `node.addValidation`, so `app.synth()` reports every
- * error of every job at once and writes nothing. Warnings go to stderr once, prefixed with
+ * Registers `check` with `node.addValidation`, so `app.synth()` reports every error of every
+ * construct at once and writes nothing. Warnings go to stderr once, prefixed with
  * `[cdk8s-deepspeed warning]`, or fail synth like errors in strict mode.
- * @internal
  */
-export function registerJobValidation(job: DeepSpeedMpiJob): void {
+function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
-  job.node.addValidation({
+  scope.node.addValidation({
     validate: () => {
-      const findings = validateJob(job);
-      const strict = warningsAreErrors(job);
+      const findings = check();
+      const strict = warningsAreErrors(scope);
       const errors = findings.filter(f => f.severity === Severity.ERROR || strict).map(f => f.message);
       if (!strict && !warned) {
         warned = true;
@@ -55,5 +69,38 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
       }
       return errors;
     },
+  });
+}
+
+/**
+ * Registers the job's validation (see `registerFindings`).
+ * @internal
+ */
+export function registerJobValidation(job: DeepSpeedMpiJob): void {
+  registerFindings(job, () => validateJob(job));
+}
+
+/** Runs every image rule against an image recipe and returns all findings. */
+export function validateImage(image: DeepSpeedTrainingImage): Finding[] {
+  const ctx: ImageContext = { path: image.node.path, image };
+  return IMAGE_RULES.flatMap(rule => rule(ctx));
+}
+
+/**
+ * Registers the image recipe's validation (see `registerFindings`).
+ * @internal
+ */
+export function registerImageValidation(image: DeepSpeedTrainingImage): void {
+  registerFindings(image, () => validateImage(image));
+}
+
+/**
+ * Registers the in-cluster build's validation (see `registerFindings`).
+ * @internal
+ */
+export function registerBuildValidation(build: InClusterImageBuild): void {
+  registerFindings(build, () => {
+    const ctx: BuildContext = { path: build.node.path, build };
+    return BUILD_RULES.flatMap(rule => rule(ctx));
   });
 }

@@ -1,0 +1,29 @@
+/**
+ * Labels the MPI Operator puts on the launcher and worker pods it creates. They are not on the
+ * pod templates the job renders; selectors that use them match the running pods.
+ */
+
+/** Always `mpi-operator`. */
+export const OPERATOR_NAME_LABEL = 'training.kubeflow.org/operator-name';
+/** Value of OPERATOR_NAME_LABEL. */
+export const OPERATOR_NAME = 'mpi-operator';
+/** The MPIJob's name. */
+export const JOB_NAME_LABEL = 'training.kubeflow.org/job-name';
+/** `launcher` or `worker`. */
+export const JOB_ROLE_LABEL = 'training.kubeflow.org/job-role';
+
+/** Value of JOB_ROLE_LABEL on the pods that run a replica type. */
+export enum MpiJobRole {
+  /** The launcher pod (created through the launcher Job). */
+  LAUNCHER = 'launcher',
+  /** The worker pods. */
+  WORKER = 'worker',
+}
+
+/**
+ * The labels that select every pod of one MPIJob.
+ * @internal
+ */
+export function jobPodLabels(jobName: string): { [key: string]: string } {
+  return { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [JOB_NAME_LABEL]: jobName };
+}

@@ -1,0 +1,183 @@
+import { Duration } from 'cdk8s';
+import * as mpi from '../imports/kubeflow.org';
+import type { DeepSpeedMpiJob } from './job';
+import { MpiJobRole } from './operator-labels';
+import { formatQuantity, parseQuantity } from './quantity';
+import { MpiReplica } from './replica';
+import { LauncherCreationPolicy } from './types';
+
+/** Kueue's label for the LocalQueue a job is submitted to. */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
+/** Kueue's label for a WorkloadPriorityClass. */
+export const KUEUE_PRIORITY_LABEL = 'kueue.x-k8s.io/priority-class';
+/** `runPolicy.managedBy` value that hands the job to MultiKueue. */
+export const MULTIKUEUE_CONTROLLER = 'kueue.x-k8s.io/multikueue';
+
+/**
+ * Submission through Kueue.
+ */
+export interface KueueOptions {
+  /**
+   * The LocalQueue (`kueue.x-k8s.io/queue-name` label). The job is created suspended and
+   * Kueue resumes it once the queue admits it.
+   */
+  readonly queueName: string;
+  /**
+   * Kueue WorkloadPriorityClass (`kueue.x-k8s.io/priority-class` label).
+   * @default - Kueue takes the priority from the pods' priorityClassName
+   */
+  readonly priorityClass?: string;
+  /**
+   * Dispatch through MultiKueue (`runPolicy.managedBy: kueue.x-k8s.io/multikueue`): the
+   * manager cluster's MPI Operator leaves the job alone and Kueue runs a copy on a worker
+   * cluster. Needs MPI Operator v0.6 or later.
+   * @default false
+   */
+  readonly multiKueue?: boolean;
+}
+
+/**
+ * Gang scheduling through the PodGroup the MPI Operator creates when it runs with
+ * `--gang-scheduling` (Volcano or scheduler-plugins coscheduling): the pods start together
+ * or not at all, so a half-scheduled job does not hold GPUs.
+ */
+export interface GangSchedulingOptions {
+  /**
+   * Pods that must be schedulable together (PodGroup `minMember`).
+   * @default - every pod (workers + launcher); the worker count with
+   * `LauncherCreationPolicy.WAIT_FOR_WORKERS_READY`, because the launcher is only created once
+   * the workers are ready
+   */
+  readonly minAvailable?: number;
+  /**
+   * Volcano queue of the PodGroup (ignored by scheduler-plugins).
+   * @default - the MPIJob's `scheduling.volcano.sh/queue-name` annotation, else Volcano's default queue
+   */
+  readonly volcanoQueue?: string;
+  /**
+   * PriorityClass of the PodGroup (Volcano only).
+   * @default - the pods' priorityClassName
+   */
+  readonly priorityClass?: string;
+  /**
+   * How long scheduler-plugins coscheduling waits for the whole group before it gives up
+   * and retries (ignored by Volcano).
+   * @default - not set: the operator passes 0 and the plugin uses its own default
+   */
+  readonly scheduleTimeout?: Duration;
+  /**
+   * Write `minResources`: the requests (limits where no request is set) of the pods counted in
+   * `minAvailable`, computed the way the operator does. Volcano before operator v0.5 has no
+   * computed fallback, and an explicit figure shows in the manifest what the gang needs.
+   * @default true
+   */
+  readonly computeMinResources?: boolean;
+}
+
+/**
+ * Queueing, priority and placement of a job.
+ */
+export interface JobSchedulingOptions {
+  /**
+   * Submit through Kueue.
+   * @default - not queued by Kueue
+   */
+  readonly kueue?: KueueOptions;
+  /**
+   * Kubernetes PriorityClass of the launcher and worker pods (`priorityClassName`).
+   * @default - the cluster's default priority
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Gang scheduling (`runPolicy.schedulingPolicy`). The operator must run with `--gang-scheduling`.
+   * @default - no schedulingPolicy
+   */
+  readonly gangScheduling?: GangSchedulingOptions;
+  /**
+   * Place at most one pod that hosts ranks per node (required pod anti-affinity on
+   * `kubernetes.io/hostname`), so ranks do not share a node's NICs and a node failure takes one pod.
+   * @default false
+   */
+  readonly spreadWorkers?: boolean;
+  /**
+   * GPU model the pods that host ranks need, as the node label value (e.g. `NVIDIA-A100-SXM4-80GB`).
+   * @default - any GPU model
+   */
+  readonly gpuProduct?: string;
+  /**
+   * Node label that holds the GPU model.
+   * @default 'nvidia.com/gpu.product' (NVIDIA GPU feature discovery)
+   */
+  readonly gpuProductLabel?: string;
+}
+
+/**
+ * Applies priority, spreading and GPU model to the pods.
+ * @internal
+ */
+export function applyPodScheduling(job: DeepSpeedMpiJob, options: JobSchedulingOptions): void {
+  if (options.priorityClassName) {
+    job.launcher.setPriorityClassName(options.priorityClassName);
+    job.workers.setPriorityClassName(options.priorityClassName);
+  }
+  const rankReplicas = job.rankReplicas;
+  if (options.spreadWorkers) {
+    const roles = job.runLauncherAsWorker ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER];
+    for (const replica of rankReplicas) replica.spreadAcrossNodes(job.name, roles);
+  }
+  if (options.gpuProduct) {
+    for (const replica of rankReplicas) replica.addNodeSelector(options.gpuProductLabel ?? 'nvidia.com/gpu.product', options.gpuProduct);
+  }
+  if (options.kueue) {
+    job.apiObject.metadata.addLabel(KUEUE_QUEUE_LABEL, options.kueue.queueName);
+    if (options.kueue.priorityClass) job.apiObject.metadata.addLabel(KUEUE_PRIORITY_LABEL, options.kueue.priorityClass);
+  }
+}
+
+/**
+ * The PodGroup minMember the job asks for.
+ * @internal
+ */
+export function effectiveMinAvailable(job: DeepSpeedMpiJob, gang: GangSchedulingOptions): number {
+  if (gang.minAvailable !== undefined) return gang.minAvailable;
+  const workers = job.workers.replicas;
+  if (job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0) return workers;
+  return workers + 1;
+}
+
+/**
+ * Renders `runPolicy.schedulingPolicy`.
+ * @internal
+ */
+export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulingOptions): mpi.MpiJobSpecRunPolicySchedulingPolicy {
+  const minAvailable = effectiveMinAvailable(job, gang);
+  return {
+    minAvailable,
+    queue: gang.volcanoQueue,
+    priorityClass: gang.priorityClass,
+    scheduleTimeoutSeconds: gang.scheduleTimeout?.toSeconds(),
+    minResources: (gang.computeMinResources ?? true) ? renderMinResources(job, minAvailable) : undefined,
+  };
+}
+
+/**
+ * The operator's computation: every pod's requests (limits where no request is set), with the
+ * workers cut to `minAvailable - 1` when fewer pods than exist must start together (launcher
+ * and workers share one priority, so the workers are the ones cut).
+ */
+function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name: string]: mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources } | undefined {
+  const workers = job.workers.replicas;
+  const countedWorkers = workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers;
+  const totals = new Map<string, number>();
+  const add = (replica: MpiReplica, count: number) => {
+    for (const name of replica.resourceNames) {
+      const amount = parseQuantity(replica.resourceRequest(name) ?? replica.resourceLimit(name) ?? 0) ?? 0;
+      totals.set(name, (totals.get(name) ?? 0) + amount * count);
+    }
+  };
+  add(job.launcher, 1);
+  add(job.workers, countedWorkers);
+  if (totals.size === 0) return undefined;
+  return Object.fromEntries([...totals.entries()].map(([name, amount]) =>
+    [name, mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources.fromString(formatQuantity(name, amount))]));
+}

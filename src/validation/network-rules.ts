@@ -1,0 +1,67 @@
+import { networkEnv } from '../network';
+import { JobContext, JobRule } from './context';
+import { error, Finding, show, warning } from './finding';
+
+/** The node's own sshd holds port 22 on the host network. */
+const hostNetworkSshPort: JobRule = (ctx: JobContext): Finding[] => {
+  const interconnect = ctx.job.network.interconnect;
+  const port = ctx.job.image.sshPort;
+  if (!interconnect?.hostNetwork || port !== 22) return [];
+  return [error('network/host-network-ssh-port', {
+    path: ctx.path,
+    field: 'image.sshPort',
+    value: show(port),
+    why: 'with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd already listens on 22, so the worker\'s sshd cannot bind and never becomes ready',
+    fix: 'Build the image with sshd on another port (the MPI Operator base image uses 2222) and declare it with sshPort.',
+  })];
+};
+
+/** A job env variable silently replaces a value the network options chose. */
+const envOverridesNetwork: JobRule = (ctx: JobContext): Finding[] => {
+  const rendered: any[] = ctx.manifest.spec?.mpiReplicaSpecs?.Launcher?.template?.spec?.containers?.[0]?.env ?? [];
+  return Object.entries(networkEnv(ctx.job.network)).flatMap(([name, wanted]) => {
+    const actual = rendered.find(e => e.name === name);
+    if (!actual || actual.value === wanted) return [];
+    return [warning('network/env-overrides-network', {
+      path: ctx.path,
+      field: `env.${name}`,
+      value: actual.value === undefined ? 'taken from a reference' : show(actual.value),
+      why: `it replaces the value ${show(wanted)} that the network options set for every rank`,
+      fix: `Remove ${name} from env to keep the network setting, or change the network option instead.`,
+    })];
+  });
+};
+
+/** Device plugin resources are whole devices. */
+const deviceCounts: JobRule = (ctx: JobContext): Finding[] => {
+  const interconnect = ctx.job.network.interconnect;
+  if (!interconnect) return [];
+  return Object.entries(interconnect.devices)
+    .filter(([, count]) => !Number.isInteger(count) || count < 1)
+    .map(([resource, count]) => error('network/device-count', {
+      path: ctx.path,
+      field: `network.interconnect devices '${resource}'`,
+      value: show(count),
+      why: 'a device plugin resource is counted in whole devices and the interconnect needs at least one per pod that hosts ranks; the API server rejects other quantities or the fabric goes unused',
+      fix: 'Request a whole number of devices, at least 1 (e.g. the number of EFA interfaces of the instance type).',
+    }));
+};
+
+/** Kubernetes rejects pods with huge pages but no CPU or memory. */
+const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobContext): Finding[] =>
+  Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).flatMap(([role, replica]: [string, any]) => {
+    const resources = replica.template?.spec?.containers?.[0]?.resources ?? {};
+    const names = new Set([...Object.keys(resources.requests ?? {}), ...Object.keys(resources.limits ?? {})]);
+    const hugePages = [...names].filter(n => n.startsWith('hugepages-'));
+    if (hugePages.length === 0 || names.has('cpu') || names.has('memory')) return [];
+    return [error('network/huge-pages-need-cpu-or-memory', {
+      path: ctx.path,
+      field: `${role === 'Launcher' ? 'launcher' : 'workers'}.memory`,
+      value: 'not set',
+      why: `the pods request ${hugePages.join(', ')} and the API server rejects pods with huge pages but no CPU or memory request ("HugePages require cpu or memory")`,
+      fix: `Set ${role === 'Launcher' ? 'launcher' : 'workers'}.memory (and cpu) for the pods that host ranks.`,
+    })];
+  });
+
+/** Rules for the interconnect and NCCL settings. */
+export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory];

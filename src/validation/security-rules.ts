@@ -1,0 +1,100 @@
+import { JobContext, JobRule } from './context';
+import { error, Finding, show, warning } from './finding';
+
+/** Capabilities the `baseline` Pod Security Standard lets a container add. */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
+  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+]);
+/** Volume types the `restricted` Pod Security Standard allows. */
+const RESTRICTED_VOLUME_TYPES = new Set([
+  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
+]);
+/** Variable names that usually hold credentials. */
+const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)/i;
+
+/** The rendered replica specs by role, Worker only when present. */
+function replicas(ctx: JobContext): Array<[string, any]> {
+  return Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {});
+}
+
+/** Root pods cannot meet `restricted`; the image user makes root an explicit choice, reported here. */
+const rootUser: JobRule = (ctx: JobContext): Finding[] => {
+  const user = ctx.job.image.user;
+  if (!user.isRoot) return [];
+  return [warning('security/root-user', {
+    path: ctx.path,
+    field: 'image.user',
+    value: 'ImageUser.root()',
+    why: 'sshd and every rank run as uid 0 with the container\'s default capabilities, which PodSecurity admission rejects in namespaces that enforce the restricted Pod Security Standard',
+    fix: 'Build the image with a non-root user (the MPI Operator base image has mpiuser, uid 1000) and declare it with ImageUser.nonRoot().',
+  })];
+};
+
+/** Added capabilities beyond NET_BIND_SERVICE leave `restricted`; beyond the baseline list they leave `baseline` too. */
+const addedCapabilities: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) => {
+  const added: string[] = replica.template?.spec?.containers?.[0]?.securityContext?.capabilities?.add ?? [];
+  const beyondRestricted = added.filter(c => c !== 'NET_BIND_SERVICE');
+  if (beyondRestricted.length === 0) return [];
+  const beyondBaseline = beyondRestricted.filter(c => !BASELINE_CAPABILITIES.has(c));
+  const levels = beyondBaseline.length > 0 ? 'the baseline and restricted Pod Security Standards' : 'the restricted Pod Security Standard';
+  return [warning('security/added-capabilities', {
+    path: ctx.path,
+    field: `${role} container capabilities.add`,
+    value: show(added),
+    why: `${beyondRestricted.join(', ')} ${beyondRestricted.length === 1 ? 'is' : 'are'} outside ${levels}, so PodSecurity admission rejects the pods in namespaces that enforce ${beyondBaseline.length > 0 ? 'either level' : 'it'}`,
+    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
+  })];
+});
+
+/** Host namespaces leave `baseline`, and NetworkPolicies stop applying. */
+const hostNetwork: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
+  .filter(([, replica]) => replica.template?.spec?.hostNetwork === true)
+  .map(([role]) => warning('security/host-network', {
+    path: ctx.path,
+    field: `${role} hostNetwork`,
+    value: 'true',
+    why: 'host namespaces are outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either, and NetworkPolicies do not apply to pods on the node\'s network',
+    fix: 'Run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged, or reach the fabric through a secondary network (Multus, SR-IOV) and drop hostNetwork.',
+  }));
+
+/** hostPath and other volume types outside the `restricted` list. */
+const volumeTypes: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+  (replica.template?.spec?.volumes ?? []).flatMap((volume: any) => {
+    const types = Object.keys(volume).filter(k => k !== 'name' && !RESTRICTED_VOLUME_TYPES.has(k));
+    return types.map(type => warning('security/volume-types', {
+      path: ctx.path,
+      field: `${role} volume '${volume.name}'`,
+      value: `a ${type} volume`,
+      why: `the restricted Pod Security Standard allows only ${[...RESTRICTED_VOLUME_TYPES].join(', ')} volumes${type === 'hostPath' ? ' (hostPath is outside baseline too)' : ''}, so PodSecurity admission rejects the pods where it is enforced`,
+      fix: 'Use a PersistentVolumeClaim (TrainingStorage) or a CSI volume instead, or run the job in a namespace whose enforced level allows it.',
+    }));
+  }));
+
+/** Two ways of naming the ServiceAccount. */
+const serviceAccountChoice: JobRule = (ctx: JobContext): Finding[] => {
+  const security = ctx.job.security;
+  if (!(security.createServiceAccount && security.serviceAccount)) return [];
+  return [error('security/service-account', {
+    path: ctx.path,
+    field: 'security.serviceAccount',
+    value: show(security.serviceAccount.name),
+    why: 'createServiceAccount is also set, and the pods can run as only one ServiceAccount',
+    fix: 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccount to use the job\'s own.',
+  })];
+};
+
+/** Credentials in plain env values end up in the manifest, and in git. */
+const literalCredentials: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+  (replica.template?.spec?.containers?.[0]?.env ?? [])
+    .filter((e: any) => CREDENTIAL_NAME.test(e.name) && typeof e.value === 'string' && e.value !== '')
+    .map((e: any) => warning('security/literal-credential', {
+      path: ctx.path,
+      field: `${role} env ${e.name}`,
+      value: 'a literal value',
+      why: 'the value is written in plain text into the synthesized MPIJob manifest, where anyone who can read the manifest or the MPIJob can read it',
+      fix: `Keep it in a Secret and pass EnvValue.fromSecretValue({ secret, key }) for ${e.name}.`,
+    })));
+
+/** Pod security, identity and credential hygiene. */
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, volumeTypes, serviceAccountChoice, literalCredentials];

@@ -1,0 +1,168 @@
+import * as kplus from 'cdk8s-plus-27';
+import { TrainingStorage } from '../storage';
+import { JobContext, JobRule } from './context';
+import { error, Finding, show, warning } from './finding';
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Volumes the MPI Operator adds to the pods it creates. */
+const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
+/** Where the MPI Operator mounts the hostfile on the launcher. */
+const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
+
+function storages(ctx: JobContext): TrainingStorage[] {
+  return ctx.job.storage.volumes ?? [];
+}
+
+/** Rendered pod template specs. */
+function podSpecs(ctx: JobContext): any[] {
+  return Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).map((r: any) => r.template?.spec ?? {});
+}
+
+/** `items` without one entry per storage volume that `isStorage` matches: what the job itself renders. */
+function withoutStorage<T>(items: T[], storage: TrainingStorage[], isStorage: (item: T, s: TrainingStorage) => boolean): T[] {
+  const rest = [...items];
+  for (const s of storage) {
+    const i = rest.findIndex(item => isStorage(item, s));
+    if (i >= 0) rest.splice(i, 1);
+  }
+  return rest;
+}
+
+function isWithin(path: string, dir: string): boolean {
+  const base = dir.replace(/\/+$/, '');
+  return path === base || path.startsWith(`${base}/`);
+}
+
+/** Pod volume names must be DNS labels, unique, and not one the job or the operator already uses. */
+const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
+  const jobVolumes = new Set(podSpecs(ctx).flatMap(spec =>
+    withoutStorage<any>(spec.volumes ?? [], storages(ctx), (v, s) => v.name === s.name && v.persistentVolumeClaim !== undefined)
+      .map(v => v.name as string)));
+  const seen = new Set<string>();
+  return storages(ctx).flatMap(storage => {
+    const name = storage.name;
+    const duplicate = seen.has(name);
+    seen.add(name);
+    let why: string | undefined;
+    if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
+      why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
+    } else if (OPERATOR_VOLUMES.includes(name)) {
+      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (jobVolumes.has(name)) {
+      why = 'the job already has a volume of that name, and the API server rejects the duplicate';
+    } else if (duplicate) {
+      why = 'another storage volume has the same name, and the API server rejects the duplicate';
+    }
+    if (!why) return [];
+    return [error('storage/volume-name', {
+      path: ctx.path,
+      field: 'storage.volumes name',
+      value: show(name),
+      why,
+      fix: 'Name the volume after its content, e.g. \'dataset\' or \'checkpoints\'.',
+    })];
+  });
+};
+
+/** Mount paths must be absolute and clear of the paths the job and the operator mount. */
+const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
+  const jobPaths = podSpecs(ctx).flatMap(spec =>
+    withoutStorage<any>(spec.containers?.[0]?.volumeMounts ?? [], storages(ctx), (m, s) => m.name === s.name && m.mountPath === s.mountPath)
+      .map(m => m.mountPath as string));
+  const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.job.image.user.sshDirectory])];
+  const seen = new Set<string>();
+  return storages(ctx).flatMap(storage => {
+    const path = storage.mountPath;
+    const clash = reserved.find(dir => isWithin(path, dir) || isWithin(dir, path));
+    const duplicate = seen.has(path);
+    seen.add(path);
+    let why: string | undefined;
+    if (!path.startsWith('/')) {
+      why = 'the API server rejects relative mount paths';
+    } else if (clash) {
+      why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.job.image.user.sshDirectory
+        ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
+        : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
+    } else if (duplicate) {
+      why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
+    }
+    if (!why) return [];
+    return [error('storage/mount-path', {
+      path: ctx.path,
+      field: `storage.volumes '${storage.name}' mountPath`,
+      value: show(path),
+      why,
+      fix: 'Mount the volume at a directory of its own, e.g. /data or /checkpoints.',
+    })];
+  });
+};
+
+/** Checkpoints need a writable volume every pod shares. */
+const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
+  const checkpoint = ctx.job.storage.checkpoint;
+  if (!checkpoint) return [];
+  const dir = checkpoint.directory;
+  const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(dir) };
+  if (!dir.startsWith('/')) {
+    return [error('storage/checkpoint-location', {
+      ...finding,
+      why: 'ranks start over ssh in mpirun\'s working directory, so a relative path lands wherever that is on each pod',
+      fix: 'Use an absolute path on a TrainingStorage volume, e.g. /checkpoints/run-1.',
+    })];
+  }
+  const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
+  if (!volume) {
+    return [warning('storage/checkpoint-location', {
+      ...finding,
+      why: 'it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them',
+      fix: 'Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.',
+    })];
+  }
+  if (volume.readOnly) {
+    return [error('storage/checkpoint-location', {
+      ...finding,
+      why: `volume '${volume.name}' is mounted read-only, so DeepSpeed's save_checkpoint fails on the first save`,
+      fix: `Mount '${volume.name}' read-write or put checkpoints on another volume.`,
+    })];
+  }
+  return [];
+};
+
+/** A claim every pod mounts must be attachable on several nodes. */
+const sharedAccess: JobRule = (ctx: JobContext): Finding[] => {
+  const pods = ctx.job.workers.replicas + 1;
+  if (pods < 2) return [];
+  return storages(ctx).flatMap(storage => {
+    const mode = storage.accessMode;
+    const base = {
+      path: ctx.path,
+      field: `storage.volumes '${storage.name}' accessMode`,
+      value: show(mode),
+    };
+    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `only one pod can use a ReadWriteOncePod volume, and all ${pods} pods of the job mount it, so the others stay Pending`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
+      })];
+    }
+    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+      return [warning('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and the job's ${pods} pods mount it, so pods on other nodes wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.',
+      })];
+    }
+    if (mode === kplus.PersistentVolumeAccessMode.READ_ONLY_MANY && !storage.readOnly) {
+      return [warning('storage/access-mode', {
+        ...base,
+        why: 'the volume is mounted read-write but the claim only grants read access, so writes fail',
+        fix: 'Set readOnly: true for a dataset, or use ReadWriteMany for checkpoints.',
+      })];
+    }
+    return [];
+  });
+};
+
+/** Rules for persistent volumes and the checkpoint directory. */
+export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess];

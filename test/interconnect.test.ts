@@ -1,0 +1,161 @@
+import { Size } from 'cdk8s';
+import { Cpu, EnvValue } from 'cdk8s-plus-27';
+import {
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, MpiImplementation, NcclAsyncErrorHandling,
+  NcclDebugLevel, NcclDebugSubsystem, validateJob,
+} from '../src';
+import { buildJob, container, synthError, synthJob } from './support/synth';
+
+const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
+const base: DeepSpeedMpiJobProps = {
+  image,
+  workers: { replicas: 2, gpusPerWorker: 8, cpu: Cpu.units(32), memory: Size.gibibytes(256) },
+  script: '/opt/train.py',
+};
+
+/** The launcher's env as name → value, and the names mpirun forwards with -x. */
+function rankEnv(props: DeepSpeedMpiJobProps): { env: { [name: string]: string }; forwarded: string[] } {
+  const { launcher } = synthJob(props);
+  const c = container(launcher);
+  const command: string[] = c.command;
+  return {
+    env: Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value])),
+    forwarded: command.flatMap((arg, i) => (arg === '-x' ? [command[i + 1]] : [])),
+  };
+}
+
+describe('interconnect presets', () => {
+  test('plain TCP: NCCL off verbs and on eth0, forwarded to every rank, nothing else on the pods', () => {
+    const props = { ...base, network: { interconnect: Interconnect.tcp() } };
+    const { env, forwarded } = rankEnv(props);
+    expect(env).toMatchObject({ NCCL_IB_DISABLE: '1', NCCL_SOCKET_IFNAME: 'eth0' });
+    expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_SOCKET_IFNAME']));
+    const { worker } = synthJob(props);
+    expect(Object.keys(container(worker).resources.limits)).toEqual(['cpu', 'memory', 'nvidia.com/gpu']);
+    expect(container(worker).securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(worker.template.spec.hostNetwork).toBeUndefined();
+  });
+
+  test('InfiniBand / RoCE: RDMA device, IPC_LOCK on the rank pods, NCCL_IB_* on every rank', () => {
+    const props = {
+      ...base,
+      network: { interconnect: Interconnect.infiniband({ rdmaResource: 'rdma/rdma_shared_device_a', rdmaDevicesPerPod: 2, hcas: ['mlx5_0', 'mlx5_1'], gidIndex: 3 }) },
+    };
+    const { worker, launcher } = synthJob(props);
+    expect(container(worker).resources.requests['rdma/rdma_shared_device_a']).toBe(2);
+    expect(container(worker).resources.limits['rdma/rdma_shared_device_a']).toBe(2);
+    expect(container(worker).securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['IPC_LOCK'] } });
+    expect(container(launcher).resources.limits['rdma/rdma_shared_device_a']).toBeUndefined();
+    expect(container(launcher).securityContext.capabilities.add).toBeUndefined();
+    const { env, forwarded } = rankEnv(props);
+    expect(env).toMatchObject({ NCCL_IB_DISABLE: '0', NCCL_IB_HCA: 'mlx5_0,mlx5_1', NCCL_IB_GID_INDEX: '3' });
+    expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_IB_GID_INDEX']));
+  });
+
+  test('InfiniBand defaults: one shared HCA device and IPC_LOCK; ipcLock: false drops the capability', () => {
+    const { worker } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband() } });
+    expect(container(worker).resources.limits['rdma/hca_shared_devices_a']).toBe(1);
+    const noLock = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
+    expect(container(noLock.worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+  });
+
+  test('AWS EFA: EFA devices and 2 MiB huge pages on the rank pods, FI_PROVIDER=efa on every rank', () => {
+    const props = { ...base, network: { interconnect: Interconnect.efa({ devicesPerPod: 32, gpuDirectRdma: true }) } };
+    const { worker } = synthJob(props);
+    expect(container(worker).resources.requests).toMatchObject({ 'vpc.amazonaws.com/efa': 32, 'hugepages-2Mi': '5Gi' });
+    expect(container(worker).resources.limits).toMatchObject({ 'vpc.amazonaws.com/efa': 32, 'hugepages-2Mi': '5Gi' });
+    const { env, forwarded } = rankEnv(props);
+    expect(env).toMatchObject({ FI_PROVIDER: 'efa', FI_EFA_USE_DEVICE_RDMA: '1' });
+    expect(env.NCCL_IB_DISABLE).toBeUndefined();
+    expect(env.NCCL_SOCKET_IFNAME).toBeUndefined();
+    expect(forwarded).toEqual(expect.arrayContaining(['FI_PROVIDER', 'FI_EFA_USE_DEVICE_RDMA']));
+  });
+
+  test('EFA huge pages without a CPU or memory request fail synth, as the API server would', () => {
+    const { app } = buildJob({ ...base, workers: { replicas: 2, gpusPerWorker: 8 }, network: { interconnect: Interconnect.efa({ devicesPerPod: 4, hugePages: Size.gibibytes(2) }) } });
+    expect(synthError(app)).toContain('test/train: workers.memory is not set: the pods request hugepages-2Mi and the API server rejects pods with huge pages '
+      + 'but no CPU or memory request ("HugePages require cpu or memory"). Set workers.memory (and cpu) for the pods that host ranks.');
+  });
+
+  test('a device count below one fails synth', () => {
+    const { app } = buildJob({ ...base, network: { interconnect: Interconnect.efa({ devicesPerPod: 0 }) } });
+    expect(synthError(app)).toContain('test/train: network.interconnect devices \'vpc.amazonaws.com/efa\' is 0:');
+  });
+
+  test('hostNetwork: node network with ClusterFirstWithHostNet on the rank pods, NCCL left to skip lo and docker', () => {
+    const props = { ...base, network: { interconnect: Interconnect.tcp({ hostNetwork: true }) } };
+    const { worker, launcher } = synthJob(props);
+    expect(worker.template.spec.hostNetwork).toBe(true);
+    expect(worker.template.spec.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    expect(launcher.template.spec.hostNetwork).toBeUndefined();
+    expect(container(worker).command).toEqual(['/usr/sbin/sshd', '-De', '-p', '2222', '-f', '/home/mpiuser/.sshd_config']);
+    const { env } = rankEnv(props);
+    expect(env.NCCL_SOCKET_IFNAME).toBeUndefined();
+    expect(env.NCCL_IB_DISABLE).toBe('1');
+  });
+
+  test('hostNetwork with sshd on the node\'s port 22 fails synth', () => {
+    const { app } = buildJob({
+      ...base,
+      image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { sshPort: 22 }),
+      network: { interconnect: Interconnect.infiniband({ hostNetwork: true }) },
+    });
+    expect(synthError(app)).toContain('test/train: image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
+      + 'already listens on 22, so the worker\'s sshd cannot bind and never becomes ready. Build the image with sshd on another port');
+  });
+});
+
+describe('NCCL settings', () => {
+  test('by default nothing is set: NCCL and PyTorch keep their own defaults', () => {
+    const { env, forwarded } = rankEnv(base);
+    expect(env).toEqual({});
+    expect(forwarded).toEqual(['PATH', 'LD_LIBRARY_PATH']);
+  });
+
+  test('debug level, subsystems and error handling', () => {
+    const { env, forwarded } = rankEnv({
+      ...base,
+      network: {
+        ncclDebug: NcclDebugLevel.INFO,
+        ncclDebugSubsystems: [NcclDebugSubsystem.INIT, NcclDebugSubsystem.NET],
+        asyncErrorHandling: NcclAsyncErrorHandling.SKIP_CLEAN_UP,
+      },
+    });
+    expect(env).toEqual({ NCCL_DEBUG: 'INFO', NCCL_DEBUG_SUBSYS: 'INIT,NET', TORCH_NCCL_ASYNC_ERROR_HANDLING: '3' });
+    expect(forwarded).toEqual(['PATH', 'LD_LIBRARY_PATH', 'NCCL_DEBUG', 'NCCL_DEBUG_SUBSYS', 'TORCH_NCCL_ASYNC_ERROR_HANDLING']);
+  });
+
+  test('user NCCL/torch env reaches every rank, and wins over the network settings with a warning', () => {
+    const props = {
+      ...base,
+      env: { NCCL_IB_DISABLE: EnvValue.fromValue('1'), NCCL_NVLS_ENABLE: EnvValue.fromValue('0') },
+      network: { interconnect: Interconnect.infiniband({ ipcLock: false }) },
+    };
+    const { env, forwarded } = rankEnv(props);
+    expect(env).toMatchObject({ NCCL_IB_DISABLE: '1', NCCL_NVLS_ENABLE: '0' });
+    expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_NVLS_ENABLE']));
+    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
+    expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
+      'test/train: env.NCCL_IB_DISABLE is \'1\': it replaces the value \'0\' that the network options set for every rank. '
+      + 'Remove NCCL_IB_DISABLE from env to keep the network setting, or change the network option instead.']]);
+  });
+
+  test('Hydra launchers (Intel MPI, MPICH) get the same variables through -genvlist', () => {
+    const { launcher } = synthJob({
+      ...base,
+      image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.INTEL }),
+      network: { interconnect: Interconnect.tcp() },
+    });
+    const command: string[] = container(launcher).command;
+    expect(command[command.indexOf('-genvlist') + 1]).toBe('PATH,LD_LIBRARY_PATH,NCCL_IB_DISABLE,NCCL_SOCKET_IFNAME');
+  });
+});
+
+describe('/dev/shm', () => {
+  test('workers get a memory-backed /dev/shm sized 1 GiB per slot unless set', () => {
+    const { worker } = synthJob(base);
+    expect(worker.template.spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } });
+    const sized = synthJob({ ...base, workers: { ...base.workers, sharedMemorySize: Size.gibibytes(64) } });
+    expect(sized.worker.template.spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '64Gi' } });
+  });
+});
