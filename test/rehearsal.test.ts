@@ -128,6 +128,17 @@ describe('job shapes', () => {
     expect(check(report, 'ssh port').detail).toBe('mpirun reached 2 worker pods over ssh port 2222, where their sshd listens');
   });
 
+  test('production features: 16 ranks, the interconnect and NCCL variables and the checkpoint argument reach every rank', async () => {
+    const { manifests, launcher } = synthJob(JOB_VARIATIONS['production: NetworkPolicy, ServiceAccount, claims, checkpoints, Kueue, gang scheduling, EFA']);
+    const report = await rehearse(manifests);
+    expect(report.passed).toBe(true);
+    expect(report.ranks).toHaveLength(16);
+    expect(exportedNames(container(launcher).command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'FI_PROVIDER', 'NCCL_DEBUG']);
+    expect(new Set(report.ranks.map(r => `${r.env.FI_PROVIDER} ${r.env.NCCL_DEBUG} ${r.argv.join(' ')}`))).toEqual(new Set([
+      'efa WARN /workspace/train.py --checkpoint_dir /checkpoints/llm --deepspeed_config /etc/deepspeed/ds_config.json',
+    ]));
+  });
+
   test('launcher as the only worker: no ssh at all', async () => {
     const report = await rehearse(synthJob(JOB_VARIATIONS['launcher as the only worker']).manifests);
     expect(report.passed).toBe(true);

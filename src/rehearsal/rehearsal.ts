@@ -57,7 +57,10 @@ export interface RehearsalReport {
   readonly launcherEnv: LauncherEnvVar[];
   /** Names of the variables the command forwards to the ranks with `-x`. */
   readonly forwardedEnvNames: string[];
-  /** mpirun's exit code; undefined when it did not run or was killed. */
+  /**
+   * mpirun's exit code.
+   * @default - none: mpirun did not run, or was stopped at the timeout
+   */
   readonly exitCode?: number;
   /** What mpirun printed (stdout and stderr, interleaved as received). */
   readonly mpirunOutput: string;
@@ -67,7 +70,10 @@ export interface RehearsalReport {
   readonly checks: RehearsalCheck[];
   /** Whether no check failed. */
   readonly passed: boolean;
-  /** The work directory, when kept. */
+  /**
+   * The work directory, when kept.
+   * @default - none: the work directory was deleted
+   */
   readonly workDirectory?: string;
 }
 

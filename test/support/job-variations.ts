@@ -1,8 +1,8 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import { Cpu, EnvFieldPaths, EnvValue, NodeTaintQuery, Secret, TaintEffect } from 'cdk8s-plus-27';
 import {
-  CleanPodPolicy, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, LauncherCreationPolicy, MpiImplementation,
-  OptimizerType, ReplicaRestartPolicy, ZeroStage,
+  CleanPodPolicy, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation,
+  NcclDebugLevel, OptimizerType, ReplicaRestartPolicy, TrainingStorage, ZeroStage,
 } from '../../src';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { workingDirectory: '/workspace' });
@@ -90,6 +90,27 @@ export const JOB_VARIATIONS: Record<string, DeepSpeedMpiJobProps> = {
     suspend: true,
     metadata: { name: 'scheduled', namespace: 'ml', labels: { 'kueue.x-k8s.io/queue-name': 'gpu' } },
     mpirun: { mcaParameters: { btl_tcp_if_include: 'eth0' }, extraArgs: ['--report-bindings'], bindTo: 'none', mapBy: 'slot' },
+  },
+  'production: NetworkPolicy, ServiceAccount, claims, checkpoints, Kueue, gang scheduling, EFA': {
+    image,
+    workers: { replicas: 2, gpusPerWorker: 8, cpu: Cpu.units(90), memory: Size.gibibytes(1000) },
+    script: '/workspace/train.py',
+    deepspeedConfig: { trainMicroBatchSizePerGpu: 1 },
+    metadata: { name: 'llm', namespace: 'ml' },
+    security: { createServiceAccount: true },
+    storage: {
+      volumes: [
+        TrainingStorage.newClaim('checkpoints', { mountPath: '/checkpoints', size: Size.gibibytes(500), storageClassName: 'efs' }),
+        TrainingStorage.existingClaim('datasets', { claimName: 'imagenet', mountPath: '/data', readOnly: true }),
+      ],
+      checkpoint: { directory: '/checkpoints/llm' },
+    },
+    scheduling: {
+      kueue: { queueName: 'gpu-queue' },
+      gangScheduling: { minAvailable: 3 },
+      spreadWorkers: true,
+    },
+    network: { interconnect: Interconnect.efa({ devicesPerPod: 4 }), ncclDebug: NcclDebugLevel.WARN },
   },
   'Intel MPI image': {
     image: DeepSpeedTrainingImage.fromImage('registry.example.com/intel:1', { mpiImplementation: MpiImplementation.INTEL }),
