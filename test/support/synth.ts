@@ -6,6 +6,7 @@ import {
   BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
   validateJob,
 } from '../../src';
+import { expectValidManifests } from './k8s-schema';
 
 /** What a chart with one job synthesizes, split by kind. */
 export interface SynthesizedJob {
@@ -34,8 +35,10 @@ export function synthJobWithRecipe(
   return { ...synthesizeJob(chart, new DeepSpeedMpiJob(chart, 'train', { ...props, image })), image };
 }
 
+/** Synthesizes the chart and checks every object against its real schema (MPIJob CRD, Kubernetes 1.27). */
 function synthesizeJob(chart: Chart, job: DeepSpeedMpiJob): SynthesizedJob {
   const manifests = Testing.synth(chart);
+  expectValidManifests(manifests);
   const mpiJob = manifests.find(m => m.kind === 'MPIJob');
   return {
     job,
