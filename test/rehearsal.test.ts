@@ -5,7 +5,7 @@ import { buildCifar10 } from '../examples/cifar10/main';
 import { CheckStatus, DeepSpeedMpiJob, MpiJobManifest } from '../src';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, exportedNames, rehearse } from './support/rehearsal';
-import { container, synthJob } from './support/synth';
+import { container, renderUnvalidated, synthJob } from './support/synth';
 
 // Every test here runs the real Open MPI mpirun (Debian openmpi-bin; scripts/install-test-deps.sh).
 jest.setTimeout(60_000);
@@ -170,7 +170,7 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
     const chart = buildCifar10(app);
     const job = chart.node.findAll().find((c): c is DeepSpeedMpiJob => c instanceof DeepSpeedMpiJob)!;
     job.apiObject.addJsonPatch(...patches);
-    return Testing.synth(chart);
+    return renderUnvalidated(chart);
   }
   const COMMAND = '/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command';
 

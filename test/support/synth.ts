@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
   BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
   validateJob,
@@ -157,4 +157,12 @@ export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 't
   const app = Testing.app();
   const job = new DeepSpeedMpiJob(new Chart(app, chartId), id, props);
   return { app, job };
+}
+
+/**
+ * A chart's manifests rendered without running validation: what a hand-edited or patched
+ * manifest file would hold, for tests of the tools that check manifests after synth.
+ */
+export function renderUnvalidated(chart: Chart): any[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(o => o.toJson());
 }
