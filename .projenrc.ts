@@ -28,9 +28,14 @@ const project = new typescript.TypeScriptProject({
   peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
     'cdk8s@2.70.106', 'cdk8s-plus-27@2.9.5', 'constructs@10.8.1', 'cdk8s-cli@2.207.60', 'yaml@^2.6.0',
-    'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'kubernetes-models@^4.5.1', 'dockerfile-ast@^0.7.1', 'dockerfile-utils@^0.16.3',
+    'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'dockerfile-ast@^0.7.1', 'dockerfile-utils@^0.16.3',
+    // 4.3.x and 4.4.x carry the Kubernetes 1.27.1 schemas (4.5 jumps to 1.33): the minor cdk8s-plus-27 targets.
+    'kubernetes-models@4.4.2',
     'fast-check@^4.3.0', 'typedoc@^0.28.0',
   ],
+
+  // `npx cdk8s-deepspeed rehearse <manifest>` runs a synthesized job's launch locally (docs/rehearsal.md).
+  bin: { 'cdk8s-deepspeed': 'lib/src/cli.js' },
 
   entrypoint: 'lib/src/index.js',
   entrypointTypes: 'lib/src/index.d.ts',
@@ -98,5 +103,12 @@ const synthExamples = project.addTask('synth:examples', {
 });
 synthExamples.spawn(project.compileTask);
 synthExamples.exec('scripts/synth-examples.sh');
+
+const rehearse = project.addTask('rehearse', {
+  description: 'Synthesize, then run every MPIJob launch in dist/manifests with the real mpirun and a probe (pass manifest files to pick some)',
+  env: cdk8sEnv,
+});
+rehearse.spawn(synth);
+rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
 
 project.synth();

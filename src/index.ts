@@ -22,3 +22,4 @@ export {
   ALL_RULES, IMAGE_RULES, BUILD_RULES, validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding,
   JobContext, JobRule, ImageContext, ImageRule, BuildContext, BuildRule,
 } from './validation';
+export * from './rehearsal';

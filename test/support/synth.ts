@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
   BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
   validateJob,
 } from '../../src';
+import { expectValidManifests } from './k8s-schema';
 
 /** What a chart with one job synthesizes, split by kind. */
 export interface SynthesizedJob {
@@ -34,8 +35,10 @@ export function synthJobWithRecipe(
   return { ...synthesizeJob(chart, new DeepSpeedMpiJob(chart, 'train', { ...props, image })), image };
 }
 
+/** Synthesizes the chart and checks every object against its real schema (MPIJob CRD, Kubernetes 1.27). */
 function synthesizeJob(chart: Chart, job: DeepSpeedMpiJob): SynthesizedJob {
   const manifests = Testing.synth(chart);
+  expectValidManifests(manifests);
   const mpiJob = manifests.find(m => m.kind === 'MPIJob');
   return {
     job,
@@ -154,4 +157,12 @@ export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 't
   const app = Testing.app();
   const job = new DeepSpeedMpiJob(new Chart(app, chartId), id, props);
   return { app, job };
+}
+
+/**
+ * A chart's manifests rendered without running validation: what a hand-edited or patched
+ * manifest file would hold, for tests of the tools that check manifests after synth.
+ */
+export function renderUnvalidated(chart: Chart): any[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(o => o.toJson());
 }

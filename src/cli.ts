@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { Duration } from 'cdk8s';
+import { formatRehearsalReport, LaunchRehearsal, MpiJobManifest, RehearsalReport } from './rehearsal';
+
+const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
+
+Runs the launch of every MPIJob in the manifests (default: dist/manifests/*.k8s.yaml) on this
+machine with Open MPI's mpirun: the launcher command as synthesized, the operator's hostfile and
+launcher environment, and a probe in place of the training program. Prints what each rank
+received and checks it against the job. Progress goes to stderr, the summary to stdout.
+
+Options:
+  --job NAME         rehearse only the MPIJob named NAME
+  --mpirun PATH      the Open MPI mpirun to run (default: mpirun on PATH)
+  --timeout SECONDS  kill mpirun after this long (default: 60)
+  --keep             keep each work directory (hostfile, probe, rank records)
+  --json             print the reports as JSON instead of text
+  -h, --help         show this help
+
+Exit status: 0 every rehearsal passed, 1 one failed, 2 usage or setup error.`;
+
+/** Where the CLI writes. */
+export interface CliOutput {
+  /** Summary lines. */
+  out(text: string): void;
+  /** Progress and errors. */
+  err(text: string): void;
+}
+
+class UsageError extends Error {}
+
+function defaultManifests(cwd: string): string[] {
+  const dir = path.join(cwd, 'dist', 'manifests');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter(f => f.endsWith('.k8s.yaml')).sort().map(f => path.join(dir, f));
+}
+
+async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      job: { type: 'string' },
+      mpirun: { type: 'string' },
+      timeout: { type: 'string' },
+      keep: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+  const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd);
+  if (files.length === 0) throw new UsageError('no manifests given and none in dist/manifests: run `npx projen synth` (or `cdk8s synth`) first, or name the files');
+  const jobs = files.flatMap(file => {
+    if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
+    return MpiJobManifest.fromFile(file).map(job => ({ file, job }));
+  }).filter(({ job }) => values.job === undefined || job.name === values.job);
+  if (jobs.length === 0) {
+    throw new UsageError(values.job === undefined ? `no MPIJob in ${files.join(', ')}` : `no MPIJob named ${values.job} in ${files.join(', ')}`);
+  }
+
+  const reports: RehearsalReport[] = [];
+  for (const { file, job } of jobs) {
+    io.err(`rehearsing ${job.name} from ${path.relative(cwd, file) || file}`);
+    const report = await LaunchRehearsal.run(job, {
+      mpirun: values.mpirun,
+      timeout: timeout === undefined ? undefined : Duration.millis(timeout * 1000),
+      keepWorkDirectory: values.keep,
+      progress: { report: line => io.err(line) },
+    });
+    reports.push(report);
+    if (!values.json) io.out(`${formatRehearsalReport(report)}\n`);
+  }
+  const passed = reports.filter(r => r.passed).length;
+  if (values.json) io.out(JSON.stringify(reports, null, 2));
+  else io.out(`${passed} of ${reports.length} MPIJob rehearsal${reports.length === 1 ? '' : 's'} passed`);
+  return passed === reports.length ? 0 : 1;
+}
+
+/** Runs the CLI with `args` (without node and the script) and returns the exit status. */
+export async function main(args: string[], cwd: string = process.cwd(), io?: CliOutput): Promise<number> {
+  const output = io ?? { out: t => process.stdout.write(`${t}\n`), err: t => process.stderr.write(`${t}\n`) };
+  try {
+    const [command, ...rest] = args;
+    if (command === 'rehearse') return await rehearseCommand(rest, cwd, output);
+    if (command === undefined || command === '-h' || command === '--help') {
+      output.out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command '${command}'`);
+  } catch (e) {
+    const message = e instanceof UsageError || (e as any)?.code?.startsWith?.('ERR_PARSE_ARGS')
+      ? `${(e as Error).message}\n\n${USAGE}`
+      : (e as Error).message;
+    output.err(`cdk8s-deepspeed: ${message}`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then(status => {
+    process.exitCode = status;
+  });
+}

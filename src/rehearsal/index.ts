@@ -1,0 +1,7 @@
+// The launch rehearsal's public API; the parsing and check helpers stay internal to src/rehearsal.
+export { MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { EnvSource, LauncherEnvVar } from './container-env';
+export { ProbeRecord } from './scripts';
+export { CheckStatus, RehearsalCheck } from './checks';
+export { LaunchRehearsal, LaunchRehearsalOptions, IRehearsalProgress, RehearsalReport } from './rehearsal';
+export { formatRehearsalReport } from './report';

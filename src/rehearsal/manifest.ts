@@ -1,0 +1,160 @@
+import { Yaml } from 'cdk8s';
+import { OPERATOR_HOSTFILE } from '../mpirun';
+import { MpiImplementation } from '../types';
+
+/** A variable the MPI Operator injects into the launcher container. */
+export interface OperatorEnvVar {
+  /** Variable name. */
+  readonly name: string;
+  /** Value as the operator sets it. */
+  readonly value: string;
+}
+
+/** One replica of an MPIJob (the launcher or the workers) as written in the manifest. */
+export interface ReplicaManifest {
+  /** `Launcher` or `Worker`. */
+  readonly role: string;
+  /** Number of pods. */
+  readonly replicas: number;
+  /** The pod template's spec. */
+  readonly podSpec: any;
+  /** The first container: the operator only touches containers[0], and the launcher runs mpirun there. */
+  readonly container: any;
+}
+
+function isMpiJob(obj: any): boolean {
+  return obj?.apiVersion === 'kubeflow.org/v2beta1' && obj?.kind === 'MPIJob';
+}
+
+function replica(role: string, spec: any): ReplicaManifest | undefined {
+  if (!spec) return undefined;
+  const podSpec = spec.template?.spec ?? {};
+  return { role, replicas: spec.replicas ?? 0, podSpec, container: podSpec.containers?.[0] ?? {} };
+}
+
+/**
+ * A synthesized MPIJob read back from its manifest, with what the MPI Operator (v0.8)
+ * derives from it for the launch: pod hostnames, the hostfile and the launcher's injected
+ * variables. Defaults are the operator's (namespace `default`, one slot per worker, Open MPI).
+ */
+export class MpiJobManifest {
+  /** Every MPIJob in a list of manifests, each able to find the ConfigMaps next to it. */
+  public static fromManifests(manifests: any[]): MpiJobManifest[] {
+    return manifests.filter(isMpiJob).map(job => new MpiJobManifest(job, manifests));
+  }
+
+  /** Every MPIJob in a YAML file such as `dist/manifests/app.k8s.yaml`. */
+  public static fromFile(file: string): MpiJobManifest[] {
+    return MpiJobManifest.fromManifests(Yaml.load(file).filter(doc => doc !== null && doc !== undefined));
+  }
+
+  /** `metadata.name`. */
+  public readonly name: string;
+  /** `metadata.namespace`, or `default`. */
+  public readonly namespace: string;
+  /** `spec.slotsPerWorker` (operator default 1). */
+  public readonly slotsPerWorker: number;
+  /** `spec.runLauncherAsWorker`. */
+  public readonly runLauncherAsWorker: boolean;
+  /** `spec.mpiImplementation` (operator default OpenMPI). */
+  public readonly mpiImplementation: MpiImplementation;
+  /** The launcher replica. */
+  public readonly launcher: ReplicaManifest;
+  /** The worker replica; undefined when the launcher is the only worker. */
+  public readonly worker?: ReplicaManifest;
+
+  private constructor(
+    /** The MPIJob object as synthesized. */
+    public readonly object: any,
+    private readonly siblings: any[],
+  ) {
+    const spec = object.spec ?? {};
+    this.name = object.metadata?.name ?? '';
+    this.namespace = object.metadata?.namespace ?? 'default';
+    this.slotsPerWorker = spec.slotsPerWorker ?? 1;
+    this.runLauncherAsWorker = spec.runLauncherAsWorker === true;
+    this.mpiImplementation = (spec.mpiImplementation ?? MpiImplementation.OPEN_MPI) as MpiImplementation;
+    const launcher = replica('Launcher', spec.mpiReplicaSpecs?.Launcher);
+    if (!launcher) throw new Error(`MPIJob ${this.name} has no Launcher replica`);
+    this.launcher = launcher;
+    this.worker = replica('Worker', spec.mpiReplicaSpecs?.Worker);
+  }
+
+  /** Hostname of the launcher pod (`<name>-launcher`). */
+  public get launcherHostname(): string {
+    return `${this.name}-launcher`;
+  }
+
+  /** Hostnames of the worker pods (`<name>-worker-<i>`). */
+  public get workerHostnames(): string[] {
+    return Array.from({ length: this.worker?.replicas ?? 0 }, (_, i) => `${this.name}-worker-${i}`);
+  }
+
+  /** The name the hostfile uses for a pod: `<hostname>.<job>.<namespace>.svc`, resolved by the job's headless Service. */
+  public podAddress(hostname: string): string {
+    return `${hostname}.${this.name}.${this.namespace}.svc`;
+  }
+
+  /** The hosts of the hostfile in order (the launcher first when it runs as a worker), each with `slotsPerWorker` slots. */
+  public get hostfileHosts(): string[] {
+    const hostnames = [...(this.runLauncherAsWorker ? [this.launcherHostname] : []), ...this.workerHostnames];
+    return hostnames.map(h => this.podAddress(h));
+  }
+
+  /** Total slots in the hostfile: what `mpirun -np` must not exceed. */
+  public get totalSlots(): number {
+    return this.hostfileHosts.length * this.slotsPerWorker;
+  }
+
+  /** The hostfile the operator mounts at /etc/mpi/hostfile on the launcher. */
+  public get hostfile(): string {
+    const line = (host: string) => this.mpiImplementation === MpiImplementation.OPEN_MPI
+      ? `${host} slots=${this.slotsPerWorker}`
+      : `${host}:${this.slotsPerWorker}`;
+    return this.hostfileHosts.map(line).join('\n') + '\n';
+  }
+
+  /**
+   * The variables the operator appends to the launcher's first container, after the
+   * container's own (so they win over a variable of the same name).
+   */
+  public get launcherOperatorEnv(): OperatorEnvVar[] {
+    const env: OperatorEnvVar[] = [{ name: 'K_MPI_JOB_ROLE', value: 'launcher' }];
+    if (this.mpiImplementation === MpiImplementation.OPEN_MPI) {
+      env.push(
+        { name: 'OMPI_MCA_orte_keep_fqdn_hostnames', value: 'true' },
+        { name: 'OMPI_MCA_orte_default_hostfile', value: OPERATOR_HOSTFILE },
+        { name: 'OMPI_MCA_plm_rsh_args', value: '-o ConnectionAttempts=10' },
+        { name: 'OMPI_MCA_orte_set_default_slots', value: String(this.slotsPerWorker) },
+      );
+    } else if (this.mpiImplementation === MpiImplementation.INTEL) {
+      env.push(
+        { name: 'I_MPI_HYDRA_HOST_FILE', value: OPERATOR_HOSTFILE },
+        { name: 'I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS', value: '-o ConnectionAttempts=10' },
+        { name: 'I_MPI_PERHOST', value: String(this.slotsPerWorker) },
+      );
+    } else {
+      env.push(
+        { name: 'HYDRA_HOST_FILE', value: OPERATOR_HOSTFILE },
+        { name: 'HYDRA_LAUNCH_EXTRA_ARGS', value: '-o ConnectionAttempts=10' },
+      );
+    }
+    if (!this.runLauncherAsWorker) {
+      // The operator hides the launcher's GPUs unless it hosts ranks.
+      env.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: '' }, { name: 'NVIDIA_DRIVER_CAPABILITIES', value: '' });
+    }
+    return env;
+  }
+
+  /** The replica whose pod has this hostname. */
+  public replicaOf(hostname: string): ReplicaManifest | undefined {
+    if (hostname === this.launcherHostname) return this.launcher;
+    return this.workerHostnames.includes(hostname) ? this.worker : undefined;
+  }
+
+  /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
+  public configMap(name: string): any {
+    return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
+      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
+  }
+}

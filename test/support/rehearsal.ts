@@ -1,0 +1,20 @@
+import { LaunchRehearsal, LaunchRehearsalOptions, MpiJobManifest, RehearsalCheck, RehearsalReport } from '../../src';
+
+/** Rehearses the one MPIJob in a list of synthesized manifests with the real mpirun. */
+export async function rehearse(manifests: any[], options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
+  const jobs = MpiJobManifest.fromManifests(manifests);
+  if (jobs.length !== 1) throw new Error(`expected one MPIJob, found ${jobs.length}`);
+  return LaunchRehearsal.run(jobs[0], options);
+}
+
+/** The check with this name; fails the test when the report has none. */
+export function check(report: RehearsalReport, name: string): RehearsalCheck {
+  const found = report.checks.find(c => c.name === name);
+  if (!found) throw new Error(`no check '${name}' in: ${report.checks.map(c => c.name).join(', ')}`);
+  return found;
+}
+
+/** The names forwarded with -x in a launcher command. */
+export function exportedNames(command: string[]): string[] {
+  return command.flatMap((arg, i) => arg === '-x' ? [command[i + 1].split('=')[0]] : []);
+}
