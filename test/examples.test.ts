@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Severity, validateImage, validateJob } from '../src';
+import { CheckStatus, Severity, validateImage, validateJob } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
-  deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, forwardedVariables, manifest,
-  referencedOutputPaths, synthExample, SynthesizedExample, yamlExcerpts,
+  deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
+  synthExample, SynthesizedExample, yamlExcerpts,
 } from './support/examples';
+import { expectValidManifests } from './support/k8s-schema';
 import { asOperatorCreatesIt, restrictedViolations } from './support/pod-security';
+import { exportedNames, rehearse } from './support/rehearsal';
 import { container } from './support/synth';
 
 /** The MPIJob's launcher and worker specs, and the launcher's command. */
@@ -208,7 +210,7 @@ describe('examples/rdma', () => {
         { name: 'NCCL_DEBUG', value: 'INFO' },
         { name: 'NCCL_DEBUG_SUBSYS', value: 'INIT,NET' },
       ]);
-      expect(forwardedVariables(command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_DEBUG', 'NCCL_DEBUG_SUBSYS']);
+      expect(exportedNames(command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_DEBUG', 'NCCL_DEBUG_SUBSYS']);
       expect(container(worker).env).toBeUndefined();
       expect(command.slice(0, 3)).toEqual(['mpirun', '-np', '16']);
     });
@@ -253,7 +255,7 @@ describe('examples/rdma', () => {
         { name: 'NCCL_DEBUG', value: 'INFO' },
         { name: 'NCCL_DEBUG_SUBSYS', value: 'INIT,NET' },
       ]);
-      expect(forwardedVariables(command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'FI_PROVIDER', 'FI_EFA_USE_DEVICE_RDMA', 'NCCL_DEBUG', 'NCCL_DEBUG_SUBSYS']);
+      expect(exportedNames(command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'FI_PROVIDER', 'FI_EFA_USE_DEVICE_RDMA', 'NCCL_DEBUG', 'NCCL_DEBUG_SUBSYS']);
     });
 
     test('meets the restricted standard and passes validation without errors or warnings', () => {
@@ -268,6 +270,22 @@ describe('examples/rdma', () => {
       expect(deepspeedConfigOf(example.charts[chart], name).train_batch_size).toBe(128);
     }
   });
+});
+
+describe('every example', () => {
+  const charts = exampleNames().flatMap(name => Object.entries(synthExample(name).charts).map(([chart, manifests]) => ({ name, chart, manifests })));
+
+  test.each(charts)('examples/$name, chart $chart: the MPIJob fits the v0.8.0 CRD, the rest the Kubernetes 1.27 schemas', ({ manifests }) => {
+    expectValidManifests(manifests);
+  });
+
+  // The real Open MPI mpirun, one emulated pod per worker (docs/rehearsal.md).
+  test.each(charts)('examples/$name, chart $chart: the launch rehearsal passes every check', async ({ manifests }) => {
+    const mpiJob = manifests.find(m => m.kind === 'MPIJob');
+    const report = await rehearse(manifests);
+    expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);
+    expect(report.ranks).toHaveLength(mpiJob.spec.slotsPerWorker * mpiJob.spec.mpiReplicaSpecs.Worker.replicas);
+  }, 120_000);
 });
 
 describe('example READMEs', () => {

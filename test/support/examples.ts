@@ -53,11 +53,6 @@ export function manifest(manifests: any[], kind: string, name: string): any {
   return found[0];
 }
 
-/** The variables a launcher command forwards to the ranks with Open MPI's `-x NAME`. */
-export function forwardedVariables(command: string[]): string[] {
-  return command.flatMap((arg, i) => (arg === '-x' ? [command[i + 1]] : []));
-}
-
 /** The parsed DeepSpeed config of an MPIJob's ConfigMap. */
 export function deepspeedConfigOf(manifests: any[], jobName: string): any {
   return JSON.parse(manifest(manifests, 'ConfigMap', `${jobName}-deepspeed`).data['ds_config.json']);
