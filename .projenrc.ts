@@ -97,6 +97,13 @@ const synth = project.addTask('synth', {
 synth.spawn(project.compileTask);
 synth.exec('cdk8s synth');
 
+const synthExamples = project.addTask('synth:examples', {
+  description: 'Compile and synthesize every example (examples/<name>/main.ts) into dist/examples/<name>',
+  env: cdk8sEnv,
+});
+synthExamples.spawn(project.compileTask);
+synthExamples.exec('scripts/synth-examples.sh');
+
 const rehearse = project.addTask('rehearse', {
   description: 'Synthesize, then run every MPIJob launch in dist/manifests with the real mpirun and a probe (pass manifest files to pick some)',
   env: cdk8sEnv,

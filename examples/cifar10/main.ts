@@ -12,24 +12,70 @@
 import { App, Chart, Size } from 'cdk8s';
 import { Cpu, EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  BakedData, BaseImage, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, OptimizerType, SchedulerType, SourceCode, ZeroStage,
+  BakedData, BaseImage, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps,
+  OptimizerType, SchedulerType, SourceCode, ZeroStage,
 } from '../../src';
+
+/** The CIFAR-10 image recipe: the script's repository at a pinned commit, its data baked in. */
+export const CIFAR10_IMAGE: DeepSpeedTrainingImageProps = {
+  imageRef: 'registry.example.com/cifards:v0.0.1',
+  baseImage: BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9' }),
+  deepspeedVersion: '0.16.3',
+  // The example's requirements.txt pins torchvision 0.4.0 (torch 1.2); the base ships the matching one.
+  pipPackages: { pillow: '10.4.0', matplotlib: '3.9.2' },
+  source: SourceCode.fromGitRepository('https://github.com/deepspeedai/DeepSpeedExamples',
+    '0e0e2ef307dd3d0298b96c4bffea37f6701aee3e'),
+  // The script downloads to ./data; baked in, ranks on other pods do not race to download it.
+  data: [BakedData.torchvisionDataset('CIFAR10', 'data')],
+  // The config's Adam optimizer is FusedAdam: compile it once at build time, not in every pod.
+  prebuiltOps: [DeepSpeedOp.FUSED_ADAM],
+};
+
+/** The training script, relative to the repository checkout (the image's working directory). */
+export const CIFAR10_SCRIPT = 'training/cifar/cifar10_deepspeed.py';
+
+/** Micro batch of the example's ds_config.json. */
+const CIFAR10_MICRO_BATCH = 8;
+
+/**
+ * The example's ds_config.json, without the deprecated cpu_offload key, for a world size: one
+ * micro batch of 8 per rank and no gradient accumulation.
+ */
+export function cifar10DeepSpeedConfig(worldSize: number): DeepSpeedConfig {
+  return {
+    trainBatchSize: CIFAR10_MICRO_BATCH * worldSize,
+    trainMicroBatchSizePerGpu: CIFAR10_MICRO_BATCH,
+    gradientAccumulationSteps: 1,
+    stepsPerPrint: 2000,
+    optimizer: { type: OptimizerType.ADAM, lr: 0.001, betas: [0.8, 0.999], eps: 1e-8, weightDecay: 3e-7 },
+    scheduler: { type: SchedulerType.WARMUP_LR, warmupMinLr: 0, warmupMaxLr: 0.001, warmupNumSteps: 1000 },
+    gradientClipping: 1.0,
+    prescaleGradients: false,
+    fp16: {
+      enabled: true,
+      fp16MasterWeightsAndGrads: false,
+      lossScale: 0,
+      lossScaleWindow: 500,
+      hysteresis: 2,
+      minLossScale: 1,
+      initialScalePower: 15,
+    },
+    wallClockBreakdown: false,
+    zeroOptimization: {
+      stage: ZeroStage.STAGE_0,
+      allgatherPartitions: true,
+      reduceScatter: true,
+      allgatherBucketSize: 50_000_000,
+      reduceBucketSize: 50_000_000,
+      overlapComm: true,
+      contiguousGradients: true,
+    },
+  };
+}
 
 export function buildCifar10(app: App): Chart {
   const chart = new Chart(app, 'cifar10');
-  const image = new DeepSpeedTrainingImage(chart, 'image', {
-    imageRef: 'registry.example.com/cifards:v0.0.1',
-    baseImage: BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9' }),
-    deepspeedVersion: '0.16.3',
-    // The example's requirements.txt pins torchvision 0.4.0 (torch 1.2); the base ships the matching one.
-    pipPackages: { pillow: '10.4.0', matplotlib: '3.9.2' },
-    source: SourceCode.fromGitRepository('https://github.com/deepspeedai/DeepSpeedExamples',
-      '0e0e2ef307dd3d0298b96c4bffea37f6701aee3e'),
-    // The script downloads to ./data; baked in, ranks on other pods do not race to download it.
-    data: [BakedData.torchvisionDataset('CIFAR10', 'data')],
-    // The config's Adam optimizer is FusedAdam: compile it once at build time, not in every pod.
-    prebuiltOps: [DeepSpeedOp.FUSED_ADAM],
-  });
+  const image = new DeepSpeedTrainingImage(chart, 'image', CIFAR10_IMAGE);
   new DeepSpeedMpiJob(chart, 'train', {
     image,
     workers: {
@@ -42,40 +88,11 @@ export function buildCifar10(app: App): Chart {
         NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE }),
       ],
     },
-    script: 'training/cifar/cifar10_deepspeed.py',
+    script: CIFAR10_SCRIPT,
     args: ['--deepspeed'],
     env: { NCCL_DEBUG: EnvValue.fromValue('INFO') },
     mpirun: { mcaParameters: { pml: 'ob1', btl: '^openib' } },
-    // The example's ds_config.json, without the deprecated cpu_offload key.
-    deepspeedConfig: {
-      trainBatchSize: 16,
-      trainMicroBatchSizePerGpu: 8,
-      gradientAccumulationSteps: 1,
-      stepsPerPrint: 2000,
-      optimizer: { type: OptimizerType.ADAM, lr: 0.001, betas: [0.8, 0.999], eps: 1e-8, weightDecay: 3e-7 },
-      scheduler: { type: SchedulerType.WARMUP_LR, warmupMinLr: 0, warmupMaxLr: 0.001, warmupNumSteps: 1000 },
-      gradientClipping: 1.0,
-      prescaleGradients: false,
-      fp16: {
-        enabled: true,
-        fp16MasterWeightsAndGrads: false,
-        lossScale: 0,
-        lossScaleWindow: 500,
-        hysteresis: 2,
-        minLossScale: 1,
-        initialScalePower: 15,
-      },
-      wallClockBreakdown: false,
-      zeroOptimization: {
-        stage: ZeroStage.STAGE_0,
-        allgatherPartitions: true,
-        reduceScatter: true,
-        allgatherBucketSize: 50_000_000,
-        reduceBucketSize: 50_000_000,
-        overlapComm: true,
-        contiguousGradients: true,
-      },
-    },
+    deepspeedConfig: cifar10DeepSpeedConfig(2),
   });
   return chart;
 }
