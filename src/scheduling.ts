@@ -67,8 +67,8 @@ export interface GangSchedulingOptions {
   readonly scheduleTimeout?: Duration;
   /**
    * Write `minResources`: the requests (limits where no request is set) of the pods counted in
-   * `minAvailable`, computed the way the operator does. Volcano before operator v0.5 has no
-   * computed fallback, and an explicit figure shows in the manifest what the gang needs.
+   * `minAvailable` — with `WAIT_FOR_WORKERS_READY`, the workers alone. Volcano before operator
+   * v0.5 has no computed fallback, and an explicit figure shows in the manifest what the gang needs.
    * @default true
    */
   readonly computeMinResources?: boolean;
@@ -161,13 +161,13 @@ export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulin
 }
 
 /**
- * The operator's computation: every pod's requests (limits where no request is set), with the
- * workers cut to `minAvailable - 1` when fewer pods than exist must start together (launcher
- * and workers share one priority, so the workers are the ones cut).
+ * What the gang needs: the requests (limits where no request is set) of the pods counted in
+ * `minAvailable`. Like the operator, the launcher counts first and the workers are cut to
+ * `minAvailable - 1`; but when the launcher waits for ready workers the gang is the workers
+ * alone (the operator would count the launcher and one worker fewer, understating the GPUs).
  */
 function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name: string]: mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources } | undefined {
   const workers = job.workers.replicas;
-  const countedWorkers = workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers;
   const totals = new Map<string, number>();
   const add = (replica: MpiReplica, count: number) => {
     for (const name of replica.resourceNames) {
@@ -176,8 +176,12 @@ function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name
       totals.set(name, (totals.get(name) ?? 0) + amount * count);
     }
   };
-  add(job.launcher, 1);
-  add(job.workers, countedWorkers);
+  if (job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0) {
+    add(job.workers, Math.min(minAvailable, workers));
+  } else {
+    add(job.launcher, 1);
+    add(job.workers, workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers);
+  }
   if (totals.size === 0) return undefined;
   return Object.fromEntries([...totals.entries()].map(([name, amount]) =>
     [name, mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources.fromString(formatQuantity(name, amount))]));

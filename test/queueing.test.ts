@@ -102,7 +102,11 @@ describe('gang scheduling', () => {
       launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
       scheduling: { gangScheduling: {} },
     });
-    expect(mpiJob.spec.runPolicy.schedulingPolicy.minAvailable).toBe(2);
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: 2,
+      // 2 workers x (8 CPU / 32Gi / 4 GPUs), no launcher: it is created after the gang starts
+      minResources: { 'cpu': '16', 'memory': '64Gi', 'nvidia.com/gpu': '8' },
+    });
   });
 
   test('a gang larger than the job fails synth', () => {
