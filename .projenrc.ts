@@ -65,7 +65,7 @@ const project = new typescript.TypeScriptProject({
       coveragePathIgnorePatterns: ['/node_modules/', '/imports/'],
     },
   },
-  gitignore: ['/dist/', '/coverage/', '/test-reports/', '*.tgz'],
+  gitignore: ['/docs/api/', '/dist/', '/coverage/', '/test-reports/', '*.tgz'],
 });
 
 project.package.addVersion('0.1.0');
@@ -88,6 +88,11 @@ const cdk8sEnv = { CDK8S_CHECK_UPGRADE: 'false' };
 project.addTask('import', {
   description: 'Regenerate imports/ from a local copy of the MPI Operator v0.8.0 MPIJob CRD (MPIJOB_CRD overrides the path)',
   exec: 'scripts/import-crd.sh',
+});
+
+project.addTask('docs', {
+  description: 'Generate the API reference from the TSDoc comments into docs/api/ (typedoc.json)',
+  exec: 'typedoc',
 });
 
 const synth = project.addTask('synth', {

@@ -1,5 +1,8 @@
 // Every public API element carries a doc comment, and every optional prop says its default:
 // the API reference (typedoc) and IDE hovers are generated from these comments.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 
@@ -44,3 +47,15 @@ function undocumented(): string[] {
 test('every public API element is documented and every optional prop has @default', () => {
   expect(undocumented()).toEqual([]);
 });
+
+test('the docs task generates the API reference without warnings', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'api-docs-'));
+  try {
+    const root = path.resolve(__dirname, '..');
+    execFileSync(path.join(root, 'node_modules', '.bin', 'typedoc'), ['--out', out, '--treatWarningsAsErrors'], { cwd: root, stdio: 'pipe' });
+    expect(fs.existsSync(path.join(out, 'classes', 'DeepSpeedMpiJob.html'))).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'interfaces', 'DeepSpeedMpiJobProps.html'), 'utf8')).toContain('cleanPodPolicy');
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}, 120_000);
