@@ -18,8 +18,5 @@ export * from './network';
 export * from './security';
 export * from './scheduling';
 export * from './storage';
-export {
-  ALL_RULES, IMAGE_RULES, BUILD_RULES, validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding,
-  JobContext, JobRule, ImageContext, ImageRule, BuildContext, BuildRule,
-} from './validation';
+export { validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding } from './validation';
 export * from './rehearsal';

@@ -247,14 +247,16 @@ export abstract class MpiReplica extends Construct {
     this.antiAffinity = { jobName, roles: [...roles] };
   }
 
-  /** The request of a resource, as rendered (e.g. `8`, `32Gi`, 1). */
-  public resourceRequest(name: string): string | number | undefined {
-    return this.requests.get(name);
+  /** The request of a resource as a quantity (e.g. `8`, `32Gi`, `1`), or undefined when not requested. */
+  public resourceRequest(name: string): string | undefined {
+    const value = this.requests.get(name);
+    return value === undefined ? undefined : String(value);
   }
 
-  /** The limit of a resource, as rendered. */
-  public resourceLimit(name: string): string | number | undefined {
-    return this.limits.get(name);
+  /** The limit of a resource as a quantity, or undefined when not limited. */
+  public resourceLimit(name: string): string | undefined {
+    const value = this.limits.get(name);
+    return value === undefined ? undefined : String(value);
   }
 
   /** Names of the volumes mounted into the container or added to the pod. */

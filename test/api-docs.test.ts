@@ -59,3 +59,64 @@ test('the docs task generates the API reference without warnings', () => {
     fs.rmSync(out, { recursive: true, force: true });
   }
 }, 120_000);
+
+/** Union types (other than `| undefined`) and generic type references in public signatures. */
+function jsiiUnfriendly(): string[] {
+  const program = ts.createProgram([entry], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, skipLibCheck: true });
+  const checker = program.getTypeChecker();
+  const problems: string[] = [];
+  const visitType = (where: string, node: ts.TypeNode | undefined): void => {
+    if (!node) return;
+    if (ts.isUnionTypeNode(node)) {
+      const members = node.types.filter(t => t.kind !== ts.SyntaxKind.UndefinedKeyword);
+      if (members.length > 1) problems.push(`${where}: union type ${node.getText()}`);
+      members.forEach(t => visitType(where, t));
+    } else if (ts.isTypeReferenceNode(node) && node.typeArguments?.length && node.typeName.getText() !== 'Promise') {
+      // jsii maps async methods (Promise<T>) but no other generic.
+      problems.push(`${where}: generic type ${node.getText()}`);
+    } else if (ts.isArrayTypeNode(node)) {
+      visitType(where, node.elementType);
+    } else if (ts.isTypeLiteralNode(node)) {
+      for (const m of node.members) {
+        if (ts.isIndexSignatureDeclaration(m)) visitType(where, m.type);
+        else problems.push(`${where}: inline object type ${node.getText()}`);
+      }
+    } else if (ts.isFunctionTypeNode(node)) {
+      problems.push(`${where}: function type ${node.getText()}`);
+    }
+  };
+  const isPublic = (node: ts.Node) => {
+    const modifiers = ts.canHaveModifiers(node) ? ts.getModifiers(node) ?? [] : [];
+    return !modifiers.some(m => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword);
+  };
+  const isInternal = (node: ts.Node) => ts.getJSDocTags(node).some(t => t.tagName.text === 'internal');
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    for (const decl of symbol.declarations ?? []) {
+      if (!decl.getSourceFile().fileName.includes(`${path.sep}src${path.sep}`) || isInternal(decl)) continue;
+      if (ts.isTypeAliasDeclaration(decl)) problems.push(`${symbol.name}: type alias`);
+      if (ts.isFunctionDeclaration(decl)) {
+        decl.parameters.forEach(p => visitType(`${symbol.name}(${p.name.getText()})`, p.type));
+        visitType(`${symbol.name}()`, decl.type);
+      }
+      if (!ts.isInterfaceDeclaration(decl) && !ts.isClassDeclaration(decl)) continue;
+      if (decl.typeParameters?.length) problems.push(`${symbol.name}: generic declaration`);
+      for (const member of decl.members) {
+        const name = `${symbol.name}.${member.name?.getText() ?? 'constructor'}`;
+        if (!isPublic(member) || isInternal(member) || member.name?.getText().startsWith('_')) continue;
+        if (ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) visitType(name, member.type);
+        if (ts.isGetAccessorDeclaration(member)) visitType(name, member.type);
+        if (ts.isMethodDeclaration(member) || ts.isMethodSignature(member) || ts.isConstructorDeclaration(member)) {
+          member.parameters.forEach(p => visitType(`${name}(${p.name.getText()})`, p.type));
+          if (!ts.isConstructorDeclaration(member)) visitType(`${name}()`, member.type);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+test('the public API is jsii-friendly: no unions, generics, inline object or function types', () => {
+  expect(jsiiUnfriendly()).toEqual([]);
+});
