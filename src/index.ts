@@ -6,5 +6,7 @@ export * from './mpirun';
 export * from './replica';
 export * from './worker-pool';
 export * from './launcher';
+export * from './config-registry';
 export * from './job';
+export * from './sweep';
 export { ALL_RULES, validateJob, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding, JobContext, JobRule } from './validation';

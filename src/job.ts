@@ -2,18 +2,14 @@ import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
-import { DeepSpeedConfig, renderDeepSpeedConfig } from './deepspeed-config';
+import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
+import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
-
-/** Directory where the DeepSpeed config ConfigMap is mounted on the launcher and the workers. */
-export const DEEPSPEED_CONFIG_DIR = '/etc/deepspeed';
-/** File name of the DeepSpeed config inside DEEPSPEED_CONFIG_DIR. */
-export const DEEPSPEED_CONFIG_FILE_NAME = 'ds_config.json';
 
 /**
  * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
@@ -71,6 +67,13 @@ export interface DeepSpeedMpiJobProps {
    * @default - no ConfigMap; the script builds its own configuration
    */
   readonly deepspeedConfig?: DeepSpeedConfig;
+
+  /**
+   * Takes the DeepSpeed config ConfigMap from this registry, which creates one ConfigMap per
+   * distinct config and namespace and shares it between the jobs that render the same file.
+   * @default - the job creates its own ConfigMap `<name>-deepspeed`
+   */
+  readonly configRegistry?: DeepSpeedConfigRegistry;
 
   /**
    * Whether to pass `--deepspeed_config /etc/deepspeed/ds_config.json` to the script. Turn it
@@ -147,7 +150,7 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcher: MpiLauncher;
   /** The worker replicas. */
   public readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given. */
+  /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
   public readonly configMap?: kplus.ConfigMap;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
@@ -183,10 +186,10 @@ export class DeepSpeedMpiJob extends Construct {
     let configFile: string | undefined;
     if (props.deepspeedConfig) {
       this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      this.configMap = new kplus.ConfigMap(this, 'DeepSpeedConfig', {
-        metadata: { name: `${this.name}-deepspeed`, namespace: props.metadata?.namespace },
-        data: { [DEEPSPEED_CONFIG_FILE_NAME]: JSON.stringify(this.deepspeedConfigJson, null, 2) + '\n' },
-      });
+      const namespace = props.metadata?.namespace;
+      this.configMap = props.configRegistry
+        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
+        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
       if (props.passDeepSpeedConfigArgument ?? true) {
         configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
       }

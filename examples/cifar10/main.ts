@@ -7,14 +7,20 @@
 // MPI discovery is automatic anyway).
 import { App, Chart, Size } from 'cdk8s';
 import { Cpu, EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
-import { DeepSpeedMpiJob, DeepSpeedTrainingImage, OptimizerType, SchedulerType, ZeroStage } from '../../src';
+import { DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, OptimizerType, SchedulerType, ZeroStage } from '../../src';
 
 export function buildCifar10(app: App): Chart {
   const chart = new Chart(app, 'cifar10');
+  new DeepSpeedMpiJob(chart, 'train', cifar10JobProps());
+  return chart;
+}
+
+/** The CIFAR-10 job's props, also the base of the sweep example. */
+export function cifar10JobProps(): DeepSpeedMpiJobProps {
   const image = DeepSpeedTrainingImage.fromImage('registry.example.com/cifards:v0.0.1', {
     workingDirectory: '/opt/DeepSpeedExamples',
   });
-  new DeepSpeedMpiJob(chart, 'train', {
+  return {
     image,
     workers: {
       replicas: 2,
@@ -60,8 +66,7 @@ export function buildCifar10(app: App): Chart {
         contiguousGradients: true,
       },
     },
-  });
-  return chart;
+  };
 }
 
 if (require.main === module) {
