@@ -1,5 +1,5 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from '../../src';
+import { DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps } from '../../src';
 
 /** What a chart with one job synthesizes, split by kind. */
 export interface SynthesizedJob {
@@ -43,4 +43,28 @@ export function synthError(app: App): string | undefined {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** What a chart with one sweep synthesizes, split by kind. */
+export interface SynthesizedSweep {
+  readonly sweep: DeepSpeedSweep;
+  readonly app: App;
+  readonly manifests: any[];
+  readonly mpiJobs: any[];
+  readonly configMaps: any[];
+}
+
+/** Synthesizes one sweep in a fresh chart (validation runs, as in `app.synth()`) and picks out its parts. */
+export function synthSweep(props: DeepSpeedSweepProps, id = 'sweep', chartId = 'test'): SynthesizedSweep {
+  const app = Testing.app();
+  const chart = new Chart(app, chartId);
+  const sweep = new DeepSpeedSweep(chart, id, props);
+  const manifests = Testing.synth(chart);
+  return {
+    sweep,
+    app,
+    manifests,
+    mpiJobs: manifests.filter(m => m.kind === 'MPIJob'),
+    configMaps: manifests.filter(m => m.kind === 'ConfigMap'),
+  };
 }
