@@ -18,13 +18,35 @@ import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
+  private validatedRender?: any;
 
   public addJsonPatch(...ops: JsonPatch[]): void {
     this.finalPatches.push(...ops);
+    this.validatedRender = undefined;
+  }
+
+  /**
+   * Hands a render that passed validation to the next `toJson()`: `app.synth()` validates every
+   * construct and then writes them, with no user code in between, so rendering twice is waste.
+   * The render is dropped when it is used, when a patch is added and when the current
+   * synchronous run ends. Only a change made after a passing validation and read back with
+   * `toJson()` in the same synchronous run, without synthesizing again, would miss it.
+   */
+  public reuseForSynth(render: any): void {
+    this.validatedRender = render;
+    queueMicrotask(() => this.validatedRender = undefined);
+  }
+
+  /** Renders the manifest from the current state, ignoring any render kept for synthesis. */
+  public render(): any {
+    const json = super.toJson();
+    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
   }
 
   public toJson(): any {
-    return JsonPatch.apply(super.toJson(), ...this.finalPatches);
+    const validated = this.validatedRender;
+    this.validatedRender = undefined;
+    return validated ?? this.render();
   }
 }
 
@@ -164,6 +186,7 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly runLauncherAsWorker: boolean;
 
   private readonly props: DeepSpeedMpiJobProps;
+  private readonly resource: MpiJobResource;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
     super(scope, id);
@@ -173,7 +196,7 @@ export class DeepSpeedMpiJob extends Construct {
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
     this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
 
-    this.apiObject = new MpiJobResource(this, 'Resource', {
+    this.apiObject = this.resource = new MpiJobResource(this, 'Resource', {
       metadata: {
         ...props.metadata,
         name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
@@ -243,6 +266,22 @@ export class DeepSpeedMpiJob extends Construct {
   public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
+  }
+
+  /**
+   * Renders the MPIJob from the current state, as validation must see it.
+   * @internal
+   */
+  public _renderManifest(): any {
+    return this.resource.render();
+  }
+
+  /**
+   * Lets the synthesis that follows validation write this validated manifest instead of rendering again.
+   * @internal
+   */
+  public _reuseForSynth(manifest: any): void {
+    this.resource.reuseForSynth(manifest);
   }
 
   private renderSpec(): mpi.MpiJobSpec {
