@@ -12,29 +12,45 @@ import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
 /**
+ * Counts synchronous runs: it moves on in a microtask, once the code that read it has finished.
+ * A render kept for synthesis is only good within the run that validated it.
+ */
+let syncRun = 0;
+let syncRunEnding = false;
+function currentSyncRun(): number {
+  if (!syncRunEnding) {
+    syncRunEnding = true;
+    queueMicrotask(() => {
+      syncRun++;
+      syncRunEnding = false;
+    });
+  }
+  return syncRun;
+}
+
+/**
  * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
  * which drops unknown fields and turns patched quantities into null. This subclass applies
  * patches to the final manifest instead, so escape hatches do what they say.
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
-  private validatedRender?: any;
+  private validated?: { readonly render: any; readonly syncRun: number };
 
   public addJsonPatch(...ops: JsonPatch[]): void {
     this.finalPatches.push(...ops);
-    this.validatedRender = undefined;
+    this.validated = undefined;
   }
 
   /**
    * Hands a render that passed validation to the next `toJson()`: `app.synth()` validates every
    * construct and then writes them, with no user code in between, so rendering twice is waste.
-   * The render is dropped when it is used, when a patch is added and when the current
-   * synchronous run ends. Only a change made after a passing validation and read back with
+   * The render is dropped when it is used or a patch is added, and ignored once the current
+   * synchronous run has ended. Only a change made after a passing validation and read back with
    * `toJson()` in the same synchronous run, without synthesizing again, would miss it.
    */
   public reuseForSynth(render: any): void {
-    this.validatedRender = render;
-    queueMicrotask(() => this.validatedRender = undefined);
+    this.validated = { render, syncRun: currentSyncRun() };
   }
 
   /** Renders the manifest from the current state, ignoring any render kept for synthesis. */
@@ -44,9 +60,9 @@ class MpiJobResource extends mpi.MpiJob {
   }
 
   public toJson(): any {
-    const validated = this.validatedRender;
-    this.validatedRender = undefined;
-    return validated ?? this.render();
+    const validated = this.validated;
+    this.validated = undefined;
+    return validated?.syncRun === syncRun ? validated.render : this.render();
   }
 }
 

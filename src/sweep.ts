@@ -161,7 +161,7 @@ function withConfig(props: DeepSpeedMpiJobProps, axis: string, change: (config: 
 export interface SweepSample {
   /** Number of distinct grid points to draw. */
   readonly count: number;
-  /** Seed of the generator: the same seed, axes (in order) and count draw the same points. */
+  /** Seed of the generator, an integer: the same seed, axes (in order) and count draw the same points. */
   readonly seed: number;
 }
 
@@ -362,6 +362,9 @@ function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
   }
   if (!Number.isSafeInteger(gridSize)) {
     throw new Error(`the grid has ${gridSize} points, too many to sample from exactly: use fewer values.`);
+  }
+  if (!Number.isInteger(sample.seed)) {
+    throw new Error(`sample.seed is ${sample.seed}: use an integer.`);
   }
   return drawDistinct(gridSize, sample.count, sample.seed).map(toIndices);
 }

@@ -350,7 +350,8 @@ describe('seeded sampling', () => {
     expect(sampled(100, 1)).toEqual(grid);
   });
 
-  test('a sample larger than the grid is refused', () => {
+  test('a sample larger than the grid, or a seed that is not an integer, is refused', () => {
     expect(() => sampled(101, 1)).toThrow('sample.count is 101: draw between 1 and 100 points, the size of the grid.');
+    expect(() => sampled(5, 1.5)).toThrow('sample.seed is 1.5: use an integer.');
   });
 });
