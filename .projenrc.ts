@@ -77,6 +77,8 @@ const bench = project.addTask('bench', {
 });
 bench.spawn(project.compileTask);
 bench.exec('node lib/scripts/bench.js');
-project.npmignore?.exclude('/lib/scripts/');
+
+// The package is lib/ (JavaScript and typings): leave out the sources, examples and tooling.
+project.npmignore?.exclude('/imports/', '/examples/', '/scripts/', '/lib/examples/', '/lib/scripts/', '/.ci/', '/cdk8s.yaml');
 
 project.synth();

@@ -12,57 +12,37 @@ import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
 /**
- * Counts synchronous runs: it moves on in a microtask, once the code that read it has finished.
- * A render kept for synthesis is only good within the run that validated it.
- */
-let syncRun = 0;
-let syncRunEnding = false;
-function currentSyncRun(): number {
-  if (!syncRunEnding) {
-    syncRunEnding = true;
-    queueMicrotask(() => {
-      syncRun++;
-      syncRunEnding = false;
-    });
-  }
-  return syncRun;
-}
-
-/**
  * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
  * which drops unknown fields and turns patched quantities into null. This subclass applies
  * patches to the final manifest instead, so escape hatches do what they say.
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
-  private validated?: { readonly render: any; readonly syncRun: number };
+
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+    super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+  }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
     this.finalPatches.push(...ops);
-    this.validated = undefined;
-  }
-
-  /**
-   * Hands a render that passed validation to the next `toJson()`: `app.synth()` validates every
-   * construct and then writes them, with no user code in between, so rendering twice is waste.
-   * The render is dropped when it is used or a patch is added, and ignored once the current
-   * synchronous run has ended. Only a change made after a passing validation and read back with
-   * `toJson()` in the same synchronous run, without synthesizing again, would miss it.
-   */
-  public reuseForSynth(render: any): void {
-    this.validated = { render, syncRun: currentSyncRun() };
-  }
-
-  /** Renders the manifest from the current state, ignoring any render kept for synthesis. */
-  public render(): any {
-    const json = super.toJson();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
   }
 
   public toJson(): any {
-    const validated = this.validated;
-    this.validated = undefined;
-    return validated?.syncRun === syncRun ? validated.render : this.render();
+    return this.withPatches(super.toJson());
+  }
+
+  /**
+   * The manifest with the fields and values `toJson()` writes (key order aside), built without
+   * cdk8s token resolution, which walks every value of the spec: the spec is built from typed
+   * values and holds no tokens. cdk8s validates the whole app once per chart plus once more,
+   * so validation renders through here and synthesis resolves each MPIJob only once.
+   */
+  public renderForValidation(): any {
+    return this.withPatches({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec: this.renderSpec() }) });
+  }
+
+  private withPatches(json: any): any {
+    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
   }
 }
 
@@ -213,12 +193,9 @@ export class DeepSpeedMpiJob extends Construct {
     this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
 
     this.apiObject = this.resource = new MpiJobResource(this, 'Resource', {
-      metadata: {
-        ...props.metadata,
-        name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
-      },
-      spec: Lazy.any({ produce: () => this.renderSpec() }),
-    });
+      ...props.metadata,
+      name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
+    }, () => this.renderSpec());
 
     this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
 
@@ -285,19 +262,11 @@ export class DeepSpeedMpiJob extends Construct {
   }
 
   /**
-   * Renders the MPIJob from the current state, as validation must see it.
+   * The MPIJob as validation sees it: what synthesis writes, rendered without token resolution.
    * @internal
    */
-  public _renderManifest(): any {
-    return this.resource.render();
-  }
-
-  /**
-   * Lets the synthesis that follows validation write this validated manifest instead of rendering again.
-   * @internal
-   */
-  public _reuseForSynth(manifest: any): void {
-    this.resource.reuseForSynth(manifest);
+  public _renderForValidation(): any {
+    return this.resource.renderForValidation();
   }
 
   private renderSpec(): mpi.MpiJobSpec {

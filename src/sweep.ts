@@ -253,7 +253,7 @@ export class DeepSpeedSweep extends Construct {
     });
 
     // One prefix length for all jobs: the one the largest worker count leaves room for.
-    const maxWorkers = Math.max(1, ...planned.map(p => p.jobProps.workers.replicas));
+    const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
     const room = HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
     const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
 
@@ -318,9 +318,12 @@ export class DeepSpeedSweep extends Construct {
   }
 }
 
-/** The construct id of a point: its values, readable in paths and error messages. */
+/**
+ * The construct id of a point: its values, readable in paths and error messages. Path
+ * separators become '--', as the constructs library would do, so messages show the real path.
+ */
 function pointId(values: { [axis: string]: string }): string {
-  const pairs = Object.entries(values).map(([axis, value]) => `${axis}=${value}`);
+  const pairs = Object.entries(values).map(([axis, value]) => `${axis}=${value.replace(/[/\n]/g, '--')}`);
   return pairs.length > 0 ? pairs.join(',') : 'base';
 }
 

@@ -232,6 +232,7 @@ describe('labels and annotations', () => {
     expect(mpiJobs[0].metadata.labels['sweeps.example.com/data']).toBe('scratch_data_v2');
     expect(mpiJobs[0].metadata.annotations['sweeps.example.com/data']).toBe('-/scratch/data v2-');
     expect(sweep.selector).toBe('sweeps.example.com/sweep=data');
+    expect(sweep.jobs[0].node.path).toBe('test/sweep/data=---scratch--data v2-');
   });
 });
 

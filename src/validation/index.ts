@@ -16,12 +16,12 @@ export const ALL_RULES: JobRule[] = [...OPERATOR_RULES, ...LAUNCH_RULES];
  */
 export const WARNINGS_AS_ERRORS_CONTEXT = 'cdk8s-deepspeed:warningsAsErrors';
 
-/** Runs every rule against a job (and its rendered MPIJob) and returns all findings, errors and warnings. */
-export function validateJob(job: DeepSpeedMpiJob, manifest: any = job._renderManifest()): Finding[] {
+/** Runs every rule against a job and returns all findings, errors and warnings. */
+export function validateJob(job: DeepSpeedMpiJob): Finding[] {
   const ctx: JobContext = {
     path: job.node.path,
     job,
-    manifest,
+    manifest: job._renderForValidation(),
     deepspeedConfig: job.deepspeedConfigJson,
   };
   return ALL_RULES.flatMap(rule => rule(ctx));
@@ -44,11 +44,9 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
   let warned = false;
   job.node.addValidation({
     validate: () => {
-      const manifest = job._renderManifest();
-      const findings = validateJob(job, manifest);
+      const findings = validateJob(job);
       const strict = warningsAreErrors(job);
       const errors = findings.filter(f => f.severity === Severity.ERROR || strict).map(f => f.message);
-      if (errors.length === 0) job._reuseForSynth(manifest);
       if (!strict && !warned) {
         warned = true;
         for (const f of findings.filter(x => x.severity === Severity.WARNING)) {
