@@ -42,10 +42,11 @@ export class DeepSpeedConfigRegistry extends Construct {
    * @param namespace namespace of the jobs that mount it
    */
   public configMapFor(config: { [key: string]: any }, namespace?: string): kplus.ConfigMap {
-    const text = renderDeepSpeedConfigFile(config);
-    const key = `${namespace ?? ''}\n${text}`;
+    // The file text is a function of the compact JSON, which is cheaper to build for every job.
+    const key = `${namespace ?? ''}\n${JSON.stringify(config)}`;
     const existing = this.byContent.get(key);
     if (existing) return existing;
+    const text = renderDeepSpeedConfigFile(config);
     const hash = createHash('sha256').update(text).digest('hex').slice(0, CONTENT_HASH_LENGTH);
     const configMap = newDeepSpeedConfigMap(this, namespace ? `${namespace}-${hash}` : hash, `${this.namePrefix}-${hash}`, text, namespace);
     this.byContent.set(key, configMap);
