@@ -1,10 +1,12 @@
 // Synthesis speed, memory and footprint figures for docs/benchmarks.md. Run with `npm run bench`
 // (compiles first; this file runs as lib/scripts/bench.js). Figures only: nothing here asserts.
 //
-// Each sweep size runs in its own child processes (the sweep, then the floor) so that heap growth
-// from one size never shows up in another size's peak RSS. Inside a child: warm-up runs first, then
-// timed runs with a full GC before each; medians of wall and CPU time are reported. CPU time is
-// printed next to wall time because a shared machine stretches wall time (see the load average).
+// Each sweep size runs in its own child processes, so that heap growth from one size never shows
+// up in another size's figures: one child times the sweep and the floor with their runs
+// interleaved (warm-up rounds first, a full GC before every run, medians reported), so that load
+// from other processes hits both alike; then each variant runs alone in a child of its own for
+// its peak RSS. CPU time is printed next to wall time because a shared machine stretches wall
+// time (see the load average).
 import { execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
@@ -33,34 +35,49 @@ interface Timing {
   readonly cpuMs: number;
 }
 
-interface ChildResult {
+/** The sweep and the floor, timed in one process with their runs interleaved. */
+interface TimeResult {
   /** To YAML in memory, as `cdk8s synth` writes it: `app.synthYaml()`. */
-  readonly yaml: Timing;
+  readonly yaml: { readonly sweep: Timing; readonly floor: Timing };
   /** To manifest objects, validation included: `chart.toJson()`, what `Testing.synth` returns. */
-  readonly objects: Timing;
+  readonly objects: { readonly sweep: Timing; readonly floor: Timing };
   readonly runs: number;
   readonly manifests: number;
+}
+
+/** One variant alone in a process: its peak RSS and the YAML it wrote. */
+interface RssResult {
   readonly peakRssMiB: number;
   readonly yamlSha256: string;
 }
 
+interface Synthesizable {
+  readonly app: App;
+  readonly chart: Chart;
+}
+
 /** A sweep of `jobs` points of the 1,000-job CIFAR-10 sweep, in a new app. */
-function sweepApp(jobs: number): { app: App; chart: Chart } {
+function sweepApp(jobs: number): Synthesizable {
   const app = new App();
   return { app, chart: buildCifar10Sweep(app, { count: jobs, seed: SEED }) };
 }
 
 /** The floor: the very same objects as plain ApiObjects from precomputed JSON, in a new app. */
-function floorApp(manifests: any[]): { app: App; chart: Chart } {
+function floorApp(manifests: any[]): Synthesizable {
   const app = new App();
   const chart = new Chart(app, 'cifar10-sweep');
   manifests.forEach((manifest, i) => new ApiObject(chart, `object${i}`, manifest));
   return { app, chart };
 }
 
+function builders(jobs: number, manifestFile: string): { sweep: () => Synthesizable; floor: () => Synthesizable } {
+  const manifests = JSON.parse(readFileSync(manifestFile, 'utf-8'));
+  return { sweep: () => sweepApp(jobs), floor: () => floorApp(manifests) };
+}
+
 /** Timed runs scale down with size so that every size takes a few seconds. */
 function runsFor(jobs: number): { warmup: number; timed: number } {
-  return { warmup: Math.min(20, Math.max(2, Math.round(200 / jobs))), timed: Math.min(100, Math.max(7, Math.round(2000 / jobs))) };
+  return { warmup: Math.min(20, Math.max(3, Math.round(300 / jobs))), timed: Math.min(100, Math.max(9, Math.round(2000 / jobs))) };
 }
 
 function median(values: number[]): number {
@@ -69,60 +86,70 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Warm-up runs, then timed runs each after a full GC (the child runs with --expose-gc); medians of wall and CPU time. */
-function measure<T>(jobs: number, run: () => T): { timing: Timing; last: T } {
+/**
+ * Warm-up rounds, then timed rounds; each round runs the sweep and then the floor, each after a
+ * full GC (the child runs with --expose-gc). Medians of wall and CPU time per variant.
+ */
+function measurePair(jobs: number, build: { sweep: () => Synthesizable; floor: () => Synthesizable },
+  finish: (s: Synthesizable) => unknown): { sweep: Timing; floor: Timing } {
   const { warmup, timed } = runsFor(jobs);
-  let last = run();
-  for (let i = 1; i < warmup; i++) last = run();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < timed; i++) {
-    (globalThis as any).gc();
-    const startCpu = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    last = run();
-    wall.push(Number(process.hrtime.bigint() - start) / 1e6);
-    const usedCpu = process.cpuUsage(startCpu);
-    cpu.push((usedCpu.user + usedCpu.system) / 1000);
+  const variants = [['sweep', build.sweep], ['floor', build.floor]] as const;
+  const samples = { sweep: { wall: [] as number[], cpu: [] as number[] }, floor: { wall: [] as number[], cpu: [] as number[] } };
+  for (let round = 0; round < warmup + timed; round++) {
+    for (const [name, make] of variants) {
+      (globalThis as any).gc();
+      const startCpu = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      finish(make());
+      const wall = Number(process.hrtime.bigint() - start) / 1e6;
+      const cpu = process.cpuUsage(startCpu);
+      if (round >= warmup) {
+        samples[name].wall.push(wall);
+        samples[name].cpu.push((cpu.user + cpu.system) / 1000);
+      }
+    }
   }
-  return { timing: { wallMs: median(wall), cpuMs: median(cpu) }, last };
+  const timing = (name: 'sweep' | 'floor') => ({ wallMs: median(samples[name].wall), cpuMs: median(samples[name].cpu) });
+  return { sweep: timing('sweep'), floor: timing('floor') };
 }
 
-/** Child process: measure one variant at one size, to objects and to YAML, and report JSON on stdout. */
-function child(variant: string, jobs: number, manifestFile: string): void {
-  const manifests = variant === 'floor' ? JSON.parse(readFileSync(manifestFile, 'utf-8')) : undefined;
-  const build = variant === 'floor' ? () => floorApp(manifests) : () => sweepApp(jobs);
-  const objects = measure(jobs, () => build().chart.toJson());
-  const yaml = measure(jobs, () => build().app.synthYaml());
-  const result: ChildResult = {
-    yaml: yaml.timing,
-    objects: objects.timing,
+/** Child process `time`: both variants at one size, to objects and to YAML; JSON on stdout. */
+function timeChild(jobs: number, manifestFile: string): TimeResult {
+  const build = builders(jobs, manifestFile);
+  return {
+    objects: measurePair(jobs, build, s => s.chart.toJson()),
+    yaml: measurePair(jobs, build, s => s.app.synthYaml()),
     runs: runsFor(jobs).timed,
-    manifests: objects.last.length,
-    // maxRSS is in KiB on Linux.
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    yamlSha256: createHash('sha256').update(yaml.last).digest('hex'),
+    manifests: build.floor().chart.toJson().length,
   };
-  process.stdout.write(JSON.stringify(result));
 }
 
-function runChild(variant: string, jobs: number, manifestFile: string): ChildResult {
-  const out = execFileSync(process.execPath, ['--expose-gc', __filename, 'child', variant, String(jobs), manifestFile], {
-    cwd: ROOT, encoding: 'utf-8', maxBuffer: 16 * MIB,
-  });
+/** Child process `rss`: one variant alone, warmed up, then synthesized to YAML; its peak RSS and YAML hash. */
+function rssChild(variant: 'sweep' | 'floor', jobs: number, manifestFile: string): RssResult {
+  const make = builders(jobs, manifestFile)[variant];
+  let yaml = '';
+  for (let i = 0; i < 3; i++) yaml = make().app.synthYaml();
+  // maxRSS is in KiB on Linux.
+  return { peakRssMiB: process.resourceUsage().maxRSS / 1024, yamlSha256: createHash('sha256').update(yaml).digest('hex') };
+}
+
+function runChild<T>(args: string[]): T {
+  const out = execFileSync(process.execPath, ['--expose-gc', __filename, 'child', ...args], { cwd: ROOT, encoding: 'utf-8', maxBuffer: 16 * MIB });
   return JSON.parse(out);
 }
 
-/** Median wall time in ms of running a command `runs` times after one untimed run. */
-function timeCommand(command: string, args: string[], runs: number, env: NodeJS.ProcessEnv = {}): number {
-  const run = () => {
+/** Median wall time in ms of each command over `runs` rounds (after one untimed round); rounds interleave the commands. */
+function timeCommands(commands: Array<{ args: string[]; env?: NodeJS.ProcessEnv }>, runs: number): number[] {
+  const run = ({ args, env }: { args: string[]; env?: NodeJS.ProcessEnv }) => {
     const start = process.hrtime.bigint();
-    const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf-8' });
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
+    const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf-8' });
+    if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
-  run();
-  return median(Array.from({ length: runs }, run));
+  commands.forEach(run);
+  const samples = commands.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) commands.forEach((command, i) => samples[i].push(run(command)));
+  return samples.map(median);
 }
 
 function table(headers: string[], rows: string[][]): string {
@@ -138,42 +165,44 @@ function perJobCost(work: string): string[] {
     // The floor's input: exactly what the sweep synthesizes, computed here, outside the measured processes.
     const manifestFile = join(work, `manifests-${jobs}.json`);
     writeFileSync(manifestFile, JSON.stringify(Testing.synth(buildCifar10Sweep(Testing.app(), { count: jobs, seed: SEED }))));
-    const ours = runChild('sweep', jobs, manifestFile);
-    const floor = runChild('floor', jobs, manifestFile);
-    if (ours.yamlSha256 !== floor.yamlSha256) throw new Error(`the floor's YAML differs from the sweep's at ${jobs} jobs`);
-    return { jobs, ours, floor };
+    const time = runChild<TimeResult>(['time', String(jobs), manifestFile]);
+    const sweepRss = runChild<RssResult>(['rss', 'sweep', String(jobs), manifestFile]);
+    const floorRss = runChild<RssResult>(['rss', 'floor', String(jobs), manifestFile]);
+    if (sweepRss.yamlSha256 !== floorRss.yamlSha256) throw new Error(`the floor's YAML differs from the sweep's at ${jobs} jobs`);
+    return { jobs, time, sweepRss, floorRss };
   });
-  const level = (title: string, pick: (r: ChildResult) => Timing): string[] => {
-    const rows = results.map(({ jobs, ours, floor }) => [
-      String(jobs), String(ours.manifests), String(ours.runs),
-      ms(pick(ours).wallMs), ms(pick(ours).wallMs / jobs), ms(pick(ours).cpuMs),
-      ms(pick(floor).wallMs), ms(pick(floor).cpuMs),
-      (pick(ours).wallMs / pick(floor).wallMs).toFixed(2), (pick(ours).cpuMs / pick(floor).cpuMs).toFixed(2),
-    ]);
-    const at = (jobs: number) => results.find(r => r.jobs === jobs)!;
-    const wall1000 = pick(at(1000).ours).wallMs;
-    const ratio = wall1000 / pick(at(100).ours).wallMs;
-    const over = wall1000 / pick(at(1000).floor).wallMs;
-    const overCpu = pick(at(1000).ours).cpuMs / pick(at(1000).floor).cpuMs;
+  const at = (jobs: number) => results.find(r => r.jobs === jobs)!;
+  const level = (title: string, pick: (r: TimeResult) => { sweep: Timing; floor: Timing }): string[] => {
+    const rows = results.map(({ jobs, time }) => {
+      const { sweep, floor } = pick(time);
+      return [
+        String(jobs), String(time.manifests), String(time.runs),
+        ms(sweep.wallMs), ms(sweep.wallMs / jobs), ms(sweep.cpuMs),
+        ms(floor.wallMs), ms(floor.cpuMs),
+        (sweep.wallMs / floor.wallMs).toFixed(2), (sweep.cpuMs / floor.cpuMs).toFixed(2),
+      ];
+    });
+    const { sweep, floor } = pick(at(1000).time);
+    const ratio = sweep.wallMs / pick(at(100).time).sweep.wallMs;
+    const over = sweep.wallMs / floor.wallMs;
     return [
       title, '',
       table(['jobs', 'manifests', 'runs', 'sweep wall ms', 'wall ms/job', 'sweep CPU ms', 'floor wall ms', 'floor CPU ms', 'sweep/floor wall', 'sweep/floor CPU'], rows),
       '',
-      `- 1,000 jobs in ${ms(wall1000)} ms wall (target under ${TARGETS.sweep1000Seconds * 1000} ms: ${verdict(wall1000 < TARGETS.sweep1000Seconds * 1000)})`,
+      `- 1,000 jobs in ${ms(sweep.wallMs)} ms wall, ${ms(sweep.cpuMs)} ms CPU (target under ${TARGETS.sweep1000Seconds * 1000} ms: ${verdict(sweep.wallMs < TARGETS.sweep1000Seconds * 1000)})`,
       `- 1,000/100 wall time ratio: ${ratio.toFixed(2)} (linear is 10; target at most ${TARGETS.ratio1000To100}: ${verdict(ratio <= TARGETS.ratio1000To100)})`,
-      `- sweep/floor at 1,000 jobs: ${over.toFixed(2)} wall, ${overCpu.toFixed(2)} CPU (target at most ${TARGETS.overFloorAt1000}: ${verdict(over <= TARGETS.overFloorAt1000)})`,
+      `- sweep/floor at 1,000 jobs: ${over.toFixed(2)} wall, ${(sweep.cpuMs / floor.cpuMs).toFixed(2)} CPU (target at most ${TARGETS.overFloorAt1000}: ${verdict(over <= TARGETS.overFloorAt1000)})`,
     ];
   };
-  const rss = results.map(({ jobs, ours, floor }) => [String(jobs), ours.peakRssMiB.toFixed(0), floor.peakRssMiB.toFixed(0)]);
-  const rss1000 = results.find(r => r.jobs === 1000)!.ours.peakRssMiB;
+  const rss1000 = at(1000).sweepRss.peakRssMiB;
   return [
-    ...level('### 1. Per-job cost and 2. overhead against the floor, to YAML in memory (`app.synthYaml()`, as `cdk8s synth` writes it)', r => r.yaml),
+    ...level('### 1. Per-job cost and 2. overhead against the floor, to YAML in memory (`app.synthYaml()`, as `cdk8s synth` writes it)', t => t.yaml),
     '',
-    ...level('### The same to manifest objects (`chart.toJson()`: validation and rendering, no YAML)', r => r.objects),
+    ...level('### The same to manifest objects (`chart.toJson()`: validation and rendering, no YAML)', t => t.objects),
     '',
-    '### Peak RSS per size (one process per size and variant, both levels measured)',
+    '### Peak RSS per size (each variant alone in its own process: 3 syntheses to YAML)',
     '',
-    table(['jobs', 'sweep MiB', 'floor MiB'], rss),
+    table(['jobs', 'sweep MiB', 'floor MiB'], results.map(r => [String(r.jobs), r.sweepRss.peakRssMiB.toFixed(0), r.floorRss.peakRssMiB.toFixed(0)])),
     '',
     `- 1,000 jobs: ${rss1000.toFixed(0)} MiB (target under ${TARGETS.sweep1000RssMiB}: ${verdict(rss1000 < TARGETS.sweep1000RssMiB)})`,
   ];
@@ -181,25 +210,21 @@ function perJobCost(work: string): string[] {
 
 function endToEnd(work: string): string[] {
   const cli = join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
-  const env = { CDK8S_CHECK_UPGRADE: 'false' };
-  const runs = 7;
+  const env = { CDK8S_CHECK_UPGRADE: 'false', CDK8S_OUTDIR: join(work, 'out') };
+  const runs = 9;
   const apps: Array<[string, string]> = [
     ['CIFAR-10 example (1 MPIJob + 1 ConfigMap)', 'lib/examples/cifar10/main.js'],
     ['CIFAR-10 sweep example (20 MPIJobs + ConfigMaps)', 'lib/examples/cifar10-sweep/main.js'],
     ['floor: cdk8s and one ConfigMap', 'lib/scripts/bench-floor-app.js'],
   ];
-  const rows = apps.map(([label, script]) => {
-    const viaCli = timeCommand(process.execPath, [cli, 'synth', '--app', `node ${script}`, '--output', join(work, 'out')], runs, env);
-    const appOnly = timeCommand(process.execPath, [script], runs, { ...env, CDK8S_OUTDIR: join(work, 'out') });
-    return { label, viaCli, appOnly };
-  });
-  const floor = rows[rows.length - 1];
-  const example = rows[0];
-  const over = example.viaCli / floor.viaCli;
+  const viaCli = timeCommands(apps.map(([, script]) => ({ args: [cli, 'synth', '--app', `node ${script}`, '--output', join(work, 'out')], env })), runs);
+  const appOnly = timeCommands(apps.map(([, script]) => ({ args: [script], env })), runs);
+  const floor = apps.length - 1;
+  const over = viaCli[0] / viaCli[floor];
   return [
-    `### 3. End to end (compiled JS, median of ${runs} runs after one untimed run)`, '',
-    table(['app', '`cdk8s synth` ms', 'vs floor', '`node app.js` ms', 'vs floor'], rows.map(r => [
-      r.label, ms(r.viaCli), (r.viaCli / floor.viaCli).toFixed(2), ms(r.appOnly), (r.appOnly / floor.appOnly).toFixed(2),
+    `### 3. End to end (compiled JS, median of ${runs} interleaved runs after one untimed run)`, '',
+    table(['app', '`cdk8s synth` ms', 'vs floor', '`node app.js` ms', 'vs floor'], apps.map(([label], i) => [
+      label, ms(viaCli[i]), (viaCli[i] / viaCli[floor]).toFixed(2), ms(appOnly[i]), (appOnly[i] / appOnly[floor]).toFixed(2),
     ])),
     '',
     `- example \`cdk8s synth\` / floor: ${over.toFixed(2)} (target at most ${TARGETS.endToEndOverFloor}: ${verdict(over <= TARGETS.endToEndOverFloor)})`,
@@ -251,7 +276,11 @@ function main(): void {
 }
 
 if (process.argv[2] === 'child') {
-  child(process.argv[3], Number(process.argv[4]), process.argv[5]);
+  const [kind, ...args] = process.argv.slice(3);
+  const result = kind === 'time'
+    ? timeChild(Number(args[0]), args[1])
+    : rssChild(args[0] as 'sweep' | 'floor', Number(args[1]), args[2]);
+  process.stdout.write(JSON.stringify(result));
 } else {
   main();
 }
