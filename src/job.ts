@@ -1,4 +1,4 @@
-import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
+import { ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
@@ -11,10 +11,44 @@ import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
+/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
+const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
+
+/**
+ * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
+ * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
+ * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
+ * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
+ */
+function sanitizeTyped(value: any, sortKeys: boolean): any {
+  if (value === null || typeof value !== 'object') return value ?? undefined;
+  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
+  if (value.constructor !== Object) {
+    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
+    throw NEEDS_RESOLVER;
+  }
+  const out: { [key: string]: any } = {};
+  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
+  for (const key of keys) {
+    const item = sanitizeTyped(value[key], sortKeys);
+    if (item != null) out[key] = item;
+  }
+  return out;
+}
+
+/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
+function onlyBuiltInResolvers(app: App): boolean {
+  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
+}
+
 /**
  * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
  * which drops unknown fields and turns patched quantities into null. This subclass applies
  * patches to the final manifest instead, so escape hatches do what they say.
+ *
+ * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
+ * every value of the spec and was most of the cost of a render, which validation and synthesis
+ * both pay. The output is the same either way.
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
@@ -28,21 +62,19 @@ class MpiJobResource extends mpi.MpiJob {
   }
 
   public toJson(): any {
-    return this.withPatches(super.toJson());
-  }
-
-  /**
-   * The manifest with the fields and values `toJson()` writes (key order aside), built without
-   * cdk8s token resolution, which walks every value of the spec: the spec is built from typed
-   * values and holds no tokens. cdk8s validates the whole app once per chart plus once more,
-   * so validation renders through here and synthesis resolves each MPIJob only once.
-   */
-  public renderForValidation(): any {
-    return this.withPatches({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec: this.renderSpec() }) });
-  }
-
-  private withPatches(json: any): any {
+    const json = this.renderWithoutResolver() ?? super.toJson();
     return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
+  }
+
+  private renderWithoutResolver(): any | undefined {
+    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
+    try {
+      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
+      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
+    } catch (e) {
+      if (e === NEEDS_RESOLVER) return undefined;
+      throw e;
+    }
   }
 }
 
@@ -182,7 +214,6 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly runLauncherAsWorker: boolean;
 
   private readonly props: DeepSpeedMpiJobProps;
-  private readonly resource: MpiJobResource;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
     super(scope, id);
@@ -192,7 +223,7 @@ export class DeepSpeedMpiJob extends Construct {
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
     this.runLauncherAsWorker = props.runLauncherAsWorker ?? false;
 
-    this.apiObject = this.resource = new MpiJobResource(this, 'Resource', {
+    this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
     }, () => this.renderSpec());
@@ -259,14 +290,6 @@ export class DeepSpeedMpiJob extends Construct {
   public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
-  }
-
-  /**
-   * The MPIJob as validation sees it: what synthesis writes, rendered without token resolution.
-   * @internal
-   */
-  public _renderForValidation(): any {
-    return this.resource.renderForValidation();
   }
 
   private renderSpec(): mpi.MpiJobSpec {

@@ -21,7 +21,7 @@ export function validateJob(job: DeepSpeedMpiJob): Finding[] {
   const ctx: JobContext = {
     path: job.node.path,
     job,
-    manifest: job._renderForValidation(),
+    manifest: job.apiObject.toJson(),
     deepspeedConfig: job.deepspeedConfigJson,
   };
   return ALL_RULES.flatMap(rule => rule(ctx));
