@@ -23,6 +23,7 @@ const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
 function sanitizeTyped(value: any, sortKeys: boolean): any {
   if (value === null || typeof value !== 'object') return value ?? undefined;
   if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
+  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
   if (value.constructor !== Object) {
     if (typeof value.value === 'string' || typeof value.value === 'number') return value;
     throw NEEDS_RESOLVER;

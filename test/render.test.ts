@@ -79,9 +79,15 @@ describe('the MPIJob renders the same with and without the cdk8s resolver', () =
     }
   });
 
-  test('a token in the spec is left to the resolver', () => {
+  test('a Lazy in the spec is left to the resolver', () => {
     const job = busyJob(Testing.app(), { args: [Lazy.any({ produce: () => '--from-a-token' }) as any] });
     const command: string[] = job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].command;
     expect(command).toContain('--from-a-token');
+  });
+
+  test('an implicit token (an object with resolve()) in the spec is left to the resolver', () => {
+    const job = busyJob(Testing.app());
+    job.workers.addPodLabel('resolved', { resolve: () => 'by-cdk8s' } as any);
+    expect(job.apiObject.toJson().spec.mpiReplicaSpecs.Worker.template.metadata.labels.resolved).toBe('by-cdk8s');
   });
 });

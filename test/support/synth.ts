@@ -48,7 +48,6 @@ export function synthError(app: App): string | undefined {
 /** What a chart with one sweep synthesizes, split by kind. */
 export interface SynthesizedSweep {
   readonly sweep: DeepSpeedSweep;
-  readonly app: App;
   readonly manifests: any[];
   readonly mpiJobs: any[];
   readonly configMaps: any[];
@@ -62,7 +61,6 @@ export function synthSweep(props: DeepSpeedSweepProps, id = 'sweep', chartId = '
   const manifests = Testing.synth(chart);
   return {
     sweep,
-    app,
     manifests,
     mpiJobs: manifests.filter(m => m.kind === 'MPIJob'),
     configMaps: manifests.filter(m => m.kind === 'ConfigMap'),
