@@ -685,6 +685,11 @@ export interface DeepSpeedConfig {
   readonly raw?: { [key: string]: any };
 }
 
+/** Directory where the DeepSpeed config ConfigMap is mounted on the launcher and the workers. */
+export const DEEPSPEED_CONFIG_DIR = '/etc/deepspeed';
+/** File name of the DeepSpeed config inside DEEPSPEED_CONFIG_DIR. */
+export const DEEPSPEED_CONFIG_FILE_NAME = 'ds_config.json';
+
 type Json = { [key: string]: any };
 
 /** Builds an object from [key, value] pairs, leaving out undefined values and empty objects. */
@@ -861,4 +866,12 @@ export function renderDeepSpeedConfig(config: DeepSpeedConfig): { [key: string]:
     ])],
   ]) ?? {};
   return deepMerge(typed, config.raw ?? {});
+}
+
+/**
+ * The text of `ds_config.json` for a rendered configuration: what the ConfigMap holds and
+ * what decides whether two jobs can share one.
+ */
+export function renderDeepSpeedConfigFile(config: { [key: string]: any }): string {
+  return JSON.stringify(config, null, 2) + '\n';
 }

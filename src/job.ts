@@ -1,9 +1,10 @@
-import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
+import { ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
-import { DeepSpeedConfig, renderDeepSpeedConfig } from './deepspeed-config';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
+import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
+import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
@@ -16,25 +17,71 @@ import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
-/** Directory where the DeepSpeed config ConfigMap is mounted on the launcher and the workers. */
-export const DEEPSPEED_CONFIG_DIR = '/etc/deepspeed';
-/** File name of the DeepSpeed config inside DEEPSPEED_CONFIG_DIR. */
-export const DEEPSPEED_CONFIG_FILE_NAME = 'ds_config.json';
+/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
+const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
+
+/**
+ * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
+ * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
+ * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
+ * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
+ */
+function sanitizeTyped(value: any, sortKeys: boolean): any {
+  if (value === null || typeof value !== 'object') return value ?? undefined;
+  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
+  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
+  if (value.constructor !== Object) {
+    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
+    throw NEEDS_RESOLVER;
+  }
+  const out: { [key: string]: any } = {};
+  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
+  for (const key of keys) {
+    const item = sanitizeTyped(value[key], sortKeys);
+    if (item != null) out[key] = item;
+  }
+  return out;
+}
+
+/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
+function onlyBuiltInResolvers(app: App): boolean {
+  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
+}
 
 /**
  * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
  * which drops unknown fields and turns patched quantities into null. This subclass applies
  * patches to the final manifest instead, so escape hatches do what they say.
+ *
+ * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
+ * every value of the spec and was most of the cost of a render, which validation and synthesis
+ * both pay. The output is the same either way.
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
+
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+    super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+  }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
     this.finalPatches.push(...ops);
   }
 
   public toJson(): any {
-    return JsonPatch.apply(super.toJson(), ...this.finalPatches);
+    const json = this.renderWithoutResolver() ?? super.toJson();
+    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
+  }
+
+  private renderWithoutResolver(): any | undefined {
+    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
+    try {
+      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
+      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
+    } catch (e) {
+      if (e === NEEDS_RESOLVER) return undefined;
+      throw e;
+    }
   }
 }
 
@@ -93,6 +140,13 @@ export interface DeepSpeedMpiJobProps {
    * @default - no ConfigMap; the script builds its own configuration
    */
   readonly deepspeedConfig?: DeepSpeedConfig;
+
+  /**
+   * Takes the DeepSpeed config ConfigMap from this registry, which creates one ConfigMap per
+   * distinct config and namespace and shares it between the jobs that render the same file.
+   * @default - the job creates its own ConfigMap `<name>-deepspeed`
+   */
+  readonly configRegistry?: DeepSpeedConfigRegistry;
 
   /**
    * Whether to pass `--deepspeed_config /etc/deepspeed/ds_config.json` to the script. Turn it
@@ -208,7 +262,7 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcher: MpiLauncher;
   /** The worker replicas. */
   public readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given. */
+  /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
   public readonly configMap?: kplus.ConfigMap;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
@@ -251,22 +305,19 @@ export class DeepSpeedMpiJob extends Construct {
     this.storage = props.storage ?? {};
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
-      metadata: {
-        ...props.metadata,
-        name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
-      },
-      spec: Lazy.any({ produce: () => this.renderSpec() }),
-    });
+      ...props.metadata,
+      name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
+    }, () => this.renderSpec());
 
     this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
 
     let configFile: string | undefined;
     if (props.deepspeedConfig) {
       this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      this.configMap = new kplus.ConfigMap(this, 'DeepSpeedConfig', {
-        metadata: { name: `${this.name}-deepspeed`, namespace: props.metadata?.namespace },
-        data: { [DEEPSPEED_CONFIG_FILE_NAME]: JSON.stringify(this.deepspeedConfigJson, null, 2) + '\n' },
-      });
+      const namespace = props.metadata?.namespace;
+      this.configMap = props.configRegistry
+        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
+        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
       if (props.passDeepSpeedConfigArgument ?? true) {
         configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
       }

@@ -12,8 +12,8 @@
 import { App, Chart, Size } from 'cdk8s';
 import { Cpu, EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  BakedData, BaseImage, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps,
-  OptimizerType, SchedulerType, SourceCode, ZeroStage,
+  BakedData, BaseImage, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedOp, DeepSpeedTrainingImage,
+  DeepSpeedTrainingImageProps, IDeepSpeedTrainingImage, OptimizerType, SchedulerType, SourceCode, ZeroStage,
 } from '../../src';
 
 /** The CIFAR-10 image recipe: the script's repository at a pinned commit, its data baked in. */
@@ -73,10 +73,9 @@ export function cifar10DeepSpeedConfig(worldSize: number): DeepSpeedConfig {
   };
 }
 
-export function buildCifar10(app: App): Chart {
-  const chart = new Chart(app, 'cifar10');
-  const image = new DeepSpeedTrainingImage(chart, 'image', CIFAR10_IMAGE);
-  new DeepSpeedMpiJob(chart, 'train', {
+/** The CIFAR-10 job's props for an image: also the base of the sweep example. */
+export function cifar10JobProps(image: IDeepSpeedTrainingImage): DeepSpeedMpiJobProps {
+  return {
     image,
     workers: {
       replicas: 2,
@@ -93,7 +92,13 @@ export function buildCifar10(app: App): Chart {
     env: { NCCL_DEBUG: EnvValue.fromValue('INFO') },
     mpirun: { mcaParameters: { pml: 'ob1', btl: '^openib' } },
     deepspeedConfig: cifar10DeepSpeedConfig(2),
-  });
+  };
+}
+
+export function buildCifar10(app: App): Chart {
+  const chart = new Chart(app, 'cifar10');
+  const image = new DeepSpeedTrainingImage(chart, 'image', CIFAR10_IMAGE);
+  new DeepSpeedMpiJob(chart, 'train', cifar10JobProps(image));
   return chart;
 }
 

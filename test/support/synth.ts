@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
-  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
+  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
   validateJob,
 } from '../../src';
 import { expectValidManifests } from './k8s-schema';
@@ -165,4 +165,26 @@ export function buildJob(props: DeepSpeedMpiJobProps, id = 'train', chartId = 't
  */
 export function renderUnvalidated(chart: Chart): any[] {
   return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(o => o.toJson());
+}
+
+/** What a chart with one sweep synthesizes, split by kind. */
+export interface SynthesizedSweep {
+  readonly sweep: DeepSpeedSweep;
+  readonly manifests: any[];
+  readonly mpiJobs: any[];
+  readonly configMaps: any[];
+}
+
+/** Synthesizes one sweep in a fresh chart (validation runs, as in `app.synth()`) and picks out its parts. */
+export function synthSweep(props: DeepSpeedSweepProps, id = 'sweep', chartId = 'test'): SynthesizedSweep {
+  const app = Testing.app();
+  const chart = new Chart(app, chartId);
+  const sweep = new DeepSpeedSweep(chart, id, props);
+  const manifests = Testing.synth(chart);
+  return {
+    sweep,
+    manifests,
+    mpiJobs: manifests.filter(m => m.kind === 'MPIJob'),
+    configMaps: manifests.filter(m => m.kind === 'ConfigMap'),
+  };
 }

@@ -1,0 +1,71 @@
+import { createHash } from 'crypto';
+import { Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config';
+
+/** Hex digits of the content hash in a shared ConfigMap's name. */
+const CONTENT_HASH_LENGTH = 10;
+
+/**
+ * Properties of a DeepSpeed config registry.
+ */
+export interface DeepSpeedConfigRegistryProps {
+  /**
+   * Prefix of the ConfigMap names; each name ends with a hash of the config file, so it is
+   * stable for the same content and differs for different content.
+   * @default - derived from the construct path
+   */
+  readonly namePrefix?: string;
+}
+
+/**
+ * Shares DeepSpeed config ConfigMaps between jobs: one ConfigMap per distinct config file
+ * and namespace, however many jobs use it. Pass it to jobs as `configRegistry`.
+ */
+export class DeepSpeedConfigRegistry extends Construct {
+  /** Prefix of the ConfigMap names. */
+  public readonly namePrefix: string;
+
+  private readonly byContent = new Map<string, kplus.ConfigMap>();
+
+  public constructor(scope: Construct, id: string, props: DeepSpeedConfigRegistryProps = {}) {
+    super(scope, id);
+    this.namePrefix = props.namePrefix ?? Names.toDnsLabel(this, { includeHash: false });
+  }
+
+  /**
+   * The ConfigMap that holds this rendered config (DeepSpeed's key names) in this namespace,
+   * created on first use.
+   *
+   * @param config the config as DeepSpeed reads it, e.g. `renderDeepSpeedConfig(...)`
+   * @param namespace namespace of the jobs that mount it
+   */
+  public configMapFor(config: { [key: string]: any }, namespace?: string): kplus.ConfigMap {
+    // The file text is a function of the compact JSON, which is cheaper to build for every job.
+    const key = `${namespace ?? ''}\n${JSON.stringify(config)}`;
+    const existing = this.byContent.get(key);
+    if (existing) return existing;
+    const text = renderDeepSpeedConfigFile(config);
+    const hash = createHash('sha256').update(text).digest('hex').slice(0, CONTENT_HASH_LENGTH);
+    const configMap = newDeepSpeedConfigMap(this, namespace ? `${namespace}-${hash}` : hash, `${this.namePrefix}-${hash}`, text, namespace);
+    this.byContent.set(key, configMap);
+    return configMap;
+  }
+
+  /** The ConfigMaps created so far, in order of first use. */
+  public get configMaps(): kplus.ConfigMap[] {
+    return [...this.byContent.values()];
+  }
+}
+
+/**
+ * A ConfigMap holding `ds_config.json`.
+ * @internal
+ */
+export function newDeepSpeedConfigMap(scope: Construct, id: string, name: string, text: string, namespace?: string): kplus.ConfigMap {
+  return new kplus.ConfigMap(scope, id, {
+    metadata: { name, namespace },
+    data: { [DEEPSPEED_CONFIG_FILE_NAME]: text },
+  });
+}

@@ -1,0 +1,404 @@
+import { createHash } from 'crypto';
+import { Names } from 'cdk8s';
+import { Construct } from 'constructs';
+import { DeepSpeedConfigRegistry } from './config-registry';
+import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
+import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
+
+/** Label and annotation keys use this prefix unless the sweep sets its own. */
+const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
+/** Hex digits of the point hash that ends every job name. */
+const POINT_HASH_LENGTH = 10;
+/** The operator's limit for `<name>-worker-<index>`, the last worker's hostname. */
+const HOSTNAME_LIMIT = 63;
+/** Axis names become label name parts: lowercase DNS labels, at most 63 characters. */
+const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Label keys the sweep itself sets under its prefix. */
+const RESERVED_AXIS_NAMES = ['sweep', 'point'];
+/** Schedulers whose peak learning rate is `warmup_max_lr`, overriding the optimizer's `lr`. */
+const WARMUP_SCHEDULERS: string[] = [SchedulerType.WARMUP_LR, SchedulerType.WARMUP_DECAY_LR];
+
+type PropsSetter = (props: DeepSpeedMpiJobProps, index: number) => DeepSpeedMpiJobProps;
+
+/**
+ * Applies one value of a custom sweep axis to a job's props.
+ */
+export interface ISweepAxisSetter {
+  /**
+   * Returns the props of a job with `value` applied. Return a new object; `props` is shared
+   * by other points.
+   */
+  apply(props: DeepSpeedMpiJobProps, value: string): DeepSpeedMpiJobProps;
+}
+
+/**
+ * One named dimension of a sweep: a list of values, each applied to the base job props
+ * through a typed setter.
+ */
+export class SweepAxis {
+  /**
+   * The optimizer's learning rate (`optimizer.params.lr`). With a WarmupLR or WarmupDecayLR
+   * scheduler the rate the job reaches is `warmup_max_lr`, so that is set to the same value.
+   */
+  public static learningRate(values: number[]): SweepAxis {
+    return SweepAxis.typed('learning-rate', values, (props, lr) => withConfig(props, 'learning-rate', config => {
+      const scheduler = config.scheduler;
+      const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.type ?? '');
+      if (!config.optimizer && !warmup) {
+        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in base.deepspeedConfig');
+      }
+      return {
+        ...config,
+        optimizer: config.optimizer && { ...config.optimizer, lr },
+        scheduler: warmup ? { ...scheduler, warmupMaxLr: lr } : scheduler,
+      };
+    }));
+  }
+
+  /** The ZeRO stage (`zero_optimization.stage`); other ZeRO settings of the base are kept. */
+  public static zeroStage(values: ZeroStage[]): SweepAxis {
+    return SweepAxis.typed('zero-stage', values, (props, stage) => withConfig(props, 'zero-stage', config => ({
+      ...config,
+      zeroOptimization: { ...config.zeroOptimization, stage },
+    })));
+  }
+
+  /**
+   * The training precision: `fp16` or `bf16` enables that section (keeping the base's
+   * settings for it) and drops the other; `fp32` drops both.
+   */
+  public static precision(values: DeepSpeedDataType[]): SweepAxis {
+    return SweepAxis.typed('precision', values, (props, precision) => withConfig(props, 'precision', config => ({
+      ...config,
+      fp16: precision === DeepSpeedDataType.FP16 ? { ...config.fp16, enabled: true } : undefined,
+      bf16: precision === DeepSpeedDataType.BF16 ? { ...config.bf16, enabled: true } : undefined,
+    })));
+  }
+
+  /**
+   * The micro batch size per GPU (`train_micro_batch_size_per_gpu`). Leave `trainBatchSize`
+   * out of the base so DeepSpeed derives it from the micro batch and the world size.
+   */
+  public static microBatchSize(values: number[]): SweepAxis {
+    return SweepAxis.typed('micro-batch-size', values, (props, size) => withConfig(props, 'micro-batch-size', config => ({
+      ...config,
+      trainMicroBatchSizePerGpu: size,
+    })));
+  }
+
+  /** Gradient accumulation steps (`gradient_accumulation_steps`). */
+  public static gradientAccumulationSteps(values: number[]): SweepAxis {
+    return SweepAxis.typed('gradient-accumulation-steps', values, (props, steps) => withConfig(props, 'gradient-accumulation-steps', config => ({
+      ...config,
+      gradientAccumulationSteps: steps,
+    })));
+  }
+
+  /** The number of worker pods (`workers.replicas`). */
+  public static workers(values: number[]): SweepAxis {
+    return SweepAxis.typed('workers', values, (props, replicas) => ({ ...props, workers: { ...props.workers, replicas } }));
+  }
+
+  /** GPUs per worker pod (`workers.gpusPerWorker`); slots follow unless the base sets them. */
+  public static gpusPerWorker(values: number[]): SweepAxis {
+    return SweepAxis.typed('gpus-per-worker', values, (props, gpus) => ({ ...props, workers: { ...props.workers, gpusPerWorker: gpus } }));
+  }
+
+  /**
+   * An axis for anything else: each value is passed to `setter`.
+   *
+   * @param name lowercase letters, digits and '-' (a label name); not `sweep` or `point`
+   * @param values the values, as they appear in labels, annotations and error messages
+   * @param setter applies one value to the job props
+   */
+  public static custom(name: string, values: string[], setter: ISweepAxisSetter): SweepAxis {
+    return SweepAxis.typed(name, values, (props, value) => setter.apply(props, value));
+  }
+
+  private static typed<T>(name: string, values: T[], set: (props: DeepSpeedMpiJobProps, value: T) => DeepSpeedMpiJobProps): SweepAxis {
+    if (!AXIS_NAME.test(name) || RESERVED_AXIS_NAMES.includes(name)) {
+      throw new Error(`Sweep axis name '${name}' is not usable as a label name: use lowercase letters, digits and '-', at most 63 characters, and neither ${RESERVED_AXIS_NAMES.map(n => `'${n}'`).join(' nor ')}.`);
+    }
+    const shown = values.map(String);
+    if (shown.length === 0) {
+      throw new Error(`Sweep axis '${name}' has no values: give at least one.`);
+    }
+    const repeated = shown.find((value, i) => shown.indexOf(value) !== i);
+    if (repeated !== undefined) {
+      throw new Error(`Sweep axis '${name}' lists '${repeated}' twice: the points would be the same job.`);
+    }
+    return new SweepAxis(name, shown, (props, index) => set(props, values[index]));
+  }
+
+  private constructor(
+    /** Name of the axis: the label name part and the key in point values. */
+    public readonly name: string,
+    /** The values as they appear in labels, annotations and messages. */
+    public readonly values: string[],
+    private readonly setter: PropsSetter,
+  ) {}
+
+  /**
+   * Returns `props` with the value at `index` applied.
+   * @internal
+   */
+  public _apply(props: DeepSpeedMpiJobProps, index: number): DeepSpeedMpiJobProps {
+    return this.setter(props, index);
+  }
+}
+
+/** Applies a change to the base's DeepSpeed config, which a config axis cannot invent. */
+function withConfig(props: DeepSpeedMpiJobProps, axis: string, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
+  if (!props.deepspeedConfig) {
+    throw new Error(`the ${axis} axis changes the DeepSpeed config, but base.deepspeedConfig is not set`);
+  }
+  return { ...props, deepspeedConfig: change(props.deepspeedConfig) };
+}
+
+/**
+ * A seeded random sample of grid points.
+ */
+export interface SweepSample {
+  /** Number of distinct grid points to draw. */
+  readonly count: number;
+  /** Seed of the generator, an integer: the same seed, axes (in order) and count draw the same points. */
+  readonly seed: number;
+}
+
+/**
+ * One point of a sweep and the job made for it.
+ */
+export interface SweepPoint {
+  /** Axis name to value, as listed on the axis. */
+  readonly values: { [axis: string]: string };
+  /** The job of this point. */
+  readonly job: DeepSpeedMpiJob;
+}
+
+/**
+ * Properties of a DeepSpeed sweep.
+ */
+export interface DeepSpeedSweepProps {
+  /**
+   * Props every job starts from; each axis changes them for its value. The image, the
+   * config registry, Kueue and other settings pass through to every job. `metadata.name`
+   * must not be set: every job gets `<sweep name>-<point hash>`.
+   */
+  readonly base: DeepSpeedMpiJobProps;
+
+  /**
+   * The axes; the sweep covers their cartesian product (the grid).
+   * @default - no axes: one job with the base props
+   */
+  readonly axes?: SweepAxis[];
+
+  /**
+   * Draw this many grid points at random instead of taking the whole grid.
+   * @default - every point of the grid
+   */
+  readonly sample?: SweepSample;
+
+  /**
+   * Name of the sweep: the start of every job name (shortened when the largest worker count
+   * needs the room) and the value of the `<labelPrefix>/sweep` label.
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+
+  /**
+   * Prefix (a DNS subdomain) of the label and annotation keys that carry the sweep name,
+   * the point hash and each axis value.
+   * @default 'deepspeed-sweep'
+   */
+  readonly labelPrefix?: string;
+}
+
+/**
+ * Many DeepSpeed MPIJobs from one definition: a base job and a grid of axes (or a seeded
+ * random sample of it), one job per point. The jobs share the image and one ConfigMap per
+ * distinct DeepSpeed config, carry their point as labels and annotations, and each goes
+ * through the job validation with its axis values in the construct path.
+ */
+export class DeepSpeedSweep extends Construct {
+  /** Name of the sweep, the `<labelPrefix>/sweep` label value. */
+  public readonly name: string;
+  /** Prefix of the sweep's label and annotation keys. */
+  public readonly labelPrefix: string;
+  /** The points in grid order, each with its job. */
+  public readonly points: SweepPoint[];
+  /** The registry the jobs take their DeepSpeed ConfigMaps from, unless the base brings its own. */
+  public readonly configRegistry: DeepSpeedConfigRegistry;
+
+  public constructor(scope: Construct, id: string, props: DeepSpeedSweepProps) {
+    super(scope, id);
+    if (props.base.metadata?.name !== undefined) {
+      throw new Error(`${this.node.path}: base.metadata.name is '${props.base.metadata.name}': every job of a sweep is named <sweep name>-<point hash>. Set the sweep's name instead.`);
+    }
+    const axes = props.axes ?? [];
+    const names = axes.map(a => a.name);
+    const repeated = names.find((n, i) => names.indexOf(n) !== i);
+    if (repeated !== undefined) {
+      throw new Error(`${this.node.path}: axis '${repeated}' is given twice: merge its values into one axis.`);
+    }
+    this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
+    this.labelPrefix = props.labelPrefix ?? DEFAULT_LABEL_PREFIX;
+    this.configRegistry = new DeepSpeedConfigRegistry(this, 'DeepSpeedConfigs', { namePrefix: `${this.name}-ds` });
+
+    const planned = selectPoints(axes, props.sample).map(indices => {
+      const values: { [axis: string]: string } = {};
+      axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
+      const id = pointId(values);
+      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.base));
+      return { id, values, jobProps };
+    });
+
+    // One prefix length for all jobs: the one the largest worker count leaves room for.
+    const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
+    const room = HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
+    const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
+
+    const taken = new Set<string>();
+    this.points = planned.map(({ id, values, jobProps }) => {
+      const hash = pointHash(this.name, values);
+      const name = `${prefix}-${hash}`;
+      if (taken.has(name)) {
+        throw new Error(`${this.node.path}/${id}: job name '${name}' is already used by another point (a hash collision). Rename the sweep.`);
+      }
+      taken.add(name);
+      const job = this.atPoint(id, () => new DeepSpeedMpiJob(this, id, {
+        ...jobProps,
+        configRegistry: jobProps.configRegistry ?? this.configRegistry,
+        metadata: {
+          ...jobProps.metadata,
+          name,
+          labels: { ...jobProps.metadata?.labels, ...this.pointLabels(hash, values) },
+          annotations: { ...jobProps.metadata?.annotations, ...this.pointAnnotations(values) },
+        },
+      }));
+      return { values, job };
+    });
+  }
+
+  /** The jobs, one per point, in grid order. */
+  public get jobs(): DeepSpeedMpiJob[] {
+    return this.points.map(p => p.job);
+  }
+
+  /** A label selector for all jobs of this sweep, e.g. for `kubectl get mpijobs -l`. */
+  public get selector(): string {
+    return `${this.labelPrefix}/sweep=${this.name}`;
+  }
+
+  /** Runs `build` for one point; an error names the point's path (and thus its values). */
+  private atPoint<T>(id: string, build: () => T): T {
+    try {
+      return build();
+    } catch (e) {
+      throw new Error(`${this.node.path}/${id}: ${(e as Error).message}`);
+    }
+  }
+
+  private pointLabels(hash: string, values: { [axis: string]: string }): { [key: string]: string } {
+    const labels: { [key: string]: string } = {
+      [`${this.labelPrefix}/sweep`]: this.name,
+      [`${this.labelPrefix}/point`]: hash,
+    };
+    for (const [axis, value] of Object.entries(values)) {
+      labels[`${this.labelPrefix}/${axis}`] = toLabelValue(value);
+    }
+    return labels;
+  }
+
+  private pointAnnotations(values: { [axis: string]: string }): { [key: string]: string } {
+    const annotations: { [key: string]: string } = {};
+    for (const [axis, value] of Object.entries(values)) {
+      annotations[`${this.labelPrefix}/${axis}`] = value;
+    }
+    return annotations;
+  }
+}
+
+/**
+ * The construct id of a point: its values, readable in paths and error messages. Path
+ * separators become '--', as the constructs library would do, so messages show the real path.
+ */
+function pointId(values: { [axis: string]: string }): string {
+  const pairs = Object.entries(values).map(([axis, value]) => `${axis}=${value.replace(/[/\n]/g, '--')}`);
+  return pairs.length > 0 ? pairs.join(',') : 'base';
+}
+
+/**
+ * A hash of the sweep name and the point's values in axis-name order: the same point keeps
+ * its job name when axes are reordered or values are added elsewhere.
+ */
+function pointHash(sweepName: string, values: { [axis: string]: string }): string {
+  const canonical = Object.keys(values).sort().map(axis => `${axis}=${values[axis]}`);
+  return createHash('sha256').update([sweepName, ...canonical].join('\n')).digest('hex').slice(0, POINT_HASH_LENGTH);
+}
+
+/**
+ * A Kubernetes label value for an axis value: characters other than letters, digits, '-',
+ * '_' and '.' become '_', it starts and ends with a letter or digit, at most 63 characters.
+ * The annotation keeps the exact value.
+ */
+function toLabelValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+/** Per point, the index of its value on each axis: the whole grid, or a seeded sample. */
+function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
+  const sizes = axes.map(a => a.values.length);
+  const gridSize = sizes.reduce((n, size) => n * size, 1);
+  const toIndices = (point: number): number[] => {
+    const indices = new Array<number>(sizes.length);
+    for (let a = sizes.length - 1; a >= 0; a--) {
+      indices[a] = point % sizes[a];
+      point = Math.floor(point / sizes[a]);
+    }
+    return indices;
+  };
+  if (!sample) {
+    return Array.from({ length: gridSize }, (_, point) => toIndices(point));
+  }
+  if (!Number.isInteger(sample.count) || sample.count < 1 || sample.count > gridSize) {
+    throw new Error(`sample.count is ${sample.count}: draw between 1 and ${gridSize} points, the size of the grid.`);
+  }
+  if (!Number.isSafeInteger(gridSize)) {
+    throw new Error(`the grid has ${gridSize} points, too many to sample from exactly: use fewer values.`);
+  }
+  if (!Number.isInteger(sample.seed)) {
+    throw new Error(`sample.seed is ${sample.seed}: use an integer.`);
+  }
+  return drawDistinct(gridSize, sample.count, sample.seed).map(toIndices);
+}
+
+/**
+ * `count` distinct integers below `size`, in ascending order, by Floyd's sampling: one draw
+ * per point, so the work does not depend on the size of the grid.
+ */
+function drawDistinct(size: number, count: number, seed: number): number[] {
+  const random = seededRandom(seed);
+  const chosen = new Set<number>();
+  for (let j = size - count; j < size; j++) {
+    const t = Math.floor(random() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
+/**
+ * A seeded generator of uniform numbers in [0, 1) with 53 random bits: xorshift32
+ * (Marsaglia, 2003) on a state scrambled from the seed, two outputs per number.
+ */
+function seededRandom(seed: number): () => number {
+  // Scramble so that small, nearby seeds start far apart; the state must not be zero.
+  let state = Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35;
+  if (state === 0) state = 1;
+  const next = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  return () => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+}

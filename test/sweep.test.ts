@@ -1,0 +1,358 @@
+import { Chart, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
+import {
+  DeepSpeedDataType, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, OptimizerType,
+  SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
+} from '../src';
+import { container, synthError, synthSweep, SynthesizedSweep } from './support/synth';
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+const base: DeepSpeedMpiJobProps = {
+  image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1'),
+  workers: { replicas: 2, gpusPerWorker: 1 },
+  script: 'train.py',
+  deepspeedConfig: {
+    trainMicroBatchSizePerGpu: 8,
+    optimizer: { type: OptimizerType.ADAM, lr: 0.001 },
+    scheduler: { type: SchedulerType.WARMUP_LR, warmupMaxLr: 0.001 },
+    fp16: { enabled: true, lossScaleWindow: 500 },
+    zeroOptimization: { stage: ZeroStage.STAGE_1, overlapComm: true },
+  },
+};
+
+/** The DeepSpeed config file a synthesized MPIJob mounts, parsed. */
+function mountedConfig(result: SynthesizedSweep, mpiJob: any): any {
+  const volume = mpiJob.spec.mpiReplicaSpecs.Worker.template.spec.volumes.find((v: any) => v.name === 'deepspeed-config');
+  const configMap = result.configMaps.find(c => c.metadata.name === volume.configMap.name);
+  return JSON.parse(configMap.data['ds_config.json']);
+}
+
+/** Job name by point, e.g. `workers=2,zero-stage=1`, independent of axis order. */
+function namesByPoint(sweep: DeepSpeedSweep): Map<string, string> {
+  return new Map(sweep.points.map(p => [Object.entries(p.values).sort().join(','), p.job.name]));
+}
+
+function lastWorkerHostname(name: string, replicas: number): string {
+  return `${name}-worker-${replicas - 1}`;
+}
+
+describe('grid', () => {
+  test('one job per point of the cartesian product, in grid order, with the values applied', () => {
+    const { mpiJobs, sweep } = synthSweep({
+      base,
+      name: 'grid',
+      axes: [SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]), SweepAxis.workers([1, 2, 4])],
+    });
+    expect(sweep.points.map(p => p.values)).toEqual([
+      { 'zero-stage': '1', 'workers': '1' }, { 'zero-stage': '1', 'workers': '2' }, { 'zero-stage': '1', 'workers': '4' },
+      { 'zero-stage': '2', 'workers': '1' }, { 'zero-stage': '2', 'workers': '2' }, { 'zero-stage': '2', 'workers': '4' },
+    ]);
+    expect(mpiJobs.map(j => j.spec.mpiReplicaSpecs.Worker.replicas)).toEqual([1, 2, 4, 1, 2, 4]);
+    expect(mpiJobs.map(j => container(j.spec.mpiReplicaSpecs.Launcher).command.slice(1, 3))).toEqual([
+      ['-np', '1'], ['-np', '2'], ['-np', '4'], ['-np', '1'], ['-np', '2'], ['-np', '4'],
+    ]);
+  });
+
+  test('without axes the sweep is one job with the base props', () => {
+    const { mpiJobs, sweep } = synthSweep({ base, name: 'single' });
+    expect(sweep.points).toHaveLength(1);
+    expect(sweep.points[0].values).toEqual({});
+    expect(sweep.jobs[0].node.path).toBe('test/sweep/base');
+    expect(mpiJobs).toHaveLength(1);
+  });
+
+  test('every job runs the one image passed in', () => {
+    const { mpiJobs, sweep } = synthSweep({ base, name: 'image', axes: [SweepAxis.workers([1, 2, 3])] });
+    expect(sweep.jobs.every(j => j.image === base.image)).toBe(true);
+    expect(new Set(mpiJobs.flatMap(j => [j.spec.mpiReplicaSpecs.Launcher, j.spec.mpiReplicaSpecs.Worker].map(r => container(r).image))))
+      .toEqual(new Set(['registry.example.com/train:1']));
+  });
+});
+
+describe('axes', () => {
+  test('learningRate sets the optimizer lr and the peak of a warm-up scheduler', () => {
+    const result = synthSweep({ base, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
+    const config = mountedConfig(result, result.mpiJobs[0]);
+    expect(config.optimizer.params.lr).toBe(0.0003);
+    expect(config.scheduler.params.warmup_max_lr).toBe(0.0003);
+  });
+
+  test('learningRate leaves a scheduler without warmup_max_lr alone', () => {
+    const cosine = { ...base.deepspeedConfig, scheduler: { type: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 1000 } };
+    const result = synthSweep({ base: { ...base, deepspeedConfig: cosine }, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
+    expect(mountedConfig(result, result.mpiJobs[0]).scheduler).toEqual({ type: 'WarmupCosineLR', params: { total_num_steps: 1000 } });
+  });
+
+  test('precision enables one of fp16 and bf16, keeping the base settings of the enabled one', () => {
+    const result = synthSweep({
+      base,
+      name: 'precision',
+      axes: [SweepAxis.precision([DeepSpeedDataType.FP16, DeepSpeedDataType.BF16, DeepSpeedDataType.FP32])],
+    });
+    const [fp16, bf16, fp32] = result.mpiJobs.map(j => mountedConfig(result, j));
+    expect([fp16.fp16, fp16.bf16]).toEqual([{ enabled: true, loss_scale_window: 500 }, undefined]);
+    expect([bf16.fp16, bf16.bf16]).toEqual([undefined, { enabled: true }]);
+    expect([fp32.fp16, fp32.bf16]).toEqual([undefined, undefined]);
+  });
+
+  test('zeroStage, microBatchSize and gradientAccumulationSteps set their keys and keep the rest', () => {
+    const result = synthSweep({
+      base,
+      name: 'batch',
+      axes: [SweepAxis.zeroStage([ZeroStage.STAGE_3]), SweepAxis.microBatchSize([4]), SweepAxis.gradientAccumulationSteps([2])],
+    });
+    const config = mountedConfig(result, result.mpiJobs[0]);
+    expect(config.zero_optimization).toEqual({ stage: 3, overlap_comm: true });
+    expect(config.train_micro_batch_size_per_gpu).toBe(4);
+    expect(config.gradient_accumulation_steps).toBe(2);
+  });
+
+  test('gpusPerWorker sets the GPU request and the slots that follow it', () => {
+    const { mpiJobs } = synthSweep({ base, name: 'gpus', axes: [SweepAxis.gpusPerWorker([4])] });
+    expect(mpiJobs[0].spec.slotsPerWorker).toBe(4);
+    expect(container(mpiJobs[0].spec.mpiReplicaSpecs.Worker).resources.limits['nvidia.com/gpu']).toBe(4);
+  });
+
+  test('a custom axis passes each value to its setter', () => {
+    const { mpiJobs } = synthSweep({
+      base,
+      name: 'custom',
+      axes: [SweepAxis.custom('script', ['a.py', 'b.py'], { apply: (props, value) => ({ ...props, script: value }) })],
+    });
+    expect(mpiJobs.map(j => container(j.spec.mpiReplicaSpecs.Launcher).command.slice(-3, -2))).toEqual([['a.py'], ['b.py']]);
+  });
+
+  test.each([
+    ['Learning', 'Sweep axis name \'Learning\' is not usable as a label name: use lowercase letters, digits and \'-\', at most 63 characters, and neither \'sweep\' nor \'point\'.'],
+    ['point', 'Sweep axis name \'point\' is not usable as a label name: use lowercase letters, digits and \'-\', at most 63 characters, and neither \'sweep\' nor \'point\'.'],
+  ])('axis name %s is refused', (name, message) => {
+    expect(() => SweepAxis.custom(name, ['x'], { apply: props => props })).toThrow(message);
+  });
+
+  test('an axis needs distinct values and at least one', () => {
+    expect(() => SweepAxis.workers([2, 4, 2])).toThrow('Sweep axis \'workers\' lists \'2\' twice: the points would be the same job.');
+    expect(() => SweepAxis.learningRate([])).toThrow('Sweep axis \'learning-rate\' has no values: give at least one.');
+  });
+
+  test('the same axis twice is refused', () => {
+    const app = Testing.app();
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base, axes: [SweepAxis.workers([1]), SweepAxis.workers([2])] }))
+      .toThrow('test/sweep: axis \'workers\' is given twice: merge its values into one axis.');
+  });
+});
+
+describe('names', () => {
+  const props: DeepSpeedSweepProps = {
+    base,
+    name: 'lr-scan',
+    axes: [SweepAxis.learningRate([1e-4, 1e-3]), SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]), SweepAxis.workers([1, 8])],
+  };
+
+  test('are DNS-1035 labels made of the sweep name and a point hash, unique within the sweep', () => {
+    const { sweep } = synthSweep(props);
+    const names = sweep.jobs.map(j => j.name);
+    expect(names.every(n => DNS_1035_LABEL.test(n) && /^lr-scan-[0-9a-f]{10}$/.test(n))).toBe(true);
+    expect(new Set(names).size).toBe(8);
+  });
+
+  test('are stable across runs, axis orders and added values', () => {
+    const first = namesByPoint(synthSweep(props).sweep);
+    expect(namesByPoint(synthSweep(props).sweep)).toEqual(first);
+    const reordered = synthSweep({
+      ...props,
+      axes: [SweepAxis.workers([1, 8, 16]), SweepAxis.zeroStage([ZeroStage.STAGE_2, ZeroStage.STAGE_1]), SweepAxis.learningRate([1e-3, 1e-4])],
+    }).sweep;
+    const later = namesByPoint(reordered);
+    expect(later.size).toBe(12);
+    for (const [point, name] of first) expect(later.get(point)).toBe(name);
+  });
+
+  test('differ between sweeps with the same points', () => {
+    const other = namesByPoint(synthSweep({ ...props, name: 'lr-scan-2' }).sweep);
+    const names = [...namesByPoint(synthSweep(props).sweep).values()];
+    expect(names.some(n => [...other.values()].includes(n))).toBe(false);
+  });
+
+  test('leave room for the last worker hostname at the largest worker count', () => {
+    const long = 'a-sweep-name-long-enough-to-need-shortening-for-big-jobs-x';
+    const { sweep } = synthSweep({ base, name: long, axes: [SweepAxis.workers([1, 1000])] });
+    // 63 - '-worker-999' leaves 52; 10 hash digits and '-' leave 41 for the sweep name.
+    for (const job of sweep.jobs) expect(job.name).toMatch(/^a-sweep-name-long-enough-to-need-shorteni-[0-9a-f]{10}$/);
+    expect(lastWorkerHostname(sweep.jobs[1].name, 1000)).toHaveLength(63);
+  });
+
+  test('fit the operator rule for any sweep name and worker count (property)', () => {
+    fc.assert(fc.property(
+      fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/),
+      fc.integer({ min: 2, max: 100_000 }),
+      (name, maxWorkers) => {
+        const sweep = new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', { base, name, axes: [SweepAxis.workers([1, maxWorkers])] });
+        return sweep.jobs.every(j => DNS_1035_LABEL.test(j.name) && lastWorkerHostname(j.name, maxWorkers).length <= 63);
+      }), { numRuns: 100 });
+  });
+
+  test('base.metadata.name is refused', () => {
+    const app = Testing.app();
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base: { ...base, metadata: { name: 'train' } } }))
+      .toThrow('test/sweep: base.metadata.name is \'train\': every job of a sweep is named <sweep name>-<point hash>. Set the sweep\'s name instead.');
+  });
+});
+
+describe('labels and annotations', () => {
+  test('carry the sweep, the point hash and each value, next to the base labels', () => {
+    const { mpiJobs, sweep } = synthSweep({
+      base: { ...base, metadata: { labels: { 'kueue.x-k8s.io/queue-name': 'team-a' }, annotations: { owner: 'ml' } } },
+      name: 'lr-scan',
+      axes: [SweepAxis.learningRate([1e-4]), SweepAxis.workers([8])],
+    });
+    const hash = sweep.jobs[0].name.slice('lr-scan-'.length);
+    expect(mpiJobs[0].metadata.labels).toEqual({
+      'kueue.x-k8s.io/queue-name': 'team-a',
+      'deepspeed-sweep/sweep': 'lr-scan',
+      'deepspeed-sweep/point': hash,
+      'deepspeed-sweep/learning-rate': '0.0001',
+      'deepspeed-sweep/workers': '8',
+    });
+    expect(mpiJobs[0].metadata.annotations).toEqual({
+      'owner': 'ml',
+      'deepspeed-sweep/learning-rate': '0.0001',
+      'deepspeed-sweep/workers': '8',
+    });
+    expect(sweep.selector).toBe('deepspeed-sweep/sweep=lr-scan');
+  });
+
+  test('label values are made label-safe; the annotation keeps the exact value', () => {
+    const { mpiJobs, sweep } = synthSweep({
+      base,
+      name: 'data',
+      labelPrefix: 'sweeps.example.com',
+      axes: [SweepAxis.custom('data', ['-/scratch/data v2-'], { apply: (props, value) => ({ ...props, args: ['--data', value] }) })],
+    });
+    expect(mpiJobs[0].metadata.labels['sweeps.example.com/data']).toBe('scratch_data_v2');
+    expect(mpiJobs[0].metadata.annotations['sweeps.example.com/data']).toBe('-/scratch/data v2-');
+    expect(sweep.selector).toBe('sweeps.example.com/sweep=data');
+    expect(sweep.jobs[0].node.path).toBe('test/sweep/data=---scratch--data v2-');
+  });
+});
+
+describe('sharing', () => {
+  test('one ConfigMap per distinct DeepSpeed config, mounted by every job that renders it', () => {
+    const result = synthSweep({
+      base,
+      name: 'share',
+      axes: [SweepAxis.learningRate([1e-4, 1e-3]), SweepAxis.workers([1, 2, 4])],
+    });
+    expect(result.mpiJobs).toHaveLength(6);
+    expect(result.configMaps).toHaveLength(2);
+    expect(new Set(result.configMaps.map(c => c.data['ds_config.json'])).size).toBe(2);
+    for (const configMap of result.configMaps) expect(configMap.metadata.name).toMatch(/^share-ds-[0-9a-f]{10}$/);
+    result.sweep.points.forEach((point, i) => {
+      expect(mountedConfig(result, result.mpiJobs[i]).optimizer.params.lr).toBe(Number(point.values['learning-rate']));
+    });
+  });
+
+  test('the ConfigMap count equals the number of distinct configs across config axes', () => {
+    const result = synthSweep({
+      base,
+      name: 'share',
+      axes: [
+        SweepAxis.precision([DeepSpeedDataType.FP16, DeepSpeedDataType.BF16]),
+        SweepAxis.zeroStage([ZeroStage.STAGE_0, ZeroStage.STAGE_1, ZeroStage.STAGE_2]),
+        SweepAxis.workers([1, 2]),
+        SweepAxis.gpusPerWorker([1, 2]),
+      ],
+    });
+    expect(result.mpiJobs).toHaveLength(24);
+    expect(result.configMaps).toHaveLength(6);
+    expect(result.sweep.configRegistry.configMaps).toHaveLength(6);
+  });
+
+  test('a base without a DeepSpeed config makes no ConfigMaps', () => {
+    const { configMaps, mpiJobs } = synthSweep({ base: { ...base, deepspeedConfig: undefined }, name: 'none', axes: [SweepAxis.workers([1, 2])] });
+    expect([mpiJobs.length, configMaps.length]).toEqual([2, 0]);
+  });
+});
+
+describe('validation of each point', () => {
+  test('an invalid point fails synth with its axis values in the message', () => {
+    const app = Testing.app();
+    new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', {
+      base,
+      name: 'launcher',
+      axes: [
+        SweepAxis.workers([2]),
+        SweepAxis.custom('launcher-gpus', ['0', '1'], { apply: (props, value) => ({ ...props, launcher: { gpus: Number(value) } }) }),
+      ],
+    });
+    const path = 'test/sweep/workers=2,launcher-gpus=1';
+    expect(synthError(app)).toBe('Validation failed with the following errors:\n'
+      + `  [${path}] ${path}: launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. `
+      + 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.');
+  });
+
+  test('warnings of a point name it too, and fail synth in strict mode', () => {
+    const app = Testing.app();
+    app.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true);
+    new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', {
+      base: { ...base, workers: { ...base.workers, slotsPerWorker: 1 } },
+      name: 'slots',
+      axes: [SweepAxis.gpusPerWorker([1, 2])],
+    });
+    const path = 'test/sweep/gpus-per-worker=2';
+    expect(synthError(app)).toBe('Validation failed with the following errors:\n'
+      + `  [${path}] ${path}: workers.gpusPerWorker is 2 but slotsPerWorker is 1: 1 GPU per worker would sit idle. `
+      + 'Remove slotsPerWorker (it defaults to the GPU count) or set it to 2.');
+  });
+
+  test('a setter that cannot apply its value names the point', () => {
+    const app = Testing.app();
+    const noOptimizer = { ...base, deepspeedConfig: { trainBatchSize: 16 } };
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base: noOptimizer, axes: [SweepAxis.learningRate([1e-4])] }))
+      .toThrow('test/sweep/learning-rate=0.0001: the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in base.deepspeedConfig');
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test2'), 'sweep', {
+      base: { ...base, deepspeedConfig: undefined },
+      axes: [SweepAxis.zeroStage([ZeroStage.STAGE_2])],
+    })).toThrow('test2/sweep/zero-stage=2: the zero-stage axis changes the DeepSpeed config, but base.deepspeedConfig is not set');
+  });
+});
+
+describe('seeded sampling', () => {
+  const axes = [
+    SweepAxis.learningRate([1e-5, 3e-5, 1e-4, 3e-4, 1e-3]),
+    SweepAxis.zeroStage([ZeroStage.STAGE_0, ZeroStage.STAGE_1, ZeroStage.STAGE_2, ZeroStage.STAGE_3]),
+    SweepAxis.workers([1, 2, 4, 8, 16]),
+  ];
+  const grid = synthSweep({ base, name: 'sample', axes }).sweep.points.map(p => p.values);
+  const sampled = (count: number, seed: number) => new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', {
+    base, name: 'sample', axes, sample: { count, seed },
+  }).points.map(p => p.values);
+
+  test('draws the same distinct points for the same seed, in grid order', () => {
+    const points = sampled(7, 42);
+    expect(sampled(7, 42)).toEqual(points);
+    expect(new Set(points.map(p => JSON.stringify(p))).size).toBe(7);
+    const positions = points.map(p => grid.findIndex(g => JSON.stringify(g) === JSON.stringify(p)));
+    expect(positions.every(i => i >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  test('draws other points for another seed', () => {
+    expect(sampled(7, 43)).not.toEqual(sampled(7, 42));
+  });
+
+  test('a sampled point keeps the name it has in the full grid', () => {
+    const full = namesByPoint(synthSweep({ base, name: 'sample', axes }).sweep);
+    const sample = namesByPoint(synthSweep({ base, name: 'sample', axes, sample: { count: 7, seed: 42 } }).sweep);
+    for (const [point, name] of sample) expect(full.get(point)).toBe(name);
+  });
+
+  test('a sample of the whole grid is the grid', () => {
+    expect(sampled(100, 1)).toEqual(grid);
+  });
+
+  test('a sample larger than the grid, or a seed that is not an integer, is refused', () => {
+    expect(() => sampled(101, 1)).toThrow('sample.count is 101: draw between 1 and 100 points, the size of the grid.');
+    expect(() => sampled(5, 1.5)).toThrow('sample.seed is 1.5: use an integer.');
+  });
+});
