@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CheckStatus, Severity, validateImage, validateJob } from '../src';
+import { CheckStatus, LaunchRehearsal, MpiJobManifest, Severity, validateImage, validateJob } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
   deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
@@ -8,7 +8,7 @@ import {
 } from './support/examples';
 import { expectValidManifests } from './support/k8s-schema';
 import { asOperatorCreatesIt, restrictedViolations } from './support/pod-security';
-import { exportedNames, rehearse } from './support/rehearsal';
+import { exportedNames } from './support/rehearsal';
 import { container } from './support/synth';
 
 /** The MPIJob's launcher and worker specs, and the launcher's command. */
@@ -279,12 +279,13 @@ describe('every example', () => {
     expectValidManifests(manifests);
   });
 
-  // The real Open MPI mpirun, one emulated pod per worker (docs/rehearsal.md).
-  test.each(charts)('examples/$name, chart $chart: the launch rehearsal passes every check', async ({ manifests }) => {
-    const mpiJob = manifests.find(m => m.kind === 'MPIJob');
-    const report = await rehearse(manifests);
+  // The real Open MPI mpirun, one emulated pod per worker (docs/rehearsal.md); every job of a sweep.
+  const jobs = charts.flatMap(({ name, chart, manifests }) =>
+    MpiJobManifest.fromManifests(manifests).map(job => ({ name, chart, job })));
+  test.each(jobs)('examples/$name, chart $chart, job $job.name: the launch rehearsal passes every check', async ({ job }) => {
+    const report = await LaunchRehearsal.run(job);
     expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);
-    expect(report.ranks).toHaveLength(mpiJob.spec.slotsPerWorker * mpiJob.spec.mpiReplicaSpecs.Worker.replicas);
+    expect(report.ranks).toHaveLength(job.totalSlots);
   }, 120_000);
 });
 
