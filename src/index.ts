@@ -22,3 +22,4 @@ export * from './storage';
 export { validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding } from './validation';
 export * from './rehearsal';
 export * from './sweep';
+export * from './sweep-queue';

@@ -168,21 +168,27 @@ export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulin
  */
 function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name: string]: mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources } | undefined {
   const workers = job.workers.replicas;
+  const totals = job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0
+    ? podResourceTotals([[job.workers, Math.min(minAvailable, workers)]])
+    : podResourceTotals([[job.launcher, 1], [job.workers, workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers]]);
+  if (totals.size === 0) return undefined;
+  return Object.fromEntries([...totals.entries()].map(([name, amount]) =>
+    [name, mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources.fromString(formatQuantity(name, amount))]));
+}
+
+/**
+ * The resources a set of pods asks for, as schedulers and Kueue count them: each replica's
+ * requests (its limits where it sets no request) times its pod count.
+ * @internal
+ */
+export function podResourceTotals(pods: Array<[MpiReplica, number]>): Map<string, number> {
   const totals = new Map<string, number>();
-  const add = (replica: MpiReplica, count: number) => {
+  for (const [replica, count] of pods) {
     for (const name of replica.resourceNames) {
       const parsed = parseQuantity(replica.resourceRequest(name) ?? replica.resourceLimit(name));
       const amount = parsed ? quantityToNumber(parsed) : 0;
       totals.set(name, (totals.get(name) ?? 0) + amount * count);
     }
-  };
-  if (job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0) {
-    add(job.workers, Math.min(minAvailable, workers));
-  } else {
-    add(job.launcher, 1);
-    add(job.workers, workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers);
   }
-  if (totals.size === 0) return undefined;
-  return Object.fromEntries([...totals.entries()].map(([name, amount]) =>
-    [name, mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources.fromString(formatQuantity(name, amount))]));
+  return totals;
 }

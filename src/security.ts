@@ -38,14 +38,23 @@ export interface JobSecurityOptions {
  * @internal
  */
 export function createJobNetworkPolicy(scope: Construct, jobName: string, namespace?: string): kplus.NetworkPolicy {
-  const jobPods = kplus.Pods.select(scope, 'JobPods', { labels: jobPodLabels(jobName) });
+  return createPeerNetworkPolicy(scope, jobName, namespace, jobPodLabels(jobName));
+}
+
+/**
+ * A NetworkPolicy named `name` that admits ingress to the pods with `podLabels` only from pods
+ * with the same labels, on every TCP port.
+ * @internal
+ */
+export function createPeerNetworkPolicy(scope: Construct, name: string, namespace: string | undefined, podLabels: { [key: string]: string }): kplus.NetworkPolicy {
+  const peers = kplus.Pods.select(scope, 'Peers', { labels: podLabels });
   return new kplus.NetworkPolicy(scope, 'NetworkPolicy', {
-    metadata: { name: jobName, namespace },
-    selector: jobPods,
+    metadata: { name, namespace },
+    selector: peers,
     ingress: {
       default: kplus.NetworkPolicyTrafficDefault.DENY,
       // A protocol without ports is every port; NetworkPolicyPort.allTcp() renders the invalid port 0.
-      rules: [{ peer: jobPods, ports: [kplus.NetworkPolicyPort.of({ protocol: kplus.NetworkProtocol.TCP })] }],
+      rules: [{ peer: peers, ports: [kplus.NetworkPolicyPort.of({ protocol: kplus.NetworkProtocol.TCP })] }],
     },
   });
 }

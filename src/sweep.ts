@@ -1,9 +1,14 @@
 import { createHash } from 'crypto';
-import { Names } from 'cdk8s';
+import { ApiObject, Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
 import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
+import { OPERATOR_NAME, OPERATOR_NAME_LABEL } from './operator-labels';
+import { podResourceTotals } from './scheduling';
+import { createPeerNetworkPolicy } from './security';
+import { createSweepQueues, SweepParallelism } from './sweep-queue';
 
 /** Label and annotation keys use this prefix unless the sweep sets its own. */
 const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
@@ -211,6 +216,22 @@ export interface DeepSpeedSweepProps {
    * @default 'deepspeed-sweep'
    */
   readonly labelPrefix?: string;
+
+  /**
+   * One NetworkPolicy for the whole sweep instead of one per job: the pods of all its jobs may
+   * reach each other, pods outside the sweep may not. Applies when the base keeps its
+   * NetworkPolicy (`security.networkPolicy`, default true).
+   * @default true
+   */
+  readonly sharedNetworkPolicy?: boolean;
+
+  /**
+   * Run at most this many jobs at once through a Kueue ClusterQueue and LocalQueue the sweep
+   * creates; every job is submitted to the LocalQueue and starts suspended. Needs Kueue with
+   * the MPIJob integration, and rights to create ClusterQueues when the manifests are applied.
+   * @default - no limit: every job is created at once (or queued by the base's own Kueue settings)
+   */
+  readonly parallelism?: SweepParallelism;
 }
 
 /**
@@ -228,6 +249,12 @@ export class DeepSpeedSweep extends Construct {
   public readonly points: SweepPoint[];
   /** The registry the jobs take their DeepSpeed ConfigMaps from, unless the base brings its own. */
   public readonly configRegistry: DeepSpeedConfigRegistry;
+  /** The sweep's NetworkPolicy, when the jobs share one. */
+  public readonly networkPolicy?: kplus.NetworkPolicy;
+  /** The Kueue ClusterQueue that bounds how many jobs run at once, with `parallelism`. */
+  public readonly clusterQueue?: ApiObject;
+  /** The Kueue LocalQueue every job is submitted to, with `parallelism`. */
+  public readonly localQueue?: ApiObject;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedSweepProps) {
     super(scope, id);
@@ -243,6 +270,17 @@ export class DeepSpeedSweep extends Construct {
     this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
     this.labelPrefix = props.labelPrefix ?? DEFAULT_LABEL_PREFIX;
     this.configRegistry = new DeepSpeedConfigRegistry(this, 'DeepSpeedConfigs', { namePrefix: `${this.name}-ds` });
+    const maxJobs = props.parallelism?.maxJobs;
+    if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
+      throw new Error(`${this.node.path}: parallelism.maxJobs is ${maxJobs}: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.`);
+    }
+    if (props.parallelism && props.base.scheduling?.kueue) {
+      throw new Error(`${this.node.path}: parallelism is set and base.scheduling.kueue names queue '${props.base.scheduling.kueue.queueName}': `
+        + 'parallelism submits every job to a queue of its own. Remove one of them.');
+    }
+    const namespace = props.base.metadata?.namespace;
+    const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.base.security?.networkPolicy ?? true);
+    const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
     const planned = selectPoints(axes, props.sample).map(indices => {
       const values: { [axis: string]: string } = {};
@@ -268,6 +306,8 @@ export class DeepSpeedSweep extends Construct {
       const job = this.atPoint(id, () => new DeepSpeedMpiJob(this, id, {
         ...jobProps,
         configRegistry: jobProps.configRegistry ?? this.configRegistry,
+        security: sharePolicy ? { ...jobProps.security, networkPolicy: false } : jobProps.security,
+        scheduling: props.parallelism ? { ...jobProps.scheduling, kueue: { queueName: this.name } } : jobProps.scheduling,
         metadata: {
           ...jobProps.metadata,
           name,
@@ -275,8 +315,22 @@ export class DeepSpeedSweep extends Construct {
           annotations: { ...jobProps.metadata?.annotations, ...this.pointAnnotations(values) },
         },
       }));
+      if (sharePolicy) {
+        job.launcher.addPodLabel(sweepPodLabel, this.name);
+        job.workers.addPodLabel(sweepPodLabel, this.name);
+      }
       return { values, job };
     });
+
+    if (sharePolicy) {
+      this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace,
+        { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name });
+    }
+    if (props.parallelism) {
+      const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);
+      this.clusterQueue = queues.clusterQueue;
+      this.localQueue = queues.localQueue;
+    }
   }
 
   /** The jobs, one per point, in grid order. */
@@ -287,6 +341,17 @@ export class DeepSpeedSweep extends Construct {
   /** A label selector for all jobs of this sweep, e.g. for `kubectl get mpijobs -l`. */
   public get selector(): string {
     return `${this.labelPrefix}/sweep=${this.name}`;
+  }
+
+  /** `count` times, per resource, the most any one job of the sweep asks for (all its pods). */
+  private largestJobTimes(count: number): Map<string, number> {
+    const quota = new Map<string, number>();
+    for (const job of this.jobs) {
+      for (const [name, amount] of podResourceTotals([[job.launcher, 1], [job.workers, job.workers.replicas]])) {
+        quota.set(name, Math.max(quota.get(name) ?? 0, amount * count));
+      }
+    }
+    return quota;
   }
 
   /** Runs `build` for one point; an error names the point's path (and thus its values). */

@@ -1,9 +1,11 @@
-import { Chart, Testing } from 'cdk8s';
+import { Chart, Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import {
   DeepSpeedDataType, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, OptimizerType,
   SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
 } from '../src';
+import { expectValidManifests } from './support/k8s-schema';
 import { container, synthError, synthSweep, SynthesizedSweep } from './support/synth';
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -354,5 +356,94 @@ describe('seeded sampling', () => {
   test('a sample larger than the grid, or a seed that is not an integer, is refused', () => {
     expect(() => sampled(101, 1)).toThrow('sample.count is 101: draw between 1 and 100 points, the size of the grid.');
     expect(() => sampled(5, 1.5)).toThrow('sample.seed is 1.5: use an integer.');
+  });
+});
+
+describe('shared NetworkPolicy', () => {
+  const axes = [SweepAxis.workers([1, 2, 4])];
+
+  test('one policy for the sweep: its pods admit only each other, selected by the sweep label on both pod templates', () => {
+    const result = synthSweep({ name: 'np', base: { ...base, metadata: { namespace: 'ml' } }, axes });
+    const policies = result.manifests.filter(m => m.kind === 'NetworkPolicy');
+    expect(policies).toHaveLength(1);
+    const selector = { 'training.kubeflow.org/operator-name': 'mpi-operator', 'deepspeed-sweep/sweep': 'np' };
+    expect(policies[0]).toMatchObject({
+      metadata: { name: 'np', namespace: 'ml' },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: 'TCP' }] }],
+      },
+    });
+    for (const mpiJob of result.mpiJobs) {
+      for (const replica of ['Launcher', 'Worker']) {
+        expect(mpiJob.spec.mpiReplicaSpecs[replica].template.metadata.labels).toEqual({ 'deepspeed-sweep/sweep': 'np' });
+      }
+    }
+    expectValidManifests(policies);
+  });
+
+  test('sharedNetworkPolicy: false keeps one policy per job, selected by job name', () => {
+    const result = synthSweep({ name: 'np', base, axes, sharedNetworkPolicy: false });
+    const policies = result.manifests.filter(m => m.kind === 'NetworkPolicy');
+    expect(policies.map(p => p.metadata.name).sort()).toEqual(result.mpiJobs.map(j => j.metadata.name).sort());
+    expect(result.mpiJobs[0].spec.mpiReplicaSpecs.Worker.template.metadata).toBeUndefined();
+  });
+
+  test('a base without a NetworkPolicy gets none, shared or not', () => {
+    const result = synthSweep({ name: 'np', base: { ...base, security: { networkPolicy: false } }, axes });
+    expect(result.manifests.filter(m => m.kind === 'NetworkPolicy')).toEqual([]);
+  });
+});
+
+describe('parallelism through Kueue', () => {
+  const sized = { ...base, workers: { ...base.workers, cpu: Cpu.units(8), memory: Size.gibibytes(32) }, metadata: { namespace: 'ml' } };
+
+  test('a ClusterQueue holds maxJobs of the largest job, and every job waits in the sweep\'s LocalQueue', () => {
+    const result = synthSweep({ name: 'lr', base: sized, axes: [SweepAxis.workers([1, 4])], parallelism: { maxJobs: 2 } });
+    const clusterQueue = result.manifests.find(m => m.kind === 'ClusterQueue');
+    // Largest job: launcher (1 CPU, 2Gi) + 4 workers x (8 CPU, 32Gi, 1 GPU) = 33 CPU, 130Gi, 4 GPUs; times 2.
+    expect(clusterQueue).toEqual({
+      apiVersion: 'kueue.x-k8s.io/v1beta1',
+      kind: 'ClusterQueue',
+      metadata: { name: 'lr' },
+      spec: {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ml' } },
+        resourceGroups: [{
+          coveredResources: ['cpu', 'memory', 'nvidia.com/gpu'],
+          flavors: [{
+            name: 'default-flavor',
+            resources: [
+              { name: 'cpu', nominalQuota: '66' },
+              { name: 'memory', nominalQuota: '260Gi' },
+              { name: 'nvidia.com/gpu', nominalQuota: '8' },
+            ],
+          }],
+        }],
+      },
+    });
+    expect(result.manifests.find(m => m.kind === 'LocalQueue')).toEqual({
+      apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'LocalQueue', metadata: { name: 'lr', namespace: 'ml' }, spec: { clusterQueue: 'lr' },
+    });
+    for (const mpiJob of result.mpiJobs) {
+      expect(mpiJob.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('lr');
+      expect(mpiJob.spec.runPolicy.suspend).toBe(true);
+    }
+  });
+
+  test('a flavor and a cohort of your own', () => {
+    const result = synthSweep({ name: 'lr', base: sized, parallelism: { maxJobs: 1, resourceFlavor: 'a100', cohort: 'research' } });
+    const clusterQueue = result.manifests.find(m => m.kind === 'ClusterQueue');
+    expect(clusterQueue.spec.cohort).toBe('research');
+    expect(clusterQueue.spec.resourceGroups[0].flavors[0].name).toBe('a100');
+  });
+
+  test('refuses a queue of the base, and a maxJobs below 1', () => {
+    const app = Testing.app();
+    expect(() => new DeepSpeedSweep(new Chart(app, 'c'), 's', {
+      base: { ...base, scheduling: { kueue: { queueName: 'team-a' } } }, parallelism: { maxJobs: 2 },
+    })).toThrow("c/s: parallelism is set and base.scheduling.kueue names queue 'team-a': parallelism submits every job to a queue of its own. Remove one of them.");
+    expect(() => new DeepSpeedSweep(new Chart(app, 'd'), 's', { base, parallelism: { maxJobs: 0 } }))
+      .toThrow('d/s: parallelism.maxJobs is 0: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.');
   });
 });
