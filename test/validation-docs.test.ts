@@ -2,18 +2,34 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const validationDir = path.join(__dirname, '..', 'src', 'validation');
-// The five groups of synth-time validation; the feature rule files are documented in docs/production.md.
-const ruleFiles = ['operator-rules.ts', 'kubernetes-rules.ts', 'launch-rules.ts', 'deepspeed-rules.ts', 'scheduling-rules.ts'];
-const ruleIds = new Set(ruleFiles.flatMap(file =>
-  [...fs.readFileSync(path.join(validationDir, file), 'utf8').matchAll(/'((?:operator|kubernetes|launch|deepspeed|scheduling)\/[a-z0-9-]+)'/g)]
-    .map(m => m[1])));
-const documented = new Set([...fs.readFileSync(path.join(__dirname, '..', 'docs', 'validation.md'), 'utf8')
-  .matchAll(/^\| `([a-z]+\/[a-z0-9-]+)` \|/gm)].map(m => m[1]));
+const ruleFiles = fs.readdirSync(validationDir).filter(file => file.endsWith('-rules.ts')).sort();
 
-test('the rule files define rules in all five groups', () => {
-  expect(new Set([...ruleIds].map(id => id.split('/')[0]))).toEqual(new Set(['operator', 'kubernetes', 'launch', 'deepspeed', 'scheduling']));
+/**
+ * Every `'family/name'` string in a rule file is a rule id: the first argument of error()/warning()
+ * or of a helper that builds an error. Right after `warning(` it is reported as a warning, anywhere
+ * else as an error.
+ */
+const RULE_ID = /(warning\(\s*)?'([a-z]+\/[a-z0-9-]+)'/g;
+const reported = ruleFiles.flatMap(file =>
+  [...fs.readFileSync(path.join(validationDir, file), 'utf8').matchAll(RULE_ID)]
+    .map(m => ({ file, id: m[2], severity: m[1] ? 'warning' : 'error' })));
+
+const documented = [...fs.readFileSync(path.join(__dirname, '..', 'docs', 'validation.md'), 'utf8')
+  .matchAll(/^\| `([a-z]+\/[a-z0-9-]+)` \| [^|]+ \| (error|warning) \|/gm)].map(m => ({ id: m[1], severity: m[2] }));
+
+const ids = (findings: Array<{ id: string }>) => [...new Set(findings.map(f => f.id))].sort();
+const idsWithSeverity = (findings: Array<{ id: string; severity: string }>) => [...new Set(findings.map(f => `${f.id} ${f.severity}`))].sort();
+
+test('every rule file declares rule ids', () => {
+  expect(ruleFiles.length).toBeGreaterThanOrEqual(12);
+  expect(ruleFiles.filter(file => !reported.some(r => r.file === file))).toEqual([]);
 });
 
 test('docs/validation.md documents exactly the rules the code reports', () => {
-  expect([...documented].sort()).toEqual([...ruleIds].sort());
+  expect(ids(reported).filter(id => !ids(documented).includes(id))).toEqual([]);
+  expect(ids(documented).filter(id => !ids(reported).includes(id))).toEqual([]);
+});
+
+test('docs/validation.md has a row for each severity a rule reports, and no other', () => {
+  expect(idsWithSeverity(documented)).toEqual(idsWithSeverity(reported));
 });
