@@ -213,8 +213,8 @@ function endToEnd(work: string): string[] {
   const env = { CDK8S_CHECK_UPGRADE: 'false', CDK8S_OUTDIR: join(work, 'out') };
   const runs = 9;
   const apps: Array<[string, string]> = [
-    ['CIFAR-10 example (1 MPIJob + 1 ConfigMap)', 'lib/examples/cifar10/main.js'],
-    ['sweep example (6 MPIJobs + ConfigMaps)', 'lib/examples/sweep/main.js'],
+    ['CIFAR-10 example (MPIJob, ConfigMap, NetworkPolicy, Dockerfile)', 'lib/examples/cifar10/main.js'],
+    ['sweep example (6 MPIJobs, 6 ConfigMaps, 1 NetworkPolicy, Dockerfile)', 'lib/examples/sweep/main.js'],
     ['floor: cdk8s and one ConfigMap', 'lib/scripts/bench-floor-app.js'],
   ];
   const viaCli = timeCommands(apps.map(([, script]) => ({ args: [cli, 'synth', '--app', `node ${script}`, '--output', join(work, 'out')], env })), runs);
