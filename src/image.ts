@@ -62,6 +62,12 @@ export interface TrainingImageOptions {
    * @default ['PATH', 'LD_LIBRARY_PATH']
    */
   readonly forwardedImageEnv?: string[];
+
+  /**
+   * DeepSpeed version installed in the image (e.g. `0.16.3`), for the checks that depend on it.
+   * @default - unknown: version-dependent problems are reported as warnings
+   */
+  readonly deepspeedVersion?: string;
 }
 
 /**
@@ -91,6 +97,11 @@ export interface IDeepSpeedTrainingImage {
   readonly workingDirectory?: string;
   /** Image-defined variables forwarded to every rank. */
   readonly forwardedImageEnv: string[];
+  /**
+   * DeepSpeed version installed in the image.
+   * @default - unknown
+   */
+  readonly deepspeedVersion?: string;
 }
 
 /**
@@ -108,6 +119,7 @@ export function resolveImageFacts(imageRef: string, options: TrainingImageOption
     mpiImplementation: options.mpiImplementation ?? MpiImplementation.OPEN_MPI,
     workingDirectory: options.workingDirectory,
     forwardedImageEnv: options.forwardedImageEnv ?? ['PATH', 'LD_LIBRARY_PATH'],
+    deepspeedVersion: options.deepspeedVersion,
   };
 }
 

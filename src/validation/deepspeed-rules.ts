@@ -4,7 +4,7 @@ import {
   TORCH_OPTIMIZERS, TORCH_SCHEDULERS,
 } from './deepspeed-keys';
 import { error, Finding, FindingText, show, warning } from './finding';
-import { worldSize, worldSizeTerms } from './manifest';
+import { launcherRunsAsWorker, podSpec, worldSize, worldSizeTerms } from './manifest';
 
 type Json = { [key: string]: any };
 
@@ -209,6 +209,21 @@ const batchSize = configRule((ctx, config) => {
   return [error('deepspeed/batch-size', at(ctx, 'train_batch_size', show(tb),
     `DeepSpeed checks it against ${worldText} and fails with "${identity}"`,
     `Set train_batch_size to ${mb * gas * world} (${mb} × ${gas} × ${world}), or leave it out and let DeepSpeed derive it.`))];
+});
+
+/** NVIDIA GPU models before Ampere, as GPU feature discovery names them: no bfloat16. */
+const PRE_AMPERE_GPU = /(^|[^A-Za-z0-9])(V100|T4|P100|P40|P4|K80|M60|M40|TITAN-V|RTX-20[0-9]0[A-Za-z-]*|QUADRO-RTX-[0-9]+)([^A-Za-z0-9]|$)/i;
+
+/** bf16 on GPUs that cannot compute in it: DeepSpeed stops once the model reaches the device. */
+const bf16Hardware = configRule((ctx, config) => {
+  if (!bf16Enabled(config)) return [];
+  const rankReplicas = ['Worker', ...(launcherRunsAsWorker(ctx.manifest) ? ['Launcher'] : [])];
+  const pinned = rankReplicas.flatMap(type => Object.entries(podSpec(ctx.manifest, type).nodeSelector ?? {}))
+    .find(([, value]) => typeof value === 'string' && PRE_AMPERE_GPU.test(value));
+  if (!pinned) return [];
+  return [warning('deepspeed/bf16-hardware', at(ctx, `${bf16Key(config)}.enabled`, 'true',
+    `the pods are pinned to ${show(pinned[1])} GPUs (nodeSelector ${pinned[0]}), which predate Ampere and have no bfloat16, so ${fails('Type bf16 is not supported on your device.')}`,
+    'Use fp16 on these GPUs, or select Ampere or newer GPUs (A100, A10, L4, H100, ...).'))];
 });
 
 /** fp16/bf16/amp combinations DeepSpeed rejects. */
@@ -474,6 +489,6 @@ const miscellaneous = configRule((ctx, config) => {
 
 /** DeepSpeed's own configuration checks (deepspeed/runtime/config.py and the engine), at synth time. */
 export const DEEPSPEED_RULES: JobRule[] = [
-  autoValues, unknownKeys, deprecatedKeys, batchSize, precision, zeroStageRule, offload, zeroOptimizer,
+  autoValues, unknownKeys, deprecatedKeys, batchSize, precision, bf16Hardware, zeroStageRule, offload, zeroOptimizer,
   zeroReduceScatter, optimizer, scheduler, miscellaneous,
 ];

@@ -1,8 +1,8 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, plural, show, warning } from './finding';
 import {
-  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mpirunOptions, podSpec, podSpecPath, REPLICA_TYPES,
-  replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
+  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mountPaths, mpirunOptions, podSpec, podSpecPath,
+  programArgv, REPLICA_TYPES, replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
 } from './manifest';
 
 const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
@@ -233,8 +233,80 @@ const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
   });
 };
 
+/** Whether DeepSpeed version `version` ('0.16.3', 'v0.13.1') is at least major.minor.patch. */
+function versionAtLeast(version: string, wanted: number[]): boolean {
+  const parts = version.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map(p => parseInt(p, 10) || 0);
+  for (let i = 0; i < wanted.length; i++) {
+    if ((parts[i] ?? 0) !== wanted[i]) return (parts[i] ?? 0) > wanted[i];
+  }
+  return true;
+}
+
+/** `--deepspeed_mpi` never did anything, and DeepSpeed 0.13.1 removed it from its arguments. */
+const deepspeedMpiFlag: JobRule = (ctx: JobContext): Finding[] => {
+  if (!programArgv(launcherArgv(ctx.manifest)).includes('--deepspeed_mpi')) return [];
+  const version = ctx.job.image.deepspeedVersion;
+  const text = {
+    path: ctx.path,
+    field: 'args',
+    value: show('--deepspeed_mpi'),
+    fix: 'Remove it: DeepSpeed finds the MPI ranks through mpi4py by itself.',
+  };
+  if (version !== undefined && versionAtLeast(version, [0, 13, 1])) {
+    return [error('launch/deepspeed-mpi-flag', {
+      ...text,
+      why: `the image has DeepSpeed ${version}, which no longer knows the flag (removed in 0.13.1), so the script's argparse exits with "unrecognized arguments: --deepspeed_mpi" on every rank`,
+    })];
+  }
+  return [warning('launch/deepspeed-mpi-flag', {
+    ...text,
+    why: version === undefined
+      ? 'DeepSpeed 0.13.1 removed the flag, so with a newer DeepSpeed (the image does not declare its version) the script\'s argparse exits with "unrecognized arguments: --deepspeed_mpi"'
+      : `the flag does nothing with DeepSpeed ${version} and breaks the script from DeepSpeed 0.13.1 on`,
+  })];
+};
+
+/** The config file ranks read must be given once, by an absolute path that exists on every rank's pod. */
+const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
+  const program = programArgv(launcherArgv(ctx.manifest));
+  const paths = program.flatMap((word, i) => word === '--deepspeed_config' ? [program[i + 1] ?? '']
+    : word.startsWith('--deepspeed_config=') ? [word.slice('--deepspeed_config='.length)] : []);
+  if (paths.length === 0) return [];
+  if (paths.length > 1) {
+    return [error('launch/deepspeed-config-path', {
+      path: ctx.path,
+      field: 'args',
+      value: `'--deepspeed_config' given ${paths.length} times (${paths.map(p => show(p)).join(', ')})`,
+      why: 'the script\'s argparse keeps only the last one, so the other config is silently ignored',
+      fix: 'Pass the config once: remove --deepspeed_config from args (the job passes the mounted deepspeedConfig), or set passDeepSpeedConfigArgument: false.',
+    })];
+  }
+  const file = paths[0];
+  const missing = 'DeepSpeed fails with "Expected a string path to an existing deepspeed config"';
+  if (!file.startsWith('/')) {
+    return [error('launch/deepspeed-config-path', {
+      path: ctx.path,
+      field: 'args --deepspeed_config',
+      value: show(file),
+      why: `every rank resolves a relative path against its own working directory on its worker pod, where the file is not mounted, and ${missing}`,
+      fix: 'Give the config as deepspeedConfig (mounted at /etc/deepspeed/ds_config.json), or use an absolute path on a volume mounted on every worker.',
+    })];
+  }
+  const rankReplicas = launcherRunsAsWorker(ctx.manifest) ? ['Launcher', 'Worker'] : ['Worker'];
+  const unmounted = rankReplicas.filter(type => replicaSpec(ctx.manifest, type)
+    && !mountPaths(ctx.manifest, type).some(dir => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)));
+  if (unmounted.length === 0) return [];
+  return [warning('launch/deepspeed-config-path', {
+    path: ctx.path,
+    field: 'args --deepspeed_config',
+    value: show(file),
+    why: `no volume is mounted there on the ${unmounted.map(t => t.toLowerCase()).join(' and ')} pods, so unless the image contains the file ${missing}`,
+    fix: 'Give the config as deepspeedConfig (mounted on every pod), or mount the file\'s volume with job.addVolume.',
+  })];
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath,
 ];

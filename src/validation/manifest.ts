@@ -91,6 +91,22 @@ export function mpirunOptions(argv: string[]): string[] | undefined {
   return program < 0 ? rest : rest.slice(0, program);
 }
 
+/**
+ * What the ranks run: the Python interpreter (or script) and every word after it in the
+ * launcher argv. Empty when the launcher does not run mpirun.
+ */
+export function programArgv(argv: string[]): string[] {
+  const options = mpirunOptions(argv);
+  if (options === undefined) return [];
+  const start = argv.findIndex(word => ['mpirun', 'mpiexec', 'mpiexec.hydra', 'orterun', 'prterun'].includes(executable(word)));
+  return argv.slice(start + 1 + options.length);
+}
+
+/** Mount paths of a replica's main container. */
+export function mountPaths(manifest: any, replicaType: string): string[] {
+  return (mainContainer(manifest, replicaType)?.volumeMounts ?? []).map((m: any) => m.mountPath).filter((p: unknown) => typeof p === 'string');
+}
+
 /** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */
 export function usesDeepSpeedRunner(argv: string[]): boolean {
   return argv.some(word => executable(word) === 'deepspeed' || word === 'deepspeed.launcher.runner');
