@@ -36,12 +36,14 @@ export const WARNINGS_AS_ERRORS_CONTEXT = 'cdk8s-deepspeed:warningsAsErrors';
 
 /** Runs every rule against a job and returns all findings, errors and warnings. */
 export function validateJob(job: DeepSpeedMpiJob): Finding[] {
-  const ctx: JobContext = {
-    path: job.node.path,
-    job,
-    manifest: job.apiObject.toJson(),
-    deepspeedConfig: job.deepspeedConfigJson,
-  };
+  return runJobRules(jobContext(job));
+}
+
+function jobContext(job: DeepSpeedMpiJob): JobContext {
+  return { path: job.node.path, job, manifest: job.apiObject.toJson(), deepspeedConfig: job.deepspeedConfigJson };
+}
+
+function runJobRules(ctx: JobContext): Finding[] {
   return ALL_RULES.flatMap(rule => rule(ctx));
 }
 
@@ -80,7 +82,16 @@ function registerFindings(scope: IConstruct, check: () => Finding[]): void {
  * @internal
  */
 export function registerJobValidation(job: DeepSpeedMpiJob): void {
-  registerFindings(job, () => validateJob(job));
+  // cdk8s validates the whole app once per synthesis and again for every chart it synthesizes
+  // (app.synthYaml, Testing.synth). Rules read only the rendered manifest and config and props
+  // fixed at construction, so an unchanged render reuses the findings of the last pass.
+  let last: { render: string; findings: Finding[] } | undefined;
+  registerFindings(job, () => {
+    const ctx = jobContext(job);
+    const render = JSON.stringify([ctx.manifest, ctx.deepspeedConfig]);
+    if (last?.render !== render) last = { render, findings: runJobRules(ctx) };
+    return last.findings;
+  });
 }
 
 /** Runs every image rule against an image recipe and returns all findings. */
