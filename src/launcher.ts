@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { buildLaunchCommand, MpirunOptions } from './mpirun';
 import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
 import { ReplicaRestartPolicy } from './types';
-import { MpiWorkerPool, SHARED_MEMORY_PATH } from './worker-pool';
+import { MpiWorkerPool } from './worker-pool';
 
 /**
  * Options for the launcher pod.
@@ -98,12 +98,8 @@ export class MpiLauncher extends MpiReplica {
       this.addExtendedResource(props.workers.gpuResourceName, this.gpus);
     }
     if (this.runAsWorker) {
-      // Ranks run here too, so NCCL needs the same shared memory as on a worker.
-      const shm = kplus.Volume.fromEmptyDir(this, 'SharedMemory', 'dshm', {
-        medium: kplus.EmptyDirMedium.MEMORY,
-        sizeLimit: props.workers.sharedMemorySize,
-      });
-      this.mount(SHARED_MEMORY_PATH, shm);
+      // Ranks run here too, so they need the same shared memory as on a worker.
+      this.mountSharedMemory(props.workers.sharedMemorySize);
     }
   }
 

@@ -7,6 +7,9 @@ import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { cpuToQuantity, normalizeQuantity, sizeToQuantity } from './quantity';
 import { ReplicaRestartPolicy } from './types';
 
+/** Where the memory-backed shared-memory volume is mounted. */
+export const SHARED_MEMORY_PATH = '/dev/shm';
+
 type Limits = mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesLimits;
 type Requests = mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesRequests;
 
@@ -163,6 +166,15 @@ export abstract class MpiReplica extends Construct {
   public mount(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
     this.addVolume(volume);
     this.mounts.push({ path, volume, options });
+  }
+
+  /**
+   * Mounts a memory-backed emptyDir of `size` at /dev/shm: container runtimes give 64 MiB, and
+   * NCCL and the PyTorch data loader need more on every pod that hosts ranks.
+   */
+  public mountSharedMemory(size: Size): void {
+    const shm = kplus.Volume.fromEmptyDir(this, 'SharedMemory', 'dshm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: size });
+    this.mount(SHARED_MEMORY_PATH, shm);
   }
 
   /** Lets the pods schedule onto nodes with these taints. */

@@ -1,12 +1,9 @@
 import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
 import { ReplicaRestartPolicy } from './types';
 
-/** Where the memory-backed shared-memory volume is mounted. */
-export const SHARED_MEMORY_PATH = '/dev/shm';
 
 /**
  * Options for the worker pods.
@@ -75,11 +72,7 @@ export class MpiWorkerPool extends MpiReplica {
     if (this.gpusPerWorker > 0) {
       this.addExtendedResource(this.gpuResourceName, this.gpusPerWorker);
     }
-    const shm = kplus.Volume.fromEmptyDir(this, 'SharedMemory', 'dshm', {
-      medium: kplus.EmptyDirMedium.MEMORY,
-      sizeLimit: this.sharedMemorySize,
-    });
-    this.mount(SHARED_MEMORY_PATH, shm);
+    this.mountSharedMemory(this.sharedMemorySize);
   }
 
   /** Name of the worker container. */

@@ -79,12 +79,17 @@ function executable(word: string): string {
   return word.slice(word.lastIndexOf('/') + 1);
 }
 
+/** Where the MPI launcher (mpirun and its aliases) stands in an argv, -1 when it does not. */
+function mpirunIndex(argv: string[]): number {
+  return argv.findIndex(word => ['mpirun', 'mpiexec', 'mpiexec.hydra', 'orterun', 'prterun'].includes(executable(word)));
+}
+
 /**
  * mpirun's own options in the launcher argv: the words after `mpirun` up to the Python
  * program. Undefined when the launcher does not run mpirun.
  */
 export function mpirunOptions(argv: string[]): string[] | undefined {
-  const start = argv.findIndex(word => ['mpirun', 'mpiexec', 'mpiexec.hydra', 'orterun', 'prterun'].includes(executable(word)));
+  const start = mpirunIndex(argv);
   if (start < 0) return undefined;
   const rest = argv.slice(start + 1);
   const program = rest.findIndex(word => /^python[0-9.]*$/.test(executable(word)) || word.endsWith('.py'));
@@ -97,9 +102,7 @@ export function mpirunOptions(argv: string[]): string[] | undefined {
  */
 export function programArgv(argv: string[]): string[] {
   const options = mpirunOptions(argv);
-  if (options === undefined) return [];
-  const start = argv.findIndex(word => ['mpirun', 'mpiexec', 'mpiexec.hydra', 'orterun', 'prterun'].includes(executable(word)));
-  return argv.slice(start + 1 + options.length);
+  return options === undefined ? [] : argv.slice(mpirunIndex(argv) + 1 + options.length);
 }
 
 /** Mount paths of a replica's main container. */
