@@ -32,6 +32,8 @@ const project = new typescript.TypeScriptProject({
     // 4.3.x and 4.4.x carry the Kubernetes 1.27.1 schemas (4.5 jumps to 1.33): the minor cdk8s-plus-27 targets.
     'kubernetes-models@4.4.2',
     'fast-check@^4.3.0', 'typedoc@^0.28.0',
+    // The test suite transpiles with swc (no type-checking per file); the test task type-checks once with tsc.
+    '@swc/core@^1.16.0', '@swc/jest@^0.2.39', 'jest-environment-node@^30.5.2',
   ],
 
   // `npx cdk8s-deepspeed rehearse <manifest>` runs a synthesized job's launch locally (docs/rehearsal.md).
@@ -63,10 +65,30 @@ const project = new typescript.TypeScriptProject({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // Coverage of the generated imports/ file is noise.
       coveragePathIgnorePatterns: ['/node_modules/', '/imports/'],
+      // Tests that install from the registry into fresh apps run in the test:apps task, not here.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/apps/'],
+      // Warnings that tests provoke are asserted, not printed (test/support/warnings.ts).
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
+      // Two cores: two workers, so one test file's spawned mpirun, tsc or cdk8s CLI overlaps another's work
+      // (jest's default of cores - 1 runs the whole suite in one process).
+      maxWorkers: 2,
+      // Node's environment plus a per-worker cache for the compiled CRD schema (test/support/environment.ts).
+      testEnvironment: '<rootDir>/test/support/environment.ts',
     },
   },
   gitignore: ['/docs/api/', '/dist/', '/coverage/', '/test-reports/', '*.tgz'],
 });
+
+// ts-jest type-checks every test file's import graph again (8 of the suite's 10 minutes on 2 cores);
+// swc only strips types, and the test task type-checks the sources and tests once with tsc instead.
+project.jest!.config.transform = {
+  '^.+\\.[t]sx?$': new javascript.Transform('@swc/jest', {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: true,
+  }),
+};
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json', { name: 'Type-check the sources and tests once' });
 
 project.package.addVersion('0.1.0');
 // The tarball holds the compiled library (src and the generated imports), its declarations,
@@ -123,5 +145,13 @@ const bench = project.addTask('bench', {
 });
 bench.spawn(project.compileTask);
 bench.exec('node lib/scripts/bench.js');
+
+// Tests that pack the library and install it into fresh apps from the registry (test/apps/): slower and
+// networked, so outside the fast suite; .ci/run runs them after it.
+const testApps = project.addTask('test:apps', {
+  description: 'Pack the library and install it into fresh cdk8s apps (test/apps/*.test.ts; needs the npm registry)',
+  env: cdk8sEnv,
+});
+testApps.exec('jest --ci --coverage=false --testPathIgnorePatterns /node_modules/ test/apps/', { receiveArgs: true });
 
 project.synth();

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { excerptMismatches, yamlExcerpts } from './support/examples';
+import { expectWarnings } from './support/warnings';
 
 const ROOT = path.resolve(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -91,4 +92,5 @@ test('the production options example synthesizes', () => {
   const production = otherPrograms.find(code => code.includes('Interconnect.infiniband'))!;
   const manifests = runProgram(production);
   expect(manifests.map(m => m.kind).sort()).toEqual(['MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
+  expectWarnings('llm/train: Worker container capabilities.add is ["IPC_LOCK"]');
 });

@@ -6,6 +6,7 @@ import { CheckStatus, DeepSpeedMpiJob, MpiJobManifest } from '../src';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, exportedNames, rehearse } from './support/rehearsal';
 import { container, renderUnvalidated, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 // Every test here runs the real Open MPI mpirun (Debian openmpi-bin; scripts/install-test-deps.sh).
 jest.setTimeout(60_000);
@@ -161,6 +162,7 @@ describe('job shapes', () => {
       detail: 'MPIRUN_ONLY is set on the launcher but not forwarded with -x, so ranks 0-1 do not see it',
     });
     expect(check(report, 'ssh port').detail).toBe('mpirun reached 2 worker pods over ssh port 22, where their sshd listens');
+    expectWarnings('test/train: image.user is ImageUser.root()');
   });
 });
 
