@@ -12,12 +12,12 @@ jest.setTimeout(60_000);
 
 const REPO = path.resolve(__dirname, '..');
 
-/** Runs the CLI as users do, in its own node process (TypeScript sources, transpiled on the fly). */
+/** Runs the CLI as users do, in its own node process (TypeScript sources, transpiled on the fly by swc). */
 function cli(args: string[], cwd: string) {
   const result = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register'), path.join(REPO, 'src', 'cli.ts'), ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json') },
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_SWC: 'true', TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json') },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
