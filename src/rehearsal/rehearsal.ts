@@ -39,6 +39,19 @@ export interface LaunchRehearsalOptions {
    * @default - nowhere
    */
   readonly progress?: IRehearsalProgress;
+  /**
+   * Values for forwarded variables that only the cluster can fill in (a Secret key, a pod field,
+   * a ConfigMap that is not in the manifests), by name: each stands in for the real value.
+   * The CLI passes its own environment.
+   * @default - none: such variables are left out, and the rehearsal fails unless they are expected
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Forwarded variables that may be left out because only the cluster can fill them in, such as a
+   * Secret-backed token: the rehearsal passes without them, and says so.
+   * @default - none
+   */
+  readonly expectedMissingEnv?: string[];
 }
 
 /** Everything a rehearsal did and found. */
@@ -57,6 +70,8 @@ export interface RehearsalReport {
   readonly launcherEnv: LauncherEnvVar[];
   /** Names of the variables the command forwards to the ranks with `-x`. */
   readonly forwardedEnvNames: string[];
+  /** Forwarded variables that only the cluster can fill in and that had no stand-in: left out of mpirun's environment. */
+  readonly leftOutEnv: LauncherEnvVar[];
   /**
    * mpirun's exit code.
    * @default - none: mpirun did not run, or was stopped at the timeout
@@ -177,7 +192,7 @@ export class LaunchRehearsal {
     const manifestEnv = launcherContainerEnv(job);
     const base = {
       jobName: job.name, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
-      launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
+      launcherEnv: manifestEnv, forwardedEnvNames: [], leftOutEnv: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
@@ -189,7 +204,7 @@ export class LaunchRehearsal {
 
     const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-rehearsal-'));
     try {
-      const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory);
+      const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory, options.environment ?? {});
       progress(`MPIJob ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
       for (const change of plan.localChanges) progress(`  local run: ${change}`);
       progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
@@ -210,6 +225,7 @@ export class LaunchRehearsal {
         localChanges: plan.localChanges,
         launcherEnv: plan.launcherEnv,
         forwardedEnvNames: commandLine.exportedEnv.map(e => e.split('=')[0]),
+        leftOutEnv: plan.leftOutEnv,
         exitCode: result.exitCode,
         mpirunOutput: result.output,
         ranks,
@@ -228,6 +244,8 @@ export class LaunchRehearsal {
           commandLine,
           ranks,
           launcherEnv: plan.launcherEnv,
+          leftOutEnv: plan.leftOutEnv,
+          expectedMissingEnv: options.expectedMissingEnv ?? [],
           sshConnections: readSshLog(plan.sshLog),
         }),
       ];
@@ -238,7 +256,8 @@ export class LaunchRehearsal {
   }
 
   /** Writes the hostfile, the probe and the ssh stand-in, and builds the local command and environment. */
-  private static plan(job: MpiJobManifest, commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], openMpi: LocalOpenMpi, workDirectory: string) {
+  private static plan(job: MpiJobManifest, commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], openMpi: LocalOpenMpi, workDirectory: string,
+    environment: { [name: string]: string }) {
     const podRoot = path.join(workDirectory, 'pod-root');
     const ranksDirectory = path.join(workDirectory, 'ranks');
     const hostfile = path.join(workDirectory, 'hostfile');
@@ -287,11 +306,11 @@ export class LaunchRehearsal {
 
     const launcherTmp = path.join(podTmpRoot, job.launcherHostname);
     fs.mkdirSync(launcherTmp, { recursive: true });
-    const launcherEnv = LaunchRehearsal.localLauncherEnv(commandLine, manifestEnv, hostfile, launcherTmp, localChanges);
+    const { launcherEnv, leftOutEnv } = LaunchRehearsal.localLauncherEnv(commandLine, manifestEnv, hostfile, launcherTmp, localChanges, environment);
     const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
     const workingDir = job.launcher.container.workingDir;
     return {
-      podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, env,
+      podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, leftOutEnv, env,
       localCommand: argv,
       cwd: podDirectory(workingDir ?? '/'),
     };
@@ -301,26 +320,38 @@ export class LaunchRehearsal {
    * mpirun's environment: what the image would provide (this machine's PATH, HOME and the
    * like, and a marker for other -x variables the manifest does not set), the pod's own
    * TMPDIR, then the container's env and the operator's, then the local-run additions.
+   * A forwarded variable whose value only the cluster has (a Secret key, a pod field) takes its
+   * stand-in from `environment`, or is left out: it would not reach the ranks.
    */
-  private static localLauncherEnv(commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], hostfile: string, launcherTmp: string, localChanges: string[]): LauncherEnvVar[] {
+  private static localLauncherEnv(commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], hostfile: string, launcherTmp: string, localChanges: string[],
+    environment: { [name: string]: string }): { launcherEnv: LauncherEnvVar[]; leftOutEnv: LauncherEnvVar[] } {
     const vars = new Map<string, LauncherEnvVar>();
-    const set = (name: string, value: string, source: EnvSource) => {
+    const set = (name: string, value: string, source: EnvSource, unknownValue?: string) => {
       vars.delete(name);
-      vars.set(name, { name, value, source });
+      vars.set(name, { name, value, source, ...unknownValue === undefined ? {} : { unknownValue } });
     };
     for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
       const value = process.env[name];
-      if (value !== undefined) set(name, value, EnvSource.IMAGE);
+      if (value !== undefined) set(name, value, EnvSource.IMAGE, `the image's ${name}`);
     }
     const defined = new Set(manifestEnv.map(v => v.name));
     for (const entry of commandLine.exportedEnv) {
       if (!ENV_NAME.test(entry) || defined.has(entry) || vars.has(entry)) continue;
-      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE);
+      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE, `the image's ${entry}`);
     }
+    const forwarded = new Set(commandLine.exportedEnv);
+    const leftOutEnv: LauncherEnvVar[] = [];
     // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
     set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
     localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
-    for (const v of manifestEnv) set(v.name, v.value, v.source);
+    for (const v of manifestEnv) {
+      if (v.unknownValue === undefined || !forwarded.has(v.name)) set(v.name, v.value, v.source, v.unknownValue);
+      else if (environment[v.name] !== undefined) set(v.name, environment[v.name], EnvSource.REHEARSAL_ENVIRONMENT, v.unknownValue);
+      else {
+        vars.delete(v.name);
+        leftOutEnv.push(v);
+      }
+    }
     if (vars.get('OMPI_MCA_orte_default_hostfile')?.value === OPERATOR_HOSTFILE) {
       set('OMPI_MCA_orte_default_hostfile', hostfile, EnvSource.LOCAL_RUN);
       localChanges.push(`OMPI_MCA_orte_default_hostfile=${hostfile}: the operator's variable, pointed at the hostfile written here`);
@@ -330,7 +361,7 @@ export class LaunchRehearsal {
       for (const [name, value] of Object.entries(asRoot)) set(name, value, EnvSource.LOCAL_RUN);
       localChanges.push('OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: this machine runs the rehearsal as root, which Open MPI refuses otherwise; the pods run as the image user');
     }
-    return [...vars.values()];
+    return { launcherEnv: [...vars.values()], leftOutEnv };
   }
 }
 
