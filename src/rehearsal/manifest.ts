@@ -146,6 +146,11 @@ export class MpiJobManifest {
     return env;
   }
 
+  /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
+  public get sshAuthMountPath(): string {
+    return this.object.spec?.sshAuthMountPath ?? '/root/.ssh';
+  }
+
   /** The replica whose pod has this hostname. */
   public replicaOf(hostname: string): ReplicaManifest | undefined {
     if (hostname === this.launcherHostname) return this.launcher;
