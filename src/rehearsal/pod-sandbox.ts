@@ -197,7 +197,9 @@ export function startInPod(spec: PodSandboxSpec, user: PodUser, mountLines: stri
     `hostname ${shellQuote(spec.hostname)}`,
     ...mountLines,
     `cd ${shellQuote(cwd)}`,
-    `exec setpriv --reuid=${user.uid} --regid=${user.gid} ${groups} -- "$@"`,
+    // No exec: this root shell stays the namespace's init, so killing unshare kills the whole pod.
+    // (The kernel clears the parent-death signal of a process that changes its uid.)
+    `setpriv --reuid=${user.uid} --regid=${user.gid} ${groups} -- "$@"`,
   ].join('\n');
   fs.writeFileSync(path.join(spec.localDirectory, 'start.sh'), `${script}\n`);
   const child = spawn('unshare', ['--fork', '--pid', '--kill-child=SIGKILL', '--mount', '--uts', '--propagation', 'private',

@@ -352,7 +352,7 @@ export class LaunchRehearsal {
     if (result.exitCode !== 0) {
       const why = result.exitCode === undefined
         ? `the launcher did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
-        : `${run.waitStep.length > 0 && !mpirunStarted(result.output) ? 'the wait step' : 'mpirun'} exited with code ${result.exitCode}: ${mpirunFailureReason(result.output)}`;
+        : `${run.waitStep.length > 0 && !mpirunStarted(result.output) ? 'the wait step' : 'mpirun'} exited with code ${result.exitCode}: ${sshErrors(result.output)}${mpirunFailureReason(result.output)}`;
       const checks = [...podChecks, { name: 'mpirun', status: CheckStatus.FAILED, detail: why }];
       return { ...report, checks, passed: false };
     }
@@ -548,6 +548,13 @@ function localPython(): string {
 
 function launcherPodUser(job: MpiJobManifest) {
   return podUser(job, job.launcher);
+}
+
+/** The ssh client's own error lines, which say why mpirun could not start a daemon: `ssh said "...": `. */
+function sshErrors(output: string): string {
+  const lines = [...new Set(output.split('\n').map(l => l.trim())
+    .filter(l => /^ssh: |^Load key |Permission denied|Host key verification failed|Connection refused|Connection timed out/.test(l)))];
+  return lines.length === 0 ? '' : `ssh said ${lines.map(l => JSON.stringify(l)).join(', ')}; `;
 }
 
 /** Whether the launcher output shows mpirun ran (a rank or one of mpirun's banners). */
