@@ -9,12 +9,12 @@ import {
 import { expectValidManifests } from './support/k8s-schema';
 import { asOperatorCreatesIt, restrictedViolations } from './support/pod-security';
 import { exportedNames } from './support/rehearsal';
-import { container } from './support/synth';
+import { container, mpirunCommand } from './support/synth';
 
 /** The MPIJob's launcher and worker specs, and the launcher's command. */
 function replicas(mpiJob: any): { launcher: any; worker: any; command: string[] } {
   const launcher = mpiJob.spec.mpiReplicaSpecs.Launcher;
-  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: container(launcher).command };
+  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: mpirunCommand(launcher) };
 }
 
 /** Every control of the restricted Pod Security Standard the job's pods break, as the operator creates them. */

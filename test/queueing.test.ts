@@ -3,7 +3,7 @@ import { Cpu, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
   DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, validateJob,
 } from '../src';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -129,7 +129,7 @@ describe('launcher creation and the launcher as a worker', () => {
     expect(mpiJob.spec.runLauncherAsWorker).toBe(true);
     expect(container(launcher).resources.limits['nvidia.com/gpu']).toBe(4);
     expect(job.worldSize).toBe(12);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '12']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '12']);
     expect(container(launcher).volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
   });
 
@@ -150,7 +150,7 @@ describe('launcher creation and the launcher as a worker', () => {
   test('runLauncherAsWorker with no workers: one pod, no Worker replica spec', () => {
     const { mpiJob, launcher } = synthJob({ ...base, runLauncherAsWorker: true, workers: { ...base.workers, replicas: 0 } });
     expect(Object.keys(mpiJob.spec.mpiReplicaSpecs)).toEqual(['Launcher']);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '4']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '4']);
   });
 
   test('runLauncherAsWorker carries the interconnect devices to the launcher', () => {

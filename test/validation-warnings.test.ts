@@ -1,4 +1,4 @@
-import { JsonPatch } from 'cdk8s';
+import { Duration, JsonPatch } from 'cdk8s';
 import {
   DeepSpeedMpiJob, DeepSpeedMpiJobProps, LauncherCreationPolicy, OptimizerType, SchedulerType, Severity, validateJob,
   WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
@@ -80,6 +80,11 @@ const warningCases: WarningCase[] = [
     title: 'a vocabulary size not aligned to 8',
     props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, raw: { vocabulary_size: 50257 } } }),
     warnings: [`${P}: ds_config.vocabulary_size is 50257: DeepSpeed warns that a vocabulary size not aligned to 8 underuses tensor cores. Pad the vocabulary to a multiple of 8, e.g. 50264.`],
+  },
+  {
+    title: 'a worker wait as long as the launcher Job\'s active deadline',
+    props: jobProps({ workerWaitTimeout: Duration.hours(1), activeDeadline: Duration.minutes(30) }),
+    warnings: [`${P}: workerWaitTimeout is 3600 s but activeDeadline is 1800 s: Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the MPIJob fails without naming the workers that never came up. Set workerWaitTimeout well below activeDeadline.`],
   },
 ];
 
