@@ -297,6 +297,8 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcherCreationPolicy: LauncherCreationPolicy;
   /** Whether the launcher also hosts ranks. */
   public readonly runLauncherAsWorker: boolean;
+  /** Whether the job is created suspended (`runPolicy.suspend`), as every Kueue job is. */
+  public readonly suspend: boolean;
   /** The MPI Operator release the job targets. */
   public readonly operatorVersion: MpiOperatorVersion;
   /** Security settings as given. */
@@ -326,6 +328,7 @@ export class DeepSpeedMpiJob extends Construct {
     this.scheduling = props.scheduling ?? {};
     this.network = props.network ?? {};
     this.storage = props.storage ?? {};
+    this.suspend = props.suspend ?? (this.scheduling.kueue ? true : false);
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
@@ -460,7 +463,7 @@ export class DeepSpeedMpiJob extends Construct {
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
         activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
         backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
-        suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
+        suspend: this.suspend ? true : (props.suspend === false ? false : undefined),
         managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
         schedulingPolicy: this.scheduling.gangScheduling ? renderSchedulingPolicy(this, this.scheduling.gangScheduling) : undefined,
       },

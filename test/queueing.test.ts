@@ -109,6 +109,26 @@ describe('gang scheduling', () => {
     });
   });
 
+  test.each([
+    ['queued through Kueue', { kueue: { queueName: 'team-a' } }, undefined],
+    ['created suspended', {}, true],
+  ])('%s, WaitForWorkersReady does not hold the launcher back (kubeflow/mpi-operator#615): the gang is every pod', (_name, scheduling, suspend) => {
+    const { mpiJob, job } = synthJob({
+      ...base,
+      suspend,
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { ...scheduling, gangScheduling: {} },
+    });
+    expect(job.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: 3,
+      // the launcher (1 CPU / 2Gi) and 2 workers x (8 CPU / 32Gi / 4 GPUs)
+      minResources: { 'cpu': '17', 'memory': '66Gi', 'nvidia.com/gpu': '8' },
+    });
+    expect(validateJob(job)).toEqual([]);
+  });
+
   test('a gang larger than the job fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { gangScheduling: { minAvailable: 4 } } });
     expect(synthError(app)).toContain('test/train: scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
