@@ -10,6 +10,7 @@ export * from './mpirun';
 export * from './replica';
 export * from './worker-pool';
 export * from './launcher';
+export * from './worker-wait';
 export * from './config-registry';
 export * from './job';
 export * from './operator-labels';

@@ -9,12 +9,12 @@ import {
 import { expectValidManifests } from './support/k8s-schema';
 import { asOperatorCreatesIt, restrictedViolations } from './support/pod-security';
 import { exportedNames } from './support/rehearsal';
-import { container } from './support/synth';
+import { container, mpirunCommand } from './support/synth';
 
 /** The MPIJob's launcher and worker specs, and the launcher's command. */
 function replicas(mpiJob: any): { launcher: any; worker: any; command: string[] } {
   const launcher = mpiJob.spec.mpiReplicaSpecs.Launcher;
-  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: container(launcher).command };
+  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: mpirunCommand(launcher) };
 }
 
 /** Every control of the restricted Pod Security Standard the job's pods break, as the operator creates them. */
@@ -151,11 +151,20 @@ describe('examples/kueue-gang', () => {
     expect(mpiJob.spec.runPolicy.managedBy).toBeUndefined();
   });
 
-  test('gang scheduled: the PodGroup is the 2 workers, the launcher follows once they are ready', () => {
-    expect(mpiJob.spec.launcherCreationPolicy).toBe('WaitForWorkersReady');
-    expect(mpiJob.spec.runPolicy.schedulingPolicy).toMatchObject({ minAvailable: worker.replicas, scheduleTimeoutSeconds: 600 });
+  test('gang scheduled: the PodGroup is every pod, since a suspended job starts its launcher with the workers (kubeflow/mpi-operator#615)', () => {
+    expect(mpiJob.spec.launcherCreationPolicy).toBe('AtStartup');
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: worker.replicas + 1,
+      // the launcher (1 CPU, 2Gi) and 2 workers x (16 CPU, 64Gi, 4 GPUs)
+      minResources: { 'cpu': '33', 'memory': '130Gi', 'nvidia.com/gpu': '8' },
+      scheduleTimeoutSeconds: 600,
+    });
     expect(worker.replicas).toBe(2);
     expect(container(worker).readinessProbe.tcpSocket.port).toBe(2222);
+  });
+
+  test('the launcher waits for both workers on their sshd port before mpirun', () => {
+    expect(container(launcher).command.slice(3, 10)).toEqual(['--hostfile', '/etc/mpi/hostfile', '--port', '2222', '--timeout', '900', '--']);
   });
 
   test('the pods of both roles carry the PriorityClass', () => {

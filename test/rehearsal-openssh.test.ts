@@ -2,9 +2,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { JsonPatch, Testing } from 'cdk8s';
+import { Duration, JsonPatch, Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
-import { CheckStatus } from '../src';
+import { CheckStatus, DeepSpeedMpiJobProps } from '../src';
 import { generateOperatorSshKey, writeSshAuthMount } from '../src/rehearsal/ssh-auth-mount';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, rehearseOverOpenSsh } from './support/rehearsal';
@@ -97,12 +97,65 @@ describe('the CIFAR-10 example over real OpenSSH', () => {
     const changes = report.localChanges.join('\n');
     expect(changes).not.toMatch(/plm_rsh_agent|TMPDIR|OMPI_ALLOW_RUN_AS_ROOT|--wdir/);
     expect(report.localCommand).not.toContain('plm_rsh_agent');
-    const launcher = container(manifests.find(m => m.kind === 'MPIJob').spec.mpiReplicaSpecs.Launcher).command as string[];
-    const at = launcher.indexOf('/opt/conda/bin/python');
-    const hostfile = report.localCommand[report.localCommand.indexOf('--hostfile') + 1];
-    expect(report.localCommand.slice(1)).toEqual([
-      ...launcher.slice(1, at).map(arg => arg === '/etc/mpi/hostfile' ? hostfile : arg), process.execPath, expect.stringMatching(/probe\.js$/), ...launcher.slice(at + 1),
+    const synthesized = container(manifests.find(m => m.kind === 'MPIJob').spec.mpiReplicaSpecs.Launcher).command as string[];
+    const split = synthesized.indexOf('--');
+    const [python, dashC, program, ...waitOptions] = synthesized.slice(0, split);
+    const launcher = synthesized.slice(split + 1);
+    const hostfile = report.localCommand[report.localCommand.lastIndexOf('--hostfile') + 1];
+    // The wait step as synthesized: only its interpreter and the hostfile path are this machine's.
+    expect([python, dashC, program.split('\n')[0], ...waitOptions]).toEqual([
+      '/opt/conda/bin/python', '-c', '# cdk8s-deepspeed: wait until every hostfile host accepts ssh connections, then exec mpirun',
+      '--hostfile', '/etc/mpi/hostfile', '--port', '2222', '--timeout', '900',
     ]);
+    expect(report.localCommand.slice(0, split + 1)).toEqual(['/usr/bin/python3', '-c', program, '--hostfile', hostfile, '--port', '2222', '--timeout', '900', '--']);
+    const at = launcher.indexOf('/opt/conda/bin/python');
+    expect(report.localCommand.slice(split + 1)).toEqual([
+      '/usr/bin/mpirun', ...launcher.slice(1, at).map(arg => arg === '/etc/mpi/hostfile' ? hostfile : arg), process.execPath, expect.stringMatching(/probe\.js$/), ...launcher.slice(at + 1),
+    ]);
+  });
+});
+
+describe('the launcher\'s wait step, run as synthesized over real OpenSSH', () => {
+  const job = (props: Partial<DeepSpeedMpiJobProps> = {}) => synthJob({ ...JOB_VARIATIONS['minimal CPU job'], workers: { replicas: 2 }, ...props }).manifests;
+
+  test('a worker that starts late is waited for: its name resolves only once its sshd listens, then the launch succeeds', async () => {
+    const report = await rehearseOverOpenSsh(job(), { workerStartDelays: { 'test-train-worker-1': Duration.seconds(3) } });
+    expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);
+    const late = report.workers!.find(w => w.hostname === 'test-train-worker-1')!;
+    expect(late.upAfterSeconds).toBeGreaterThanOrEqual(3);
+    const waitLines = report.mpirunOutput.split('\n').filter(l => l.startsWith('wait-for-workers: '));
+    expect(waitLines[0]).toMatch(/^wait-for-workers: waiting up to 900 s for 2 host\(s\) of \/tmp\/\S+\/hostfile to accept connections on port 2222$/);
+    expect(waitLines).toContainEqual(expect.stringMatching(/^wait-for-workers: test-train-worker-1\.test-train\.default\.svc accepts connections on port 2222 after [3-9]\.\d s$/));
+    expect(waitLines[waitLines.length - 1]).toMatch(/^wait-for-workers: all hosts up after [3-9]\.\d s: running \/usr\/bin\/mpirun$/);
+    expect(report.ranks.map(r => r.pod)).toEqual(['test-train-worker-0', 'test-train-worker-1']);
+    expect(check(report, 'worker wait').detail).toBe('before mpirun the launcher waits up to 900 s until 2 worker pods of /etc/mpi/hostfile accept connections on port 2222, where their sshd listens (ran here, over real OpenSSH)');
+  });
+
+  test('a worker that never starts fails the launch at the wait step\'s deadline, naming the worker', async () => {
+    const started = Date.now();
+    const report = await rehearseOverOpenSsh(job({ workerWaitTimeout: Duration.seconds(4) }), { workersThatNeverStart: ['test-train-worker-1'] });
+    const seconds = (Date.now() - started) / 1000;
+    expect(report.passed).toBe(false);
+    expect(report.exitCode).toBe(1);
+    expect(report.ranks).toEqual([]);
+    expect(seconds).toBeLessThan(15);
+    expect(check(report, 'worker sshd').status).toBe(CheckStatus.PASSED);
+    expect(check(report, 'mpirun')).toEqual({
+      name: 'mpirun',
+      status: CheckStatus.FAILED,
+      detail: expect.stringMatching(new RegExp('^the wait step exited with code 1 before mpirun ran: 1 of 2 host\\(s\\) did not come up within 4 s: '
+        + 'test-train-worker-1\\.test-train\\.default\\.svc does not resolve \\(Name or service not known\\)\\. Check that these worker pods are Running and Ready')),
+    });
+  });
+
+  test('without the wait step the launcher races its workers: ssh cannot resolve a worker that is still starting', async () => {
+    const report = await rehearseOverOpenSsh(job({ waitForWorkers: false }), { workerStartDelays: { 'test-train-worker-1': Duration.seconds(3) } });
+    expect(report.passed).toBe(false);
+    const detail = check(report, 'mpirun').detail;
+    // Worker 0 may not be up yet either when mpirun starts: ssh fails on every name that does not resolve yet.
+    expect(detail).toMatch(/^mpirun exited with code \d+: ssh said "ssh: Could not resolve hostname test-train-worker-[01]\.test-train\.default\.svc: Name or service not known"/);
+    expect(detail).toContain('"ssh: Could not resolve hostname test-train-worker-1.test-train.default.svc: Name or service not known"');
+    expect(detail).toContain('; ORTE was unable to reliably start one or more daemons.');
   });
 });
 
@@ -134,7 +187,7 @@ describe('other job shapes over real OpenSSH', () => {
 
 describe('key files mounted other than the operator mounts them fail as OpenSSH fails', () => {
   test('a root job with fsGroup: the kubelet makes /root/.ssh/id_rsa 0640, and sshd refuses it as host key (kubeflow/mpi-operator#429)', async () => {
-    const report = await rehearseOverOpenSsh(withFsGroup(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests, 1000), { timeout: undefined });
+    const report = await rehearseOverOpenSsh(withFsGroup(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests, 1000));
     expect(report.passed).toBe(false);
     const sshd = check(report, 'worker sshd');
     expect(sshd.status).toBe(CheckStatus.FAILED);

@@ -293,7 +293,8 @@ export class OpenSshPods {
       if (!/Address already in use/.test(state.log) || this.stopped) break;
       this.settings.progress(`  ${hostname}: ${address}:${this.port} is taken, picking another address`);
     }
-    if (!this.stopped) this.settings.progress(`  ${hostname}: sshd exited before listening: ${oneLine(state.log) || 'no output'}`);
+    if (this.stopped) return;
+    this.settings.progress(`  ${hostname}: sshd exited before listening: ${oneLine(state.log) || 'no output'}`);
   }
 
   /** What became of each worker, in hostfile order. */

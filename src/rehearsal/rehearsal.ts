@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
+import { parseWorkerWaitStep, WORKER_WAIT_LOG_PREFIX, WorkerWaitStep } from '../worker-wait';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { MpiJobManifest } from './manifest';
@@ -13,7 +14,6 @@ import { oneLine, OpenSshPods, podUser, WorkerPodReport } from './openssh';
 import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
 import { PROBE_LINE_PREFIX, ProbeRecord, probeSource, sshStandInSource } from './scripts';
 import { ownership, SshAuthFile } from './ssh-auth-mount';
-import { splitLauncherCommand, waitStepOption } from './wait-step';
 
 /** How a rehearsal reaches the emulated worker pods. */
 export enum RehearsalMode {
@@ -250,9 +250,11 @@ export class LaunchRehearsal {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
     }
     const openMpi = localOpenMpi(options.mpirun ?? 'mpirun');
-    const launch = splitLauncherCommand(command);
-    const commandLine = MpirunCommandLine.parse(launch.mpirun, openMpi.arity);
-    const reason = unsupported(launch.mpirun, commandLine);
+    // The wait step execs the command after its `--`: that is the mpirun command line.
+    const wait = parseWorkerWaitStep(command);
+    const mpirunArgv = wait?.command ?? command;
+    const commandLine = MpirunCommandLine.parse(mpirunArgv, openMpi.arity);
+    const reason = unsupported(mpirunArgv, commandLine);
     if (reason) return failedReport(base, 'launcher command', reason);
     if (mode === RehearsalMode.OPENSSH) {
       const why = sandboxUnavailable();
@@ -263,7 +265,8 @@ export class LaunchRehearsal {
     // The pods' users read the probe and write their records here.
     fs.chmodSync(workDirectory, 0o755);
     try {
-      const run = { job, options, commandLine, waitStep: launch.waitStep, manifestEnv, openMpi, workDirectory, base };
+      const waitStep = wait ? command.slice(0, command.length - wait.command.length) : [];
+      const run = { job, options, commandLine, wait, waitStep, manifestEnv, openMpi, workDirectory, base };
       const report = mode === RehearsalMode.OPENSSH ? await LaunchRehearsal.runOverOpenSsh(run) : await LaunchRehearsal.runWithStandIn(run);
       return { ...report, workDirectory: options.keepWorkDirectory ? workDirectory : undefined };
     } finally {
@@ -292,6 +295,8 @@ export class LaunchRehearsal {
     const progress = (message: string) => options.progress?.report(message);
     const plan = LaunchRehearsal.plan(run);
     const millis = (d: Duration) => d.toMilliseconds();
+    let stoppedFor: string | undefined;
+    let launcher: PodProcess | undefined;
     const pods = new OpenSshPods(job, {
       workDirectory: run.workDirectory,
       sshdConfig: options.sshdConfig,
@@ -312,19 +317,32 @@ export class LaunchRehearsal {
     for (const change of localChanges) progress(`  local run: ${change}`);
     const timeout = options.timeout ?? Duration.minutes(1);
     const started = Date.now();
-    let launcher: PodProcess | undefined;
     try {
-      void pods.startWorkers();
+      // A worker whose sshd exited never comes up: once every worker has settled, the wait step
+      // could only run out its deadline, so the launcher is stopped then.
+      void pods.startWorkers().then(() => {
+        const failed = pods.workerReports.find(w => !w.heldBack && w.address === undefined && w.sshdCommand.length > 0);
+        if (!failed || stoppedFor) return;
+        stoppedFor = failed.hostname;
+        progress(`  stopping the launcher: ${failed.hostname} will never accept connections`);
+        launcher?.kill();
+      });
       progress(`  launcher ${job.launcherHostname} starts with the workers (${run.waitStep.length > 0 ? 'wait step, then ' : ''}${commandLine.processCount ?? '?'} rank(s))`);
       launcher = pods.startLauncher(plan.localCommand, plan.env, plan.cwd);
       const pod = launcher;
+      if (stoppedFor) pod.kill();
       const result = await watchProcess(pod.child, () => pod.kill(), timeout, line => {
         progress(line.startsWith(PROBE_LINE_PREFIX) ? `  ${line.slice(PROBE_LINE_PREFIX.length).trim()}` : `  launcher: ${line}`);
       }, line => progress(`  launcher: ${line}`));
       pods.stop();
       const workers = pods.workerReports;
       const connections = workers.flatMap(w => (w.sshdLog.match(/^Accepted publickey for /gm) ?? []).map(() => ({ host: w.hostfileName, port: w.port })));
-      const report = LaunchRehearsal.finish(run, { ...plan, localChanges }, result, started, connections, [workerSshdCheck(workers, pods.keyMount.files, user.uid)]);
+      const stopped = stoppedFor === undefined ? result : {
+        ...result,
+        stoppedBecause: `the launcher was stopped once ${stoppedFor}'s sshd exited: that worker never comes up, so ${run.waitStep.length > 0
+          ? `the wait step could only run out its deadline (${run.wait?.timeout} s) and fail naming it` : 'mpirun cannot reach it'}`,
+      };
+      const report = LaunchRehearsal.finish(run, { ...plan, localChanges }, stopped, started, connections, [workerSshdCheck(workers, pods.keyMount.files, user.uid)]);
       return { ...report, workers, keyFiles: pods.keyMount.files };
     } finally {
       pods.stop();
@@ -350,16 +368,19 @@ export class LaunchRehearsal {
       ranks,
     };
     if (result.exitCode !== 0) {
-      const why = result.exitCode === undefined
-        ? `the launcher did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
-        : `${run.waitStep.length > 0 && !mpirunStarted(result.output) ? 'the wait step' : 'mpirun'} exited with code ${result.exitCode}: ${sshErrors(result.output)}${mpirunFailureReason(result.output)}`;
+      const why = result.stoppedBecause ?? (result.exitCode === undefined
+        ? `${run.waitStep.length > 0 ? 'the launcher' : 'mpirun'} did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
+        : waitStepFailure(run, result) ?? `mpirun exited with code ${result.exitCode}: ${sshErrors(result.output)}${mpirunFailureReason(result.output)}`);
       const checks = [...podChecks, { name: 'mpirun', status: CheckStatus.FAILED, detail: why }];
       return { ...report, checks, passed: false };
     }
     const checks = [
       ...podChecks,
       { name: 'mpirun', status: CheckStatus.PASSED, detail: `exited with code 0 after ${seconds} s` },
-      ...launchChecks({ job: run.job, commandLine: run.commandLine, ranks, launcherEnv: plan.launcherEnv, sshConnections }),
+      ...launchChecks({
+        job: run.job, commandLine: run.commandLine, wait: run.wait, waitRan: run.options.mode === RehearsalMode.OPENSSH,
+        ranks, launcherEnv: plan.launcherEnv, sshConnections,
+      }),
     ];
     return { ...report, checks, passed: checks.every(c => c.status !== CheckStatus.FAILED) };
   }
@@ -449,7 +470,9 @@ export class LaunchRehearsal {
         }
         localCommand = [...wait, ...argv];
       } else {
-        localChanges.push(`wait step not run (${run.waitStep[0]} -c <wait program> --port ${waitStepOption(run.waitStep, '--port') ?? '?'} --timeout ${waitStepOption(run.waitStep, '--timeout') ?? '?'}): the stand-in reaches pods by name without resolving them; the real-OpenSSH mode runs it`);
+        const wait = run.wait!;
+        localChanges.unshift(`wait step (${wait.interpreter} -c <wait program> --hostfile ${wait.hostfile} --port ${wait.port} --timeout ${wait.timeout} --) not run: `
+          + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options; --ssh openssh runs it)');
       }
     }
 
@@ -517,7 +540,9 @@ interface RunContext {
   readonly job: MpiJobManifest;
   readonly options: LaunchRehearsalOptions;
   readonly commandLine: MpirunCommandLine;
-  /** The wait step before mpirun, or empty. */
+  /** The wait step before mpirun, read back. */
+  readonly wait?: WorkerWaitStep;
+  /** The wait step's argv up to and including its `--`, or empty. */
   readonly waitStep: string[];
   readonly manifestEnv: LauncherEnvVar[];
   readonly openMpi: LocalOpenMpi;
@@ -557,9 +582,13 @@ function sshErrors(output: string): string {
   return lines.length === 0 ? '' : `ssh said ${lines.map(l => JSON.stringify(l)).join(', ')}; `;
 }
 
-/** Whether the launcher output shows mpirun ran (a rank or one of mpirun's banners). */
-function mpirunStarted(output: string): boolean {
-  return output.includes(PROBE_LINE_PREFIX) || /^-{20,}\s*$/m.test(output);
+/** The wait step's own failure line when it, not mpirun, ended the launch; else undefined. */
+function waitStepFailure(run: RunContext, result: ProcessResult): string | undefined {
+  if (run.waitStep.length === 0 || run.options.mode !== RehearsalMode.OPENSSH) return undefined;
+  const lines = result.output.split('\n').filter(l => l.startsWith(`${WORKER_WAIT_LOG_PREFIX} `));
+  if (lines.some(l => l.startsWith(`${WORKER_WAIT_LOG_PREFIX} all hosts up after `))) return undefined;
+  const last = lines.pop()?.slice(WORKER_WAIT_LOG_PREFIX.length + 1) ?? oneLine(result.output, 3);
+  return `the wait step exited with code ${result.exitCode} before mpirun ran: ${last}`;
 }
 
 /** How the worker pods' sshd fared: failed when one exited before listening (a worker held back on purpose is not a failure). */
@@ -583,6 +612,8 @@ function workerSshdCheck(workers: WorkerPodReport[], keyFiles: SshAuthFile[], ui
 interface ProcessResult {
   readonly exitCode?: number;
   readonly output: string;
+  /** Why the rehearsal stopped the launcher itself, when it did. */
+  readonly stoppedBecause?: string;
 }
 
 function processGroupSignal(child: ChildProcess, name: NodeJS.Signals): void {

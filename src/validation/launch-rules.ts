@@ -1,9 +1,10 @@
 import { JobContext, JobRule } from './context';
 import { error, Finding, plural, show, warning } from './finding';
 import {
-  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mountPaths, mpirunOptions, podSpec, podSpecPath,
-  programArgv, REPLICA_TYPES, replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
+  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, launcherWaitStep, mainContainer, mountPaths, mpirunOptions, podSpec, podSpecPath,
+  programArgv, REPLICA_TYPES, replicaSpec, slotsPerWorker, usesDeepSpeedRunner, workerSshPort, worldSize, worldSizeTerms,
 } from './manifest';
+import { OPERATOR_HOSTFILE } from '../mpirun';
 
 const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
 
@@ -305,8 +306,64 @@ const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
   })];
 };
 
+/**
+ * The wait step's deadline: whole seconds of 1 or more (it is a command-line number), and
+ * shorter than the launcher Job's activeDeadlineSeconds, or the Job is killed first and the
+ * failure never names the hosts that did not come up.
+ */
+const workerWaitTimeout: JobRule = (ctx: JobContext): Finding[] => {
+  const launcher = ctx.job.launcher;
+  if (!launcher.waitForWorkers) return [];
+  const seconds = launcher.workerWaitTimeout.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${seconds} s`,
+      why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+    })];
+  }
+  const activeDeadline = ctx.manifest.spec?.runPolicy?.activeDeadlineSeconds;
+  // A malformed activeDeadlineSeconds is operator/run-policy-numbers' to report.
+  if (!Number.isInteger(activeDeadline) || activeDeadline < 1 || seconds < activeDeadline) return [];
+  return [warning('launch/worker-wait-timeout', {
+    path: ctx.path,
+    field: 'workerWaitTimeout',
+    value: `${seconds} s but activeDeadline is ${activeDeadline} s`,
+    why: 'Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the MPIJob fails without naming the workers that never came up',
+    fix: 'Set workerWaitTimeout well below activeDeadline.',
+  })];
+};
+
+/** The wait step must read the operator's hostfile and the port the workers' sshd listens on, or it waits for nothing, or until its deadline. */
+const workerWaitTarget: JobRule = (ctx: JobContext): Finding[] => {
+  const wait = launcherWaitStep(ctx.manifest);
+  if (!wait) return [];
+  const field = `${LAUNCHER_COMMAND} wait step`;
+  if (wait.hostfile !== OPERATOR_HOSTFILE) {
+    return [error('launch/worker-wait', {
+      path: ctx.path,
+      field: `${field} --hostfile`,
+      value: show(wait.hostfile),
+      why: `the MPI Operator mounts the hostfile at ${OPERATOR_HOSTFILE}, so the launcher cannot read the hosts to wait for and fails before mpirun`,
+      fix: `Remove the JSON patch of the launcher command, or pass --hostfile ${OPERATOR_HOSTFILE}.`,
+    })];
+  }
+  const port = workerSshPort(ctx.manifest);
+  if (port === undefined || String(port) === wait.port) return [];
+  return [error('launch/worker-wait', {
+    path: ctx.path,
+    field: `${field} --port`,
+    value: show(wait.port),
+    why: `the workers' sshd listens on ${port}, so the launcher waits for a port that never opens and fails at its deadline`,
+    fix: `Remove the JSON patch of the launcher command, or pass --port ${port}.`,
+  })];
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
   sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath,
+  workerWaitTimeout, workerWaitTarget,
 ];

@@ -1,4 +1,5 @@
 import { parseQuantity, quantityToNumber } from '../quantity';
+import { parseWorkerWaitStep, WorkerWaitStep } from '../worker-wait';
 import { plural } from './finding';
 
 /**
@@ -62,13 +63,25 @@ export function worldSizeTerms(manifest: any): string {
   return launcherRunsAsWorker(manifest) ? `${workers} + ${plural(slots, 'launcher slot')}` : workers;
 }
 
+/** The launcher container's argv as written: command then args. */
+function containerArgv(manifest: any): string[] {
+  const container = mainContainer(manifest, 'Launcher');
+  return [...(container?.command ?? []), ...(container?.args ?? [])].filter(w => typeof w === 'string');
+}
+
+/** The launcher's wait-for-workers step, undefined when its argv does not start with one. */
+export function launcherWaitStep(manifest: any): WorkerWaitStep | undefined {
+  return parseWorkerWaitStep(containerArgv(manifest));
+}
+
 /**
- * The launcher's argv (command then args). A shell invocation (`sh -c '...'`) is split into
- * words so that the mpirun line inside it can be checked too.
+ * The launcher's argv (command then args), after the wait-for-workers step when there is one:
+ * the command the wait step execs. A shell invocation (`sh -c '...'`) is split into words so
+ * that the mpirun line inside it can be checked too.
  */
 export function launcherArgv(manifest: any): string[] {
-  const container = mainContainer(manifest, 'Launcher');
-  const argv: string[] = [...(container?.command ?? []), ...(container?.args ?? [])].filter(w => typeof w === 'string');
+  const written = containerArgv(manifest);
+  const argv = parseWorkerWaitStep(written)?.command ?? written;
   const shell = argv.findIndex((word, i) => /(^|\/)(ba|da|z)?sh$/.test(word) && argv[i + 1] === '-c');
   if (shell < 0 || argv[shell + 2] === undefined) return argv;
   return argv[shell + 2].split(/\s+/).filter(word => word !== '');
@@ -103,6 +116,22 @@ export function mpirunOptions(argv: string[]): string[] | undefined {
 export function programArgv(argv: string[]): string[] {
   const options = mpirunOptions(argv);
   return options === undefined ? [] : argv.slice(mpirunIndex(argv) + 1 + options.length);
+}
+
+/**
+ * The port the workers' sshd listens on: `sshd -p PORT` in the worker command, else the
+ * container port named `ssh`, else sshd's default 22. Undefined without a worker container.
+ */
+export function workerSshPort(manifest: any): number | undefined {
+  const container = mainContainer(manifest, 'Worker');
+  if (!container) return undefined;
+  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
+  const flag = argv.indexOf('-p');
+  if (flag >= 0) return Number(argv[flag + 1]);
+  const joined = argv.find(word => /^-p[0-9]+$/.test(word));
+  if (joined) return Number(joined.slice(2));
+  const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
+  return named ? Number(named.containerPort) : 22;
 }
 
 /** Mount paths of a replica's main container. */
