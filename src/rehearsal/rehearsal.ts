@@ -355,7 +355,9 @@ export class LaunchRehearsal {
     const progress = (message: string) => run.options.progress?.report(message);
     const timeout = run.options.timeout ?? Duration.minutes(1);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    progress(result.exitCode === undefined ? `  launcher stopped after ${seconds} s` : `  launcher exited with code ${result.exitCode} after ${seconds} s`);
+    // Over real OpenSSH the launcher runs its wait step first; the stand-in runs mpirun only.
+    const what = run.options.mode === RehearsalMode.OPENSSH && run.waitStep.length > 0 ? 'launcher' : 'mpirun';
+    progress(result.exitCode === undefined ? `  ${what} stopped after ${seconds} s` : `  ${what} exited with code ${result.exitCode} after ${seconds} s`);
     const ranks = readRankRecords(plan.ranksDirectory, plan.podRoot);
     const report = {
       ...run.base,
@@ -369,7 +371,7 @@ export class LaunchRehearsal {
     };
     if (result.exitCode !== 0) {
       const why = result.stoppedBecause ?? (result.exitCode === undefined
-        ? `${run.waitStep.length > 0 ? 'the launcher' : 'mpirun'} did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
+        ? `${what === 'launcher' ? 'the launcher' : 'mpirun'} did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
         : waitStepFailure(run, result) ?? `mpirun exited with code ${result.exitCode}: ${sshErrors(result.output)}${mpirunFailureReason(result.output)}`);
       const checks = [...podChecks, { name: 'mpirun', status: CheckStatus.FAILED, detail: why }];
       return { ...report, checks, passed: false };
@@ -472,7 +474,7 @@ export class LaunchRehearsal {
       } else {
         const wait = run.wait!;
         localChanges.unshift(`wait step (${wait.interpreter} -c <wait program> --hostfile ${wait.hostfile} --port ${wait.port} --timeout ${wait.timeout} --) not run: `
-          + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options; --ssh openssh runs it)');
+          + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options)');
       }
     }
 
