@@ -1,10 +1,12 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration, JsonPatch, Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { CheckStatus, DeepSpeedMpiJobProps } from '../src';
+import * as loopback from '../src/rehearsal/loopback';
 import { generateOperatorSshKey, writeSshAuthMount } from '../src/rehearsal/ssh-auth-mount';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, rehearseOverOpenSsh } from './support/rehearsal';
@@ -156,6 +158,27 @@ describe('the launcher\'s wait step, run as synthesized over real OpenSSH', () =
     expect(detail).toMatch(/^mpirun exited with code \d+: ssh said "ssh: Could not resolve hostname test-train-worker-[01]\.test-train\.default\.svc: Name or service not known"/);
     expect(detail).toContain('"ssh: Could not resolve hostname test-train-worker-1.test-train.default.svc: Name or service not known"');
     expect(detail).toContain('; ORTE was unable to reliably start one or more daemons.');
+  });
+});
+
+describe('loopback addresses', () => {
+  test('an address another process holds on the ssh port is given up for another: sshd\'s bind failure picks again', async () => {
+    const held = '127.201.202.203';
+    const server = net.createServer();
+    await new Promise<void>(resolve => server.listen(2222, held, resolve));
+    const real = loopback.randomLoopbackAddress;
+    const pick = jest.spyOn(loopback, 'randomLoopbackAddress').mockImplementationOnce(() => held).mockImplementation(taken => real(taken));
+    const lines: string[] = [];
+    try {
+      const report = await rehearseOverOpenSsh(synthJob(JOB_VARIATIONS['minimal CPU job']).manifests, { progress: { report: l => lines.push(l) } });
+      expect(report.passed).toBe(true);
+      expect(lines).toContain(`  test-train-worker-0: ${held}:2222 is taken, picking another address`);
+      expect(report.workers![0].address).not.toBe(held);
+      expect(pick).toHaveBeenCalledTimes(2);
+    } finally {
+      pick.mockRestore();
+      server.close();
+    }
   });
 });
 
