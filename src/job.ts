@@ -7,13 +7,14 @@ import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registr
 import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
+import { Interconnect } from './interconnect';
 import { MpirunOptions } from './mpirun';
 import { JobNetworkOptions, networkEnv } from './network';
 import { MpiReplica } from './replica';
 import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
 import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
-import { checkpointArgs, JobStorageOptions } from './storage';
-import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { checkpointArgs, FsGroupChangePolicy, JobStorageOptions } from './storage';
+import { CleanPodPolicy, LauncherCreationPolicy, MpiImplementation } from './types';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
@@ -101,6 +102,16 @@ function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
     tolerations: workers.tolerations,
     nodeSelector: workers.nodeSelector,
   };
+}
+
+/**
+ * The job's mpirun options with the interconnect's Open MPI MCA parameters first; the job's own
+ * parameters win. Hydra images (Intel MPI, MPICH) take no `--mca`.
+ */
+function withInterconnectMca(mpirun: MpirunOptions | undefined, interconnect: Interconnect | undefined, image: IDeepSpeedTrainingImage): MpirunOptions | undefined {
+  const preset = interconnect?.mcaParameters ?? {};
+  if (image.mpiImplementation !== MpiImplementation.OPEN_MPI || Object.keys(preset).length === 0) return mpirun;
+  return { ...mpirun, mcaParameters: { ...preset, ...mpirun?.mcaParameters } };
 }
 
 /**
@@ -356,7 +367,7 @@ export class DeepSpeedMpiJob extends Construct {
       workers: this.workers,
       script: props.script,
       args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
-      mpirun: props.mpirun,
+      mpirun: withInterconnectMca(props.mpirun, props.network?.interconnect, props.image),
       deepspeedConfigFile: configFile,
       runAsWorker: this.runLauncherAsWorker,
       waitForWorkers: props.waitForWorkers,
@@ -384,6 +395,13 @@ export class DeepSpeedMpiJob extends Construct {
         this.security.automountServiceAccountToken ?? false);
     }
     this.applyPodIdentity();
+    const ownership = {
+      enabled: this.storage.setFsGroup ?? true,
+      fsGroup: this.storage.fsGroup,
+      changePolicy: this.storage.fsGroupChangePolicy ?? FsGroupChangePolicy.ON_ROOT_MISMATCH,
+    };
+    this.launcher._setVolumeOwnership(ownership);
+    this.workers._setVolumeOwnership(ownership);
 
     registerJobValidation(this);
   }
