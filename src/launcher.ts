@@ -18,7 +18,7 @@ export interface MpiLauncherOptions extends MpiReplicaOptions {
   readonly cpu?: kplus.Cpu;
   /**
    * Memory request, also used as the limit unless `memoryLimit` is set.
-   * @default Size.gibibytes(2)
+   * @default Size.gibibytes(2); with runLauncherAsWorker, the workers' memory, or none
    */
   readonly memory?: Size;
   /**
@@ -84,7 +84,8 @@ export class MpiLauncher extends MpiReplica {
     super(scope, id, {
       ...props,
       cpu: props.cpu ?? (props.cpuLimit ? undefined : kplus.Cpu.units(1)),
-      memory: props.memory ?? (props.memoryLimit ? undefined : Size.gibibytes(2)),
+      // A launcher that hosts ranks needs the ranks' memory, not mpirun's: no 2 GiB default there.
+      memory: props.memory ?? (props.memoryLimit || props.runAsWorker ? undefined : Size.gibibytes(2)),
     }, ReplicaRestartPolicy.ON_FAILURE);
     this.workers = props.workers;
     this.script = props.script;

@@ -9,6 +9,7 @@ import { OPERATOR_NAME, OPERATOR_NAME_LABEL } from './operator-labels';
 import { podResourceTotals } from './scheduling';
 import { createPeerNetworkPolicy } from './security';
 import { createSweepQueues, SweepParallelism } from './sweep-queue';
+import { isDns1123Subdomain } from './validation/kubernetes-syntax';
 
 /** Label and annotation keys use this prefix unless the sweep sets its own. */
 const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
@@ -269,6 +270,12 @@ export class DeepSpeedSweep extends Construct {
     }
     this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
     this.labelPrefix = props.labelPrefix ?? DEFAULT_LABEL_PREFIX;
+    if (!isDns1123Subdomain(this.labelPrefix)) {
+      // One message here instead of one per label on every job and pod.
+      throw new Error(`${this.node.path}: labelPrefix is '${this.labelPrefix}': it prefixes the sweep's label keys ('${this.labelPrefix}/sweep', `
+        + `'${this.labelPrefix}/point' and one per axis) on every job and pod, and the API server rejects label key prefixes that are not DNS subdomains `
+        + '(at most 253 lowercase letters, digits, \'-\' and \'.\'). Set labelPrefix to a domain of your own, e.g. \'ml.example.com\', or remove it.');
+    }
     this.configRegistry = new DeepSpeedConfigRegistry(this, 'DeepSpeedConfigs', { namePrefix: `${this.name}-ds` });
     const maxJobs = props.parallelism?.maxJobs;
     if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
@@ -282,7 +289,7 @@ export class DeepSpeedSweep extends Construct {
     const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.base.security?.networkPolicy ?? true);
     const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
-    const planned = selectPoints(axes, props.sample).map(indices => {
+    const planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
       const values: { [axis: string]: string } = {};
       axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
       const id = pointId(values);
@@ -411,7 +418,7 @@ function toLabelValue(value: string): string {
 }
 
 /** Per point, the index of its value on each axis: the whole grid, or a seeded sample. */
-function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
+function selectPoints(path: string, axes: SweepAxis[], sample?: SweepSample): number[][] {
   const sizes = axes.map(a => a.values.length);
   const gridSize = sizes.reduce((n, size) => n * size, 1);
   const toIndices = (point: number): number[] => {
@@ -426,13 +433,13 @@ function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
     return Array.from({ length: gridSize }, (_, point) => toIndices(point));
   }
   if (!Number.isInteger(sample.count) || sample.count < 1 || sample.count > gridSize) {
-    throw new Error(`sample.count is ${sample.count}: draw between 1 and ${gridSize} points, the size of the grid.`);
+    throw new Error(`${path}: sample.count is ${sample.count}: a sample draws a whole number of distinct points from the grid of ${gridSize}. Set sample.count to a whole number from 1 to ${gridSize}.`);
   }
   if (!Number.isSafeInteger(gridSize)) {
-    throw new Error(`the grid has ${gridSize} points, too many to sample from exactly: use fewer values.`);
+    throw new Error(`${path}: axes make a grid of ${gridSize} points, too many to sample from exactly. Use fewer axis values.`);
   }
   if (!Number.isInteger(sample.seed)) {
-    throw new Error(`sample.seed is ${sample.seed}: use an integer.`);
+    throw new Error(`${path}: sample.seed is ${sample.seed}: the generator takes a whole-number seed. Set sample.seed to an integer.`);
   }
   return drawDistinct(gridSize, sample.count, sample.seed).map(toIndices);
 }

@@ -114,7 +114,7 @@ const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
   if (!volume) {
-    return [warning('storage/checkpoint-location', {
+    return [error('storage/checkpoint-location', {
       ...finding,
       why: 'it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them',
       fix: 'Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.',
@@ -146,6 +146,13 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
         ...base,
         why: `only one pod can use a ReadWriteOncePod volume, and all ${pods} pods of the job mount it, so the others stay Pending`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
+      })];
+    }
+    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE && ctx.props.scheduling?.spreadWorkers && ctx.launch.hosts >= 2) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.',
       })];
     }
     if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
