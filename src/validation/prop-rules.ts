@@ -79,7 +79,7 @@ const sizes: JobRule = (ctx: JobFacts): Finding[] => {
     .map(([field, size, why]) => error('props/sizes', {
       path: ctx.path,
       field,
-      value: show(sizeToQuantity(size!)),
+      value: show(sizeInKibibytes(size!) === 0 ? '0' : sizeToQuantity(size!)),
       why,
       fix: `Set ${field} above zero, e.g. Size.gibibytes(16).`,
     }));
