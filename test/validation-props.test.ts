@@ -255,6 +255,18 @@ const runtime: Case[] = [
     errors: [`${P}: env.CUDA_VISIBLE_DEVICES is '0': it is forwarded to every rank, and DeepSpeed calls set_device(local_rank) for local ranks 0 to 3 (4 slots per pod), so ranks whose local rank is not among the 1 listed device fail with "invalid device ordinal". Remove CUDA_VISIBLE_DEVICES: the device plugin already gives each pod exactly its GPUs, numbered from 0, and each rank selects GPU local_rank among them.`],
   },
   {
+    title: 'bf16 on workers without GPUs runs, slowly: a warning',
+    props: jobProps({ workers: { replicas: 2 }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4, bf16: { enabled: true } } }),
+    errors: [],
+    warnings: [`${P}: deepspeedConfig.bf16.enabled is true: ${NO_GPUS}, where bf16 runs on the CPU cores, orders of magnitude slower than on GPUs. Set workers.gpusPerWorker to the GPUs of each worker, or disable bf16 for a CPU-only test run.`],
+  },
+  {
+    title: 'CUDA_VISIBLE_DEVICES listing every GPU of a pod changes nothing: a warning',
+    props: jobProps({ workers: GPU_WORKERS, env: { CUDA_VISIBLE_DEVICES: EnvValue.fromValue('0,1,2,3') } }),
+    errors: [],
+    warnings: [`${P}: env.CUDA_VISIBLE_DEVICES is '0,1,2,3': it is forwarded to every rank on every pod, where the device plugin has already narrowed the GPUs to the pod's own, so at best it changes nothing. Remove CUDA_VISIBLE_DEVICES: the device plugin already gives each pod exactly its GPUs, numbered from 0, and each rank selects GPU local_rank among them.`],
+  },
+  {
     title: '/dev/shm larger than the memory limit it counts against',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, memory: Size.gibibytes(8), sharedMemorySize: Size.gibibytes(16) } }),
     errors: [`${P}: workers.sharedMemorySize is '16Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '8Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Lower workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
