@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
 import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
-import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
+import { DeepSpeedConfig } from './deepspeed-config';
+import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
 import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
@@ -293,11 +294,15 @@ export class DeepSpeedMpiJob extends Construct {
   /** The ServiceAccount the job created, if asked to. */
   public readonly serviceAccount?: ApiObject;
 
-  private readonly props: DeepSpeedMpiJobProps;
+  /**
+   * The props as given, for the job facts validation reads.
+   * @internal
+   */
+  public readonly _props: DeepSpeedMpiJobProps;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
     super(scope, id);
-    this.props = props;
+    this._props = props;
     this.image = props.image;
     this.cleanPodPolicy = props.cleanPodPolicy ?? CleanPodPolicy.RUNNING;
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
@@ -425,7 +430,7 @@ export class DeepSpeedMpiJob extends Construct {
     if (!(this.runLauncherAsWorker && this.workers.replicas === 0)) {
       replicaSpecs.Worker = this.workers._toReplicaSpec(this.workers.replicas);
     }
-    const props = this.props;
+    const props = this._props;
     return {
       slotsPerWorker: this.workers.slotsPerWorker,
       runLauncherAsWorker: this.runLauncherAsWorker ? true : undefined,

@@ -1,12 +1,12 @@
 // cdk8s validates an app more than once per synthesis; the job's rules run once per distinct render.
 import { Chart, Testing } from 'cdk8s';
 import { DeepSpeedMpiJob, EnvValue } from '../src';
-import { ALL_RULES, JobContext } from '../src/validation';
+import { ALL_RULES, JobFacts } from '../src/validation';
 import { jobProps } from './support/synth';
 
 describe('validation passes', () => {
   const seen: string[] = [];
-  const counting = (ctx: JobContext) => {
+  const counting = (ctx: JobFacts) => {
     seen.push(JSON.stringify(ctx.manifest.spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].env ?? []));
     return [];
   };
