@@ -1,11 +1,11 @@
-import { ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
 import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
 import { DeepSpeedConfig } from './deepspeed-config';
 import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
@@ -16,6 +16,7 @@ import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } f
 import { checkpointArgs, JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { registerJobValidation } from './validation';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
 /** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
@@ -133,7 +134,7 @@ export interface DeepSpeedMpiJobProps {
    * started over ssh.
    * @default - none
    */
-  readonly env?: { [name: string]: kplus.EnvValue };
+  readonly env?: { [name: string]: EnvValue };
 
   /**
    * The DeepSpeed configuration, written to a ConfigMap mounted at
@@ -257,14 +258,17 @@ export interface DeepSpeedMpiJobProps {
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
 export class DeepSpeedMpiJob extends Construct {
-  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch`. */
-  public readonly apiObject: mpi.MpiJob;
+  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
+  public readonly apiObject: ApiObject;
   /** The launcher replica. */
   public readonly launcher: MpiLauncher;
   /** The worker replicas. */
   public readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
-  public readonly configMap?: kplus.ConfigMap;
+  /**
+   * The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes
+   * from a registry).
+   */
+  public readonly configMap?: ApiObject;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
   /** The image the job runs. */
@@ -286,9 +290,9 @@ export class DeepSpeedMpiJob extends Construct {
   /** Storage settings as given. */
   public readonly storage: JobStorageOptions;
   /** The NetworkPolicy confining ingress to the job's pods, unless turned off. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  public readonly networkPolicy?: ApiObject;
   /** The ServiceAccount the job created, if asked to. */
-  public readonly serviceAccount?: kplus.ServiceAccount;
+  public readonly serviceAccount?: ApiObject;
 
   /**
    * The props as given, for the job facts validation reads.
@@ -341,7 +345,7 @@ export class DeepSpeedMpiJob extends Construct {
     });
 
     if (this.configMap) {
-      const volume = kplus.Volume.fromConfigMap(this, 'DeepSpeedConfigVolume', this.configMap, { name: 'deepspeed-config' });
+      const volume = Volume.fromConfigMap(this.configMap.name, { name: 'deepspeed-config' });
       this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
     }
     for (const [name, value] of Object.entries(props.env ?? {})) {
@@ -354,11 +358,11 @@ export class DeepSpeedMpiJob extends Construct {
     }
     applyPodScheduling(this, this.scheduling);
     if (this.security.networkPolicy ?? true) {
-      this.networkPolicy = createJobNetworkPolicy(this, this.name, props.metadata?.namespace);
+      this.networkPolicy = ApiObject.of(createJobNetworkPolicy(this, this.name, props.metadata?.namespace));
     }
     if (this.security.createServiceAccount) {
-      this.serviceAccount = createJobServiceAccount(this, this.name, props.metadata?.namespace,
-        this.security.automountServiceAccountToken ?? false);
+      this.serviceAccount = ApiObject.of(createJobServiceAccount(this, this.name, props.metadata?.namespace,
+        this.security.automountServiceAccountToken ?? false));
     }
     this.applyPodIdentity();
 
@@ -388,12 +392,12 @@ export class DeepSpeedMpiJob extends Construct {
   /**
    * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
    */
-  public addEnv(name: string, value: kplus.EnvValue): void {
+  public addEnv(name: string, value: EnvValue): void {
     this.launcher.addTrainingEnv(name, value);
   }
 
   /** Mounts a volume at `path` on the launcher and on every worker. */
-  public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+  public addVolume(path: string, volume: Volume, options: MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
   }
@@ -405,13 +409,13 @@ export class DeepSpeedMpiJob extends Construct {
       for (const replica of this.rankReplicas) interconnect._applyTo(replica);
     }
     for (const [name, value] of Object.entries(networkEnv(this.network))) {
-      if (!this.launcher.envNames.includes(name)) this.addEnv(name, kplus.EnvValue.fromValue(value));
+      if (!this.launcher.envNames.includes(name)) this.addEnv(name, EnvValue.fromValue(value));
     }
   }
 
   private applyPodIdentity(): void {
     const identity = {
-      serviceAccountName: (this.security.serviceAccount ?? this.serviceAccount)?.name,
+      serviceAccountName: this.security.serviceAccountName ?? this.serviceAccount?.name,
       automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
     };
     this.launcher.setIdentity(identity);

@@ -1,7 +1,7 @@
 // Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
 import { JsonPatch, Size } from 'cdk8s';
-import { Cpu, EnvValue, NodeTaintQuery, PersistentVolumeAccessMode, TaintEffect } from 'cdk8s-plus-27';
 import {
+  Cpu, EnvValue, PersistentVolumeAccessMode, TaintEffect, Toleration,
   DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, MpiImplementation, OffloadDevice,
   OptimizerType, SchedulerType, Severity, TrainingStorage, validateJob, ZeroStage,
 } from '../src';
@@ -122,12 +122,12 @@ const names: Case[] = [
   },
   {
     title: 'a toleration key with a space',
-    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [NodeTaintQuery.exists('nvidia gpu', { effect: TaintEffect.NO_SCHEDULE })] } }),
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.exists('nvidia gpu', { effect: TaintEffect.NO_SCHEDULE })] } }),
     errors: [`${P}: workers.tolerations[0] key is 'nvidia gpu': a taint key is a qualified name (an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), and the API server rejects the pod. Use the taint key as kubectl describe node shows it, e.g. 'nvidia.com/gpu'.`],
   },
   {
     title: 'a toleration value with a slash',
-    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [NodeTaintQuery.is('dedicated', 'ml/gpu')] } }),
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.equal('dedicated', 'ml/gpu')] } }),
     errors: [`${P}: workers.tolerations[0] value is 'ml/gpu': a taint value is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, and the API server rejects the pod. Use the taint value as kubectl describe node shows it, e.g. 'present'.`],
   },
   {

@@ -1,5 +1,6 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { sizeToQuantity } from '../quantity';
+import type { Toleration } from '../toleration';
 import { JobRule } from './context';
 import { JobFacts } from './facts';
 import { error, Finding, show } from './finding';
@@ -105,12 +106,12 @@ const names: JobRule = (ctx: JobFacts): Finding[] => {
     subdomain(`storage.volumes '${storage.name}' storageClassName`, claim.storageClassName, 'a StorageClass name',
       'Use a StorageClass of the cluster (kubectl get storageclass), or leave it out for the default class.');
   }
-  const tolerations: Array<[string, any[]]> = [
+  const tolerations: Array<[string, Toleration[]]> = [
     ['workers.tolerations', ctx.props.workers.tolerations ?? []],
     ['launcher.tolerations', ctx.props.launcher?.tolerations ?? []],
   ];
   for (const [prop, list] of tolerations) {
-    list.map(t => t._toKube()).forEach((t: any, index: number) => {
+    list.forEach((t, index) => {
       const field = `${prop}[${index}]`;
       if (t.key !== undefined && t.key !== '' && !isQualifiedName(t.key)) {
         findings.push(error('props/names', {
