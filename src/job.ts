@@ -1,4 +1,4 @@
-import { ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
@@ -14,74 +14,29 @@ import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, render
 import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
 import { checkpointArgs, JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
-/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
-const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
-
 /**
- * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
- * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
- * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
- * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
- */
-function sanitizeTyped(value: any, sortKeys: boolean): any {
-  if (value === null || typeof value !== 'object') return value ?? undefined;
-  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
-  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
-  if (value.constructor !== Object) {
-    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
-    throw NEEDS_RESOLVER;
-  }
-  const out: { [key: string]: any } = {};
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  for (const key of keys) {
-    const item = sanitizeTyped(value[key], sortKeys);
-    if (item != null) out[key] = item;
-  }
-  return out;
-}
-
-/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
-function onlyBuiltInResolvers(app: App): boolean {
-  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
-}
-
-/**
- * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
- * which drops unknown fields and turns patched quantities into null. This subclass applies
- * patches to the final manifest instead, so escape hatches do what they say.
- *
- * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
- * every value of the spec and was most of the cost of a render, which validation and synthesis
- * both pay. The output is the same either way.
+ * The generated MpiJob, rendered by TypedSpecRenderer: JSON patches apply to the final
+ * manifest and the spec skips the cdk8s resolver when nothing needs it.
  */
 class MpiJobResource extends mpi.MpiJob {
-  private readonly finalPatches: JsonPatch[] = [];
+  private readonly renderer: TypedSpecRenderer<mpi.MpiJobSpec>;
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+    this.renderer = new TypedSpecRenderer(this, renderSpec,
+      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }));
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
-    this.finalPatches.push(...ops);
+    this.renderer.addJsonPatch(ops);
   }
 
   public toJson(): any {
-    const json = this.renderWithoutResolver() ?? super.toJson();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
-  }
-
-  private renderWithoutResolver(): any | undefined {
-    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
-    try {
-      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
-      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
-    } catch (e) {
-      if (e === NEEDS_RESOLVER) return undefined;
-      throw e;
-    }
+    return this.renderer.toJson(() => super.toJson());
   }
 }
 
