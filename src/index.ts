@@ -23,3 +23,6 @@ export { validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Findi
 export * from './rehearsal';
 export * from './sweep';
 export * from './sweep-queue';
+export * from './trainer-runtime';
+export { TrainerReplicatedJob } from './trainer-labels';
+export * from './train-job';

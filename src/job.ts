@@ -3,20 +3,32 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
-import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
-import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
+import { DeepSpeedConfigRegistry } from './config-registry';
+import { DeepSpeedConfig } from './deepspeed-config';
 import { IDeepSpeedTrainingImage } from './image';
+import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
-import { JobNetworkOptions, networkEnv } from './network';
+import { JobNetworkOptions } from './network';
+import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { MpiReplica } from './replica';
-import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
-import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
-import { checkpointArgs, JobStorageOptions } from './storage';
+import { JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
+import { JobSecurityOptions } from './security';
+import { JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
+
+/** The MPI Operator names containers after their replica and labels pods with its own labels. */
+const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
+  podLabels: jobPodLabels,
+  rankPodSelector: (name, launcherHostsRanks) => ({
+    matchLabels: jobPodLabels(name),
+    roleLabel: JOB_ROLE_LABEL,
+    roles: launcherHostsRanks ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER],
+  }),
+};
 
 /**
  * The generated MpiJob, rendered by TypedSpecRenderer: JSON patches apply to the final
@@ -41,24 +53,10 @@ class MpiJobResource extends mpi.MpiJob {
 }
 
 /**
- * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
- * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ * Properties of a DeepSpeed job, whichever operator runs it: `DeepSpeedMpiJob` (MPI Operator)
+ * and `DeepSpeedTrainJob` (Kubeflow Trainer v2) take the same props.
  */
-function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
-  return {
-    cpu: workers.cpu,
-    cpuLimit: workers.cpuLimit,
-    memory: workers.memory,
-    memoryLimit: workers.memoryLimit,
-    tolerations: workers.tolerations,
-    nodeSelector: workers.nodeSelector,
-  };
-}
-
-/**
- * Properties of a DeepSpeed MPIJob.
- */
-export interface DeepSpeedMpiJobProps {
+export interface DeepSpeedJobProps {
   /** The training image the launcher and the workers run. */
   readonly image: IDeepSpeedTrainingImage;
 
@@ -207,6 +205,11 @@ export interface DeepSpeedMpiJobProps {
 }
 
 /**
+ * Properties of a DeepSpeed MPIJob: the props of every DeepSpeed job.
+ */
+export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
+
+/**
  * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
@@ -264,53 +267,13 @@ export class DeepSpeedMpiJob extends Construct {
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
     }, () => this.renderSpec());
 
-    this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
-
-    let configFile: string | undefined;
-    if (props.deepspeedConfig) {
-      this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      const namespace = props.metadata?.namespace;
-      this.configMap = props.configRegistry
-        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
-        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
-      if (props.passDeepSpeedConfigArgument ?? true) {
-        configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
-      }
-    }
-
-    this.launcher = new MpiLauncher(this, 'Launcher', {
-      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
-      ...props.launcher,
-      image: props.image,
-      workers: this.workers,
-      script: props.script,
-      args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
-      mpirun: props.mpirun,
-      deepspeedConfigFile: configFile,
-      runAsWorker: this.runLauncherAsWorker,
-    });
-
-    if (this.configMap) {
-      const volume = kplus.Volume.fromConfigMap(this, 'DeepSpeedConfigVolume', this.configMap, { name: 'deepspeed-config' });
-      this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
-    }
-    for (const [name, value] of Object.entries(props.env ?? {})) {
-      this.addEnv(name, value);
-    }
-    this.applyNetwork();
-    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
-      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
-      this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
-    }
-    applyPodScheduling(this, this.scheduling);
-    if (this.security.networkPolicy ?? true) {
-      this.networkPolicy = createJobNetworkPolicy(this, this.name, props.metadata?.namespace);
-    }
-    if (this.security.createServiceAccount) {
-      this.serviceAccount = createJobServiceAccount(this, this.name, props.metadata?.namespace,
-        this.security.automountServiceAccountToken ?? false);
-    }
-    this.applyPodIdentity();
+    const parts = buildJobParts(this, this.apiObject, props, MPI_OPERATOR_POD_CONVENTIONS);
+    this.workers = parts.workers;
+    this.launcher = parts.launcher;
+    this.configMap = parts.configMap;
+    this.deepspeedConfigJson = parts.deepspeedConfigJson;
+    this.networkPolicy = parts.networkPolicy;
+    this.serviceAccount = parts.serviceAccount;
 
     registerJobValidation(this);
   }
@@ -346,26 +309,6 @@ export class DeepSpeedMpiJob extends Construct {
   public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
-  }
-
-  /** Interconnect devices on the rank pods; NCCL variables on every rank, unless the job's env sets them. */
-  private applyNetwork(): void {
-    const interconnect = this.network.interconnect;
-    if (interconnect) {
-      for (const replica of this.rankReplicas) interconnect._applyTo(replica);
-    }
-    for (const [name, value] of Object.entries(networkEnv(this.network))) {
-      if (!this.launcher.envNames.includes(name)) this.addEnv(name, kplus.EnvValue.fromValue(value));
-    }
-  }
-
-  private applyPodIdentity(): void {
-    const identity = {
-      serviceAccountName: (this.security.serviceAccount ?? this.serviceAccount)?.name,
-      automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
-    };
-    this.launcher.setIdentity(identity);
-    this.workers.setIdentity(identity);
   }
 
   private renderSpec(): mpi.MpiJobSpec {
