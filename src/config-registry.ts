@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config';
+import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config-render';
 
 /** Hex digits of the content hash in a shared ConfigMap's name. */
 const CONTENT_HASH_LENGTH = 10;

@@ -6,6 +6,7 @@ export * from './image-source';
 export * from './image';
 export * from './image-build';
 export * from './deepspeed-config';
+export * from './deepspeed-config-render';
 export * from './mpirun';
 export * from './replica';
 export * from './worker-pool';

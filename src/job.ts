@@ -247,11 +247,15 @@ export class DeepSpeedMpiJob extends Construct {
   /** The ServiceAccount the job created, if asked to. */
   public readonly serviceAccount?: kplus.ServiceAccount;
 
-  private readonly props: DeepSpeedMpiJobProps;
+  /**
+   * The props as given, for the job facts validation reads.
+   * @internal
+   */
+  public readonly _props: DeepSpeedMpiJobProps;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
     super(scope, id);
-    this.props = props;
+    this._props = props;
     this.image = props.image;
     this.cleanPodPolicy = props.cleanPodPolicy ?? CleanPodPolicy.RUNNING;
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
@@ -319,7 +323,7 @@ export class DeepSpeedMpiJob extends Construct {
     if (!(this.runLauncherAsWorker && this.workers.replicas === 0)) {
       replicaSpecs.Worker = this.workers._toReplicaSpec(this.workers.replicas);
     }
-    const props = this.props;
+    const props = this._props;
     return {
       slotsPerWorker: this.workers.slotsPerWorker,
       runLauncherAsWorker: this.runLauncherAsWorker ? true : undefined,

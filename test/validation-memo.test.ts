@@ -2,12 +2,12 @@
 import { Chart, Testing } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-27';
 import { DeepSpeedMpiJob } from '../src';
-import { ALL_RULES, JobContext } from '../src/validation';
+import { ALL_RULES, JobFacts } from '../src/validation';
 import { jobProps } from './support/synth';
 
 describe('validation passes', () => {
   const seen: string[] = [];
-  const counting = (ctx: JobContext) => {
+  const counting = (ctx: JobFacts) => {
     seen.push(JSON.stringify(ctx.manifest.spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].env ?? []));
     return [];
   };

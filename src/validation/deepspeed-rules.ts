@@ -1,10 +1,11 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts, podOf, specOf } from './facts';
 import {
   closestKey, DEEPSPEED_OPTIMIZERS, DEEPSPEED_SCHEDULERS, DEPRECATED_ZERO_KEYS, STRICT_SECTIONS, TOP_LEVEL_KEYS,
   TORCH_OPTIMIZERS, TORCH_SCHEDULERS,
 } from './deepspeed-keys';
 import { error, Finding, FindingText, show, warning } from './finding';
-import { launcherRunsAsWorker, podSpec, worldSize, worldSizeTerms } from './manifest';
+import { worldSizeTerms } from './manifest';
 
 type Json = { [key: string]: any };
 
@@ -19,12 +20,12 @@ function section(config: Json, path: string): Json {
 }
 
 /** A rule over the DeepSpeed config; jobs without one have nothing to check. */
-function configRule(check: (ctx: JobContext, config: Json) => Finding[]): JobRule {
-  return (ctx: JobContext) => (ctx.deepspeedConfig ? check(ctx, ctx.deepspeedConfig) : []);
+function configRule(check: (ctx: JobFacts, config: Json) => Finding[]): JobRule {
+  return (ctx: JobFacts) => (ctx.deepspeedConfig ? check(ctx, ctx.deepspeedConfig) : []);
 }
 
 /** Message parts for a config key: the field reads `ds_config.<key path>`. */
-function at(ctx: JobContext, key: string, value: string, why: string, fix: string): FindingText {
+function at(ctx: JobFacts, key: string, value: string, why: string, fix: string): FindingText {
   return { path: ctx.path, field: `ds_config.${key}`, value, why, fix };
 }
 
@@ -185,7 +186,7 @@ const batchSize = configRule((ctx, config) => {
       'DeepSpeed needs a whole number greater than 0 (it floor-divides batch sizes and asserts they are positive)',
       'Set it to a positive whole number, or leave it out and let DeepSpeed derive it.')));
   }
-  const world = worldSize(ctx.manifest);
+  const world = ctx.launch.worldSize;
   const sizes = deriveBatch(config.train_batch_size ?? undefined, config.train_micro_batch_size_per_gpu ?? undefined,
     config.gradient_accumulation_steps ?? undefined, world);
   if (sizes === undefined) {
@@ -195,7 +196,7 @@ const batchSize = configRule((ctx, config) => {
   }
   if (world <= 0) return []; // reported by the operator and slot rules
   const { tb, mb, gas, derived } = sizes;
-  const worldText = `a world size of ${world} (${worldSizeTerms(ctx.manifest)})`;
+  const worldText = `a world size of ${world} (${worldSizeTerms(ctx)})`;
   const identity = `Check batch related parameters. train_batch_size is not equal to micro_batch_per_gpu * gradient_acc_step * world_size ${tb} != ${mb} * ${gas} * ${world}`;
   if (derived) {
     const broken = derived.value === 0 ? derived.zeroMessage : tb !== mb * gas * world ? identity : undefined;
@@ -217,8 +218,8 @@ const PRE_AMPERE_GPU = /(^|[^A-Za-z0-9])(V100|T4|P100|P40|P4|K80|M60|M40|TITAN-V
 /** bf16 on GPUs that cannot compute in it: DeepSpeed stops once the model reaches the device. */
 const bf16Hardware = configRule((ctx, config) => {
   if (!bf16Enabled(config)) return [];
-  const rankReplicas = ['Worker', ...(launcherRunsAsWorker(ctx.manifest) ? ['Launcher'] : [])];
-  const pinned = rankReplicas.flatMap(type => Object.entries(podSpec(ctx.manifest, type).nodeSelector ?? {}))
+  const rankReplicas = ['Worker', ...(ctx.launch.launcherHostsRanks ? ['Launcher'] : [])];
+  const pinned = rankReplicas.flatMap(type => Object.entries(specOf(podOf(ctx, type)).nodeSelector ?? {}))
     .find(([, value]) => typeof value === 'string' && PRE_AMPERE_GPU.test(value));
   if (!pinned) return [];
   return [warning('deepspeed/bf16-hardware', at(ctx, `${bf16Key(config)}.enabled`, 'true',

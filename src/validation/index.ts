@@ -3,7 +3,9 @@ import type { DeepSpeedTrainingImage } from '../image';
 import type { InClusterImageBuild } from '../image-build';
 import { BUILD_RULES } from './build-rules';
 import type { DeepSpeedMpiJob } from '../job';
-import { BuildContext, ImageContext, JobContext, JobRule } from './context';
+import { BuildContext, ImageContext, JobRule } from './context';
+import { JobFacts } from './facts';
+import { imageFacts, mpiJobFacts } from './mpijob-facts';
 import { Finding, Severity } from './finding';
 import { COMPATIBILITY_RULES } from './compatibility-rules';
 import { DEEPSPEED_RULES } from './deepspeed-rules';
@@ -19,6 +21,7 @@ import { STORAGE_RULES } from './storage-rules';
 
 export * from './finding';
 export * from './context';
+export * from './facts';
 export { IMAGE_RULES } from './image-rules';
 export { BUILD_RULES } from './build-rules';
 
@@ -36,15 +39,17 @@ export const WARNINGS_AS_ERRORS_CONTEXT = 'cdk8s-deepspeed:warningsAsErrors';
 
 /** Runs every rule against a job and returns all findings, errors and warnings. */
 export function validateJob(job: DeepSpeedMpiJob): Finding[] {
-  return runJobRules(jobContext(job));
+  return runJobRules(jobFacts(job));
 }
 
-function jobContext(job: DeepSpeedMpiJob): JobContext {
-  return { path: job.node.path, job, manifest: job.apiObject.toJson(), deepspeedConfig: job.deepspeedConfigJson };
+/** The facts of an MPIJob as it will be written now, escape hatches included. */
+function jobFacts(job: DeepSpeedMpiJob): JobFacts {
+  return mpiJobFacts(job, job.apiObject.toJson(), imageFacts(job.image));
 }
 
-function runJobRules(ctx: JobContext): Finding[] {
-  return ALL_RULES.flatMap(rule => rule(ctx));
+/** Runs every job rule against a job's facts, whichever operator's job built them. */
+export function runJobRules(facts: JobFacts): Finding[] {
+  return ALL_RULES.flatMap(rule => rule(facts));
 }
 
 function warningsAreErrors(scope: IConstruct): boolean {
@@ -87,9 +92,9 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // fixed at construction, so an unchanged render reuses the findings of the last pass.
   let last: { render: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
-    const ctx = jobContext(job);
-    const render = JSON.stringify([ctx.manifest, ctx.deepspeedConfig]);
-    if (last?.render !== render) last = { render, findings: runJobRules(ctx) };
+    const facts = jobFacts(job);
+    const render = JSON.stringify([facts.manifest, facts.deepspeedConfig]);
+    if (last?.render !== render) last = { render, findings: runJobRules(facts) };
     return last.findings;
   });
 }

@@ -1,21 +1,23 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts, mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import {
-  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mountPaths, mpirunOptions, podSpec, podSpecPath,
-  programArgv, REPLICA_TYPES, replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
-} from './manifest';
+import { gpuCount, mountPaths, mpirunOptions, programArgv, usesDeepSpeedRunner, worldSizeTerms } from './manifest';
 
-const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
+/** The manifest path of the launcher's command, for messages. */
+function launcherCommandPath(ctx: JobFacts): string {
+  const launcher = podOf(ctx, 'Launcher');
+  return launcher ? `${podSpecPath(launcher)}.containers[0].command` : 'launcher command';
+}
 
 /** The MPI implementation the operator configures the launcher for (CRD default OpenMPI). */
-function implementation(ctx: JobContext): string {
-  return ctx.manifest.spec?.mpiImplementation ?? 'OpenMPI';
+function implementation(ctx: JobFacts): string {
+  return ctx.launch.implementation;
 }
 
 /** The operator blanks NVIDIA_VISIBLE_DEVICES on a launcher that does not run as a worker. */
-const launcherGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const gpus = gpuCount(mainContainer(ctx.manifest, 'Launcher'), ctx.job.workers.gpuResourceName);
-  if (launcherRunsAsWorker(ctx.manifest) || gpus === 0) return [];
+const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
+  const gpus = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), ctx.launch.gpuResourceName);
+  if (ctx.launch.launcherHostsRanks || gpus === 0) return [];
   return [error('launch/launcher-gpus', {
     path: ctx.path,
     field: 'launcher.gpus',
@@ -26,8 +28,8 @@ const launcherGpus: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** With 0 slots the operator's hostfile has no room for any rank (the operator itself accepts 0). */
-const noSlots: JobRule = (ctx: JobContext): Finding[] => {
-  if (slotsPerWorker(ctx.manifest) !== 0 || hostCount(ctx.manifest) === 0) return [];
+const noSlots: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.launch.slotsPerWorker !== 0 || ctx.launch.hosts === 0) return [];
   return [error('launch/no-slots', {
     path: ctx.path,
     field: 'spec.slotsPerWorker',
@@ -40,21 +42,21 @@ const noSlots: JobRule = (ctx: JobContext): Finding[] => {
 const PROCESS_COUNT_FLAGS = ['-np', '--np', '-n', '--n', '-c'];
 
 /** `mpirun -np` must equal the slots of the hostfile the operator writes. */
-const processCount: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const processCount: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   const index = options?.findIndex(word => PROCESS_COUNT_FLAGS.includes(word)) ?? -1;
   if (options === undefined || index < 0) return [];
   const flag = options[index];
   const given = options[index + 1];
-  const expected = worldSize(ctx.manifest);
+  const expected = ctx.launch.worldSize;
   // Without workers or slots the operator and slot rules already explain the problem.
   if (expected <= 0 || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
-      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
+      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -65,12 +67,12 @@ const processCount: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** One rank drives one GPU: fewer slots leave GPUs idle, more oversubscribe them. */
-const slotsMatchGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const slots = slotsPerWorker(ctx.manifest);
-  const gpuName = ctx.job.workers.gpuResourceName;
-  const workerGpus = gpuCount(mainContainer(ctx.manifest, 'Worker'), gpuName);
+const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
+  const slots = ctx.launch.slotsPerWorker;
+  const gpuName = ctx.launch.gpuResourceName;
+  const workerGpus = gpuCount(mainContainerOf(podOf(ctx, 'Worker')), gpuName);
   const findings: Finding[] = [];
-  if (replicaSpec(ctx.manifest, 'Worker') && workerGpus > 0 && workerGpus !== slots) {
+  if (podOf(ctx, 'Worker') && workerGpus > 0 && workerGpus !== slots) {
     const gap = Math.abs(workerGpus - slots);
     findings.push(warning('launch/slots-match-gpus', {
       path: ctx.path,
@@ -82,9 +84,9 @@ const slotsMatchGpus: JobRule = (ctx: JobContext): Finding[] => {
       fix: `Remove slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.`,
     }));
   }
-  const launcherGpuCount = gpuCount(mainContainer(ctx.manifest, 'Launcher'), gpuName);
+  const launcherGpuCount = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), gpuName);
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
-  if (launcherRunsAsWorker(ctx.manifest) && launcherNeedsGpus && launcherGpuCount !== slots) {
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
     findings.push(warning('launch/slots-match-gpus', {
       path: ctx.path,
@@ -106,8 +108,8 @@ const OPEN_MPI_ONLY = ['x', 'mca', 'allow-run-as-root', 'oversubscribe', 'nperno
 const HYDRA_ONLY = ['genv', 'genvlist', 'genvall', 'genvnone', 'f', 'envlist'];
 
 /** Intel MPI and MPICH (Hydra) and Open MPI each reject the other's options. */
-const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const mpirunSyntax: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   const hydra = ['Intel', 'MPICH'].includes(implementation(ctx));
   if (options === undefined || (!hydra && implementation(ctx) !== 'OpenMPI')) return [];
   const foreign = options.filter(word => word.startsWith('-') && (hydra ? OPEN_MPI_ONLY : HYDRA_ONLY).includes(word.replace(/^-+/, '')));
@@ -127,13 +129,13 @@ const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** DeepSpeed's own runner parses only `host slots=N` lines and defaults to another hostfile. */
-const deepspeedRunner: JobRule = (ctx: JobContext): Finding[] => {
-  const argv = launcherArgv(ctx.manifest);
+const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
+  const argv = ctx.launch.argv;
   if (!usesDeepSpeedRunner(argv)) return [];
   if (implementation(ctx) !== 'OpenMPI') {
     return [error('launch/deepspeed-runner', {
       path: ctx.path,
-      field: LAUNCHER_COMMAND,
+      field: launcherCommandPath(ctx),
       value: show(argv.join(' ')),
       why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
       fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
@@ -142,7 +144,7 @@ const deepspeedRunner: JobRule = (ctx: JobContext): Finding[] => {
   if (argv.includes('--hostfile') || argv.includes('-H')) return [];
   return [warning('launch/deepspeed-runner', {
     path: ctx.path,
-    field: LAUNCHER_COMMAND,
+    field: launcherCommandPath(ctx),
     value: show(argv.join(' ')),
     why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
     fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
@@ -150,8 +152,8 @@ const deepspeedRunner: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
-const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
+const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
   const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
   if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
   return [error('launch/ssh-auth-mount-path', {
@@ -166,17 +168,17 @@ const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
 const ALLOW_RUN_AS_ROOT = ['--allow-run-as-root', '-allow-run-as-root'];
 
 /** Whether the launcher sets the variable pair that lets Open MPI run as root without the flag. */
-function allowsRootByEnv(ctx: JobContext): boolean {
-  const env: any[] = mainContainer(ctx.manifest, 'Launcher')?.env ?? [];
+function allowsRootByEnv(ctx: JobFacts): boolean {
+  const env: any[] = mainContainerOf(podOf(ctx, 'Launcher'))?.env ?? [];
   const value = (name: string) => env.find(v => v.name === name)?.value;
   return value('OMPI_ALLOW_RUN_AS_ROOT') === '1' && value('OMPI_ALLOW_RUN_AS_ROOT_CONFIRM') === '1';
 }
 
 /** Open MPI refuses to run as root without an explicit opt-in; a non-root user needs none. */
-const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const allowRunAsRoot: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   if (options === undefined || implementation(ctx) !== 'OpenMPI') return [];
-  const user = ctx.job.image.user;
+  const user = ctx.image.user;
   const flagged = options.some(word => ALLOW_RUN_AS_ROOT.includes(word));
   if (user.isRoot && !flagged && !allowsRootByEnv(ctx)) {
     return [error('launch/allow-run-as-root', {
@@ -200,16 +202,15 @@ const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Pods must run as the image's user: its sshd config, home and keys belong to it. */
-const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
-  return REPLICA_TYPES.flatMap(type => {
-    if (!replicaSpec(ctx.manifest, type)) return [];
-    const pod = podSpec(ctx.manifest, type).securityContext ?? {};
-    const container = mainContainer(ctx.manifest, type)?.securityContext ?? {};
+const runAsUser: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
+  return ctx.pods.flatMap(placed => {
+    const pod = specOf(placed).securityContext ?? {};
+    const container = mainContainerOf(placed)?.securityContext ?? {};
     const uid = container.runAsUser ?? pod.runAsUser;
     const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
     const level = container.runAsUser !== undefined ? 'containers[0].securityContext' : 'securityContext';
-    const base = podSpecPath(type);
+    const base = podSpecPath(placed);
     if (uid !== undefined && uid !== user.uid) {
       return [error('launch/run-as-user', {
         path: ctx.path,
@@ -243,9 +244,9 @@ function versionAtLeast(version: string, wanted: number[]): boolean {
 }
 
 /** `--deepspeed_mpi` never did anything, and DeepSpeed 0.13.1 removed it from its arguments. */
-const deepspeedMpiFlag: JobRule = (ctx: JobContext): Finding[] => {
-  if (!programArgv(launcherArgv(ctx.manifest)).includes('--deepspeed_mpi')) return [];
-  const version = ctx.job.image.deepspeedVersion;
+const deepspeedMpiFlag: JobRule = (ctx: JobFacts): Finding[] => {
+  if (!programArgv(ctx.launch.argv).includes('--deepspeed_mpi')) return [];
+  const version = ctx.image.deepspeedVersion;
   const text = {
     path: ctx.path,
     field: 'args',
@@ -267,8 +268,8 @@ const deepspeedMpiFlag: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** The config file ranks read must be given once, by an absolute path that exists on every rank's pod. */
-const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
-  const program = programArgv(launcherArgv(ctx.manifest));
+const deepspeedConfigPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const program = programArgv(ctx.launch.argv);
   const paths = program.flatMap((word, i) => word === '--deepspeed_config' ? [program[i + 1] ?? '']
     : word.startsWith('--deepspeed_config=') ? [word.slice('--deepspeed_config='.length)] : []);
   if (paths.length === 0) return [];
@@ -292,9 +293,9 @@ const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
       fix: 'Give the config as deepspeedConfig (mounted at /etc/deepspeed/ds_config.json), or use an absolute path on a volume mounted on every worker.',
     })];
   }
-  const rankReplicas = launcherRunsAsWorker(ctx.manifest) ? ['Launcher', 'Worker'] : ['Worker'];
-  const unmounted = rankReplicas.filter(type => replicaSpec(ctx.manifest, type)
-    && !mountPaths(ctx.manifest, type).some(dir => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)));
+  const rankReplicas = ctx.launch.launcherHostsRanks ? ['Launcher', 'Worker'] : ['Worker'];
+  const unmounted = rankReplicas.filter(type => podOf(ctx, type)
+    && !mountPaths(podOf(ctx, type)).some(dir => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)));
   if (unmounted.length === 0) return [];
   return [warning('launch/deepspeed-config-path', {
     path: ctx.path,

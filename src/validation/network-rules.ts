@@ -1,11 +1,13 @@
 import { networkEnv } from '../network';
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
+import { mainContainerOf, podOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 /** The node's own sshd holds port 22 on the host network. */
-const hostNetworkSshPort: JobRule = (ctx: JobContext): Finding[] => {
-  const interconnect = ctx.job.network.interconnect;
-  const port = ctx.job.image.sshPort;
+const hostNetworkSshPort: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
+  const port = ctx.image.sshPort;
   if (!interconnect?.hostNetwork || port !== 22) return [];
   return [error('network/host-network-ssh-port', {
     path: ctx.path,
@@ -17,9 +19,9 @@ const hostNetworkSshPort: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** A job env variable silently replaces a value the network options chose. */
-const envOverridesNetwork: JobRule = (ctx: JobContext): Finding[] => {
-  const rendered: any[] = ctx.manifest.spec?.mpiReplicaSpecs?.Launcher?.template?.spec?.containers?.[0]?.env ?? [];
-  return Object.entries(networkEnv(ctx.job.network)).flatMap(([name, wanted]) => {
+const envOverridesNetwork: JobRule = (ctx: JobFacts): Finding[] => {
+  const rendered: any[] = mainContainerOf(podOf(ctx, 'Launcher'))?.env ?? [];
+  return Object.entries(networkEnv((ctx.props.network ?? {}))).flatMap(([name, wanted]) => {
     const actual = rendered.find(e => e.name === name);
     if (!actual || actual.value === wanted) return [];
     return [warning('network/env-overrides-network', {
@@ -33,8 +35,8 @@ const envOverridesNetwork: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Device plugin resources are whole devices. */
-const deviceCounts: JobRule = (ctx: JobContext): Finding[] => {
-  const interconnect = ctx.job.network.interconnect;
+const deviceCounts: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
   if (!interconnect) return [];
   return Object.entries(interconnect.devices)
     .filter(([, count]) => !Number.isInteger(count) || count < 1)
@@ -48,18 +50,18 @@ const deviceCounts: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Kubernetes rejects pods with huge pages but no CPU or memory. */
-const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobContext): Finding[] =>
-  Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).flatMap(([role, replica]: [string, any]) => {
-    const resources = replica.template?.spec?.containers?.[0]?.resources ?? {};
+const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobFacts): Finding[] =>
+  ctx.pods.flatMap(pod => {
+    const resources = mainContainerOf(pod)?.resources ?? {};
     const names = new Set([...Object.keys(resources.requests ?? {}), ...Object.keys(resources.limits ?? {})]);
     const hugePages = [...names].filter(n => n.startsWith('hugepages-'));
     if (hugePages.length === 0 || names.has('cpu') || names.has('memory')) return [];
     return [error('network/huge-pages-need-cpu-or-memory', {
       path: ctx.path,
-      field: `${role === 'Launcher' ? 'launcher' : 'workers'}.memory`,
+      field: `${pod.prop}.memory`,
       value: 'not set',
       why: `the pods request ${hugePages.join(', ')} and the API server rejects pods with huge pages but no CPU or memory request ("HugePages require cpu or memory")`,
-      fix: `Set ${role === 'Launcher' ? 'launcher' : 'workers'}.memory (and cpu) for the pods that host ranks.`,
+      fix: `Set ${pod.prop}.memory (and cpu) for the pods that host ranks.`,
     })];
   });
 

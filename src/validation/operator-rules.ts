@@ -1,7 +1,8 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
 import { error, Finding, show } from './finding';
 import { isDns1035Label } from './kubernetes-syntax';
-import { launcherRunsAsWorker, podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
+import { MPI_REPLICA_TYPES as REPLICA_TYPES, mpiReplicaSpec as replicaSpec } from './mpijob-facts';
 
 const HOSTNAME_SUFFIX = '-worker-';
 
@@ -9,7 +10,7 @@ const HOSTNAME_SUFFIX = '-worker-';
  * The operator checks that `<name>-worker-<N-1>` (the last worker's hostname) is a DNS-1035
  * label of at most 63 characters; the name also names the job's Service.
  */
-const jobName: JobRule = (ctx: JobContext): Finding[] => {
+const jobName: JobRule = (ctx: JobFacts): Finding[] => {
   const name: string = ctx.manifest.metadata?.name ?? '';
   const workers: unknown = replicaSpec(ctx.manifest, 'Worker')?.replicas;
   const last = typeof workers === 'number' && workers > 0 ? workers - 1 : 0;
@@ -37,7 +38,7 @@ const jobName: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** The operator requires a Launcher replica spec with exactly one replica. */
-const launcherReplicas: JobRule = (ctx: JobContext): Finding[] => {
+const launcherReplicas: JobRule = (ctx: JobFacts): Finding[] => {
   const launcher = replicaSpec(ctx.manifest, 'Launcher');
   if (launcher === undefined) {
     return [error('operator/launcher-replicas', {
@@ -62,10 +63,10 @@ const launcherReplicas: JobRule = (ctx: JobContext): Finding[] => {
  * A Worker spec needs at least one replica; without one the launcher must be the only worker
  * (the operator rejects `replicas: 0`, so that case omits the Worker spec entirely).
  */
-const workerReplicas: JobRule = (ctx: JobContext): Finding[] => {
+const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
   const worker = replicaSpec(ctx.manifest, 'Worker');
   if (worker === undefined) {
-    if (launcherRunsAsWorker(ctx.manifest)) return [];
+    if (ctx.launch.launcherHostsRanks) return [];
     return [error('operator/worker-replicas', {
       path: ctx.path,
       field: 'spec.mpiReplicaSpecs.Worker',
@@ -81,7 +82,7 @@ const workerReplicas: JobRule = (ctx: JobContext): Finding[] => {
     field: 'spec.mpiReplicaSpecs.Worker.replicas',
     value: show(replicas),
     why: 'the MPI Operator requires at least 1 worker in a Worker spec',
-    fix: launcherRunsAsWorker(ctx.manifest)
+    fix: ctx.launch.launcherHostsRanks
       ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
       : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
   })];
@@ -90,7 +91,7 @@ const workerReplicas: JobRule = (ctx: JobContext): Finding[] => {
 const RESTART_POLICIES = ['Never', 'OnFailure'];
 
 /** The operator supports only Never and OnFailure (the type also declares Always and ExitCode). */
-const restartPolicy: JobRule = (ctx: JobContext): Finding[] =>
+const restartPolicy: JobRule = (ctx: JobFacts): Finding[] =>
   REPLICA_TYPES.flatMap(type => {
     const policy = replicaSpec(ctx.manifest, type)?.restartPolicy;
     if (policy === undefined || RESTART_POLICIES.includes(policy)) return [];
@@ -105,14 +106,14 @@ const restartPolicy: JobRule = (ctx: JobContext): Finding[] =>
   });
 
 /** Each replica's pod template needs a container (the operator sets up ssh in the first). */
-const containers: JobRule = (ctx: JobContext): Finding[] =>
+const containers: JobRule = (ctx: JobFacts): Finding[] =>
   REPLICA_TYPES.flatMap(type => {
     const spec = replicaSpec(ctx.manifest, type);
     const list = spec?.template?.spec?.containers;
     if (spec === undefined || (Array.isArray(list) && list.length > 0)) return [];
     return [error('operator/containers', {
       path: ctx.path,
-      field: `${podSpecPath(type)}.containers`,
+      field: `spec.mpiReplicaSpecs.${type}.template.spec.containers`,
       value: show(list ?? []),
       why: 'the MPI Operator requires at least one container in every pod template',
       fix: 'Remove the JSON patch that deletes the container.',
@@ -120,7 +121,7 @@ const containers: JobRule = (ctx: JobContext): Finding[] =>
   });
 
 /** The operator requires `slotsPerWorker >= 0`; the CRD types it as an integer. */
-const slots: JobRule = (ctx: JobContext): Finding[] => {
+const slots: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.spec?.slotsPerWorker;
   if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
   return [error('operator/slots-per-worker', {
@@ -133,7 +134,7 @@ const slots: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Checks that an optional field of the manifest holds one of the values the operator knows. */
-function oneOf(ctx: JobContext, rule: string, field: string, value: unknown, allowed: string[], fix: string): Finding[] {
+function oneOf(ctx: JobFacts, rule: string, field: string, value: unknown, allowed: string[], fix: string): Finding[] {
   if (value === undefined || (typeof value === 'string' && allowed.includes(value))) return [];
   return [error(rule, {
     path: ctx.path,
@@ -144,25 +145,25 @@ function oneOf(ctx: JobContext, rule: string, field: string, value: unknown, all
   })];
 }
 
-const cleanPodPolicy: JobRule = (ctx: JobContext): Finding[] =>
+const cleanPodPolicy: JobRule = (ctx: JobFacts): Finding[] =>
   oneOf(ctx, 'operator/clean-pod-policy', 'spec.runPolicy.cleanPodPolicy', ctx.manifest.spec?.runPolicy?.cleanPodPolicy,
     ['None', 'Running', 'All'], 'Set cleanPodPolicy to a CleanPodPolicy value.');
 
-const managedBy: JobRule = (ctx: JobContext): Finding[] =>
+const managedBy: JobRule = (ctx: JobFacts): Finding[] =>
   oneOf(ctx, 'operator/managed-by', 'spec.runPolicy.managedBy', ctx.manifest.spec?.runPolicy?.managedBy,
     ['kubeflow.org/mpi-operator', 'kueue.x-k8s.io/multikueue'], 'Set it to one of these, or remove it.');
 
-const mpiImplementation: JobRule = (ctx: JobContext): Finding[] =>
+const mpiImplementation: JobRule = (ctx: JobFacts): Finding[] =>
   oneOf(ctx, 'operator/mpi-implementation', 'spec.mpiImplementation', ctx.manifest.spec?.mpiImplementation,
     ['OpenMPI', 'Intel', 'MPICH'], 'Declare the image\'s MPI with an MpiImplementation value.');
 
 /** The CRD lost this enum (a malformed marker), and the operator treats any other value as WaitForWorkersReady. */
-const launcherCreationPolicy: JobRule = (ctx: JobContext): Finding[] =>
+const launcherCreationPolicy: JobRule = (ctx: JobFacts): Finding[] =>
   oneOf(ctx, 'operator/launcher-creation-policy', 'spec.launcherCreationPolicy', ctx.manifest.spec?.launcherCreationPolicy,
     ['AtStartup', 'WaitForWorkersReady'], 'Set launcherCreationPolicy to a LauncherCreationPolicy value.');
 
 /** ttlSecondsAfterFinished, activeDeadlineSeconds and backoffLimit must be whole numbers of 0 or more. */
-const runPolicyNumbers: JobRule = (ctx: JobContext): Finding[] => {
+const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   const runPolicy = ctx.manifest.spec?.runPolicy ?? {};
   return ['ttlSecondsAfterFinished', 'activeDeadlineSeconds', 'backoffLimit'].flatMap(key => {
     const value = runPolicy[key];
@@ -178,7 +179,7 @@ const runPolicyNumbers: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** The operator needs somewhere to mount the SSH keys. */
-const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
+const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.spec?.sshAuthMountPath;
   if (value === undefined || (typeof value === 'string' && value !== '')) return [];
   return [error('operator/ssh-auth-mount-path', {

@@ -1,4 +1,5 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 /** Capabilities the `baseline` Pod Security Standard lets a container add. */
@@ -13,14 +14,14 @@ const RESTRICTED_VOLUME_TYPES = new Set([
 /** Variable names that usually hold credentials. */
 const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)/i;
 
-/** The rendered replica specs by role, Worker only when present. */
-function replicas(ctx: JobContext): Array<[string, any]> {
-  return Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {});
+/** The rendered pod templates by role, Worker only when present. */
+function replicas(ctx: JobFacts): Array<[string, any]> {
+  return ctx.pods.map(pod => [pod.role, { template: pod.template }]);
 }
 
 /** Root pods cannot meet `restricted`; the image user makes root an explicit choice, reported here. */
-const rootUser: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
+const rootUser: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
   if (!user.isRoot) return [];
   return [warning('security/root-user', {
     path: ctx.path,
@@ -32,7 +33,7 @@ const rootUser: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Added capabilities beyond NET_BIND_SERVICE leave `restricted`; beyond the baseline list they leave `baseline` too. */
-const addedCapabilities: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) => {
+const addedCapabilities: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) => {
   const added: string[] = replica.template?.spec?.containers?.[0]?.securityContext?.capabilities?.add ?? [];
   const beyondRestricted = added.filter(c => c !== 'NET_BIND_SERVICE');
   if (beyondRestricted.length === 0) return [];
@@ -48,7 +49,7 @@ const addedCapabilities: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
 });
 
 /** Host namespaces leave `baseline`, and NetworkPolicies stop applying. */
-const hostNetwork: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
+const hostNetwork: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx)
   .filter(([, replica]) => replica.template?.spec?.hostNetwork === true)
   .map(([role]) => warning('security/host-network', {
     path: ctx.path,
@@ -59,7 +60,7 @@ const hostNetwork: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
   }));
 
 /** hostPath and other volume types outside the `restricted` list. */
-const volumeTypes: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
   (replica.template?.spec?.volumes ?? []).flatMap((volume: any) => {
     const types = Object.keys(volume).filter(k => k !== 'name' && !RESTRICTED_VOLUME_TYPES.has(k));
     return types.map(type => warning('security/volume-types', {
@@ -72,8 +73,8 @@ const volumeTypes: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatM
   }));
 
 /** Two ways of naming the ServiceAccount. */
-const serviceAccountChoice: JobRule = (ctx: JobContext): Finding[] => {
-  const security = ctx.job.security;
+const serviceAccountChoice: JobRule = (ctx: JobFacts): Finding[] => {
+  const security = (ctx.props.security ?? {});
   if (!(security.createServiceAccount && security.serviceAccount)) return [];
   return [error('security/service-account', {
     path: ctx.path,
@@ -85,7 +86,7 @@ const serviceAccountChoice: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Credentials in plain env values end up in the manifest, and in git. */
-const literalCredentials: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
   (replica.template?.spec?.containers?.[0]?.env ?? [])
     .filter((e: any) => CREDENTIAL_NAME.test(e.name) && typeof e.value === 'string' && e.value !== '')
     .map((e: any) => warning('security/literal-credential', {

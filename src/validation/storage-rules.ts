@@ -1,6 +1,8 @@
 import * as kplus from 'cdk8s-plus-27';
 import { TrainingStorage } from '../storage';
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
+import { specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -9,13 +11,13 @@ const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
 /** Where the MPI Operator mounts the hostfile on the launcher. */
 const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
 
-function storages(ctx: JobContext): TrainingStorage[] {
-  return ctx.job.storage.volumes ?? [];
+function storages(ctx: JobFacts): TrainingStorage[] {
+  return ctx.props.storage?.volumes ?? [];
 }
 
 /** Rendered pod template specs. */
-function podSpecs(ctx: JobContext): any[] {
-  return Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).map((r: any) => r.template?.spec ?? {});
+function podSpecs(ctx: JobFacts): any[] {
+  return ctx.pods.map(specOf);
 }
 
 /** `items` without one entry per storage volume that `isStorage` matches: what the job itself renders. */
@@ -34,7 +36,7 @@ function isWithin(path: string, dir: string): boolean {
 }
 
 /** Pod volume names must be DNS labels, unique, and not one the job or the operator already uses. */
-const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
+const volumeNames: JobRule = (ctx: JobFacts): Finding[] => {
   const jobVolumes = new Set(podSpecs(ctx).flatMap(spec =>
     withoutStorage<any>(spec.volumes ?? [], storages(ctx), (v, s) => v.name === s.name && v.persistentVolumeClaim !== undefined)
       .map(v => v.name as string)));
@@ -65,11 +67,11 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Mount paths must be absolute and clear of the paths the job and the operator mount. */
-const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
+const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
   const jobPaths = podSpecs(ctx).flatMap(spec =>
     withoutStorage<any>(spec.containers?.[0]?.volumeMounts ?? [], storages(ctx), (m, s) => m.name === s.name && m.mountPath === s.mountPath)
       .map(m => m.mountPath as string));
-  const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.job.image.user.sshDirectory])];
+  const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.image.user.sshDirectory])];
   const seen = new Set<string>();
   return storages(ctx).flatMap(storage => {
     const path = storage.mountPath;
@@ -80,7 +82,7 @@ const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
     if (!path.startsWith('/')) {
       why = 'the API server rejects relative mount paths';
     } else if (clash) {
-      why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.job.image.user.sshDirectory
+      why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
         ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
@@ -98,8 +100,8 @@ const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Checkpoints need a writable volume every pod shares. */
-const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
-  const checkpoint = ctx.job.storage.checkpoint;
+const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
+  const checkpoint = ctx.props.storage?.checkpoint;
   if (!checkpoint) return [];
   const dir = checkpoint.directory;
   const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(dir) };
@@ -129,8 +131,8 @@ const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** A claim every pod mounts must be attachable on several nodes. */
-const sharedAccess: JobRule = (ctx: JobContext): Finding[] => {
-  const pods = ctx.job.workers.replicas + 1;
+const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
+  const pods = ctx.props.workers.replicas + 1;
   if (pods < 2) return [];
   return storages(ctx).flatMap(storage => {
     const mode = storage.accessMode;

@@ -1,6 +1,4 @@
-import { Construct } from 'constructs';
-import { effectiveMinAvailable } from '../scheduling';
-import { JobContext } from './context';
+import { JobFacts } from './facts';
 
 /*
  * Values that typed feature props render into the manifest and that the features' own rules
@@ -10,22 +8,21 @@ import { JobContext } from './context';
  */
 
 /** Names of the volumes `storage.volumes` adds (checked by storage/volume-name and storage/mount-path). */
-export function storageVolumeNames(ctx: JobContext): Set<string> {
-  return new Set((ctx.job.storage.volumes ?? []).map(volume => volume.name));
+export function storageVolumeNames(ctx: JobFacts): Set<string> {
+  return new Set((ctx.props.storage?.volumes ?? []).map(volume => volume.name));
 }
 
 /** The device count `network.interconnect` requests for a resource (checked by network/device-count). */
-export function interconnectDeviceCount(ctx: JobContext, resource: string): number | undefined {
-  return ctx.job.network.interconnect?.devices[resource];
+export function interconnectDeviceCount(ctx: JobFacts, resource: string): number | undefined {
+  return ctx.props.network?.interconnect?.devices[resource];
 }
 
 /** The minAvailable `scheduling.gangScheduling` renders (checked by gang/min-available). */
-export function gangMinAvailable(ctx: JobContext): number | undefined {
-  const gang = ctx.job.scheduling.gangScheduling;
-  return gang ? effectiveMinAvailable(ctx.job, gang) : undefined;
+export function gangMinAvailable(ctx: JobFacts): number | undefined {
+  return ctx.launch.gangMinAvailable;
 }
 
 /** The sshd port of an image recipe, which validates itself (checked by image/ssh-port); undefined for a prebuilt image. */
-export function recipeSshPort(ctx: JobContext): number | undefined {
-  return Construct.isConstruct(ctx.job.image) ? ctx.job.image.sshPort : undefined;
+export function recipeSshPort(ctx: JobFacts): number | undefined {
+  return ctx.image.isRecipe ? ctx.image.sshPort : undefined;
 }
