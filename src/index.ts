@@ -21,6 +21,7 @@ export * from './security';
 export * from './scheduling';
 export * from './storage';
 export { validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding } from './validation';
+export { validateTrainJob } from './validation/trainer';
 export * from './rehearsal';
 export * from './sweep';
 export * from './sweep-queue';

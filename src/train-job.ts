@@ -240,8 +240,12 @@ export class DeepSpeedTrainJob extends Construct {
     };
   }
 
-  /** The pod template of a replica as the runtime holds it: the container named `node`, the pod's restart policy and fsGroup. */
-  private podTemplate(replica: MpiReplica): PodTemplate {
+  /**
+   * The pod template of a replica as the runtime holds it: the container named `node`, the
+   * pod's restart policy and fsGroup.
+   * @internal
+   */
+  public _podTemplate(replica: MpiReplica): PodTemplate {
     const template: PodTemplate = replica._toReplicaSpec(1).template!;
     const spec = template.spec!;
     const user = this.image.user;
@@ -293,7 +297,7 @@ export class DeepSpeedTrainJob extends Construct {
           replicatedJobs: [
             {
               name: TrainerReplicatedJob.NODE,
-              template: { spec: { template: this.podTemplate(this.workers) } },
+              template: { spec: { template: this._podTemplate(this.workers) } },
             },
             {
               name: TrainerReplicatedJob.LAUNCHER,
@@ -302,7 +306,7 @@ export class DeepSpeedTrainJob extends Construct {
                 : undefined,
               template: {
                 metadata: { labels: { [TRAINJOB_ANCESTOR_LABEL]: 'trainer' } },
-                spec: { backoffLimit: props.backoffLimit, template: this.podTemplate(this.launcher) },
+                spec: { backoffLimit: props.backoffLimit, template: this._podTemplate(this.launcher) },
               },
             },
           ],
@@ -316,9 +320,9 @@ export class DeepSpeedTrainJob extends Construct {
    * the host and slot counts, and the resources of each pod that hosts ranks.
    */
   private renderReferencedTrainer(): trainer.TrainJobSpecTrainer {
-    const launcher: mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainers = this.podTemplate(this.launcher).spec!.containers[0];
+    const launcher: mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainers = this._podTemplate(this.launcher).spec!.containers[0];
     // resourcesPerNode reaches the launcher, and the nodes only when the launcher runs as a node.
-    const resources = (this.runLauncherAsWorker ? this.podTemplate(this.workers).spec!.containers[0] : launcher).resources;
+    const resources = (this.runLauncherAsWorker ? this._podTemplate(this.workers).spec!.containers[0] : launcher).resources;
     return {
       image: this.image.imageRef,
       command: launcher.command,
@@ -332,7 +336,7 @@ export class DeepSpeedTrainJob extends Construct {
   /** The pod settings a runtime patch may carry (PodSpecPatch and ContainerPatch fields), for both replicated jobs. */
   private renderRuntimePatch(): trainer.TrainJobSpecRuntimePatches {
     const patch = (jobName: string, replica: MpiReplica): trainer.TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobs => {
-      const template = this.podTemplate(replica);
+      const template = this._podTemplate(replica);
       const spec = template.spec!;
       const container = spec.containers[0];
       return {

@@ -1,16 +1,40 @@
 import type { DeepSpeedTrainJob } from '../train-job';
+import { DEEPSPEED_RULES } from './deepspeed-rules';
+import { JobRule } from './context';
 import { Finding } from './finding';
 import { registerFindings } from './index';
+import { KUBERNETES_RULES } from './kubernetes-rules';
+import { LAUNCH_RULES } from './launch-rules';
+import { imageFacts } from './mpijob-facts';
+import { NETWORK_RULES } from './network-rules';
+import { QUEUEING_RULES } from './queueing-rules';
+import { SECURITY_RULES } from './security-rules';
+import { STORAGE_RULES } from './storage-rules';
 import { TRAINER_RULES, TrainJobContext } from './trainer-rules';
+import { trainJobFacts } from './trainjob-facts';
+
+/**
+ * The rule families every operator shares (pods, launch, DeepSpeed config, security, network,
+ * storage, queueing), run on a TrainJob's facts. The MPI Operator's own families (operator,
+ * compatibility, scheduling through runPolicy) have Trainer counterparts in TRAINER_RULES.
+ */
+export const SHARED_RULES: JobRule[] = [
+  ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+];
 
 function trainJobContext(job: DeepSpeedTrainJob): TrainJobContext {
-  return { path: job.node.path, job, trainJob: job.apiObject.toJson(), runtime: job.trainingRuntime?.toJson() };
+  const trainJob = job.apiObject.toJson();
+  const runtime = job.trainingRuntime?.toJson();
+  return { path: job.node.path, job, trainJob, runtime, facts: trainJobFacts(job, trainJob, runtime, imageFacts(job.image)) };
 }
 
-/** Runs every Trainer rule against a TrainJob and returns all findings, errors and warnings. */
+function runRules(ctx: TrainJobContext): Finding[] {
+  return [...TRAINER_RULES.flatMap(rule => rule(ctx)), ...SHARED_RULES.flatMap(rule => rule(ctx.facts))];
+}
+
+/** Runs every rule against a TrainJob (the Trainer's own, then the shared ones) and returns all findings. */
 export function validateTrainJob(job: DeepSpeedTrainJob): Finding[] {
-  const ctx = trainJobContext(job);
-  return TRAINER_RULES.flatMap(rule => rule(ctx));
+  return runRules(trainJobContext(job));
 }
 
 /**
@@ -22,7 +46,7 @@ export function registerTrainJobValidation(job: DeepSpeedTrainJob): void {
   registerFindings(job, () => {
     const ctx = trainJobContext(job);
     const render = JSON.stringify([ctx.trainJob, ctx.runtime, job.deepspeedConfigJson]);
-    if (last?.render !== render) last = { render, findings: TRAINER_RULES.flatMap(rule => rule(ctx)) };
+    if (last?.render !== render) last = { render, findings: runRules(ctx) };
     return last.findings;
   });
 }
