@@ -12,6 +12,7 @@ export * from './replica';
 export * from './worker-pool';
 export * from './launcher';
 export * from './config-registry';
+export * from './deepspeed-job';
 export * from './job';
 export * from './operator-labels';
 export * from './compatibility';

@@ -5,6 +5,7 @@ import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig } from './deepspeed-config';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { IDeepSpeedTrainingImage } from './image';
 import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
@@ -213,7 +214,7 @@ export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
  * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
-export class DeepSpeedMpiJob extends Construct {
+export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   /** The MPIJob API object; use it for escape hatches such as `addJsonPatch`. */
   public readonly apiObject: mpi.MpiJob;
   /** The launcher replica. */

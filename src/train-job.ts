@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import * as trainer from '../imports/trainer.kubeflow.org';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { IDeepSpeedTrainingImage } from './image';
 import type { DeepSpeedJobProps } from './job';
 import { buildJobParts, OperatorPodConventions } from './job-parts';
@@ -100,7 +101,7 @@ type PodTemplate = trainer.TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate
  * image's facts or one the platform provides. The Trainer's controller creates the SSH Secret,
  * the hostfile, the headless Service and any PodGroup; the job never emits them.
  */
-export class DeepSpeedTrainJob extends Construct {
+export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
   /** The TrainJob API object; use it for escape hatches such as `addJsonPatch`. */
   public readonly apiObject: trainer.TrainJob;
   /** The generated TrainingRuntime, when the runtime is generated. */

@@ -1,8 +1,8 @@
 import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-27';
 import {
-  CleanPodPolicy, DeepSpeedMpiJob, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, ImageUser, LauncherCreationPolicy,
-  MpiImplementation, Severity, TrainerRuntime, TrainingStorage, validateTrainJob,
+  CleanPodPolicy, DeepSpeedMpiJob, DeepSpeedSweep, SweepAxis, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, ImageUser, LauncherCreationPolicy,
+  MpiImplementation, OptimizerType, Severity, TrainerRuntime, TrainingStorage, validateTrainJob,
 } from '../src';
 import { trainerSchemaErrors } from './support/crd-schema';
 import { JOB_VARIATIONS } from './support/job-variations';
@@ -358,5 +358,28 @@ describe('Trainer rules', () => {
     const out = synthTrainJob({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/root:1', { user: ImageUser.root() }) });
     expect(out.runtime.spec.mlPolicy.mpi.sshAuthMountPath).toBe('/root/.ssh');
     expect(out.nodePod.spec.securityContext.fsGroup).toBeUndefined();
+  });
+});
+
+describe('sweeps target either operator with one prop', () => {
+  test('trainerRuntime makes every point a TrainJob with its runtime, names within 44 characters, one shared NetworkPolicy', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const sweep = new DeepSpeedSweep(chart, 'sweep', {
+      name: 'a-sweep-name-long-enough-to-need-shortening',
+      base: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 1, optimizer: { type: OptimizerType.ADAMW, lr: 1e-4 } } }),
+      axes: [SweepAxis.learningRate([1e-4, 3e-4])],
+      trainerRuntime: TrainerRuntime.generated(),
+    });
+    const manifests = Testing.synth(chart);
+    expectValidManifests(manifests);
+    expect(sweep.jobs.every(job => job instanceof DeepSpeedTrainJob)).toBe(true);
+    const trainJobs = manifests.filter(m => m.kind === 'TrainJob');
+    expect(trainJobs).toHaveLength(2);
+    expect(manifests.filter(m => m.kind === 'TrainingRuntime').map(m => m.metadata.name)).toEqual(trainJobs.map(j => `${j.metadata.name}-runtime`));
+    for (const job of trainJobs) expect(job.metadata.name).toMatch(/^a-sweep-name-long-enough-to-need-[0-9a-f]{10}$/);
+    const policies = manifests.filter(m => m.kind === 'NetworkPolicy');
+    expect(policies.map(p => p.spec.podSelector)).toEqual([{ matchLabels: { 'deepspeed-sweep/sweep': 'a-sweep-name-long-enough-to-need-shortening' } }]);
+    const runtime = manifests.find(m => m.kind === 'TrainingRuntime');
+    expect(runtime.spec.template.spec.replicatedJobs[0].template.spec.template.metadata.labels).toEqual({ 'deepspeed-sweep/sweep': 'a-sweep-name-long-enough-to-need-shortening' });
   });
 });
