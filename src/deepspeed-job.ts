@@ -1,7 +1,9 @@
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import { MpiLauncher } from './launcher';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool } from './worker-pool';
 
 /**
@@ -18,7 +20,7 @@ export interface IDeepSpeedJob extends IConstruct {
   /** The workers. */
   readonly workers: MpiWorkerPool;
   /** The ConfigMap that holds the DeepSpeed configuration, if one was given. */
-  readonly configMap?: kplus.ConfigMap;
+  readonly configMap?: ApiObject;
   /** Whether the launcher also hosts ranks. */
   readonly runLauncherAsWorker: boolean;
   /** Total number of ranks (`mpirun -np`). */
@@ -26,7 +28,7 @@ export interface IDeepSpeedJob extends IConstruct {
   /** MPI slots per host. */
   readonly slotsPerWorker: number;
   /** Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`. */
-  addEnv(name: string, value: kplus.EnvValue): void;
+  addEnv(name: string, value: EnvValue): void;
   /** Mounts a volume at `path` on the launcher and on every worker. */
-  addVolume(path: string, volume: kplus.Volume, options?: kplus.MountOptions): void;
+  addVolume(path: string, volume: Volume, options?: MountOptions): void;
 }

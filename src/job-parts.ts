@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { newDeepSpeedConfigMap } from './config-registry';
 import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
+import { EnvValue } from './env-value';
 import type { DeepSpeedJobProps } from './job';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { networkEnv } from './network';
@@ -10,6 +10,7 @@ import { MpiReplica, RankPodSelector } from './replica';
 import { applyPodScheduling } from './scheduling';
 import { createJobServiceAccount, createPeerNetworkPolicy } from './security';
 import { checkpointArgs } from './storage';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
 /**
@@ -36,10 +37,10 @@ export interface OperatorPodConventions {
 export interface JobParts {
   readonly workers: MpiWorkerPool;
   readonly launcher: MpiLauncher;
-  readonly configMap?: kplus.ConfigMap;
+  readonly configMap?: ApiObject;
   readonly deepspeedConfigJson?: { [key: string]: any };
-  readonly networkPolicy?: kplus.NetworkPolicy;
-  readonly serviceAccount?: kplus.ServiceAccount;
+  readonly networkPolicy?: ApiObject;
+  readonly serviceAccount?: ApiObject;
   /** The replicas whose pods host ranks. */
   readonly rankReplicas: MpiReplica[];
 }
@@ -73,7 +74,7 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
   const security = props.security ?? {};
   const workers = new MpiWorkerPool(scope, 'Workers', { ...props.workers, image: props.image, containerName: conventions.workerContainerName });
 
-  let configMap: kplus.ConfigMap | undefined;
+  let configMap: ApiObject | undefined;
   let deepspeedConfigJson: { [key: string]: any } | undefined;
   let configFile: string | undefined;
   if (props.deepspeedConfig) {
@@ -99,13 +100,13 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
     runAsWorker: runLauncherAsWorker,
   });
   const rankReplicas: MpiReplica[] = runLauncherAsWorker ? [launcher, workers] : [workers];
-  const mount = (path: string, volume: kplus.Volume, options: kplus.MountOptions) => {
+  const mount = (path: string, volume: Volume, options: MountOptions) => {
     launcher.mount(path, volume, options);
     workers.mount(path, volume, options);
   };
 
   if (configMap) {
-    const volume = kplus.Volume.fromConfigMap(scope, 'DeepSpeedConfigVolume', configMap, { name: 'deepspeed-config' });
+    const volume = Volume.fromConfigMap(configMap.name, { name: 'deepspeed-config' });
     mount(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
   }
   for (const [envName, value] of Object.entries(props.env ?? {})) {
@@ -117,7 +118,7 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
     for (const replica of rankReplicas) network.interconnect._applyTo(replica);
   }
   for (const [envName, value] of Object.entries(networkEnv(network))) {
-    if (!launcher.envNames.includes(envName)) launcher.addTrainingEnv(envName, kplus.EnvValue.fromValue(value));
+    if (!launcher.envNames.includes(envName)) launcher.addTrainingEnv(envName, EnvValue.fromValue(value));
   }
   for (const [index, volume] of (storage.volumes ?? []).entries()) {
     const bound = volume._bind(scope, `Storage${index}`, name, namespace);
@@ -130,14 +131,15 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
       for (const replica of rankReplicas) replica._spreadAcrossNodesMatching(selector);
     },
   }, props.scheduling ?? {});
+  // The cdk8s-plus objects are internal: the public API hands out their flavour-free ApiObjects.
   const networkPolicy = (security.networkPolicy ?? true)
-    ? createPeerNetworkPolicy(scope, name, namespace, conventions.podLabels(name))
+    ? ApiObject.of(createPeerNetworkPolicy(scope, name, namespace, conventions.podLabels(name)))
     : undefined;
   const serviceAccount = security.createServiceAccount
-    ? createJobServiceAccount(scope, name, namespace, security.automountServiceAccountToken ?? false)
+    ? ApiObject.of(createJobServiceAccount(scope, name, namespace, security.automountServiceAccountToken ?? false))
     : undefined;
   const identity = {
-    serviceAccountName: (security.serviceAccount ?? serviceAccount)?.name,
+    serviceAccountName: security.serviceAccountName ?? serviceAccount?.name,
     automountServiceAccountToken: security.automountServiceAccountToken ?? false,
   };
   launcher.setIdentity(identity);

@@ -1,11 +1,11 @@
-import { ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig } from './deepspeed-config';
 import { IDeepSpeedJob } from './deepspeed-job';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
@@ -19,6 +19,7 @@ import { JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
 import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
 /** The MPI Operator names containers after their replica and labels pods with its own labels. */
@@ -86,7 +87,7 @@ export interface DeepSpeedJobProps {
    * started over ssh.
    * @default - none
    */
-  readonly env?: { [name: string]: kplus.EnvValue };
+  readonly env?: { [name: string]: EnvValue };
 
   /**
    * The DeepSpeed configuration, written to a ConfigMap mounted at
@@ -215,14 +216,17 @@ export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
 export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
-  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch`. */
-  public readonly apiObject: mpi.MpiJob;
+  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
+  public readonly apiObject: ApiObject;
   /** The launcher replica. */
   public readonly launcher: MpiLauncher;
   /** The worker replicas. */
   public readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
-  public readonly configMap?: kplus.ConfigMap;
+  /**
+   * The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes
+   * from a registry).
+   */
+  public readonly configMap?: ApiObject;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
   /** The image the job runs. */
@@ -244,9 +248,9 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   /** Storage settings as given. */
   public readonly storage: JobStorageOptions;
   /** The NetworkPolicy confining ingress to the job's pods, unless turned off. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  public readonly networkPolicy?: ApiObject;
   /** The ServiceAccount the job created, if asked to. */
-  public readonly serviceAccount?: kplus.ServiceAccount;
+  public readonly serviceAccount?: ApiObject;
 
   /**
    * The props as given, for the job facts validation reads.
@@ -306,12 +310,12 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   /**
    * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
    */
-  public addEnv(name: string, value: kplus.EnvValue): void {
+  public addEnv(name: string, value: EnvValue): void {
     this.launcher.addTrainingEnv(name, value);
   }
 
   /** Mounts a volume at `path` on the launcher and on every worker. */
-  public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+  public addVolume(path: string, volume: Volume, options: MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
   }

@@ -1,6 +1,5 @@
 import { createHash } from 'crypto';
 import { ApiObject, Names } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
@@ -263,7 +262,7 @@ export class DeepSpeedSweep extends Construct {
   /** The registry the jobs take their DeepSpeed ConfigMaps from, unless the base brings its own. */
   public readonly configRegistry: DeepSpeedConfigRegistry;
   /** The sweep's NetworkPolicy, when the jobs share one. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  public readonly networkPolicy?: ApiObject;
   /** The Kueue ClusterQueue that bounds how many jobs run at once, with `parallelism`. */
   public readonly clusterQueue?: ApiObject;
   /** The Kueue LocalQueue every job is submitted to, with `parallelism`. */
@@ -341,9 +340,9 @@ export class DeepSpeedSweep extends Construct {
 
     if (sharePolicy) {
       // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
-      this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
+      this.networkPolicy = ApiObject.of(createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
         ? { [sweepPodLabel]: this.name }
-        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name });
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }));
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);

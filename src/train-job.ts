@@ -1,9 +1,9 @@
-import { ApiObjectMetadata, JsonPatch, Lazy, Names } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, ApiObjectMetadata, JsonPatch, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import * as trainer from '../imports/trainer.kubeflow.org';
 import { IDeepSpeedJob } from './deepspeed-job';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import type { DeepSpeedJobProps } from './job';
 import { buildJobParts, OperatorPodConventions } from './job-parts';
@@ -18,6 +18,7 @@ import { TrainerRuntime } from './trainer-runtime';
 import { LauncherCreationPolicy } from './types';
 import { TypedSpecRenderer } from './typed-render';
 import { registerTrainJobValidation } from './validation/trainer';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool } from './worker-pool';
 
 /** The API group of TrainJob and its runtimes. */
@@ -102,10 +103,10 @@ type PodTemplate = trainer.TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate
  * the hostfile, the headless Service and any PodGroup; the job never emits them.
  */
 export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
-  /** The TrainJob API object; use it for escape hatches such as `addJsonPatch`. */
-  public readonly apiObject: trainer.TrainJob;
-  /** The generated TrainingRuntime, when the runtime is generated. */
-  public readonly trainingRuntime?: trainer.TrainingRuntime;
+  /** The TrainJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
+  public readonly apiObject: ApiObject;
+  /** The generated TrainingRuntime, when the runtime is generated (`addJsonPatch` applies to the final manifest). */
+  public readonly trainingRuntime?: ApiObject;
   /** The runtime the TrainJob references. */
   public readonly runtime: TrainerRuntime;
   /** The launcher (the `launcher` replicated job, the Trainer's ancestor job). */
@@ -113,7 +114,7 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
   /** The workers (the `node` replicated job). */
   public readonly workers: MpiWorkerPool;
   /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
-  public readonly configMap?: kplus.ConfigMap;
+  public readonly configMap?: ApiObject;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
   /** The image the job runs. */
@@ -131,9 +132,9 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
   /** Storage settings as given. */
   public readonly storage: JobStorageOptions;
   /** The NetworkPolicy confining ingress to the job's pods, unless turned off. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  public readonly networkPolicy?: ApiObject;
   /** The ServiceAccount the job created, if asked to. */
-  public readonly serviceAccount?: kplus.ServiceAccount;
+  public readonly serviceAccount?: ApiObject;
 
   private readonly props: DeepSpeedTrainJobProps;
 
@@ -217,12 +218,12 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
   }
 
   /** Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`. */
-  public addEnv(name: string, value: kplus.EnvValue): void {
+  public addEnv(name: string, value: EnvValue): void {
     this.launcher.addTrainingEnv(name, value);
   }
 
   /** Mounts a volume at `path` on the launcher and on every worker. */
-  public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+  public addVolume(path: string, volume: Volume, options: MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
   }

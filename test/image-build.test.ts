@@ -1,8 +1,7 @@
 import { Size, Testing } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { DeepSpeedTrainingImageProps, InClusterImageBuild, SourceCode } from '../src';
+import { Cpu, DeepSpeedTrainingImageProps, InClusterImageBuild, SourceCode } from '../src';
 import { lintAll } from './support/dockerfile';
 import { imageRecipe, synthError } from './support/synth';
 

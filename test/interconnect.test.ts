@@ -1,8 +1,7 @@
 import { Size } from 'cdk8s';
-import { Cpu, EnvValue } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, MpiImplementation, NcclAsyncErrorHandling,
-  NcclDebugLevel, NcclDebugSubsystem, validateJob,
+  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, MpiImplementation,
+  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, validateJob,
 } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, validateJob,
+  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, TaintEffect,
+  Toleration, validateJob,
 } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 
@@ -134,7 +134,7 @@ describe('launcher creation and the launcher as a worker', () => {
   });
 
   test('runLauncherAsWorker: the launcher takes the workers\' CPU, memory and GPU placement unless set', () => {
-    const gpuTaint = NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
+    const gpuTaint = Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
     const workers = { ...base.workers, tolerations: [gpuTaint], nodeSelector: { pool: 'gpu' } };
     const { launcher } = synthJob({ ...base, workers, runLauncherAsWorker: true });
     expect(container(launcher).resources.limits).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 4 });

@@ -1,7 +1,6 @@
 import { Size } from 'cdk8s';
-import { PersistentVolumeAccessMode } from 'cdk8s-plus-27';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
-import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, TrainingStorage, validateJob } from '../src';
+import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, PersistentVolumeAccessMode, TrainingStorage, validateJob } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');

@@ -1,9 +1,8 @@
 import { Chart, Size, Testing } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import {
-  DeepSpeedDataType, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, OptimizerType,
-  SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
+  Cpu, DeepSpeedDataType, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage,
+  OptimizerType, SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
 } from '../src';
 import { expectValidManifests } from './support/k8s-schema';
 import { container, synthError, synthSweep, SynthesizedSweep } from './support/synth';

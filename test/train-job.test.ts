@@ -1,7 +1,6 @@
 import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
-import { EnvValue } from 'cdk8s-plus-27';
 import {
-  CleanPodPolicy, DeepSpeedMpiJob, DeepSpeedSweep, SweepAxis, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, ImageUser, LauncherCreationPolicy,
+  CleanPodPolicy, DeepSpeedMpiJob, EnvValue, DeepSpeedSweep, SweepAxis, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, ImageUser, LauncherCreationPolicy,
   MpiImplementation, OptimizerType, Severity, TrainerRuntime, TrainingStorage, validateTrainJob,
 } from '../src';
 import { trainerSchemaErrors } from './support/crd-schema';

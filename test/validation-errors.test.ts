@@ -1,9 +1,8 @@
 import { JsonPatch, Size } from 'cdk8s';
-import { Cpu, EnvValue, Volume } from 'cdk8s-plus-27';
 import {
-  DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect,
-  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, Severity, TrainingStorage, validateImage,
-  validateJob, ZeroStage,
+  Cpu, DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage,
+  EnvValue, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType,
+  SchedulerType, Severity, TrainingStorage, validateImage, validateJob, Volume, ZeroStage,
 } from '../src';
 import {
   imageRecipe, jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
@@ -210,7 +209,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'launcher mount over the operator\'s hostfile directory',
     props: jobProps(),
-    mutate: job => job.launcher.mount('/etc/mpi', Volume.fromEmptyDir(job, 'Hostfile', 'my-hostfile')),
+    mutate: job => job.launcher.mount('/etc/mpi', Volume.fromEmptyDir('my-hostfile')),
     errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].volumeMounts[].mountPath is '/etc/mpi': the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path. Mount the volume at a different path.`],
   },
   {

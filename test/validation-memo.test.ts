@@ -1,7 +1,6 @@
 // cdk8s validates an app more than once per synthesis; the job's rules run once per distinct render.
 import { Chart, Testing } from 'cdk8s';
-import { EnvValue } from 'cdk8s-plus-27';
-import { DeepSpeedMpiJob } from '../src';
+import { DeepSpeedMpiJob, EnvValue } from '../src';
 import { ALL_RULES, JobFacts } from '../src/validation';
 import { jobProps } from './support/synth';
 

@@ -1,9 +1,8 @@
 import { JsonPatch } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import {
-  DeepSpeedConfig, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, MpiImplementation, OffloadDevice,
-  OptimizerType, Severity, validateJob, ZeroStage,
+  Cpu, DeepSpeedConfig, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, MpiImplementation,
+  OffloadDevice, OptimizerType, Severity, validateJob, ZeroStage,
 } from '../src';
 import { LAUNCHER, synthToTempDir } from './support/synth';
 

@@ -12,9 +12,9 @@
 //   EFA provider and the aws-ofi-nccl plugin), which the recipe does not model; its ENV
 //   LD_LIBRARY_PATH, forwarded to every rank, must reach /opt/amazon/efa and /opt/amazon/ofi-nccl.
 import { App, Chart, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel, NcclDebugSubsystem,
+  Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel,
+  NcclDebugSubsystem,
 } from '../../src';
 import { CIFAR10_IMAGE, CIFAR10_SCRIPT, cifar10DeepSpeedConfig } from '../cifar10/main';
 

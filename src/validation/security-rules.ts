@@ -75,13 +75,13 @@ const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap
 /** Two ways of naming the ServiceAccount. */
 const serviceAccountChoice: JobRule = (ctx: JobFacts): Finding[] => {
   const security = (ctx.props.security ?? {});
-  if (!(security.createServiceAccount && security.serviceAccount)) return [];
+  if (!(security.createServiceAccount && security.serviceAccountName)) return [];
   return [error('security/service-account', {
     path: ctx.path,
-    field: 'security.serviceAccount',
-    value: show(security.serviceAccount.name),
+    field: 'security.serviceAccountName',
+    value: show(security.serviceAccountName),
     why: 'createServiceAccount is also set, and the pods can run as only one ServiceAccount',
-    fix: 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccount to use the job\'s own.',
+    fix: 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.',
   })];
 };
 
@@ -94,7 +94,7 @@ const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).
       field: `${role} env ${e.name}`,
       value: 'a literal value',
       why: `the value is written in plain text into the synthesized ${ctx.operator.kind} manifest, where anyone who can read the manifest or the ${ctx.operator.kind} can read it`,
-      fix: `Keep it in a Secret and pass EnvValue.fromSecretValue({ secret, key }) for ${e.name}.`,
+      fix: `Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for ${e.name}.`,
     })));
 
 /** Pod security, identity and credential hygiene. */

@@ -1,5 +1,4 @@
-import * as kplus from 'cdk8s-plus-27';
-import { TrainingStorage } from '../storage';
+import { PersistentVolumeAccessMode, TrainingStorage } from '../storage';
 import { JobRule } from './context';
 import { JobFacts } from './facts';
 import { specOf } from './facts';
@@ -139,21 +138,21 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
       field: `storage.volumes '${storage.name}' accessMode`,
       value: show(mode),
     };
-    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
       return [error('storage/access-mode', {
         ...base,
         why: `only one pod can use a ReadWriteOncePod volume, and all ${pods} pods of the job mount it, so the others stay Pending`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
       })];
     }
-    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE) {
       return [warning('storage/access-mode', {
         ...base,
         why: `a ReadWriteOnce volume attaches to one node, and the job's ${pods} pods mount it, so pods on other nodes wait in ContainerCreating with a Multi-Attach error`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.',
       })];
     }
-    if (mode === kplus.PersistentVolumeAccessMode.READ_ONLY_MANY && !storage.readOnly) {
+    if (mode === PersistentVolumeAccessMode.READ_ONLY_MANY && !storage.readOnly) {
       return [warning('storage/access-mode', {
         ...base,
         why: 'the volume is mounted read-write but the claim only grants read access, so writes fail',
