@@ -19,7 +19,10 @@ export interface IDeepSpeedJob extends IConstruct {
   readonly launcher: MpiLauncher;
   /** The workers. */
   readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given. */
+  /**
+   * The ConfigMap that holds the DeepSpeed configuration.
+   * @default - none: the job was given no DeepSpeed config
+   */
   readonly configMap?: ApiObject;
   /** Whether the launcher also hosts ranks. */
   readonly runLauncherAsWorker: boolean;
