@@ -107,7 +107,7 @@ export class MpiLauncher extends MpiReplica {
 
   /** Name of the launcher container. */
   public get containerName(): string {
-    return 'launcher';
+    return this.givenContainerName ?? 'launcher';
   }
 
   /** MPI slots the launcher itself hosts. */

@@ -69,7 +69,7 @@ function warningsAreErrors(scope: IConstruct): boolean {
  * construct at once and writes nothing. Warnings go to stderr once, prefixed with
  * `[cdk8s-deepspeed warning]`, or fail synth like errors in strict mode.
  */
-function registerFindings(scope: IConstruct, check: () => Finding[]): void {
+export function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
   scope.node.addValidation({
     validate: () => {

@@ -22,7 +22,9 @@ const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: 'launcher.gpus',
     value: show(gpus),
-    why: 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle',
+    why: ctx.operator.kind === 'MPIJob'
+      ? 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle'
+      : `${ctx.operator.name} lists a launcher that does not run as a node in no hostfile line, so mpirun starts no rank there and they would sit idle`,
     fix: 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
   })];
 };
@@ -35,7 +37,7 @@ const noSlots: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: typed ? 'workers.slotsPerWorker' : 'spec.slotsPerWorker',
     value: '0',
-    why: 'the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank',
+    why: `${ctx.operator.name} writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank`,
     fix: typed ? 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.' : 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
@@ -56,8 +58,8 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
-      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+      ? `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
+      : `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -144,7 +146,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
       path: ctx.path,
       field: launcherCommandPath(ctx),
       value: show(argv.join(' ')),
-      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
+      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but ${ctx.operator.name} writes 'host:N' lines for ${implementation(ctx)}`,
       fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
     })];
   }
@@ -153,7 +155,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: launcherCommandPath(ctx),
     value: show(argv.join(' ')),
-    why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
+    why: `DeepSpeed's runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher${ctx.operator.kind === 'MPIJob' ? ', whose GPUs the MPI Operator hides' : ''}`,
     fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
   })];
 };
@@ -161,11 +163,11 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
 /** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
 const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   const user = ctx.image.user;
-  const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  const mounted = ctx.launch.sshAuthMountPath;
   if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
   return [error('launch/ssh-auth-mount-path', {
     path: ctx.path,
-    field: 'spec.sshAuthMountPath',
+    field: ctx.launch.sshAuthMountPathField,
     value: show(mounted),
     why: `the image runs sshd and the ranks as ${user.name} (uid ${user.uid}), whose ssh reads keys from ${user.sshDirectory}, so the launcher cannot reach the workers`,
     fix: `Remove the JSON patch so the job sets ${show(user.sshDirectory)}, or declare the image user that owns ${show(mounted)}.`,

@@ -105,7 +105,7 @@ const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).
       path: ctx.path,
       field: `${role} env ${e.name}`,
       value: 'a literal value',
-      why: 'the value is written in plain text into the synthesized MPIJob manifest, where anyone who can read the manifest or the MPIJob can read it',
+      why: `the value is written in plain text into the synthesized ${ctx.operator.kind} manifest, where anyone who can read the manifest or the ${ctx.operator.kind} can read it`,
       fix: `Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for ${e.name}.`,
     })));
 

@@ -5,9 +5,7 @@ import { specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Volumes the MPI Operator adds to the pods it creates. */
-const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
-/** Where the MPI Operator mounts the hostfile on the launcher. */
+/** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
 const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
 
 function storages(ctx: JobFacts): TrainingStorage[] {
@@ -47,8 +45,8 @@ const volumeNames: JobRule = (ctx: JobFacts): Finding[] => {
     let why: string | undefined;
     if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
       why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
-    } else if (OPERATOR_VOLUMES.includes(name)) {
-      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (ctx.pods.some(pod => pod.operatorVolumes.includes(name))) {
+      why = `${ctx.operator.name} adds a volume of that name to the pods it creates, and the API server rejects the duplicate`;
     } else if (jobVolumes.has(name)) {
       why = 'the job already has a volume of that name, and the API server rejects the duplicate';
     } else if (duplicate) {
@@ -82,7 +80,7 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
       why = 'the API server rejects relative mount paths';
     } else if (clash) {
       why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
-        ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
+        ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
