@@ -1,6 +1,21 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Volume } from './volume';
+
+/**
+ * How the nodes of a job may mount a volume a claim creates.
+ */
+export enum PersistentVolumeAccessMode {
+  /** Read-write by many nodes; what a volume shared by every pod of a job needs. */
+  READ_WRITE_MANY = 'ReadWriteMany',
+  /** Read-write by one node only. */
+  READ_WRITE_ONCE = 'ReadWriteOnce',
+  /** Read-write by one pod only. */
+  READ_WRITE_ONCE_POD = 'ReadWriteOncePod',
+  /** Read-only by many nodes. */
+  READ_ONLY_MANY = 'ReadOnlyMany',
+}
 
 /**
  * Where and how a volume is mounted on the launcher and every worker.
@@ -44,13 +59,13 @@ export interface NewClaimOptions extends StorageMountOptions {
   /**
    * Access mode. Every pod of the job mounts the volume, on different nodes, so shared
    * checkpoints need ReadWriteMany; ReadWriteOnce attaches to one node only.
-   * @default kplus.PersistentVolumeAccessMode.READ_WRITE_MANY
+   * @default PersistentVolumeAccessMode.READ_WRITE_MANY
    */
-  readonly accessMode?: kplus.PersistentVolumeAccessMode;
+  readonly accessMode?: PersistentVolumeAccessMode;
 }
 
 /** Every pod mounts the volume, on different nodes. */
-const SHARED_ACCESS = kplus.PersistentVolumeAccessMode.READ_WRITE_MANY;
+const SHARED_ACCESS = PersistentVolumeAccessMode.READ_WRITE_MANY;
 
 /** Either the name of an existing claim or the options of a claim to create. */
 interface ClaimSource {
@@ -86,7 +101,7 @@ export class TrainingStorage {
   /** Directory of the volume that is mounted, if not its root. */
   public readonly subPath?: string;
   /** Access mode of a claim the job creates; undefined for an existing claim, whose mode the job cannot see. */
-  public readonly accessMode?: kplus.PersistentVolumeAccessMode;
+  public readonly accessMode?: PersistentVolumeAccessMode;
 
   private constructor(
     /** The volume's name in the pods. */
@@ -106,20 +121,28 @@ export class TrainingStorage {
   }
 
   /**
+   * The claim as given: the existing claim's name, or the new claim's size and StorageClass.
+   * @internal
+   */
+  public get _claimSource(): { readonly existingName?: string; readonly size?: Size; readonly storageClassName?: string } {
+    return { existingName: this.claim.existingName, size: this.claim.create?.size, storageClassName: this.claim.create?.storageClassName };
+  }
+
+  /**
    * The claim (created when asked) and the pod volume that refers to it.
    * @internal
    */
-  public _bind(scope: Construct, id: string, jobName: string, namespace: string | undefined): kplus.Volume {
+  public _bind(scope: Construct, id: string, jobName: string, namespace: string | undefined): Volume {
     const create = this.claim.create;
-    const claim = create
+    const claimName = create
       ? new kplus.PersistentVolumeClaim(scope, `${id}Claim`, {
         metadata: { name: `${jobName}-${this.name}`, namespace },
         storage: create.size,
         storageClassName: create.storageClassName,
-        accessModes: [create.accessMode ?? SHARED_ACCESS],
-      })
-      : kplus.PersistentVolumeClaim.fromClaimName(scope, `${id}Claim`, this.claim.existingName ?? this.name);
-    return kplus.Volume.fromPersistentVolumeClaim(scope, id, claim, { name: this.name, readOnly: this.readOnly });
+        accessModes: [(create.accessMode ?? SHARED_ACCESS) as string as kplus.PersistentVolumeAccessMode],
+      }).name
+      : this.claim.existingName ?? this.name;
+    return Volume.fromPersistentVolumeClaim(claimName, { name: this.name, readOnly: this.readOnly });
   }
 }
 

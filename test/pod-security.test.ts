@@ -1,7 +1,6 @@
 import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, validateJob,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, validateJob, Volume,
 } from '../src';
 import { asOperatorCreatesIt, baselineViolations, restrictedViolations } from './support/pod-security';
 import { synthJob } from './support/synth';
@@ -154,7 +153,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
 
   test('a hostPath volume added by hand is reported', () => {
     const { job } = synthJob(base);
-    job.addVolume('/dev/infiniband', kplus.Volume.fromHostPath(job, 'Ib', 'ib', { path: '/dev/infiniband' }));
+    job.addVolume('/dev/infiniband', Volume.fromHostPath('ib', { path: '/dev/infiniband' }));
     const findings = validateJob(job).filter(f => f.rule === 'security/volume-types');
     expect(findings.map(f => f.message.split(':')[1])).toEqual([
       ' Launcher volume \'ib\' is a hostPath volume', ' Worker volume \'ib\' is a hostPath volume',

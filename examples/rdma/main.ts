@@ -15,9 +15,9 @@
 // Both presets keep Open MPI's own messages on TCP (--mca pml ob1 --mca btl ^openib); NCCL carries
 // the GPU traffic over the fabric.
 import { App, Chart, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel, NcclDebugSubsystem,
+  Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel,
+  NcclDebugSubsystem,
 } from '../../src';
 import { CIFAR10_IMAGE, CIFAR10_SCRIPT, cifar10DeepSpeedConfig } from '../cifar10/main';
 
