@@ -93,11 +93,11 @@ describe('volume ownership (fsGroup)', () => {
 
   test('a bad group or a group with setFsGroup: false fails synth', () => {
     expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: -1 } }).app))
-      .toContain('test/train: storage.fsGroup is -1: the API server rejects a pod whose fsGroup is not a group id from 0 to 2147483647. Set it to a group id, or remove it to use the image user\'s gid (1000).');
+      .toContain('[test/train] storage.fsGroup is -1: the API server rejects a pod whose fsGroup is not a group id from 0 to 2147483647. Set it to a group id, or remove it to use the image user\'s gid (1000).');
     expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: 1000, setFsGroup: false } }).app))
-      .toContain('test/train: storage.fsGroup is 1000 with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroup, or remove setFsGroup: false.');
+      .toContain('[test/train] storage.fsGroup is 1000 with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroup, or remove setFsGroup: false.');
     expect(synthError(buildJob({ ...base, storage: { fsGroupChangePolicy: FsGroupChangePolicy.ALWAYS, setFsGroup: false } }).app))
-      .toContain('test/train: storage.fsGroupChangePolicy is \'Always\' with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroupChangePolicy, or remove setFsGroup: false.');
+      .toContain('[test/train] storage.fsGroupChangePolicy is \'Always\' with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroupChangePolicy, or remove setFsGroup: false.');
   });
 });
 

@@ -86,7 +86,7 @@ const warningCases: WarningCase[] = [
   {
     title: 'a worker wait as long as the launcher Job\'s active deadline',
     props: jobProps({ workerWaitTimeout: Duration.hours(1), activeDeadline: Duration.minutes(30) }),
-    warnings: [`${P}: workerWaitTimeout is 3600 s but activeDeadline is 1800 s: Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the MPIJob fails without naming the workers that never came up. Set workerWaitTimeout well below activeDeadline.`],
+    warnings: [`${P}: workerWaitTimeout is 3600 s but activeDeadline is 1800 s: Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up. Set workerWaitTimeout well below activeDeadline.`],
   },
 ];
 
