@@ -1,6 +1,7 @@
-import { Duration, Lazy, Size } from 'cdk8s';
+import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Cpu } from './cpu';
 import { DeepSpeedTrainingImage } from './image';
 import { cpuToQuantity, sizeToQuantity } from './quantity';
 import { registerBuildValidation } from './validation';
@@ -44,7 +45,7 @@ export interface InClusterImageBuildProps {
    * CPU of the builder, request and limit. Compiling DeepSpeed ops and mpi4py is CPU-bound.
    * @default Cpu.units(4)
    */
-  readonly cpu?: kplus.Cpu;
+  readonly cpu?: Cpu;
 
   /**
    * Memory of the builder, request and limit.
@@ -82,9 +83,9 @@ export interface InClusterImageBuildProps {
  */
 export class InClusterImageBuild extends Construct {
   /** The ConfigMap holding the Dockerfile. */
-  public readonly configMap: kplus.k8s.KubeConfigMap;
+  public readonly configMap: ApiObject;
   /** The build Job. */
-  public readonly job: kplus.k8s.KubeJob;
+  public readonly job: ApiObject;
   /** The recipe being built. */
   public readonly image: DeepSpeedTrainingImage;
 
@@ -92,7 +93,7 @@ export class InClusterImageBuild extends Construct {
     super(scope, id);
     this.image = props.image;
     const image = props.image;
-    const cpu = cpuToQuantity(props.cpu ?? kplus.Cpu.units(4));
+    const cpu = cpuToQuantity(props.cpu ?? Cpu.units(4));
     const memory = sizeToQuantity(props.memory ?? Size.gibibytes(16));
     const resources = { cpu: kplus.k8s.Quantity.fromString(cpu), memory: kplus.k8s.Quantity.fromString(memory) };
 

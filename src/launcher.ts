@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { Cpu } from './cpu';
+import { EnvValue } from './env-value';
 import { buildLaunchCommand, MpirunOptions } from './mpirun';
 import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
 import { ReplicaRestartPolicy } from './types';
@@ -19,10 +20,10 @@ export interface MpiLauncherOptions extends MpiReplicaOptions {
    * a request keeps the launcher out of the BestEffort class that is evicted first.
    * @default Cpu.units(1)
    */
-  readonly cpu?: kplus.Cpu;
+  readonly cpu?: Cpu;
   /**
    * Memory request, also used as the limit unless `memoryLimit` is set.
-   * @default Size.gibibytes(2)
+   * @default Size.gibibytes(2); with runLauncherAsWorker, the workers' memory, or none
    */
   readonly memory?: Size;
   /**
@@ -103,8 +104,9 @@ export class MpiLauncher extends MpiReplica {
   public constructor(scope: Construct, id: string, props: MpiLauncherProps) {
     super(scope, id, {
       ...props,
-      cpu: props.cpu ?? (props.cpuLimit ? undefined : kplus.Cpu.units(1)),
-      memory: props.memory ?? (props.memoryLimit ? undefined : Size.gibibytes(2)),
+      cpu: props.cpu ?? (props.cpuLimit ? undefined : Cpu.units(1)),
+      // A launcher that hosts ranks needs the ranks' memory, not mpirun's: no 2 GiB default there.
+      memory: props.memory ?? (props.memoryLimit || props.runAsWorker ? undefined : Size.gibibytes(2)),
     }, ReplicaRestartPolicy.ON_FAILURE);
     this.workers = props.workers;
     this.script = props.script;
@@ -127,7 +129,7 @@ export class MpiLauncher extends MpiReplica {
 
   /** Name of the launcher container. */
   public get containerName(): string {
-    return 'launcher';
+    return this.givenContainerName ?? 'launcher';
   }
 
   /** MPI slots the launcher itself hosts. */
@@ -143,7 +145,7 @@ export class MpiLauncher extends MpiReplica {
   /**
    * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
    */
-  public addTrainingEnv(name: string, value: kplus.EnvValue): void {
+  public addTrainingEnv(name: string, value: EnvValue): void {
     this.addEnv(name, value);
     if (!this.trainingEnv.includes(name)) this.trainingEnv.push(name);
   }

@@ -20,10 +20,11 @@ export interface JobSecurityOptions {
    */
   readonly createServiceAccount?: boolean;
   /**
-   * An existing ServiceAccount for the pods (e.g. one bound to cloud storage credentials).
+   * Name of an existing ServiceAccount for the pods (e.g. one bound to cloud storage
+   * credentials); a ServiceAccount of any cdk8s-plus flavour gives it as `.name`.
    * @default - the job's own when `createServiceAccount` is set, else the namespace's `default`
    */
-  readonly serviceAccount?: kplus.IServiceAccount;
+  readonly serviceAccountName?: string;
   /**
    * Mount the ServiceAccount's API token into the pods. Training needs no Kubernetes API
    * access, and a mounted token is a credential any rank can read.

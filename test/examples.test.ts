@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CheckStatus, LaunchRehearsal, MpiJobManifest, Severity, validateImage, validateJob } from '../src';
+import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, TrainJobManifest, validateImage, validateJob } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
   deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
@@ -202,12 +202,12 @@ describe('examples/rdma', () => {
     const mpiJob = manifest(manifests, 'MPIJob', 'cifar10-ib');
     const { launcher, worker, command } = replicas(mpiJob);
 
-    test('the workers request the HCA and the GPUs with request = limit and may lock memory', () => {
+    test('the workers request the HCA and the GPUs with request = limit, without IPC_LOCK (non-root ranks never hold it)', () => {
       const resources = container(worker).resources;
       expect(resources.requests).toMatchObject({ 'rdma/hca_shared_devices_a': 1, 'nvidia.com/gpu': 8 });
       expect(resources.limits).toEqual(resources.requests);
-      expect(container(worker).securityContext.capabilities).toEqual({ add: ['IPC_LOCK'], drop: ['ALL'] });
-      // The launcher hosts no ranks, so it gets neither devices nor the capability.
+      expect(container(worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+      // The launcher hosts no ranks, so it gets no devices.
       expect(Object.keys(container(launcher).resources.requests)).toEqual(['cpu', 'memory']);
       expect(container(launcher).securityContext.capabilities).toEqual({ drop: ['ALL'] });
     });
@@ -231,14 +231,10 @@ describe('examples/rdma', () => {
       expect(install.split(' ')).toEqual(expect.arrayContaining(['ibverbs-providers', 'libibverbs1']));
     });
 
-    test('exactly one warning, inherent to the preset: IPC_LOCK is outside the restricted standard', () => {
-      expect(findings({ ...example, jobs: example.jobs.filter(j => j.node.path === 'rdma-infiniband/train'), images: example.images })).toEqual([
-        `${Severity.WARNING} security/added-capabilities: rdma-infiniband/train: Worker container capabilities.add is ["IPC_LOCK"]: `
-        + 'IPC_LOCK is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in '
-        + 'namespaces that enforce either level. Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, '
-        + 'or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
-      ]);
-      expect(restrictedBreaches(mpiJob)).toEqual(['worker: Capabilities (containers[worker] adds IPC_LOCK)']);
+    test('meets the restricted standard and synthesizes without findings; Open MPI\'s own traffic stays on TCP', () => {
+      expect(findings({ ...example, jobs: example.jobs.filter(j => j.node.path === 'rdma-infiniband/train'), images: example.images })).toEqual([]);
+      expect(restrictedBreaches(mpiJob)).toEqual([]);
+      expect(command.join(' ')).toContain('--mca pml ob1 --mca btl ^openib');
     });
   });
 
@@ -284,13 +280,13 @@ describe('examples/rdma', () => {
 describe('every example', () => {
   const charts = exampleNames().flatMap(name => Object.entries(synthExample(name).charts).map(([chart, manifests]) => ({ name, chart, manifests })));
 
-  test.each(charts)('examples/$name, chart $chart: the MPIJob fits the v0.8.0 CRD, the rest the Kubernetes 1.27 schemas', ({ manifests }) => {
+  test.each(charts)('examples/$name, chart $chart: MPIJobs fit the v0.8.0 CRD, TrainJobs and TrainingRuntimes the Trainer v2.3.0 CRDs, the rest the Kubernetes 1.27 schemas', ({ manifests }) => {
     expectValidManifests(manifests);
   });
 
   // The real Open MPI mpirun, one emulated pod per worker (docs/rehearsal.md); every job of a sweep.
   const jobs = charts.flatMap(({ name, chart, manifests }) =>
-    MpiJobManifest.fromManifests(manifests).map(job => ({ name, chart, job })));
+    [...MpiJobManifest.fromManifests(manifests), ...TrainJobManifest.fromManifests(manifests)].map((job: ILaunchManifest) => ({ name, chart, job })));
   test.each(jobs)('examples/$name, chart $chart, job $job.name: the launch rehearsal passes every check', async ({ job }) => {
     const report = await LaunchRehearsal.run(job);
     expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);

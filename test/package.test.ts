@@ -13,8 +13,7 @@ const run = (cmd: string, args: string[], cwd: string) =>
 
 const USER_PROGRAM = `
 import { App, Chart, Size } from 'cdk8s';
-import { Cpu, EnvValue } from 'cdk8s-plus-27';
-import { BaseImage, DeepSpeedMpiJob, DeepSpeedTrainingImage, OptimizerType, ZeroStage } from 'cdk8s-deepspeed';
+import { BaseImage, Cpu, DeepSpeedMpiJob, DeepSpeedTrainingImage, EnvValue, OptimizerType, ZeroStage } from 'cdk8s-deepspeed';
 
 const app = new App();
 const chart = new Chart(app, 'consumer');

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, validateJob,
+  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, TaintEffect,
+  Toleration, validateJob,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 
@@ -47,7 +47,7 @@ describe('Kueue', () => {
 
   test('a queue name that is not a label value fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { kueue: { queueName: 'team a' } } });
-    expect(synthError(app)).toContain('test/train: scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
+    expect(synthError(app)).toContain('[test/train] scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
       + 'and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, \'-\', \'_\' and \'.\' between alphanumerics.');
   });
 });
@@ -61,7 +61,7 @@ describe('priority', () => {
 
   test('an invalid PriorityClass name fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { priorityClassName: 'Training_High' } });
-    expect(synthError(app)).toContain('test/train: scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
+    expect(synthError(app)).toContain('[test/train] scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
   });
 });
 
@@ -131,7 +131,7 @@ describe('gang scheduling', () => {
 
   test('a gang larger than the job fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { gangScheduling: { minAvailable: 4 } } });
-    expect(synthError(app)).toContain('test/train: scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
+    expect(synthError(app)).toContain('[test/train] scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
       + 'so the PodGroup never reaches minMember and the gang scheduler never starts the job. Remove minAvailable (it defaults to all 3 pods) or set it between 1 and 3.');
   });
 });
@@ -154,7 +154,7 @@ describe('launcher creation and the launcher as a worker', () => {
   });
 
   test('runLauncherAsWorker: the launcher takes the workers\' CPU, memory and GPU placement unless set', () => {
-    const gpuTaint = NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
+    const gpuTaint = Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
     const workers = { ...base.workers, tolerations: [gpuTaint], nodeSelector: { pool: 'gpu' } };
     const { launcher } = synthJob({ ...base, workers, runLauncherAsWorker: true });
     expect(container(launcher).resources.limits).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 4 });

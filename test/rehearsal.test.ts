@@ -1,8 +1,7 @@
 import * as path from 'path';
 import { JsonPatch, Testing } from 'cdk8s';
-import { EnvValue } from 'cdk8s-plus-27';
 import { buildCifar10 } from '../examples/cifar10/main';
-import { CheckStatus, DeepSpeedMpiJob, MpiJobManifest } from '../src';
+import { CheckStatus, DeepSpeedMpiJob, EnvValue, MpiJobManifest } from '../src';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, exportedNames, rehearse } from './support/rehearsal';
 import { container, renderUnvalidated, synthJob } from './support/synth';

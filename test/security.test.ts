@@ -1,9 +1,9 @@
 import { JsonPatch, Size, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel, TrainingStorage, validateJob, ZeroStage,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, NcclDebugLevel, TrainingStorage,
+  validateJob, ZeroStage,
 } from '../src';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
@@ -68,11 +68,10 @@ describe('ServiceAccount and token', () => {
   });
 
   test('an existing ServiceAccount and token mounting on request', () => {
-    const chartScope = Testing.chart();
     const { launcher, worker, manifests } = synthJob({
       ...base,
       security: {
-        serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chartScope, 'Existing', 'bucket-reader'),
+        serviceAccountName: 'bucket-reader',
         automountServiceAccountToken: true,
       },
     });
@@ -86,12 +85,12 @@ describe('ServiceAccount and token', () => {
   test('both an existing and a created ServiceAccount is an error', () => {
     const { app, job } = buildJob({
       ...base,
-      security: { createServiceAccount: true, serviceAccount: kplus.ServiceAccount.fromServiceAccountName(Testing.chart(), 'E', 'other') },
+      security: { createServiceAccount: true, serviceAccountName: 'other' },
     });
     expect(validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
     expect(synthError(app)).toContain(
-      'test/train: security.serviceAccount is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
-      + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccount to use the job\'s own.');
+      '[test/train] security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
+      + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.');
   });
 });
 
@@ -100,7 +99,7 @@ describe('no secret material in synthesized output', () => {
     ...base,
     runLauncherAsWorker: true,
     workers: { replicas: 2, gpusPerWorker: 8, memory: Size.gibibytes(512) },
-    env: { WANDB_API_KEY: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(Testing.chart(), 'S', 'wandb'), key: 'key' }) },
+    env: { WANDB_API_KEY: EnvValue.fromSecretKey('wandb', 'key') },
     deepspeedConfig: { trainBatchSize: 72, zeroOptimization: { stage: ZeroStage.STAGE_2 } },
     network: { interconnect: Interconnect.efa({ devicesPerPod: 32 }), ncclDebug: NcclDebugLevel.WARN },
     storage: {
@@ -129,7 +128,7 @@ describe('no secret material in synthesized output', () => {
     const { job } = synthJob(everything);
     const pem = ['-----BEGIN EC PRIVATE KEY-----', 'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oWbp2q4YdXtmoAoGCCqGSM49'].join('\n');
     job.apiObject.addJsonPatch(JsonPatch.add('/metadata/annotations', { leaked: pem }));
-    job.addEnv('HF_TOKEN', kplus.EnvValue.fromValue('hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'));
+    job.addEnv('HF_TOKEN', EnvValue.fromValue('hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'));
     const kinds = scanForSecrets([job.apiObject.toJson()]).map(f => f.kind);
     expect(kinds).toEqual(expect.arrayContaining(['PEM block', 'credential-named variable', 'opaque token']));
     expect(container(job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher).env.find((e: any) => e.name === 'HF_TOKEN').value)
@@ -137,10 +136,10 @@ describe('no secret material in synthesized output', () => {
   });
 
   test('a literal value for a credential-named variable is reported', () => {
-    const { job } = synthJob({ ...base, env: { HF_TOKEN: kplus.EnvValue.fromValue('hf_x') } });
+    const { job } = synthJob({ ...base, env: { HF_TOKEN: EnvValue.fromValue('hf_x') } });
     expect(validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
       'test/train: Launcher env HF_TOKEN is a literal value: the value is written in plain text into the synthesized MPIJob manifest, '
-      + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretValue({ secret, key }) for HF_TOKEN.',
+      + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for HF_TOKEN.',
     ]);
   });
 });

@@ -9,10 +9,9 @@
 // (the build context), on top of pytorch/pytorch 2.4.1 (CUDA 12.4) with DeepSpeed 0.16.3 and
 // transformers 4.46.3.
 import { App, Chart, Size } from 'cdk8s';
-import { Cpu, PersistentVolumeAccessMode } from 'cdk8s-plus-27';
 import {
-  BaseImage, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, OffloadDevice, OptimizerType,
-  SchedulerType, SourceCode, TrainingStorage, WarmupType, ZeroStage,
+  BaseImage, Cpu, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, OffloadDevice,
+  OptimizerType, PersistentVolumeAccessMode, SchedulerType, SourceCode, TrainingStorage, WarmupType, ZeroStage,
 } from '../../src';
 
 /** Optimizer steps; the learning-rate schedule ends at the same step. */

@@ -16,8 +16,7 @@
 // The image is the one examples/cifar10 builds; its facts are the defaults of fromImage
 // (mpiuser 1000, sshd on 2222, Open MPI, /opt/conda/bin/python) plus the checkout directory.
 import { App, Chart, Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
-import { DeepSpeedMpiJob, DeepSpeedTrainingImage } from '../../src';
+import { Cpu, DeepSpeedMpiJob, DeepSpeedTrainingImage } from '../../src';
 import { CIFAR10_IMAGE, CIFAR10_SCRIPT, cifar10DeepSpeedConfig } from '../cifar10/main';
 
 export function buildKueueGang(app: App): Chart {

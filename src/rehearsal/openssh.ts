@@ -4,7 +4,7 @@ import { sshClientConfigLines, sshdConfigLines } from '../image-recipe';
 import { ImageUser } from '../image-user';
 import { workerSshPort } from './checks';
 import { randomLoopbackAddress } from './loopback';
-import { MpiJobManifest, ReplicaManifest } from './manifest';
+import { ILaunchManifest, ReplicaManifest } from './manifest';
 import { PodFile, PodProcess, PodSandboxSpec, PodUser, preparePodFilesystem, startInPod } from './pod-sandbox';
 import { generateOperatorSshKey, ROOT_SSH_DIRECTORY, SshAuthMountLayout, writeSshAuthMount } from './ssh-auth-mount';
 
@@ -90,7 +90,7 @@ function securityValue(replica: ReplicaManifest, field: string): number | undefi
  * the parent of `sshAuthMountPath` (where the recipe's user has it), and `fsGroup` as a
  * supplementary group, as the kubelet adds it.
  */
-export function podUser(job: MpiJobManifest, replica: ReplicaManifest): PodUser {
+export function podUser(job: ILaunchManifest, replica: ReplicaManifest): PodUser {
   const uid = securityValue(replica, 'runAsUser') ?? 0;
   const gid = securityValue(replica, 'runAsGroup') ?? (uid === 0 ? 0 : uid);
   const fsGroup = replica.podSpec.securityContext?.fsGroup;
@@ -116,7 +116,7 @@ function withEntry(file: string, name: string, id: number, entry: string): strin
 }
 
 /** The worker container's sshd argv: as synthesized, or the operator's when it sets neither command nor args. */
-export function workerSshdArgv(job: MpiJobManifest): string[] {
+export function workerSshdArgv(job: ILaunchManifest): string[] {
   const container = job.worker?.container ?? {};
   const argv = [...(container.command ?? []), ...(container.args ?? [])].map(String);
   return argv.length > 0 ? argv : [...OPERATOR_SSHD];
@@ -149,7 +149,7 @@ export class OpenSshPods {
   private startedAt = Date.now();
   private stopped = false;
 
-  constructor(private readonly job: MpiJobManifest, private readonly settings: OpenSshSettings) {
+  constructor(private readonly job: ILaunchManifest, private readonly settings: OpenSshSettings) {
     const work = settings.workDirectory;
     this.port = workerSshPort(job);
     this.launcherUser = podUser(job, job.launcher);
@@ -314,6 +314,6 @@ export class OpenSshPods {
 }
 
 /** Whether a job mounts its keys where the operator applies `defaultMode: 0600`. */
-export function mountsAtRootSsh(job: MpiJobManifest): boolean {
+export function mountsAtRootSsh(job: ILaunchManifest): boolean {
   return job.sshAuthMountPath === ROOT_SSH_DIRECTORY;
 }

@@ -8,7 +8,7 @@ import { MpiImplementation } from '../types';
 import { parseWorkerWaitStep, WORKER_WAIT_LOG_PREFIX, WorkerWaitStep } from '../worker-wait';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
 import { oneLine, OpenSshPods, podUser, WorkerPodReport } from './openssh';
 import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
@@ -99,8 +99,10 @@ export interface LaunchRehearsalOptions {
 
 /** Everything a rehearsal did and found. */
 export interface RehearsalReport {
-  /** The MPIJob's name. */
+  /** The job's name. */
   readonly jobName: string;
+  /** The job's kind, `MPIJob` or `TrainJob`. */
+  readonly jobKind: string;
   /** How the worker pods were reached. */
   readonly mode: RehearsalMode;
   /**
@@ -229,7 +231,7 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
 }
 
 /**
- * Runs a synthesized MPIJob's launch on this machine with the real Open MPI `mpirun`: the
+ * Runs a synthesized job's launch (an MPIJob's or a TrainJob's) on this machine with the real Open MPI `mpirun`: the
  * launcher command exactly as synthesized, the hostfile and launcher environment the MPI
  * Operator would provide, and a probe in place of the training program. Each worker pod is
  * emulated by its hostname: an ssh stand-in starts its processes here, with the clean
@@ -238,12 +240,12 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
  */
 export class LaunchRehearsal {
   /** Rehearses one job. Throws only when this machine cannot run the chosen mode (no Open MPI; for real OpenSSH, not root or no util-linux). */
-  public static async run(job: MpiJobManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
+  public static async run(job: ILaunchManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const mode = options.mode ?? RehearsalMode.STAND_IN;
     const command = launcherArgv(job);
     const manifestEnv = launcherContainerEnv(job);
     const base: Omit<RehearsalReport, 'checks' | 'passed'> = {
-      jobName: job.name, mode, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
+      jobName: job.name, jobKind: job.kind, mode, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
       launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
@@ -278,7 +280,7 @@ export class LaunchRehearsal {
     const { job, commandLine, openMpi } = run;
     const plan = LaunchRehearsal.plan(run);
     const progress = (message: string) => run.options.progress?.report(message);
-    progress(`MPIJob ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
+    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
     for (const change of plan.localChanges) progress(`  local run: ${change}`);
     progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
     const timeout = run.options.timeout ?? Duration.minutes(1);
@@ -312,7 +314,7 @@ export class LaunchRehearsal {
     const localChanges = [...plan.localChanges, ...pods.localChanges];
     const user = pods.workerUser;
     const keys = pods.keyMount.files[0];
-    progress(`MPIJob ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
+    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
     progress(`  pods run as uid ${user.uid} (${user.name})${user.groups.length ? `, supplementary group ${user.groups.join(',')} (fsGroup)` : ''}; keys at ${job.sshAuthMountPath}: id_rsa, id_rsa.pub, authorized_keys, ${ownership(keys)}`);
     for (const change of localChanges) progress(`  local run: ${change}`);
     const timeout = options.timeout ?? Duration.minutes(1);
@@ -539,7 +541,7 @@ export class LaunchRehearsal {
 
 /** What one run needs, whatever the mode. */
 interface RunContext {
-  readonly job: MpiJobManifest;
+  readonly job: ILaunchManifest;
   readonly options: LaunchRehearsalOptions;
   readonly commandLine: MpirunCommandLine;
   /** The wait step before mpirun, read back. */
@@ -573,7 +575,7 @@ function localPython(): string {
   return python;
 }
 
-function launcherPodUser(job: MpiJobManifest) {
+function launcherPodUser(job: ILaunchManifest) {
   return podUser(job, job.launcher);
 }
 

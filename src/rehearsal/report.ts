@@ -24,7 +24,7 @@ function table(rows: string[][]): string[] {
  * the forwarded variables, then every check and the verdict.
  */
 export function formatRehearsalReport(report: RehearsalReport): string {
-  const out: string[] = [`MPIJob ${report.jobName}`];
+  const out: string[] = [`${report.jobKind} ${report.jobName}`];
   // The wait step's program is a page of Python: name it instead of printing it.
   const command = parseWorkerWaitStep(report.command) ? report.command.map((arg, i) => i === 2 ? '<wait-for-workers program>' : quoteArg(arg)) : report.command.map(quoteArg);
   out.push(`  command: ${command.join(' ')}`);
