@@ -62,6 +62,8 @@ export interface ILaunchManifest {
   readonly hostfile: string;
   /** The variables the operator sets on the launcher container, after the container's own. */
   readonly launcherOperatorEnv: OperatorEnvVar[];
+  /** Where the operator mounts the SSH key files on the launcher and the workers. */
+  readonly sshAuthMountPath: string;
   /** The name the hostfile uses for a pod with this hostname. */
   podAddress(hostname: string): string;
   /** The replica whose pod has this hostname. */
@@ -194,6 +196,11 @@ export class MpiJobManifest implements ILaunchManifest {
       env.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: '' }, { name: 'NVIDIA_DRIVER_CAPABILITIES', value: '' });
     }
     return env;
+  }
+
+  /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
+  public get sshAuthMountPath(): string {
+    return this.object.spec?.sshAuthMountPath ?? '/root/.ssh';
   }
 
   /** The replica whose pod has this hostname. */
