@@ -42,7 +42,10 @@ describe('the operator\'s key, generated and laid out as it mounts it', () => {
   test('the kubelet\'s Secret volume: files behind ..data, 0644 root:root, or group fsGroup; 0600 only at /root/.ssh, 0640 with fsGroup', () => {
     const layout = (mountPath: string, fsGroup?: number) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-'));
-      const result = writeSshAuthMount(dir, generateOperatorSshKey(), { mountPath, fsGroup });
+      // The MPI Operator's modes: defaultMode 0600 at /root/.ssh only, else the Secret default 0644.
+      const mode = mountPath === '/root/.ssh' ? 0o600 : 0o644;
+      const operatorModes = { 'id_rsa': mode, 'id_rsa.pub': mode, 'authorized_keys': mode };
+      const result = writeSshAuthMount(dir, generateOperatorSshKey(), { mountPath, operatorModes, fsGroup });
       const stat = fs.statSync(path.join(dir, 'id_rsa'));
       const seen = { link: fs.readlinkSync(path.join(dir, 'id_rsa')), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, dir: fs.statSync(dir).mode & 0o7777 };
       fs.rmSync(dir, { recursive: true });
@@ -233,7 +236,8 @@ describe('key files mounted other than the operator mounts them fail as OpenSSH 
   test('key files 0600 at a non-root path: the root-owned key is unreadable to uid 1000', async () => {
     const report = await rehearseOverOpenSsh(cifar10(), { keyFileMode: 0o600 });
     expect(report.passed).toBe(false);
-    expect(report.localChanges).toContain('key files written with mode 0600 instead of the operator\'s 0644 (fault injection)');
+    expect(report.localChanges).toEqual(expect.arrayContaining(['id_rsa', 'id_rsa.pub', 'authorized_keys']
+      .map(file => `${file} written with mode 0600 instead of the operator's 0644 (fault injection)`)));
     expect(check(report, 'worker sshd').detail).toContain('cifar10-train-worker-0: sshd exited before listening: Unable to load host key: /home/mpiuser/.ssh/id_rsa / sshd: no hostkeys available -- exiting.');
   });
 });

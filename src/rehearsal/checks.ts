@@ -240,7 +240,11 @@ function deepspeedConfigFile(ctx: CheckContext): RehearsalCheck | undefined {
   return passed(name, `--deepspeed_config ${file} is ${[...found].join(' and ')} in every rank's pod, and parses as JSON`);
 }
 
-/** The port the workers' sshd listens on: `-p N` in its command, else the container port named ssh, else 22. */
+/**
+ * The port the workers' sshd listens on: `-p N` in its command, else the container port named
+ * ssh, else the port of its tcp readiness probe (an sshd that reads its Port from a config file,
+ * as in the Trainer's deepspeed-distributed runtime), else 22.
+ */
 export function workerSshPort(job: ILaunchManifest): number {
   const container = job.worker?.container ?? {};
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
@@ -249,7 +253,9 @@ export function workerSshPort(job: ILaunchManifest): number {
   const joined = argv.find(a => /^-p[0-9]+$/.test(a));
   if (joined) return Number(joined.slice(2));
   const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
-  return named ? Number(named.containerPort) : 22;
+  if (named) return Number(named.containerPort);
+  const probed = container.readinessProbe?.tcpSocket?.port;
+  return typeof probed === 'number' ? probed : 22;
 }
 
 function sshPort(ctx: CheckContext): RehearsalCheck | undefined {

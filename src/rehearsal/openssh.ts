@@ -6,7 +6,7 @@ import { workerSshPort } from './checks';
 import { randomLoopbackAddress } from './loopback';
 import { ILaunchManifest, ReplicaManifest } from './manifest';
 import { PodFile, PodProcess, PodSandboxSpec, PodUser, preparePodFilesystem, startInPod } from './pod-sandbox';
-import { generateOperatorSshKey, ROOT_SSH_DIRECTORY, SshAuthMountLayout, writeSshAuthMount } from './ssh-auth-mount';
+import { generateOperatorSshKey, SshAuthMountLayout, writeSshAuthMount } from './ssh-auth-mount';
 
 /** The sshd the operator starts on a worker whose first container has neither command nor args. */
 const OPERATOR_SSHD = ['/usr/sbin/sshd', '-De'];
@@ -176,6 +176,7 @@ export class OpenSshPods {
 
     this.keyMount = writeSshAuthMount(path.join(work, 'secret'), generateOperatorSshKey(), {
       mountPath: job.sshAuthMountPath,
+      operatorModes: job.sshKeyFileModes,
       fsGroup: fsGroup === undefined ? undefined : Number(fsGroup),
       fileMode: settings.keyFileMode,
       fileOwner: settings.keyFileOwner,
@@ -311,9 +312,4 @@ export class OpenSshPods {
     this.timers.forEach(clearTimeout);
     this.processes.forEach(p => p.kill());
   }
-}
-
-/** Whether a job mounts its keys where the operator applies `defaultMode: 0600`. */
-export function mountsAtRootSsh(job: ILaunchManifest): boolean {
-  return job.sshAuthMountPath === ROOT_SSH_DIRECTORY;
 }

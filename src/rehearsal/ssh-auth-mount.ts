@@ -9,8 +9,6 @@ export const SSH_AUTH_FILES: ReadonlyArray<[file: string, secretKey: string]> = 
   ['authorized_keys', 'ssh-publickey'],
 ];
 
-/** The operator's default `sshAuthMountPath`, the only one it mounts with `defaultMode: 0600`. */
-export const ROOT_SSH_DIRECTORY = '/root/.ssh';
 
 /** An SSH key pair as the MPI Operator generates it for the `<job>-ssh` Secret. */
 export interface OperatorSshKey {
@@ -45,9 +43,11 @@ export function generateOperatorSshKey(): OperatorSshKey {
 export interface SshAuthMountSpec {
   /** `sshAuthMountPath`. */
   readonly mountPath: string;
+  /** The modes the operator gives each file (its Secret volume's `defaultMode` or items), before `fsGroup`. */
+  readonly operatorModes: { [file: string]: number };
   /** The pod's `securityContext.fsGroup`, if any. */
   readonly fsGroup?: number;
-  /** Mode of the files before the kubelet applies `fsGroup`; default 0600 at /root/.ssh, else 0644. */
+  /** Mode of every file instead of the operator's (fault injection). */
   readonly fileMode?: number;
   /** Owner of the files; default root (0), as the kubelet writes Secret volumes. */
   readonly fileOwner?: number;
@@ -81,13 +81,11 @@ export interface SshAuthMountLayout {
  * Writes the Secret volume the kubelet makes of the operator's `<job>-ssh` Secret: a
  * world-writable sticky directory (setgid with `fsGroup`), the files in a timestamped directory
  * reached through the `..data` symlink, and one symlink per projected item. Modes: the
- * operator's `defaultMode` (0600 only at /root/.ssh, else the Kubernetes default 0644), then the
- * kubelet's `fsGroup` ownership for a read-only volume: group = fsGroup, mode | 0440.
+ * operator's (the MPI Operator: `defaultMode` 0600 only at /root/.ssh, else the Kubernetes
+ * default 0644), then the kubelet's `fsGroup` ownership for a read-only volume: group = fsGroup,
+ * mode | 0440.
  */
 export function writeSshAuthMount(localDirectory: string, key: OperatorSshKey, spec: SshAuthMountSpec): SshAuthMountLayout {
-  const operatorMode = spec.mountPath === ROOT_SSH_DIRECTORY ? 0o600 : 0o644;
-  const baseMode = spec.fileMode ?? operatorMode;
-  const mode = spec.fsGroup === undefined ? baseMode : baseMode | 0o440;
   const uid = spec.fileOwner ?? 0;
   const gid = spec.fsGroup ?? 0;
   const setgid = spec.fsGroup === undefined ? 0 : 0o2000;
@@ -99,19 +97,20 @@ export function writeSshAuthMount(localDirectory: string, key: OperatorSshKey, s
   fs.chmodSync(path.join(localDirectory, stamp), 0o755 | setgid);
   const content: Record<string, string> = { 'ssh-privatekey': key.privateKey, 'ssh-publickey': key.publicKey };
   const files: SshAuthFile[] = [];
+  const deviations: string[] = [];
   for (const [file, secretKey] of SSH_AUTH_FILES) {
+    const operatorMode = spec.operatorModes[file] ?? 0o644;
+    const baseMode = spec.fileMode ?? operatorMode;
+    const mode = spec.fsGroup === undefined ? baseMode : baseMode | 0o440;
     const local = path.join(localDirectory, stamp, file);
     fs.writeFileSync(local, content[secretKey]);
     fs.chownSync(local, uid, gid);
     fs.chmodSync(local, mode);
     files.push({ path: path.posix.join(spec.mountPath, file), mode, uid, gid });
+    if (baseMode !== operatorMode) deviations.push(`${file} written with mode ${octal(baseMode)} instead of the operator's ${octal(operatorMode)}`);
   }
   fs.symlinkSync(stamp, path.join(localDirectory, '..data'));
   for (const [file] of SSH_AUTH_FILES) fs.symlinkSync(path.posix.join('..data', file), path.join(localDirectory, file));
-  const deviations: string[] = [];
-  if (spec.fileMode !== undefined && spec.fileMode !== operatorMode) {
-    deviations.push(`key files written with mode ${octal(spec.fileMode)} instead of the operator's ${octal(operatorMode)}`);
-  }
   if (spec.fileOwner !== undefined && spec.fileOwner !== 0) {
     deviations.push(`key files owned by uid ${spec.fileOwner} instead of root, as the kubelet writes them`);
   }
