@@ -24,6 +24,7 @@ export * from './compatibility';
 export * from './interconnect';
 export * from './network';
 export * from './security';
+export * from './egress';
 export * from './scheduling';
 export * from './storage';
 export { validateJob, validateImage, WARNINGS_AS_ERRORS_CONTEXT, Severity, Finding } from './validation';
