@@ -15,6 +15,7 @@ export * from './mpirun';
 export * from './replica';
 export * from './worker-pool';
 export * from './launcher';
+export * from './worker-wait';
 export * from './config-registry';
 export * from './deepspeed-job';
 export * from './job';

@@ -34,7 +34,8 @@ function appWithCifar10(): string {
 function brokenCifar10File(dir: string): string {
   const chart = buildCifar10(Testing.app());
   const job = chart.node.findAll().find((c): c is DeepSpeedMpiJob => c instanceof DeepSpeedMpiJob)!;
-  job.apiObject.addJsonPatch(JsonPatch.replace('/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command/2', '4'));
+  // Index 12: -np's value, after the 10 words of the wait step and mpirun itself.
+  job.apiObject.addJsonPatch(JsonPatch.replace('/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command/12', '4'));
   const file = path.join(dir, 'broken.k8s.yaml');
   fs.writeFileSync(file, Yaml.stringify(...renderUnvalidated(chart)));
   return file;

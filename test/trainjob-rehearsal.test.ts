@@ -55,7 +55,7 @@ describe('TrainJobManifest reads what the Trainer\'s MPI plugin derives', () => 
     const manifests = trainJobManifests({ image, runtime: TrainerRuntime.clusterRuntime('deepspeed-distributed'), runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 4 } });
     const [job] = TrainJobManifest.fromManifests(manifests, runtimes);
     expect(job.launcher.container.image).toBe('ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0');
-    expect(job.launcher.container.command.slice(0, 3)).toEqual(['mpirun', '-np', '8']);
+    expect(job.launcher.container.command.slice(10, 13)).toEqual(['mpirun', '-np', '8']);
     expect(job.worker!.container.command).toEqual(['/usr/sbin/sshd']);
     expect(job.worker!.container.resources.limits).toEqual({ 'nvidia.com/gpu': 4 });
     expect(job.hostfile).toBe('test-train-node-0-0.test-train slots=4\ntest-train-launcher-0-0.test-train slots=4\n');
