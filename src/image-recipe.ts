@@ -88,11 +88,15 @@ function systemPackages(recipe: ImageRecipe): string[] {
   return [...packages].sort();
 }
 
-/** The client settings every rank's ssh needs; the operator's Secret mount is read-only. */
-function sshClientConfig(recipe: ImageRecipe): string[] {
+/**
+ * The client settings every rank's ssh needs; the operator's Secret mount is read-only.
+ * The launch rehearsal's real-OpenSSH mode runs the launcher with these too.
+ * @internal
+ */
+export function sshClientConfigLines(sshPort: number): string[] {
   return [
     'Host *',
-    `    Port ${recipe.sshPort}`,
+    `    Port ${sshPort}`,
     '    StrictHostKeyChecking no',
     '    UserKnownHostsFile /dev/null',
     '    LogLevel ERROR',
@@ -102,11 +106,12 @@ function sshClientConfig(recipe: ImageRecipe): string[] {
 /**
  * sshd settings. The operator mounts an ECDSA key as `id_rsa`, which doubles as the host key,
  * so no host key is baked into the image. The Secret's files fail StrictModes' ownership checks.
+ * The launch rehearsal's real-OpenSSH mode runs every worker's sshd with these.
+ * @internal
  */
-function sshdConfig(recipe: ImageRecipe): string[] {
-  const user = recipe.user;
+export function sshdConfigLines(user: ImageUser, sshPort: number): string[] {
   return [
-    `Port ${recipe.sshPort}`,
+    `Port ${sshPort}`,
     `HostKey ${user.sshDirectory}/id_rsa`,
     `PidFile ${user.isRoot ? '/run/sshd.pid' : `${user.home}/sshd.pid`}`,
     'StrictModes no',
@@ -165,8 +170,8 @@ function addSystemPackages(dockerfile: Dockerfile, recipe: ImageRecipe): void {
 }
 
 function addSsh(dockerfile: Dockerfile, recipe: ImageRecipe): void {
-  const commands = [ShellCommand.writeFile('/etc/ssh/ssh_config', sshClientConfig(recipe))];
-  if (recipe.user.isRoot) commands.push(ShellCommand.writeFile('/etc/ssh/sshd_config', sshdConfig(recipe)));
+  const commands = [ShellCommand.writeFile('/etc/ssh/ssh_config', sshClientConfigLines(recipe.sshPort))];
+  if (recipe.user.isRoot) commands.push(ShellCommand.writeFile('/etc/ssh/sshd_config', sshdConfigLines(recipe.user, recipe.sshPort)));
   dockerfile.run(commands, [
     `ssh client: port ${recipe.sshPort}, no host-key prompts and no known_hosts writes (the key directory is a read-only Secret).`,
     ...(recipe.user.isRoot ? [`sshd (root): port ${recipe.sshPort}, StrictModes off, the mounted key as host key.`] : []),
@@ -184,7 +189,7 @@ function addUser(dockerfile: Dockerfile, recipe: ImageRecipe): void {
       '--gid', String(user.gid), '--shell', '/bin/bash', shellQuote(user.name)),
     // torch keeps JIT-compiled extensions in ~/.cache/torch_extensions.
     ShellCommand.of('mkdir', '-p', shellQuote(`${user.home}/.cache`)),
-    ShellCommand.writeFile(recipe.sshdConfigPath!, sshdConfig(recipe)),
+    ShellCommand.writeFile(recipe.sshdConfigPath!, sshdConfigLines(recipe.user, recipe.sshPort)),
     ShellCommand.of('chown', '-R', owner(user), shellQuote(user.home)),
   );
   dockerfile.run(commands, [

@@ -32,6 +32,6 @@ export { validateTrainJob } from './validation/trainer';
 export * from './rehearsal';
 export * from './sweep';
 export * from './sweep-queue';
-export * from './trainer-runtime';
+export { TrainerRuntime, TrainingRuntimeKind, GeneratedTrainingRuntimeOptions } from './trainer-runtime';
 export { TrainerReplicatedJob } from './trainer-labels';
 export * from './train-job';

@@ -41,6 +41,8 @@ export interface CheckContext {
   readonly commandLine: MpirunCommandLine;
   /** The launcher's wait-for-workers step, if its argv has one. */
   readonly wait?: WorkerWaitStep;
+  /** Whether the wait step ran (real OpenSSH) rather than being read only (stand-in). */
+  readonly waitRan?: boolean;
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
   readonly launcherEnv: LauncherEnvVar[];
@@ -238,7 +240,11 @@ function deepspeedConfigFile(ctx: CheckContext): RehearsalCheck | undefined {
   return passed(name, `--deepspeed_config ${file} is ${[...found].join(' and ')} in every rank's pod, and parses as JSON`);
 }
 
-/** The port the workers' sshd listens on: `-p N` in its command, else the container port named ssh, else 22. */
+/**
+ * The port the workers' sshd listens on: `-p N` in its command, else the container port named
+ * ssh, else the port of its tcp readiness probe (an sshd that reads its Port from a config file,
+ * as in the Trainer's deepspeed-distributed runtime), else 22.
+ */
 export function workerSshPort(job: ILaunchManifest): number {
   const container = job.worker?.container ?? {};
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
@@ -247,7 +253,9 @@ export function workerSshPort(job: ILaunchManifest): number {
   const joined = argv.find(a => /^-p[0-9]+$/.test(a));
   if (joined) return Number(joined.slice(2));
   const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
-  return named ? Number(named.containerPort) : 22;
+  if (named) return Number(named.containerPort);
+  const probed = container.readinessProbe?.tcpSocket?.port;
+  return typeof probed === 'number' ? probed : 22;
 }
 
 function sshPort(ctx: CheckContext): RehearsalCheck | undefined {
@@ -288,7 +296,7 @@ function workerWait(ctx: CheckContext): RehearsalCheck {
   if (Number(wait.port) !== port) {
     return failed(name, `the wait step waits for port ${wait.port ?? '(not given)'}, but the workers' sshd listens on ${port}, so it would wait until its deadline and fail`);
   }
-  return passed(name, `before mpirun the launcher waits up to ${timeout} s until ${plural(hosts, 'worker pod')} of ${OPERATOR_HOSTFILE} accept connections on port ${port}, where their sshd listens (not run here)`);
+  return passed(name, `before mpirun the launcher waits up to ${timeout} s until ${plural(hosts, 'worker pod')} of ${OPERATOR_HOSTFILE} accept connections on port ${port}, where their sshd listens (${ctx.waitRan ? 'ran here, over real OpenSSH' : 'not run here'})`);
 }
 
 /** Every check of a finished launch, in report order. */
