@@ -2,7 +2,7 @@ import * as path from 'path';
 import { BaseImage } from './base-image';
 import { Dockerfile, ShellCommand, shellQuote } from './dockerfile';
 import { ImageUser } from './image-user';
-import { DeepSpeedOp, MpiInstallation, TorchPackages } from './image-packages';
+import { CPU_OPS, DeepSpeedOp, MpiInstallation, TorchPackages } from './image-packages';
 import { BakedData, BakedDataKind, SourceCode } from './image-source';
 import { MpiImplementation } from './types';
 
@@ -26,6 +26,8 @@ export interface ImageRecipe {
   readonly workingDirectory?: string;
   readonly prebuiltOps: DeepSpeedOp[];
   readonly cudaArchitectures: string[];
+  /** Whether CPU ops listed in prebuiltOps were accepted for the build host's CPU. */
+  readonly allowBuildHostCpuOps: boolean;
   readonly data: BakedData[];
   readonly user: ImageUser;
   readonly sshPort: number;
@@ -215,12 +217,19 @@ function addPython(dockerfile: Dockerfile, recipe: ImageRecipe): void {
     `mpi4py compiled against the image's ${mpiName(recipe.mpi)}: DeepSpeed discovers ranks through it under mpirun.`);
 
   const ops = recipe.prebuiltOps.map(op => `DS_BUILD_${op}=1`);
+  // DS_BUILD_OPS=1 would also compile the CPU ops for this build host's CPU (-march=native): a
+  // per-op 0 overrides it, so they compile at first use on each node instead.
+  const portable = recipe.prebuiltOps.includes(DeepSpeedOp.ALL)
+    ? CPU_OPS.filter(op => !recipe.prebuiltOps.includes(op as DeepSpeedOp)).map(op => `DS_BUILD_${op}=0`)
+    : [];
+  ops.push(...portable);
   // The name must stay unquoted for the shell to read the word as an assignment.
   const arch = recipe.cudaArchitectures.length > 0 ? [`TORCH_CUDA_ARCH_LIST=${shellQuote(recipe.cudaArchitectures.join(' '))}`] : [];
   dockerfile.run([ShellCommand.of(...ops, ...arch, ...pipInstall(recipe, '--no-build-isolation', pin('deepspeed', recipe.deepspeedVersion)).words)], [
     `DeepSpeed ${recipe.deepspeedVersion}, built against the installed torch (no build isolation).`,
     ops.length > 0
       ? `Ops compiled now instead of at first use: ${recipe.prebuiltOps.join(', ')}.`
+        + (portable.length > 0 ? '\nNot the CPU ops: DeepSpeed compiles them for the build host\'s CPU (-march=native), so they compile at first use on each node.' : '')
       : 'Its CUDA ops compile just-in-time at first use (nvcc and ninja are in the image).',
   ].join('\n'));
 
