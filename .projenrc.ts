@@ -24,12 +24,14 @@ const project = new typescript.TypeScriptProject({
   eslint: false,
 
   // cdk8s construct-library convention: the app owns one copy of each.
-  peerDeps: ['cdk8s@^2.68.12', 'cdk8s-plus-27@^2.9.5', 'constructs@^10.3.0'],
+  peerDeps: ['cdk8s@^2.68.12', 'constructs@^10.3.0'],
+  // Used inside only: no cdk8s-plus type is in the public API, so the user's app may use any flavour
+  // (a peer would make npm install a second, silent copy next to the app's own; README, Compatibility).
+  // yaml: the rehearse CLI reports YAML syntax errors with their line (cdk8s's bundled parser hides them).
+  deps: ['cdk8s-plus-27@^2.9.5', 'yaml@^2.6.0'],
   peerDependencyOptions: { pinnedDevDependency: false },
-  // The rehearse CLI reports YAML syntax errors with their line (cdk8s's bundled parser hides them).
-  deps: ['yaml@^2.6.0'],
   devDeps: [
-    'cdk8s@2.70.106', 'cdk8s-plus-27@2.9.5', 'constructs@10.8.1', 'cdk8s-cli@2.207.60',
+    'cdk8s@2.70.106', 'constructs@10.8.1', 'cdk8s-cli@2.207.60',
     'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'dockerfile-ast@^0.7.1', 'dockerfile-utils@^0.16.3',
     // 4.3.x and 4.4.x carry the Kubernetes 1.27.1 schemas (4.5 jumps to 1.33): the minor cdk8s-plus-27 targets.
     'kubernetes-models@4.4.2',
@@ -110,7 +112,7 @@ project.package.addField('exports', {
 const cdk8sEnv = { CDK8S_CHECK_UPGRADE: 'false' };
 
 project.addTask('import', {
-  description: 'Regenerate imports/ from a local copy of the MPI Operator v0.8.0 MPIJob CRD (MPIJOB_CRD overrides the path)',
+  description: 'Regenerate imports/ from local copies of the MPI Operator v0.8.0 MPIJob CRD and the Kubeflow Trainer v2.3.0 TrainJob and TrainingRuntime CRDs (MPIJOB_CRD and TRAINER_CRD_DIR override the paths)',
   exec: 'scripts/import-crd.sh',
 });
 
@@ -139,6 +141,15 @@ const rehearse = project.addTask('rehearse', {
 });
 rehearse.spawn(synth);
 rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
+
+// CI rehearses every MPIJob and TrainJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
+// worker pod, the operator's key files, the hostfile names and the wait step. Needs root on Linux.
+const rehearseExamples = project.addTask('rehearse:examples', {
+  description: 'Synthesize every example, then rehearse each MPIJob and TrainJob over real OpenSSH (root on Linux; scripts/install-test-deps.sh)',
+  env: cdk8sEnv,
+});
+rehearseExamples.spawn(synthExamples);
+rehearseExamples.exec('node lib/src/cli.js rehearse --ssh openssh --timeout 120 dist/examples/*/*.k8s.yaml');
 
 // The benchmark runs compiled (lib/scripts) so that its child processes measure the library, not ts-node.
 const bench = project.addTask('bench', {

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
-import { Names } from 'cdk8s';
+import { ApiObject, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config';
+import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config-render';
 
 /** Hex digits of the content hash in a shared ConfigMap's name. */
 const CONTENT_HASH_LENGTH = 10;
@@ -27,7 +27,7 @@ export class DeepSpeedConfigRegistry extends Construct {
   /** Prefix of the ConfigMap names. */
   public readonly namePrefix: string;
 
-  private readonly byContent = new Map<string, kplus.ConfigMap>();
+  private readonly byContent = new Map<string, ApiObject>();
 
   public constructor(scope: Construct, id: string, props: DeepSpeedConfigRegistryProps = {}) {
     super(scope, id);
@@ -38,10 +38,10 @@ export class DeepSpeedConfigRegistry extends Construct {
    * The ConfigMap that holds this rendered config (DeepSpeed's key names) in this namespace,
    * created on first use.
    *
-   * @param config the config as DeepSpeed reads it, e.g. `renderDeepSpeedConfig(...)`
+   * @param config the config as DeepSpeed reads it, e.g. `DeepSpeedConfigFile.render(...)`
    * @param namespace namespace of the jobs that mount it
    */
-  public configMapFor(config: { [key: string]: any }, namespace?: string): kplus.ConfigMap {
+  public configMapFor(config: { [key: string]: any }, namespace?: string): ApiObject {
     // The file text is a function of the compact JSON, which is cheaper to build for every job.
     const key = `${namespace ?? ''}\n${JSON.stringify(config)}`;
     const existing = this.byContent.get(key);
@@ -54,7 +54,7 @@ export class DeepSpeedConfigRegistry extends Construct {
   }
 
   /** The ConfigMaps created so far, in order of first use. */
-  public get configMaps(): kplus.ConfigMap[] {
+  public get configMaps(): ApiObject[] {
     return [...this.byContent.values()];
   }
 }
@@ -63,9 +63,10 @@ export class DeepSpeedConfigRegistry extends Construct {
  * A ConfigMap holding `ds_config.json`.
  * @internal
  */
-export function newDeepSpeedConfigMap(scope: Construct, id: string, name: string, text: string, namespace?: string): kplus.ConfigMap {
-  return new kplus.ConfigMap(scope, id, {
+export function newDeepSpeedConfigMap(scope: Construct, id: string, name: string, text: string, namespace?: string): ApiObject {
+  // The cdk8s-plus object is internal: the public API hands out its flavour-free ApiObject.
+  return ApiObject.of(new kplus.ConfigMap(scope, id, {
     metadata: { name, namespace },
     data: { [DEEPSPEED_CONFIG_FILE_NAME]: text },
-  });
+  }));
 }

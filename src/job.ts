@@ -1,109 +1,67 @@
-import { ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
-import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
-import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, DeepSpeedConfig, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config';
+import { DeepSpeedConfigRegistry } from './config-registry';
+import { DeepSpeedConfig } from './deepspeed-config';
+import { IDeepSpeedJob } from './deepspeed-job';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
+import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
-import { JobNetworkOptions, networkEnv } from './network';
+import { JobNetworkOptions } from './network';
+import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { MpiReplica } from './replica';
-import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
-import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
-import { checkpointArgs, JobStorageOptions } from './storage';
+import { JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
+import { JobSecurityOptions } from './security';
+import { JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
+import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
-/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
-const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
+/** Launcher retries (`runPolicy.backoffLimit`) unless the job sets its own. */
+export const DEFAULT_BACKOFF_LIMIT = 3;
+
+/** The MPI Operator names containers after their replica and labels pods with its own labels. */
+const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
+  podLabels: jobPodLabels,
+  rankPodSelector: (name, launcherHostsRanks) => ({
+    matchLabels: jobPodLabels(name),
+    roleLabel: JOB_ROLE_LABEL,
+    roles: launcherHostsRanks ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER],
+  }),
+};
 
 /**
- * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
- * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
- * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
- * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
- */
-function sanitizeTyped(value: any, sortKeys: boolean): any {
-  if (value === null || typeof value !== 'object') return value ?? undefined;
-  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
-  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
-  if (value.constructor !== Object) {
-    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
-    throw NEEDS_RESOLVER;
-  }
-  const out: { [key: string]: any } = {};
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  for (const key of keys) {
-    const item = sanitizeTyped(value[key], sortKeys);
-    if (item != null) out[key] = item;
-  }
-  return out;
-}
-
-/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
-function onlyBuiltInResolvers(app: App): boolean {
-  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
-}
-
-/**
- * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
- * which drops unknown fields and turns patched quantities into null. This subclass applies
- * patches to the final manifest instead, so escape hatches do what they say.
- *
- * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
- * every value of the spec and was most of the cost of a render, which validation and synthesis
- * both pay. The output is the same either way.
+ * The generated MpiJob, rendered by TypedSpecRenderer: JSON patches apply to the final
+ * manifest and the spec skips the cdk8s resolver when nothing needs it.
  */
 class MpiJobResource extends mpi.MpiJob {
-  private readonly finalPatches: JsonPatch[] = [];
+  private readonly renderer: TypedSpecRenderer<mpi.MpiJobSpec>;
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+    this.renderer = new TypedSpecRenderer(this, renderSpec,
+      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }));
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
-    this.finalPatches.push(...ops);
+    this.renderer.addJsonPatch(ops);
   }
 
   public toJson(): any {
-    const json = this.renderWithoutResolver() ?? super.toJson();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
-  }
-
-  private renderWithoutResolver(): any | undefined {
-    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
-    try {
-      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
-      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
-    } catch (e) {
-      if (e === NEEDS_RESOLVER) return undefined;
-      throw e;
-    }
+    return this.renderer.toJson(() => super.toJson());
   }
 }
 
 /**
- * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
- * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ * Properties of a DeepSpeed job, whichever operator runs it: `DeepSpeedMpiJob` (MPI Operator)
+ * and `DeepSpeedTrainJob` (Kubeflow Trainer v2) take the same props.
  */
-function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
-  return {
-    cpu: workers.cpu,
-    cpuLimit: workers.cpuLimit,
-    memory: workers.memory,
-    memoryLimit: workers.memoryLimit,
-    tolerations: workers.tolerations,
-    nodeSelector: workers.nodeSelector,
-  };
-}
-
-/**
- * Properties of a DeepSpeed MPIJob.
- */
-export interface DeepSpeedMpiJobProps {
+export interface DeepSpeedJobProps {
   /** The training image the launcher and the workers run. */
   readonly image: IDeepSpeedTrainingImage;
 
@@ -132,7 +90,7 @@ export interface DeepSpeedMpiJobProps {
    * started over ssh.
    * @default - none
    */
-  readonly env?: { [name: string]: kplus.EnvValue };
+  readonly env?: { [name: string]: EnvValue };
 
   /**
    * The DeepSpeed configuration, written to a ConfigMap mounted at
@@ -171,14 +129,34 @@ export interface DeepSpeedMpiJobProps {
   readonly runLauncherAsWorker?: boolean;
 
   /**
-   * When the operator creates the launcher.
-   * @default LauncherCreationPolicy.AT_STARTUP
+   * When the operator creates the launcher. On Kubeflow Trainer (`DeepSpeedTrainJob`) the
+   * generated runtime makes the launcher Job depend on Ready nodes unless AT_STARTUP is given.
+   * @default LauncherCreationPolicy.AT_STARTUP (an MPIJob); WAIT_FOR_WORKERS_READY (a TrainJob)
    */
   readonly launcherCreationPolicy?: LauncherCreationPolicy;
 
   /**
+   * Whether the launcher waits, before mpirun, until every host of the operator's hostfile
+   * resolves and accepts connections on the ssh port. Worker names resolve only once a worker
+   * is Ready, and with `AtStartup` (and under Kueue with `WaitForWorkersReady` too,
+   * kubeflow/mpi-operator#615) the launcher starts with the workers. The wait runs with the
+   * image's Python (`pythonPath`) and then execs mpirun.
+   * @default true
+   */
+  readonly waitForWorkers?: boolean;
+
+  /**
+   * How long the launcher waits for its workers before it exits non-zero naming the hosts
+   * that never came up (a launcher retry, see `backoffLimit`). Whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly workerWaitTimeout?: Duration;
+
+  /**
    * What happens to worker pods once the job finishes. The operator's own default, None,
-   * leaves sshd workers (and their GPUs) running forever.
+   * leaves sshd workers (and their GPUs) running forever. Kubeflow Trainer has no such field:
+   * its JobSet deletes running workers once the launcher finishes (RUNNING); other values are
+   * reported for a TrainJob.
    * @default CleanPodPolicy.RUNNING
    */
   readonly cleanPodPolicy?: CleanPodPolicy;
@@ -202,7 +180,10 @@ export interface DeepSpeedMpiJobProps {
   /**
    * Retries of the launcher pod before the launcher Job, and with it the MPIJob, fails
    * (`backoffLimit`). Workers are not restarted: a retry reruns mpirun against the same workers.
-   * @default - the Kubernetes Job default, 6
+   * With the launcher waiting for its workers (`waitForWorkers`), a retry follows a real failure
+   * (a crashed rank, a lost node) or a worker that never came up, so a few retries are enough;
+   * Kubernetes' own default, 6, reruns a failing training up to seven times.
+   * @default 3
    */
   readonly backoffLimit?: number;
 
@@ -239,7 +220,7 @@ export interface DeepSpeedMpiJobProps {
 
   /**
    * The MPI Operator release installed in the cluster. Fields its CRD lacks are reported at
-   * synth instead of being pruned by the API server.
+   * synth instead of being pruned by the API server. A TrainJob reports it as meaningless.
    * @default MpiOperatorVersion.V0_8
    */
   readonly operatorVersion?: MpiOperatorVersion;
@@ -252,18 +233,26 @@ export interface DeepSpeedMpiJobProps {
 }
 
 /**
+ * Properties of a DeepSpeed MPIJob: the props of every DeepSpeed job.
+ */
+export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
+
+/**
  * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
-export class DeepSpeedMpiJob extends Construct {
-  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch`. */
-  public readonly apiObject: mpi.MpiJob;
+export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
+  /** The MPIJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
+  public readonly apiObject: ApiObject;
   /** The launcher replica. */
   public readonly launcher: MpiLauncher;
   /** The worker replicas. */
   public readonly workers: MpiWorkerPool;
-  /** The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes from a registry). */
-  public readonly configMap?: kplus.ConfigMap;
+  /**
+   * The ConfigMap that holds the DeepSpeed configuration, if one was given (shared when it comes
+   * from a registry).
+   */
+  public readonly configMap?: ApiObject;
   /** The DeepSpeed configuration as written to the ConfigMap (DeepSpeed's key names). */
   public readonly deepspeedConfigJson?: { [key: string]: any };
   /** The image the job runs. */
@@ -274,6 +263,8 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcherCreationPolicy: LauncherCreationPolicy;
   /** Whether the launcher also hosts ranks. */
   public readonly runLauncherAsWorker: boolean;
+  /** Whether the job is created suspended (`runPolicy.suspend`), as every Kueue job is. */
+  public readonly suspend: boolean;
   /** The MPI Operator release the job targets. */
   public readonly operatorVersion: MpiOperatorVersion;
   /** Security settings as given. */
@@ -285,15 +276,19 @@ export class DeepSpeedMpiJob extends Construct {
   /** Storage settings as given. */
   public readonly storage: JobStorageOptions;
   /** The NetworkPolicy confining ingress to the job's pods, unless turned off. */
-  public readonly networkPolicy?: kplus.NetworkPolicy;
+  public readonly networkPolicy?: ApiObject;
   /** The ServiceAccount the job created, if asked to. */
-  public readonly serviceAccount?: kplus.ServiceAccount;
+  public readonly serviceAccount?: ApiObject;
 
-  private readonly props: DeepSpeedMpiJobProps;
+  /**
+   * The props as given, for the job facts validation reads.
+   * @internal
+   */
+  public readonly _props: DeepSpeedMpiJobProps;
 
   public constructor(scope: Construct, id: string, props: DeepSpeedMpiJobProps) {
     super(scope, id);
-    this.props = props;
+    this._props = props;
     this.image = props.image;
     this.cleanPodPolicy = props.cleanPodPolicy ?? CleanPodPolicy.RUNNING;
     this.launcherCreationPolicy = props.launcherCreationPolicy ?? LauncherCreationPolicy.AT_STARTUP;
@@ -303,59 +298,20 @@ export class DeepSpeedMpiJob extends Construct {
     this.scheduling = props.scheduling ?? {};
     this.network = props.network ?? {};
     this.storage = props.storage ?? {};
+    this.suspend = props.suspend ?? (this.scheduling.kueue ? true : false);
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
     }, () => this.renderSpec());
 
-    this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
-
-    let configFile: string | undefined;
-    if (props.deepspeedConfig) {
-      this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      const namespace = props.metadata?.namespace;
-      this.configMap = props.configRegistry
-        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
-        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
-      if (props.passDeepSpeedConfigArgument ?? true) {
-        configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
-      }
-    }
-
-    this.launcher = new MpiLauncher(this, 'Launcher', {
-      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
-      ...props.launcher,
-      image: props.image,
-      workers: this.workers,
-      script: props.script,
-      args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
-      mpirun: props.mpirun,
-      deepspeedConfigFile: configFile,
-      runAsWorker: this.runLauncherAsWorker,
-    });
-
-    if (this.configMap) {
-      const volume = kplus.Volume.fromConfigMap(this, 'DeepSpeedConfigVolume', this.configMap, { name: 'deepspeed-config' });
-      this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
-    }
-    for (const [name, value] of Object.entries(props.env ?? {})) {
-      this.addEnv(name, value);
-    }
-    this.applyNetwork();
-    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
-      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
-      this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
-    }
-    applyPodScheduling(this, this.scheduling);
-    if (this.security.networkPolicy ?? true) {
-      this.networkPolicy = createJobNetworkPolicy(this, this.name, props.metadata?.namespace);
-    }
-    if (this.security.createServiceAccount) {
-      this.serviceAccount = createJobServiceAccount(this, this.name, props.metadata?.namespace,
-        this.security.automountServiceAccountToken ?? false);
-    }
-    this.applyPodIdentity();
+    const parts = buildJobParts(this, this.apiObject, props, MPI_OPERATOR_POD_CONVENTIONS);
+    this.workers = parts.workers;
+    this.launcher = parts.launcher;
+    this.configMap = parts.configMap;
+    this.deepspeedConfigJson = parts.deepspeedConfigJson;
+    this.networkPolicy = parts.networkPolicy;
+    this.serviceAccount = parts.serviceAccount;
 
     registerJobValidation(this);
   }
@@ -383,34 +339,14 @@ export class DeepSpeedMpiJob extends Construct {
   /**
    * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
    */
-  public addEnv(name: string, value: kplus.EnvValue): void {
+  public addEnv(name: string, value: EnvValue): void {
     this.launcher.addTrainingEnv(name, value);
   }
 
   /** Mounts a volume at `path` on the launcher and on every worker. */
-  public addVolume(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+  public addVolume(path: string, volume: Volume, options: MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
-  }
-
-  /** Interconnect devices on the rank pods; NCCL variables on every rank, unless the job's env sets them. */
-  private applyNetwork(): void {
-    const interconnect = this.network.interconnect;
-    if (interconnect) {
-      for (const replica of this.rankReplicas) interconnect._applyTo(replica);
-    }
-    for (const [name, value] of Object.entries(networkEnv(this.network))) {
-      if (!this.launcher.envNames.includes(name)) this.addEnv(name, kplus.EnvValue.fromValue(value));
-    }
-  }
-
-  private applyPodIdentity(): void {
-    const identity = {
-      serviceAccountName: (this.security.serviceAccount ?? this.serviceAccount)?.name,
-      automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
-    };
-    this.launcher.setIdentity(identity);
-    this.workers.setIdentity(identity);
   }
 
   private renderSpec(): mpi.MpiJobSpec {
@@ -421,7 +357,7 @@ export class DeepSpeedMpiJob extends Construct {
     if (!(this.runLauncherAsWorker && this.workers.replicas === 0)) {
       replicaSpecs.Worker = this.workers._toReplicaSpec(this.workers.replicas);
     }
-    const props = this.props;
+    const props = this._props;
     return {
       slotsPerWorker: this.workers.slotsPerWorker,
       runLauncherAsWorker: this.runLauncherAsWorker ? true : undefined,
@@ -434,8 +370,8 @@ export class DeepSpeedMpiJob extends Construct {
         cleanPodPolicy: this.cleanPodPolicy,
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
         activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
-        backoffLimit: props.backoffLimit,
-        suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
+        backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
+        suspend: this.suspend ? true : (props.suspend === false ? false : undefined),
         managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
         schedulingPolicy: this.scheduling.gangScheduling ? renderSchedulingPolicy(this, this.scheduling.gangScheduling) : undefined,
       },

@@ -1,10 +1,15 @@
-import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Cpu } from './cpu';
+import { EnvValue } from './env-value';
 import { buildLaunchCommand, MpirunOptions } from './mpirun';
 import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
 import { ReplicaRestartPolicy } from './types';
 import { MpiWorkerPool } from './worker-pool';
+import { workerWaitCommand } from './worker-wait';
+
+/** How long the launcher waits for its workers by default: a cold pull of a CUDA image onto a new GPU node. */
+export const DEFAULT_WORKER_WAIT_TIMEOUT = Duration.minutes(15);
 
 /**
  * Options for the launcher pod.
@@ -15,10 +20,10 @@ export interface MpiLauncherOptions extends MpiReplicaOptions {
    * a request keeps the launcher out of the BestEffort class that is evicted first.
    * @default Cpu.units(1)
    */
-  readonly cpu?: kplus.Cpu;
+  readonly cpu?: Cpu;
   /**
    * Memory request, also used as the limit unless `memoryLimit` is set.
-   * @default Size.gibibytes(2)
+   * @default Size.gibibytes(2); with runLauncherAsWorker, the workers' memory, or none
    */
   readonly memory?: Size;
   /**
@@ -56,6 +61,18 @@ export interface MpiLauncherProps extends MpiLauncherOptions, MpiReplicaProps {
    * @default false
    */
   readonly runAsWorker?: boolean;
+  /**
+   * Whether the launcher waits, before mpirun, until every host of the hostfile resolves and
+   * accepts connections on the ssh port (a Python program run with the image's interpreter).
+   * @default true
+   */
+  readonly waitForWorkers?: boolean;
+  /**
+   * How long the launcher waits for its workers before it fails, naming the hosts that never
+   * came up. Whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly workerWaitTimeout?: Duration;
 }
 
 /**
@@ -77,14 +94,19 @@ export class MpiLauncher extends MpiReplica {
   public readonly runAsWorker: boolean;
   /** GPUs on the launcher. */
   public readonly gpus: number;
+  /** Whether the launcher waits for its workers before mpirun. */
+  public readonly waitForWorkers: boolean;
+  /** How long the launcher waits for its workers. */
+  public readonly workerWaitTimeout: Duration;
 
   private readonly trainingEnv: string[] = [];
 
   public constructor(scope: Construct, id: string, props: MpiLauncherProps) {
     super(scope, id, {
       ...props,
-      cpu: props.cpu ?? (props.cpuLimit ? undefined : kplus.Cpu.units(1)),
-      memory: props.memory ?? (props.memoryLimit ? undefined : Size.gibibytes(2)),
+      cpu: props.cpu ?? (props.cpuLimit ? undefined : Cpu.units(1)),
+      // A launcher that hosts ranks needs the ranks' memory, not mpirun's: no 2 GiB default there.
+      memory: props.memory ?? (props.memoryLimit || props.runAsWorker ? undefined : Size.gibibytes(2)),
     }, ReplicaRestartPolicy.ON_FAILURE);
     this.workers = props.workers;
     this.script = props.script;
@@ -93,6 +115,8 @@ export class MpiLauncher extends MpiReplica {
     this.deepspeedConfigFile = props.deepspeedConfigFile;
     this.runAsWorker = props.runAsWorker ?? false;
     this.gpus = props.gpus ?? (this.runAsWorker ? props.workers.gpusPerWorker : 0);
+    this.waitForWorkers = props.waitForWorkers ?? true;
+    this.workerWaitTimeout = props.workerWaitTimeout ?? DEFAULT_WORKER_WAIT_TIMEOUT;
 
     if (this.gpus > 0) {
       this.addExtendedResource(props.workers.gpuResourceName, this.gpus);
@@ -105,7 +129,7 @@ export class MpiLauncher extends MpiReplica {
 
   /** Name of the launcher container. */
   public get containerName(): string {
-    return 'launcher';
+    return this.givenContainerName ?? 'launcher';
   }
 
   /** MPI slots the launcher itself hosts. */
@@ -121,7 +145,7 @@ export class MpiLauncher extends MpiReplica {
   /**
    * Sets a variable for the training processes: on the launcher, forwarded to every rank with `-x`.
    */
-  public addTrainingEnv(name: string, value: kplus.EnvValue): void {
+  public addTrainingEnv(name: string, value: EnvValue): void {
     this.addEnv(name, value);
     if (!this.trainingEnv.includes(name)) this.trainingEnv.push(name);
   }
@@ -131,8 +155,19 @@ export class MpiLauncher extends MpiReplica {
     return [...new Set([...this.image.forwardedImageEnv, ...this.trainingEnv])];
   }
 
-  /** The launcher's argv: mpirun, its flags, the interpreter, the script and its arguments. */
+  /**
+   * The launcher container's argv: the wait step (unless `waitForWorkers` is false), which
+   * execs `mpirunCommand` once every worker accepts ssh connections.
+   */
   public get command(): string[] {
+    if (!this.waitForWorkers) return this.mpirunCommand;
+    // A fractional timeout is reported by validation (launch/worker-wait-timeout); never throw while rendering.
+    const seconds = Math.ceil(this.workerWaitTimeout.toSeconds({ integral: false }));
+    return workerWaitCommand(this.image.pythonPath, this.image.sshPort, seconds, this.mpirunCommand);
+  }
+
+  /** The mpirun argv: mpirun, its flags, the interpreter, the script and its arguments. */
+  public get mpirunCommand(): string[] {
     return buildLaunchCommand({
       implementation: this.image.mpiImplementation,
       processCount: this.worldSize,

@@ -1,5 +1,5 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
+import { Cpu } from './cpu';
 
 const BINARY_UNITS: Array<[string, (s: Size) => number]> = [
   ['Pi', s => s.toPebibytes({ rounding: SizeRoundingBehavior.NONE })],

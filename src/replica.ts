@@ -1,11 +1,14 @@
 import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
+import { Cpu } from './cpu';
+import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
 import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
-import { cpuToQuantity, normalizeQuantity, sizeToQuantity } from './quantity';
+import { cpuToQuantity, sizeToQuantity } from './quantity';
+import { NodeLabelQuery, Toleration } from './toleration';
 import { ReplicaRestartPolicy } from './types';
+import { EmptyDirMedium, MountOptions, Volume } from './volume';
 
 /** Where the memory-backed shared-memory volume is mounted. */
 export const SHARED_MEMORY_PATH = '/dev/shm';
@@ -21,12 +24,12 @@ export interface MpiReplicaOptions {
    * CPU request, also used as the limit unless `cpuLimit` is set.
    * @default - no CPU request or limit
    */
-  readonly cpu?: kplus.Cpu;
+  readonly cpu?: Cpu;
   /**
    * CPU limit.
    * @default - the value of `cpu`
    */
-  readonly cpuLimit?: kplus.Cpu;
+  readonly cpuLimit?: Cpu;
   /**
    * Memory request, also used as the limit unless `memoryLimit` is set.
    * @default - no memory request or limit
@@ -38,10 +41,11 @@ export interface MpiReplicaOptions {
    */
   readonly memoryLimit?: Size;
   /**
-   * Taints the pods tolerate (e.g. `NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })`).
+   * Taints the pods tolerate (e.g. `Toleration.nvidiaGpu()` or
+   * `Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })`).
    * @default - none
    */
-  readonly tolerations?: kplus.NodeTaintQuery[];
+  readonly tolerations?: Toleration[];
   /**
    * Node labels the pods require (`nodeSelector`).
    * @default - none
@@ -70,6 +74,22 @@ export interface MpiReplicaOptions {
 export interface MpiReplicaProps extends MpiReplicaOptions {
   /** The image the replica runs. */
   readonly image: IDeepSpeedTrainingImage;
+  /**
+   * Name of the replica's container. The Trainer mounts its ssh keys and hostfile only into
+   * containers named `node`.
+   * @default - `launcher` for the launcher, `worker` for the workers
+   */
+  readonly containerName?: string;
+}
+
+/**
+ * The pods a rank pod keeps off its node: those with all `matchLabels` and a `roleLabel` in `roles`.
+ * @internal
+ */
+export interface RankPodSelector {
+  readonly matchLabels: { [key: string]: string };
+  readonly roleLabel: string;
+  readonly roles: string[];
 }
 
 /**
@@ -95,10 +115,26 @@ export interface PodIdentity {
   readonly automountServiceAccountToken: boolean;
 }
 
+/**
+ * Who owns the files of the pod's persistent volumes (`fsGroup`).
+ * @internal
+ */
+export interface VolumeOwnership {
+  /** Whether to set fsGroup at all. */
+  readonly enabled: boolean;
+  /** The group, when the job sets one; otherwise the image user's gid on pods with persistent volumes. */
+  readonly fsGroup?: number;
+  /** `fsGroupChangePolicy`. */
+  readonly changePolicy: string;
+}
+
+/** Volume sources the kubelet writes itself, world- or user-readable: no fsGroup needed. */
+const NON_PERSISTENT_SOURCES = ['configMap', 'secret', 'emptyDir', 'downwardAPI', 'projected'];
+
 interface Mount {
   readonly path: string;
-  readonly volume: kplus.Volume;
-  readonly options: kplus.MountOptions;
+  readonly volume: Volume;
+  readonly options: MountOptions;
 }
 
 /**
@@ -111,26 +147,29 @@ export abstract class MpiReplica extends Construct {
   /** Restart policy of the replica. */
   public readonly restartPolicy: ReplicaRestartPolicy;
 
-  private readonly env = new Map<string, kplus.EnvValue>();
-  private readonly volumes: kplus.Volume[] = [];
+  private readonly env = new Map<string, EnvValue>();
+  private readonly volumes: Volume[] = [];
   private readonly mounts: Mount[] = [];
-  private readonly tolerations: kplus.NodeTaintQuery[] = [];
+  private readonly tolerations: Toleration[] = [];
   private readonly nodeSelector: { [key: string]: string } = {};
-  private readonly requiredNodeLabels: kplus.NodeLabelQuery[] = [];
+  private readonly requiredNodeLabels: NodeLabelQuery[] = [];
   private readonly podLabels: { [key: string]: string } = {};
   private readonly podAnnotations: { [key: string]: string } = {};
   private readonly requests = new Map<string, string | number>();
   private readonly limits = new Map<string, string | number>();
   private readonly addedCapabilities: string[] = [];
-  private antiAffinity?: { readonly jobName: string; readonly roles: MpiJobRole[] };
+  private antiAffinity?: RankPodSelector;
+  private readonly containerNameOverride?: string;
   private hostNetwork = false;
   private priorityClassName?: string;
   private identity?: PodIdentity;
+  private volumeOwnership?: VolumeOwnership;
 
   protected constructor(scope: Construct, id: string, props: MpiReplicaProps, defaultRestartPolicy: ReplicaRestartPolicy) {
     super(scope, id);
     this.image = props.image;
     this.restartPolicy = props.restartPolicy ?? defaultRestartPolicy;
+    this.containerNameOverride = props.containerName;
     if (props.cpu) this.setResource('cpu', cpuToQuantity(props.cpu), cpuToQuantity(props.cpuLimit ?? props.cpu));
     else if (props.cpuLimit) this.setResource('cpu', undefined, cpuToQuantity(props.cpuLimit));
     if (props.memory) this.setResource('memory', sizeToQuantity(props.memory), sizeToQuantity(props.memoryLimit ?? props.memory));
@@ -148,7 +187,7 @@ export abstract class MpiReplica extends Construct {
    * Sets a variable on this replica's container. On workers it only reaches sshd, not the
    * ranks; use the job's training env for variables the training processes need.
    */
-  public addEnv(name: string, value: kplus.EnvValue): void {
+  public addEnv(name: string, value: EnvValue): void {
     this.env.set(name, value);
   }
 
@@ -158,12 +197,12 @@ export abstract class MpiReplica extends Construct {
   }
 
   /** Adds a volume to the pod without mounting it. */
-  public addVolume(volume: kplus.Volume): void {
+  public addVolume(volume: Volume): void {
     if (!this.volumes.includes(volume)) this.volumes.push(volume);
   }
 
   /** Mounts a volume into the container at `path`, adding the volume to the pod. */
-  public mount(path: string, volume: kplus.Volume, options: kplus.MountOptions = {}): void {
+  public mount(path: string, volume: Volume, options: MountOptions = {}): void {
     this.addVolume(volume);
     this.mounts.push({ path, volume, options });
   }
@@ -173,13 +212,13 @@ export abstract class MpiReplica extends Construct {
    * NCCL and the PyTorch data loader need more on every pod that hosts ranks.
    */
   public mountSharedMemory(size: Size): void {
-    const shm = kplus.Volume.fromEmptyDir(this, 'SharedMemory', 'dshm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: size });
+    const shm = Volume.fromEmptyDir('dshm', { medium: EmptyDirMedium.MEMORY, sizeLimit: size });
     this.mount(SHARED_MEMORY_PATH, shm);
   }
 
   /** Lets the pods schedule onto nodes with these taints. */
-  public tolerate(...queries: kplus.NodeTaintQuery[]): void {
-    this.tolerations.push(...queries);
+  public tolerate(...tolerations: Toleration[]): void {
+    this.tolerations.push(...tolerations);
   }
 
   /** Requires nodes labelled `key=value` (`nodeSelector`). */
@@ -188,7 +227,7 @@ export abstract class MpiReplica extends Construct {
   }
 
   /** Requires nodes matching all these label queries (required node affinity). */
-  public requireNodeLabels(...queries: kplus.NodeLabelQuery[]): void {
+  public requireNodeLabels(...queries: NodeLabelQuery[]): void {
     this.requiredNodeLabels.push(...queries);
   }
 
@@ -245,6 +284,27 @@ export abstract class MpiReplica extends Construct {
     this.priorityClassName = name;
   }
 
+  /**
+   * Sets who owns the files of the pods' persistent volumes.
+   * @internal
+   */
+  public _setVolumeOwnership(ownership: VolumeOwnership): void {
+    this.volumeOwnership = ownership;
+  }
+
+  /** Whether the pods mount a persistent volume (anything but a ConfigMap, Secret, emptyDir, downward API or projected volume). */
+  public get mountsPersistentVolume(): boolean {
+    return this.volumes.some(volume => Object.keys(volume._toKube()).some(key => key !== 'name' && !NON_PERSISTENT_SOURCES.includes(key)));
+  }
+
+  /** The pods' `fsGroup` and its change policy, if any. */
+  private renderFsGroup(): { fsGroup?: number; fsGroupChangePolicy?: string } {
+    const ownership = this.volumeOwnership;
+    if (!ownership?.enabled) return {};
+    const fsGroup = ownership.fsGroup ?? (!this.image.user.isRoot && this.mountsPersistentVolume ? this.image.user.gid : undefined);
+    return fsGroup === undefined ? {} : { fsGroup, fsGroupChangePolicy: ownership.changePolicy };
+  }
+
   /** Sets the pods' ServiceAccount and whether its token is mounted. */
   public setIdentity(identity: PodIdentity): void {
     this.identity = identity;
@@ -256,7 +316,20 @@ export abstract class MpiReplica extends Construct {
    * The selector uses the labels the MPI Operator puts on the pods it creates.
    */
   public spreadAcrossNodes(jobName: string, roles: MpiJobRole[]): void {
-    this.antiAffinity = { jobName, roles: [...roles] };
+    this._spreadAcrossNodesMatching({ matchLabels: jobPodLabels(jobName), roleLabel: JOB_ROLE_LABEL, roles: [...roles] });
+  }
+
+  /**
+   * Like `spreadAcrossNodes`, with the pod labels of another operator (the Trainer's JobSet labels).
+   * @internal
+   */
+  public _spreadAcrossNodesMatching(selector: RankPodSelector): void {
+    this.antiAffinity = selector;
+  }
+
+  /** The container name given in the props, if any; subclasses fall back to their own. */
+  protected get givenContainerName(): string | undefined {
+    return this.containerNameOverride;
   }
 
   /** The request of a resource as a quantity (e.g. `8`, `32Gi`, `1`), or undefined when not requested. */
@@ -329,11 +402,12 @@ export abstract class MpiReplica extends Construct {
     const user = this.image.user;
     return {
       securityContext: user.isRoot
-        ? { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } }
+        ? { runAsUser: 0, runAsGroup: 0, ...this.renderFsGroup(), seccompProfile: { type: 'RuntimeDefault' } }
         : {
           runAsUser: user.uid,
           runAsGroup: user.gid,
           runAsNonRoot: true,
+          ...this.renderFsGroup(),
           seccompProfile: { type: 'RuntimeDefault' },
         },
       hostNetwork: this.hostNetwork || undefined,
@@ -343,7 +417,7 @@ export abstract class MpiReplica extends Construct {
       serviceAccountName: this.identity?.serviceAccountName,
       automountServiceAccountToken: this.identity?.automountServiceAccountToken,
       containers: [this.renderContainer()],
-      volumes: this.volumes.length > 0 ? this.volumes.map(renderVolume) : undefined,
+      volumes: this.volumes.length > 0 ? this.volumes.map(v => v._toKube()) : undefined,
       tolerations: this.tolerations.length > 0 ? this.tolerations.map(t => t._toKube()) : undefined,
       nodeSelector: Object.keys(this.nodeSelector).length > 0 ? { ...this.nodeSelector } : undefined,
       affinity: this.renderAffinity(),
@@ -363,8 +437,8 @@ export abstract class MpiReplica extends Construct {
         requiredDuringSchedulingIgnoredDuringExecution: [{
           topologyKey: 'kubernetes.io/hostname',
           labelSelector: {
-            matchLabels: jobPodLabels(this.antiAffinity.jobName),
-            matchExpressions: [{ key: JOB_ROLE_LABEL, operator: 'In', values: [...this.antiAffinity.roles] }],
+            matchLabels: { ...this.antiAffinity.matchLabels },
+            matchExpressions: [{ key: this.antiAffinity.roleLabel, operator: 'In', values: [...this.antiAffinity.roles] }],
           },
         }],
       }
@@ -380,7 +454,7 @@ export abstract class MpiReplica extends Construct {
       command: this.renderCommand(),
       workingDir: this.image.workingDirectory,
       env: this.env.size > 0
-        ? [...this.env.entries()].map(([name, value]) => ({ name, value: value.value, valueFrom: value.valueFrom }))
+        ? [...this.env.entries()].map(([name, value]) => value._toKube(name))
         : undefined,
       ports: this.renderPorts(),
       readinessProbe: this.renderReadinessProbe(),
@@ -421,18 +495,4 @@ export abstract class MpiReplica extends Construct {
         mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesLimits.fromNumber),
     };
   }
-}
-
-/** A cdk8s-plus volume as a pod-template volume, with its size limit in the largest exact unit. */
-function renderVolume(volume: kplus.Volume): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes {
-  const kube = volume._toKube();
-  const sizeLimit = kube.emptyDir?.sizeLimit?.value;
-  if (typeof sizeLimit !== 'string') return kube;
-  return {
-    ...kube,
-    emptyDir: {
-      ...kube.emptyDir,
-      sizeLimit: mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDirSizeLimit.fromString(normalizeQuantity(sizeLimit)),
-    },
-  };
 }

@@ -74,6 +74,14 @@ function jsiiUnfriendly(): string[] {
   const problems: string[] = [];
   const visitType = (where: string, node: ts.TypeNode | undefined): void => {
     if (!node) return;
+    if (ts.isTypeReferenceNode(node)) {
+      // A cdk8s-plus class in a public signature ties the user's app to our flavour (issue 13).
+      let target = checker.getSymbolAtLocation(node.typeName);
+      if (target && target.flags & ts.SymbolFlags.Alias) target = checker.getAliasedSymbol(target);
+      const from = target?.declarations?.[0]?.getSourceFile().fileName ?? '';
+      const flavour = /node_modules[\\/](cdk8s-plus-[0-9]+)[\\/]/.exec(from);
+      if (flavour) problems.push(`${where}: ${flavour[1]} type ${node.getText()}`);
+    }
     if (ts.isUnionTypeNode(node)) {
       const members = node.types.filter(t => t.kind !== ts.SyntaxKind.UndefinedKeyword);
       if (members.length > 1) problems.push(`${where}: union type ${node.getText()}`);
@@ -109,6 +117,15 @@ function jsiiUnfriendly(): string[] {
       }
       if (!ts.isInterfaceDeclaration(decl) && !ts.isClassDeclaration(decl)) continue;
       if (decl.typeParameters?.length) problems.push(`${symbol.name}: generic declaration`);
+      for (const clause of decl.heritageClauses ?? []) {
+        for (const base of clause.types) {
+          let target = checker.getSymbolAtLocation(base.expression);
+          if (target && target.flags & ts.SymbolFlags.Alias) target = checker.getAliasedSymbol(target);
+          if (/node_modules[\\/]cdk8s-plus-/.test(target?.declarations?.[0]?.getSourceFile().fileName ?? '')) {
+            problems.push(`${symbol.name}: extends or implements ${base.getText()} of cdk8s-plus`);
+          }
+        }
+      }
       for (const member of decl.members) {
         const name = `${symbol.name}.${member.name?.getText() ?? 'constructor'}`;
         if (!isPublic(member) || isInternal(member) || member.name?.getText().startsWith('_')) continue;
@@ -124,6 +141,6 @@ function jsiiUnfriendly(): string[] {
   return problems;
 }
 
-test('the public API is jsii-friendly: no unions, generics, inline object or function types', () => {
+test('the public API is jsii-friendly and flavour-free: no unions, generics, inline object or function types, no cdk8s-plus types', () => {
   expect(jsiiUnfriendly()).toEqual([]);
 });

@@ -1,10 +1,9 @@
 import { Duration, Size, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import {
-  CleanPodPolicy, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser,
-  LauncherCreationPolicy, MpiImplementation, ReplicaRestartPolicy,
+  CleanPodPolicy, Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser,
+  LauncherCreationPolicy, MpiImplementation, NodeLabelQuery, ReplicaRestartPolicy, TaintEffect, Toleration, Volume,
 } from '../src';
-import { container, synthJob } from './support/synth';
+import { container, mpirunCommand, synthJob } from './support/synth';
 import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0');
@@ -44,7 +43,7 @@ describe('MPIJob spec', () => {
     expect(mpiJob.spec.mpiImplementation).toBe('OpenMPI');
     expect(mpiJob.spec.launcherCreationPolicy).toBe('AtStartup');
     expect(mpiJob.spec.sshAuthMountPath).toBe('/home/mpiuser/.ssh');
-    expect(mpiJob.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running' });
+    expect(mpiJob.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running', backoffLimit: 3 });
     expect(mpiJob.spec.runLauncherAsWorker).toBeUndefined();
   });
 
@@ -92,7 +91,7 @@ describe('launch command', () => {
     const { mpiJob, launcher, worker } = synthJob(props({ workers: { replicas, gpusPerWorker: gpus } }));
     expect(mpiJob.spec.slotsPerWorker).toBe(slots);
     expect(worker.replicas).toBe(replicas);
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argAfter(argv, '-np')).toBe(String(np));
     const resources = container(worker).resources ?? {};
     if (gpus > 0) {
@@ -105,14 +104,14 @@ describe('launch command', () => {
   });
 
   test('starts with mpirun and the explicit hostfile, binding and mapping', () => {
-    const argv: string[] = container(synthJob(props()).launcher).command;
+    const argv: string[] = mpirunCommand(synthJob(props()).launcher);
     expect(argv.slice(0, 9)).toEqual(['mpirun', '-np', '2', '--hostfile', '/etc/mpi/hostfile', '--bind-to', 'none', '--map-by', 'slot']);
   });
 
   test('tells ssh the port sshd listens on', () => {
     const custom = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { sshPort: 2022 });
     const { launcher, worker } = synthJob(props({ image: custom }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv).toEqual(expect.arrayContaining(['--mca', 'plm_rsh_args', '-p 2022 -o ConnectionAttempts=10']));
     expect(container(worker).command).toContain('2022');
     expect(container(worker).readinessProbe.tcpSocket.port).toBe(2022);
@@ -124,7 +123,7 @@ describe('launch command', () => {
       args: ['--deepspeed', '--epochs', '3', 'a value with spaces'],
       deepspeedConfig: { trainMicroBatchSizePerGpu: 8 },
     }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv.slice(-8)).toEqual([
       '/opt/conda/bin/python', 'training/cifar/cifar10_deepspeed.py',
       '--deepspeed', '--epochs', '3', 'a value with spaces',
@@ -135,15 +134,14 @@ describe('launch command', () => {
   test('forwards the image variables and every training variable with -x, keeping values out of argv', () => {
     const app = Testing.app();
     const chart = new (require('cdk8s').Chart)(app, 'c');
-    const secret = kplus.Secret.fromSecretName(chart, 'Token', 'hf-token');
     const job = new DeepSpeedMpiJob(chart, 'train', props({
       env: {
-        NCCL_DEBUG: kplus.EnvValue.fromValue('INFO'),
-        NCCL_SOCKET_IFNAME: kplus.EnvValue.fromValue('eth0'),
-        HF_TOKEN: kplus.EnvValue.fromSecretValue({ secret, key: 'token' }),
+        NCCL_DEBUG: EnvValue.fromValue('INFO'),
+        NCCL_SOCKET_IFNAME: EnvValue.fromValue('eth0'),
+        HF_TOKEN: EnvValue.fromSecretKey('hf-token', 'token'),
       },
     }));
-    job.addEnv('TORCH_EXTENSIONS_DIR', kplus.EnvValue.fromValue('/tmp/ext'));
+    job.addEnv('TORCH_EXTENSIONS_DIR', EnvValue.fromValue('/tmp/ext'));
     const launcher = Testing.synth(chart)[0].spec.mpiReplicaSpecs.Launcher;
     const c = container(launcher);
     expect(forwarded(c.command)).toEqual(['PATH', 'LD_LIBRARY_PATH', 'NCCL_DEBUG', 'NCCL_SOCKET_IFNAME', 'HF_TOKEN', 'TORCH_EXTENSIONS_DIR']);
@@ -157,7 +155,7 @@ describe('launch command', () => {
   });
 
   test('does not forward a variable twice when the training env overrides an image variable', () => {
-    const { launcher } = synthJob(props({ env: { PATH: kplus.EnvValue.fromValue('/opt/conda/bin:/usr/bin') } }));
+    const { launcher } = synthJob(props({ env: { PATH: EnvValue.fromValue('/opt/conda/bin:/usr/bin') } }));
     expect(forwarded(container(launcher).command)).toEqual(['PATH', 'LD_LIBRARY_PATH']);
   });
 
@@ -165,7 +163,7 @@ describe('launch command', () => {
     const { launcher } = synthJob(props({
       mpirun: { mcaParameters: { pml: 'ob1', btl: '^openib' }, extraArgs: ['--report-bindings'], bindTo: 'core', mapBy: 'ppr:1:socket' },
     }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     const joined = argv.join(' ');
     expect(joined).toContain('--mca pml ob1 --mca btl ^openib');
     expect(argAfter(argv, '--bind-to')).toBe('core');
@@ -175,13 +173,13 @@ describe('launch command', () => {
 
   test('lets a user plm_rsh_args replace the generated one', () => {
     const { launcher } = synthJob(props({ mpirun: { mcaParameters: { plm_rsh_args: '-p 22' } } }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv.filter(a => a === 'plm_rsh_args')).toHaveLength(1);
     expect(argAfter(argv, 'plm_rsh_args')).toBe('-p 22');
   });
 
   test('passes --allow-run-as-root only for a root image, which also switches the ssh paths', () => {
-    const nonRoot = container(synthJob(props()).launcher).command;
+    const nonRoot = mpirunCommand(synthJob(props()).launcher);
     expect(nonRoot).not.toContain('--allow-run-as-root');
 
     const { mpiJob, launcher, worker } = synthJob(props({ image: rootImage }));
@@ -197,7 +195,7 @@ describe('launch command', () => {
       const hydra = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { mpiImplementation: implementation });
       const { mpiJob, launcher } = synthJob(props({ image: hydra, workers: { replicas: 3, gpusPerWorker: 4 } }));
       expect(mpiJob.spec.mpiImplementation).toBe(implementation);
-      const argv: string[] = container(launcher).command;
+      const argv: string[] = mpirunCommand(launcher);
       expect(argv.slice(0, 7)).toEqual(['mpirun', '-n', '12', '-ppn', '4', '-f', '/etc/mpi/hostfile']);
       expect(argAfter(argv, '-genvlist')).toBe('PATH,LD_LIBRARY_PATH');
       expect(argv).not.toContain('-x');
@@ -239,14 +237,14 @@ describe('run policy and job options', () => {
       cleanPodPolicy: CleanPodPolicy.ALL,
       ttlAfterFinished: Duration.hours(1),
       activeDeadline: Duration.days(2),
-      backoffLimit: 3,
+      backoffLimit: 5,
       suspend: true,
     }));
     expect(mpiJob.spec.runPolicy).toEqual({
       cleanPodPolicy: 'All',
       ttlSecondsAfterFinished: 3600,
       activeDeadlineSeconds: 172800,
-      backoffLimit: 3,
+      backoffLimit: 5,
       suspend: true,
     });
   });
@@ -304,13 +302,13 @@ describe('exposed parts', () => {
     const app = Testing.app();
     const chart = new (require('cdk8s').Chart)(app, 'c');
     const job = new DeepSpeedMpiJob(chart, 'train', props());
-    const data = kplus.Volume.fromEmptyDir(chart, 'Data', 'data');
+    const data = Volume.fromEmptyDir('data');
     job.workers.mount('/data', data, { readOnly: true });
-    job.workers.addEnv('SSHD_ONLY', kplus.EnvValue.fromValue('1'));
+    job.workers.addEnv('SSHD_ONLY', EnvValue.fromValue('1'));
     job.workers.addNodeSelector('nvidia.com/gpu.product', 'NVIDIA-A100-SXM4-80GB');
     job.workers.addPodLabel('team', 'vision');
     job.workers.addPodAnnotation('example.com/owner', 'ml-platform');
-    job.launcher.tolerate(kplus.NodeTaintQuery.exists('dedicated'));
+    job.launcher.tolerate(Toleration.exists('dedicated'));
     const mpiJob = Testing.synth(chart)[0];
     const worker = mpiJob.spec.mpiReplicaSpecs.Worker;
     expect(container(worker).volumeMounts).toContainEqual({ name: 'data', mountPath: '/data', readOnly: true });
@@ -324,18 +322,18 @@ describe('exposed parts', () => {
   });
 });
 
-describe('bridge from cdk8s-plus values to the imported MPIJob types', () => {
+describe('bridge from the library\'s value types to the imported MPIJob types', () => {
   test('quantities arrive exact: CPU 8, memory 32Gi, GPU 1', () => {
-    const { worker } = synthJob(props({ workers: { replicas: 1, gpusPerWorker: 1, cpu: kplus.Cpu.units(8), memory: Size.gibibytes(32) } }));
+    const { worker } = synthJob(props({ workers: { replicas: 1, gpusPerWorker: 1, cpu: Cpu.units(8), memory: Size.gibibytes(32) } }));
     const resources = container(worker).resources;
     expect(resources.requests).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 1 });
     expect(resources.limits).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 1 });
   });
 
   test.each([
-    [kplus.Cpu.millis(500), '500m'],
-    [kplus.Cpu.units(0.5), '0.5'],
-    [kplus.Cpu.units(96), '96'],
+    [Cpu.millis(500), '500m'],
+    [Cpu.units(0.5), '0.5'],
+    [Cpu.units(96), '96'],
   ])('CPU %p renders as %s', (cpu, expected) => {
     const { worker } = synthJob(props({ workers: { replicas: 1, cpu } }));
     expect(container(worker).resources.requests.cpu).toBe(expected);
@@ -347,13 +345,14 @@ describe('bridge from cdk8s-plus values to the imported MPIJob types', () => {
     [Size.tebibytes(2), '2Ti'],
     [Size.kibibytes(1536), '1536Ki'],
   ])('memory %p renders as %s', (memory, expected) => {
-    const { worker } = synthJob(props({ workers: { replicas: 1, memory } }));
+    // /dev/shm counts against the memory limit, so it stays below the smallest of these.
+    const { worker } = synthJob(props({ workers: { replicas: 1, memory, sharedMemorySize: Size.kibibytes(512) } }));
     expect(container(worker).resources.requests.memory).toBe(expected);
   });
 
   test('separate limits override the request-equals-limit default', () => {
     const { worker } = synthJob(props({
-      workers: { replicas: 1, cpu: kplus.Cpu.units(4), cpuLimit: kplus.Cpu.units(8), memory: Size.gibibytes(16), memoryLimit: Size.gibibytes(24) },
+      workers: { replicas: 1, cpu: Cpu.units(4), cpuLimit: Cpu.units(8), memory: Size.gibibytes(16), memoryLimit: Size.gibibytes(24) },
     }));
     expect(container(worker).resources).toEqual({
       requests: { cpu: '4', memory: '16Gi' },
@@ -369,12 +368,11 @@ describe('bridge from cdk8s-plus values to the imported MPIJob types', () => {
         replicas: 2,
         gpusPerWorker: 8,
         sharedMemorySize: Size.gibibytes(64),
-        tolerations: [kplus.NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: kplus.TaintEffect.NO_SCHEDULE })],
+        tolerations: [Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
       },
     }));
-    job.workers.requireNodeLabels(kplus.NodeLabelQuery.in('nvidia.com/gpu.product', ['H100', 'A100']));
-    const claim = kplus.PersistentVolumeClaim.fromClaimName(chart, 'Claim', 'datasets');
-    job.addVolume('/datasets', kplus.Volume.fromPersistentVolumeClaim(chart, 'Datasets', claim, { name: 'datasets', readOnly: true }));
+    job.workers.requireNodeLabels(NodeLabelQuery.inValues('nvidia.com/gpu.product', ['H100', 'A100']));
+    job.addVolume('/datasets', Volume.fromPersistentVolumeClaim('datasets', { name: 'datasets', readOnly: true }));
     const spec = Testing.synth(chart)[0].spec.mpiReplicaSpecs.Worker.template.spec;
     expect(spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '64Gi' } });
     expect(spec.volumes).toContainEqual({ name: 'datasets', persistentVolumeClaim: { claimName: 'datasets', readOnly: true } });
@@ -390,9 +388,9 @@ describe('bridge from cdk8s-plus values to the imported MPIJob types', () => {
 
   test('nothing in the synthesized MPIJob is null or a stringified object', () => {
     const { mpiJob } = synthJob(props({
-      workers: { replicas: 4, gpusPerWorker: 8, cpu: kplus.Cpu.units(32), memory: Size.gibibytes(256) },
-      launcher: { cpu: kplus.Cpu.millis(500), memory: Size.mebibytes(512) },
-      env: { NCCL_DEBUG: kplus.EnvValue.fromValue('WARN') },
+      workers: { replicas: 4, gpusPerWorker: 8, cpu: Cpu.units(32), memory: Size.gibibytes(256) },
+      launcher: { cpu: Cpu.millis(500), memory: Size.mebibytes(512) },
+      env: { NCCL_DEBUG: EnvValue.fromValue('WARN') },
       deepspeedConfig: { trainBatchSize: 64 },
     }));
     const text = JSON.stringify(mpiJob);

@@ -1,7 +1,6 @@
 import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, validateJob,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, validateJob, Volume,
 } from '../src';
 import { asOperatorCreatesIt, baselineViolations, restrictedViolations } from './support/pod-security';
 import { synthJob } from './support/synth';
@@ -108,6 +107,10 @@ describe('the restricted profile on the synthesized pod templates', () => {
       },
       security: { createServiceAccount: true },
     })).toEqual([]);
+    // The storage above gives every pod fsGroup (the image's gid), which restricted allows.
+    const withStorage = synthJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim('dataset', { claimName: 'imagenet', mountPath: '/data' })] } });
+    expect(withStorage.worker.template.spec.securityContext).toMatchObject({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
+    expect(restrictedViolations(asOperatorCreatesIt(withStorage.worker.template, 'worker', withStorage.mpiJob.spec.sshAuthMountPath))).toEqual([]);
     expect(violations({ ...base, network: { interconnect: Interconnect.tcp() } })).toEqual([]);
     expect(violations({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } })).toEqual([]);
   });
@@ -128,8 +131,12 @@ describe('the restricted profile on the synthesized pod templates', () => {
     expectWarnings(...Array(3).fill('test/train: image.user is ImageUser.root()'));
   });
 
-  test('InfiniBand\'s IPC_LOCK leaves baseline and restricted on the rank pods only, with a warning', () => {
-    const props = { ...base, network: { interconnect: Interconnect.infiniband() } };
+  test('the InfiniBand preset adds no IPC_LOCK for a non-root image, so the pods stay restricted', () => {
+    expect(violations({ ...base, network: { interconnect: Interconnect.infiniband() } })).toEqual([]);
+  });
+
+  test('IPC_LOCK asked for leaves baseline and restricted on the rank pods only, with a warning', () => {
+    const props = { ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } };
     expect(violations(props)).toEqual(['worker: Capabilities']);
     expect(violations(props, baselineViolations)).toEqual(['worker: Capabilities']);
     const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'security/added-capabilities');
@@ -137,7 +144,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
       'test/train: Worker container capabilities.add is ["IPC_LOCK"]: IPC_LOCK is outside the baseline and restricted Pod Security Standards, '
       + 'so PodSecurity admission rejects the pods in namespaces that enforce either level. Run the job in a namespace whose '
       + 'pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) '
-      + 'when the container runtime\'s memlock limit is unlimited).']]);
+      + 'when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).']]);
     expectWarnings(...Array(3).fill('test/train: Worker container capabilities.add is ["IPC_LOCK"]'));
   });
 
@@ -151,7 +158,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
 
   test('a hostPath volume added by hand is reported', () => {
     const { job } = synthJob(base);
-    job.addVolume('/dev/infiniband', kplus.Volume.fromHostPath(job, 'Ib', 'ib', { path: '/dev/infiniband' }));
+    job.addVolume('/dev/infiniband', Volume.fromHostPath('ib', { path: '/dev/infiniband' }));
     const findings = validateJob(job).filter(f => f.rule === 'security/volume-types');
     expect(findings.map(f => f.message.split(':')[1])).toEqual([
       ' Launcher volume \'ib\' is a hostPath volume', ' Worker volume \'ib\' is a hostPath volume',

@@ -1,9 +1,9 @@
 import { Duration, Size } from 'cdk8s';
-import { Cpu, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, validateJob,
+  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, TaintEffect,
+  Toleration, validateJob,
 } from '../src';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
@@ -49,7 +49,7 @@ describe('Kueue', () => {
 
   test('a queue name that is not a label value fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { kueue: { queueName: 'team a' } } });
-    expect(synthError(app)).toContain('test/train: scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
+    expect(synthError(app)).toContain('[test/train] scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
       + 'and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, \'-\', \'_\' and \'.\' between alphanumerics.');
   });
 });
@@ -63,7 +63,7 @@ describe('priority', () => {
 
   test('an invalid PriorityClass name fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { priorityClassName: 'Training_High' } });
-    expect(synthError(app)).toContain('test/train: scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
+    expect(synthError(app)).toContain('[test/train] scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
   });
 });
 
@@ -111,9 +111,29 @@ describe('gang scheduling', () => {
     });
   });
 
+  test.each([
+    ['queued through Kueue', { kueue: { queueName: 'team-a' } }, undefined],
+    ['created suspended', {}, true],
+  ])('%s, WaitForWorkersReady does not hold the launcher back (kubeflow/mpi-operator#615): the gang is every pod', (_name, scheduling, suspend) => {
+    const { mpiJob, job } = synthJob({
+      ...base,
+      suspend,
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { ...scheduling, gangScheduling: {} },
+    });
+    expect(job.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: 3,
+      // the launcher (1 CPU / 2Gi) and 2 workers x (8 CPU / 32Gi / 4 GPUs)
+      minResources: { 'cpu': '17', 'memory': '66Gi', 'nvidia.com/gpu': '8' },
+    });
+    expect(validateJob(job)).toEqual([]);
+  });
+
   test('a gang larger than the job fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { gangScheduling: { minAvailable: 4 } } });
-    expect(synthError(app)).toContain('test/train: scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
+    expect(synthError(app)).toContain('[test/train] scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
       + 'so the PodGroup never reaches minMember and the gang scheduler never starts the job. Remove minAvailable (it defaults to all 3 pods) or set it between 1 and 3.');
   });
 });
@@ -131,12 +151,12 @@ describe('launcher creation and the launcher as a worker', () => {
     expect(mpiJob.spec.runLauncherAsWorker).toBe(true);
     expect(container(launcher).resources.limits['nvidia.com/gpu']).toBe(4);
     expect(job.worldSize).toBe(12);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '12']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '12']);
     expect(container(launcher).volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
   });
 
   test('runLauncherAsWorker: the launcher takes the workers\' CPU, memory and GPU placement unless set', () => {
-    const gpuTaint = NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
+    const gpuTaint = Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE });
     const workers = { ...base.workers, tolerations: [gpuTaint], nodeSelector: { pool: 'gpu' } };
     const { launcher } = synthJob({ ...base, workers, runLauncherAsWorker: true });
     expect(container(launcher).resources.limits).toEqual({ 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 4 });
@@ -152,7 +172,7 @@ describe('launcher creation and the launcher as a worker', () => {
   test('runLauncherAsWorker with no workers: one pod, no Worker replica spec', () => {
     const { mpiJob, launcher } = synthJob({ ...base, runLauncherAsWorker: true, workers: { ...base.workers, replicas: 0 } });
     expect(Object.keys(mpiJob.spec.mpiReplicaSpecs)).toEqual(['Launcher']);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '4']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '4']);
   });
 
   test('runLauncherAsWorker carries the interconnect devices to the launcher', () => {

@@ -89,6 +89,20 @@ test('the validation error the README shows is the real one', () => {
   expect(() => runProgram(broken)).toThrow(shown);
 });
 
+test('the Secret-backed token and GPU tolerations example synthesizes what the README says', () => {
+  const program = otherPrograms.find(code => code.includes('EnvValue.fromSecretKey'))!;
+  const mpiJob = runProgram(program).find(m => m.kind === 'MPIJob');
+  const launcher = mpiJob.spec.mpiReplicaSpecs.Launcher.template.spec.containers[0];
+  expect(launcher.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-token', key: 'token' } } });
+  expect(launcher.command.join(' ')).toContain('-x HF_TOKEN');
+  const worker = mpiJob.spec.mpiReplicaSpecs.Worker.template.spec;
+  expect(worker.tolerations).toEqual([
+    { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'pool', operator: 'Equal', value: 'a100', effect: 'NoSchedule' },
+  ]);
+  expect(worker.volumes).toContainEqual({ name: 'pvc-datasets', persistentVolumeClaim: { claimName: 'datasets', readOnly: true } });
+});
+
 test('the production options example synthesizes', () => {
   const production = otherPrograms.find(code => code.includes('Interconnect.infiniband'))!;
   const manifests = runProgram(production);

@@ -1,5 +1,4 @@
-import { EnvValue } from 'cdk8s-plus-27';
-import { MpiJobManifest } from '../src';
+import { EnvValue, MpiJobManifest } from '../src';
 import { expandKubernetesReferences, launcherArgv, launcherContainerEnv } from '../src/rehearsal/container-env';
 import { MpirunCommandLine, parseMpirunHelp } from '../src/rehearsal/mpirun-cli';
 import { configMapFileAt } from '../src/rehearsal/pod-files';

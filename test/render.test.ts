@@ -1,8 +1,7 @@
 import { App, AppProps, Chart, IResolver, JsonPatch, Lazy, ResolutionContext, Size, Testing } from 'cdk8s';
-import { EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { cifar10ScaleSweep } from '../examples/sweep/main';
-import { DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser } from '../src';
+import { DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, TaintEffect, Toleration } from '../src';
 import { expectWarnings } from './support/warnings';
 
 /** An app-level resolver that changes nothing and counts the MPIJob spec values it is shown. */
@@ -23,7 +22,7 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
       gpusPerWorker: 2,
       memory: Size.gibibytes(64),
       sharedMemorySize: Size.mebibytes(1536),
-      tolerations: [NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
+      tolerations: [Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
       nodeSelector: { 'zone': 'b', 'nvidia.com/gpu.product': 'A100' },
       podLabels: { tier: 'gpu', app: 'train' },
     },

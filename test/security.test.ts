@@ -1,13 +1,13 @@
 import { JsonPatch, Size, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel, TrainingStorage, validateJob, ZeroStage,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EgressDestination, EgressPort, EnvValue, Interconnect, NcclDebugLevel, SweepAxis,
+  TrainingStorage, validateJob, ZeroStage,
 } from '../src';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, synthError, synthJob, synthSweep } from './support/synth';
 import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
@@ -45,6 +45,81 @@ describe('NetworkPolicy', () => {
   });
 });
 
+describe('NetworkPolicy egress (security.egress)', () => {
+  const jobPods = { matchLabels: { 'training.kubeflow.org/operator-name': 'mpi-operator', 'training.kubeflow.org/job-name': 'llm' } };
+  const dns = {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  };
+  const ownPods = { to: [{ podSelector: jobPods }], ports: [{ protocol: 'TCP' }] };
+
+  test('adds Egress: DNS to kube-dns on UDP and TCP 53 and the job\'s own pods, nothing else by default', () => {
+    const policy = synthJob({ ...base, security: { egress: {} } }).manifests.find(m => m.kind === 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.egress).toEqual([dns, ownPods]);
+    expect(policy.spec.ingress).toEqual([{ from: [{ podSelector: jobPods }], ports: [{ protocol: 'TCP' }] }]);
+    expect(() => new NetworkPolicy(policy).validate()).not.toThrow();
+  });
+
+  test('listed destinations: CIDR blocks with exceptions, pods in another namespace, ports; another DNS', () => {
+    const policy = synthJob({
+      ...base,
+      security: {
+        egress: {
+          dnsNamespace: 'dns', dnsPodLabels: { app: 'coredns' },
+          destinations: [
+            EgressDestination.cidr('0.0.0.0/0', { except: ['10.0.0.0/8'], ports: [EgressPort.tcp(443)] }),
+            EgressDestination.pods({ namespace: 'storage', podLabels: { app: 'minio' }, ports: [EgressPort.tcp(9000)] }),
+            EgressDestination.pods({ namespaceLabels: { team: 'data' } }),
+            EgressDestination.cidr('fd00::/8'),
+          ],
+        },
+      },
+    }).manifests.find(m => m.kind === 'NetworkPolicy');
+    expect(policy.spec.egress).toEqual([
+      { ...dns, to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dns' } }, podSelector: { matchLabels: { app: 'coredns' } } }] },
+      ownPods,
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storage' } }, podSelector: { matchLabels: { app: 'minio' } } }], ports: [{ protocol: 'TCP', port: 9000 }] },
+      { to: [{ namespaceSelector: { matchLabels: { team: 'data' } }, podSelector: {} }] },
+      { to: [{ ipBlock: { cidr: 'fd00::/8' } }] },
+    ]);
+    expect(() => new NetworkPolicy(policy).validate()).not.toThrow();
+  });
+
+  test('bad CIDRs and ports, and egress without the NetworkPolicy, fail synth', () => {
+    const messages = (egress: any, networkPolicy?: boolean) => validateJob(buildJob({ ...base, security: { egress, networkPolicy } }).job)
+      .filter(f => f.rule === 'security/egress').map(f => f.message);
+    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0')] })).toEqual([
+      'test/train: security.egress.destinations[0] is \'10.0.0.0\': the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix). '
+      + 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+    ]);
+    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0/8', { except: ['10.300.0.0/16'] })] })).toHaveLength(1);
+    expect(messages({ destinations: [EgressDestination.pods({ podLabels: { app: 'x' }, ports: [EgressPort.tcp(70000)] })] })).toEqual([
+      'test/train: security.egress.destinations[0] ports is 70000: the API server rejects a NetworkPolicy port outside 1-65535. Use a port from 1 to 65535, or leave ports out to allow every port.',
+    ]);
+    expect(messages({}, false)).toEqual([
+      'test/train: security.egress is set with networkPolicy: false: the egress rules are part of the job\'s NetworkPolicy, which networkPolicy: false leaves out, so they would be ignored. '
+      + 'Remove networkPolicy: false, or remove security.egress.',
+    ]);
+  });
+
+  test('a sweep\'s shared policy carries the base\'s egress for the sweep\'s pods; sharedNetworkPolicy: false isolates every job', () => {
+    const sweepBase = { ...base, metadata: { namespace: 'ml' }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4 }, security: { egress: {} } };
+    const shared = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])] });
+    const [policy] = shared.manifests.filter(m => m.kind === 'NetworkPolicy');
+    const sweepPods = { matchLabels: { 'training.kubeflow.org/operator-name': 'mpi-operator', 'deepspeed-sweep/sweep': 'lr' } };
+    expect(policy.spec.egress).toEqual([dns, { to: [{ podSelector: sweepPods }], ports: [{ protocol: 'TCP' }] }]);
+    const isolated = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])], sharedNetworkPolicy: false });
+    const policies = isolated.manifests.filter(m => m.kind === 'NetworkPolicy');
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(p.spec.ingress[0].from[0].podSelector.matchLabels['training.kubeflow.org/job-name']).toBe(p.metadata.name);
+      expect(p.spec.egress[1].to[0].podSelector.matchLabels['training.kubeflow.org/job-name']).toBe(p.metadata.name);
+    }
+  });
+});
+
 describe('ServiceAccount and token', () => {
   test('pods do not mount the API token by default and use the namespace\'s default account', () => {
     const { launcher, worker, manifests } = synthJob(base);
@@ -69,11 +144,10 @@ describe('ServiceAccount and token', () => {
   });
 
   test('an existing ServiceAccount and token mounting on request', () => {
-    const chartScope = Testing.chart();
     const { launcher, worker, manifests } = synthJob({
       ...base,
       security: {
-        serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chartScope, 'Existing', 'bucket-reader'),
+        serviceAccountName: 'bucket-reader',
         automountServiceAccountToken: true,
       },
     });
@@ -87,12 +161,12 @@ describe('ServiceAccount and token', () => {
   test('both an existing and a created ServiceAccount is an error', () => {
     const { app, job } = buildJob({
       ...base,
-      security: { createServiceAccount: true, serviceAccount: kplus.ServiceAccount.fromServiceAccountName(Testing.chart(), 'E', 'other') },
+      security: { createServiceAccount: true, serviceAccountName: 'other' },
     });
     expect(validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
     expect(synthError(app)).toContain(
-      'test/train: security.serviceAccount is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
-      + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccount to use the job\'s own.');
+      '[test/train] security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
+      + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.');
   });
 });
 
@@ -101,7 +175,7 @@ describe('no secret material in synthesized output', () => {
     ...base,
     runLauncherAsWorker: true,
     workers: { replicas: 2, gpusPerWorker: 8, memory: Size.gibibytes(512) },
-    env: { WANDB_API_KEY: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(Testing.chart(), 'S', 'wandb'), key: 'key' }) },
+    env: { WANDB_API_KEY: EnvValue.fromSecretKey('wandb', 'key') },
     deepspeedConfig: { trainBatchSize: 72, zeroOptimization: { stage: ZeroStage.STAGE_2 } },
     network: { interconnect: Interconnect.efa({ devicesPerPod: 32 }), ncclDebug: NcclDebugLevel.WARN },
     storage: {
@@ -132,7 +206,7 @@ describe('no secret material in synthesized output', () => {
     const { job } = synthJob(everything);
     const pem = ['-----BEGIN EC PRIVATE KEY-----', 'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oWbp2q4YdXtmoAoGCCqGSM49'].join('\n');
     job.apiObject.addJsonPatch(JsonPatch.add('/metadata/annotations', { leaked: pem }));
-    job.addEnv('HF_TOKEN', kplus.EnvValue.fromValue('hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'));
+    job.addEnv('HF_TOKEN', EnvValue.fromValue('hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'));
     const kinds = scanForSecrets([job.apiObject.toJson()]).map(f => f.kind);
     expect(kinds).toEqual(expect.arrayContaining(['PEM block', 'credential-named variable', 'opaque token']));
     expect(container(job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher).env.find((e: any) => e.name === 'HF_TOKEN').value)
@@ -141,10 +215,10 @@ describe('no secret material in synthesized output', () => {
   });
 
   test('a literal value for a credential-named variable is reported', () => {
-    const { job } = synthJob({ ...base, env: { HF_TOKEN: kplus.EnvValue.fromValue('hf_x') } });
+    const { job } = synthJob({ ...base, env: { HF_TOKEN: EnvValue.fromValue('hf_x') } });
     expect(validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
       'test/train: Launcher env HF_TOKEN is a literal value: the value is written in plain text into the synthesized MPIJob manifest, '
-      + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretValue({ secret, key }) for HF_TOKEN.',
+      + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for HF_TOKEN.',
     ]);
     expectWarnings('test/train: Launcher env HF_TOKEN is a literal value');
   });

@@ -1,7 +1,6 @@
-import { Size } from 'cdk8s';
-import { PersistentVolumeAccessMode } from 'cdk8s-plus-27';
+import { Chart, Size, Testing } from 'cdk8s';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
-import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, TrainingStorage, validateJob } from '../src';
+import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, FsGroupChangePolicy, ImageUser, PersistentVolumeAccessMode, TrainingStorage, validateJob, Volume } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 import { expectWarnings } from './support/warnings';
 
@@ -47,6 +46,62 @@ describe('persistent volumes', () => {
   });
 });
 
+describe('volume ownership (fsGroup)', () => {
+  const podContext = (replica: any) => replica.template.spec.securityContext;
+
+  test('a non-root job that mounts storage gets the image\'s gid as fsGroup, changed only on a root mismatch', () => {
+    const custom = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.nonRoot({ uid: 1500, gid: 1600 }) });
+    const { launcher, worker } = synthJob({ ...base, image: custom, storage: { volumes: [checkpoints] } });
+    for (const replica of [launcher, worker]) {
+      expect(podContext(replica)).toEqual({
+        runAsUser: 1500, runAsGroup: 1600, runAsNonRoot: true, fsGroup: 1600, fsGroupChangePolicy: 'OnRootMismatch',
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+  });
+
+  test('without persistent volumes (only the config map, /dev/shm and the operator\'s secret) there is no fsGroup', () => {
+    const { launcher, worker } = synthJob({ ...base, deepspeedConfig: { trainMicroBatchSizePerGpu: 4 } });
+    for (const replica of [launcher, worker]) {
+      expect(podContext(replica).fsGroup).toBeUndefined();
+      expect(podContext(replica).fsGroupChangePolicy).toBeUndefined();
+    }
+  });
+
+  test('a root job gets none by default, and the one it asks for', () => {
+    const root = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.root() });
+    expect(podContext(synthJob({ ...base, image: root, storage: { volumes: [checkpoints] } }).worker).fsGroup).toBeUndefined();
+    const asked = synthJob({ ...base, image: root, storage: { volumes: [checkpoints], fsGroup: 3000 } });
+    expect(podContext(asked.worker)).toMatchObject({ runAsUser: 0, fsGroup: 3000, fsGroupChangePolicy: 'OnRootMismatch' });
+  });
+
+  test('overridable: another group, another change policy, or none at all', () => {
+    const other = synthJob({ ...base, storage: { volumes: [checkpoints], fsGroup: 4242, fsGroupChangePolicy: FsGroupChangePolicy.ALWAYS } });
+    expect(podContext(other.worker)).toMatchObject({ fsGroup: 4242, fsGroupChangePolicy: 'Always' });
+    const off = synthJob({ ...base, storage: { volumes: [checkpoints], setFsGroup: false } });
+    expect(podContext(off.worker).fsGroup).toBeUndefined();
+    expect(podContext(off.launcher).fsGroup).toBeUndefined();
+  });
+
+  test('a volume added with job.addVolume counts as storage too', () => {
+    const { job } = buildJob(base);
+    expect(job.workers.mountsPersistentVolume).toBe(false);
+    job.addVolume('/scratch', Volume.fromPersistentVolumeClaim('scratch'));
+    expect(job.workers.mountsPersistentVolume).toBe(true);
+    const mpiJob = Testing.synth(Chart.of(job)).find(m => m.kind === 'MPIJob');
+    expect(podContext(mpiJob.spec.mpiReplicaSpecs.Worker).fsGroup).toBe(1000);
+  });
+
+  test('a bad group or a group with setFsGroup: false fails synth', () => {
+    expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: -1 } }).app))
+      .toContain('[test/train] storage.fsGroup is -1: the API server rejects a pod whose fsGroup is not a group id from 0 to 2147483647. Set it to a group id, or remove it to use the image user\'s gid (1000).');
+    expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: 1000, setFsGroup: false } }).app))
+      .toContain('[test/train] storage.fsGroup is 1000 with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroup, or remove setFsGroup: false.');
+    expect(synthError(buildJob({ ...base, storage: { fsGroupChangePolicy: FsGroupChangePolicy.ALWAYS, setFsGroup: false } }).app))
+      .toContain('[test/train] storage.fsGroupChangePolicy is \'Always\' with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroupChangePolicy, or remove setFsGroup: false.');
+  });
+});
+
 describe('checkpoint directory', () => {
   test('is passed to the script after its own arguments', () => {
     const { launcher, job } = synthJob({ ...base, storage: { volumes: [checkpoints], checkpoint: { directory: '/checkpoints/run-1' } } });
@@ -59,9 +114,9 @@ describe('checkpoint directory', () => {
     expect(container(launcher).command.slice(-2)).toEqual(['--save_dir', '/checkpoints/run-1']);
   });
 
-  test('outside every volume it is reported: the shards would stay in the pods', () => {
-    const { job } = synthJob({ ...base, storage: { checkpoint: { directory: '/tmp/ckpt' } } });
-    expect(validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['warning',
+  test('outside every volume it fails synth: the shards would stay in the pods', () => {
+    const { job } = buildJob({ ...base, storage: { checkpoint: { directory: '/tmp/ckpt' } } });
+    expect(validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
     expectWarnings('test/train: storage.checkpoint.directory is \'/tmp/ckpt\'');
@@ -69,13 +124,13 @@ describe('checkpoint directory', () => {
 
   test('on a read-only volume it fails synth', () => {
     const { app } = buildJob({ ...base, storage: { volumes: [dataset], checkpoint: { directory: '/data/ckpt' } } });
-    expect(synthError(app)).toContain('test/train: storage.checkpoint.directory is \'/data/ckpt\': volume \'dataset\' is mounted read-only, '
+    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'/data/ckpt\': volume \'dataset\' is mounted read-only, '
       + 'so DeepSpeed\'s save_checkpoint fails on the first save. Mount \'dataset\' read-write or put checkpoints on another volume.');
   });
 
   test('a relative directory fails synth', () => {
     const { app } = buildJob({ ...base, storage: { volumes: [checkpoints], checkpoint: { directory: 'ckpt' } } });
-    expect(synthError(app)).toContain('test/train: storage.checkpoint.directory is \'ckpt\': ranks start over ssh');
+    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'ckpt\': ranks start over ssh');
   });
 });
 
@@ -93,16 +148,16 @@ describe('storage rules', () => {
 
   test('volume names the job or the operator already use fail synth', () => {
     const clash = (name: string) => synthError(buildJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim(name, { claimName: 'x', mountPath: '/x' })] } }).app);
-    expect(clash('ssh-auth')).toContain('test/train: storage.volumes name is \'ssh-auth\': the MPI Operator adds a volume of that name to the pods it creates');
-    expect(clash('dshm')).toContain('test/train: storage.volumes name is \'dshm\': the job already has a volume of that name');
+    expect(clash('ssh-auth')).toContain('[test/train] storage.volumes name is \'ssh-auth\': the MPI Operator adds a volume of that name to the pods it creates');
+    expect(clash('dshm')).toContain('[test/train] storage.volumes name is \'dshm\': the job already has a volume of that name');
     expect(clash('Data_Set')).toContain('is \'Data_Set\': the API server rejects pod volume names that are not DNS labels');
     const twice = synthError(buildJob({ ...base, storage: { volumes: [dataset, TrainingStorage.existingClaim('dataset', { claimName: 'y', mountPath: '/y' })] } }).app);
-    expect(twice).toContain('test/train: storage.volumes name is \'dataset\': another storage volume has the same name');
+    expect(twice).toContain('[test/train] storage.volumes name is \'dataset\': another storage volume has the same name');
   });
 
   test('mount paths over the operator\'s or the job\'s own mounts fail synth', () => {
     const at = (mountPath: string) => synthError(buildJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'x', mountPath })] } }).app);
-    expect(at('/etc/mpi')).toContain('test/train: storage.volumes \'data\' mountPath is \'/etc/mpi\': the MPI Operator mounts the hostfile at /etc/mpi');
+    expect(at('/etc/mpi')).toContain('[test/train] storage.volumes \'data\' mountPath is \'/etc/mpi\': the MPI Operator mounts the hostfile at /etc/mpi');
     expect(at('/home/mpiuser')).toContain('the MPI Operator mounts the SSH keys at /home/mpiuser/.ssh');
     expect(at('/dev/shm')).toContain('the job already mounts a volume at /dev/shm');
     expect(at('data')).toContain('the API server rejects relative mount paths');

@@ -1,9 +1,8 @@
-import { JsonPatch, Size } from 'cdk8s';
-import { Cpu, EnvValue, Volume } from 'cdk8s-plus-27';
+import { Duration, JsonPatch, Size } from 'cdk8s';
 import {
-  DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect,
-  LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, Severity, TrainingStorage, validateImage,
-  validateJob, ZeroStage,
+  Cpu, DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage,
+  EnvValue, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType,
+  SchedulerType, Severity, TrainingStorage, validateImage, validateJob, Volume, ZeroStage,
 } from '../src';
 import {
   imageRecipe, jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
@@ -74,7 +73,7 @@ const operatorCases: BadCase[] = [
   {
     title: 'zero workers without the launcher as a worker',
     props: jobProps({ workers: { replicas: 0, gpusPerWorker: 1 } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is 0: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
+    errors: [`${P}: workers.replicas is 0: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
   },
   {
     title: 'negative worker replicas through a patch',
@@ -109,12 +108,12 @@ const operatorCases: BadCase[] = [
   {
     title: 'negative slotsPerWorker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: -1 } }),
-    errors: [`${P}: spec.slotsPerWorker is -1: the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is -1: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: 'fractional slotsPerWorker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: 1.5 } }),
-    errors: [`${P}: spec.slotsPerWorker is 1.5: the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is 1.5: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: 'unknown cleanPodPolicy',
@@ -125,7 +124,7 @@ const operatorCases: BadCase[] = [
   {
     title: 'negative backoffLimit',
     props: jobProps({ backoffLimit: -1 }),
-    errors: [`${P}: spec.runPolicy.backoffLimit is -1: the MPI Operator requires a whole number of 0 or more. Set it to 0 or more, or leave it out.`],
+    errors: [`${P}: backoffLimit is -1: the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more. Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.`],
   },
   {
     title: 'negative ttlSecondsAfterFinished',
@@ -213,7 +212,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'launcher mount over the operator\'s hostfile directory',
     props: jobProps(),
-    mutate: job => job.launcher.mount('/etc/mpi', Volume.fromEmptyDir(job, 'Hostfile', 'my-hostfile')),
+    mutate: job => job.launcher.mount('/etc/mpi', Volume.fromEmptyDir('my-hostfile')),
     errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].volumeMounts[].mountPath is '/etc/mpi': the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path. Mount the volume at a different path.`],
   },
   {
@@ -269,17 +268,17 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'CPU request above its limit',
     props: jobProps({ workers: { replicas: 2, cpu: Cpu.units(8), cpuLimit: Cpu.units(4) } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests.cpu is '8' but the limit is '4': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '8' or lower the request.`],
+    errors: [`${P}: workers.cpuLimit is '4' but workers.cpu is '8': the Kubernetes API server rejects a request above its limit. Raise workers.cpuLimit to at least '8' or lower workers.cpu.`],
   },
   {
     title: 'memory request above its limit',
     props: jobProps({ workers: { replicas: 2, memory: Size.gibibytes(64), memoryLimit: Size.gibibytes(32) } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests.memory is '64Gi' but the limit is '32Gi': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '64Gi' or lower the request.`],
+    errors: [`${P}: workers.memoryLimit is '32Gi' but workers.memory is '64Gi': the Kubernetes API server rejects a request above its limit. Raise workers.memoryLimit to at least '64Gi' or lower workers.memory.`],
   },
   {
     title: 'launcher CPU request one millicore above its limit',
     props: jobProps({ launcher: { cpu: Cpu.millis(2001), cpuLimit: Cpu.units(2) } }),
-    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].resources.requests.cpu is '2001m' but the limit is '2': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '2001m' or lower the request.`],
+    errors: [`${P}: launcher.cpuLimit is '2' but launcher.cpu is '2001m': the Kubernetes API server rejects a request above its limit. Raise launcher.cpuLimit to at least '2001m' or lower launcher.cpu.`],
   },
   {
     title: 'memory limit that is not a quantity',
@@ -328,7 +327,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'nodeSelector value with a space',
     props: jobProps({ workers: { replicas: 2, nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d 24xlarge' } } }),
-    errors: [`${P}: ${WORKER_SPEC}.nodeSelector['node.kubernetes.io/instance-type'] is 'p4d 24xlarge': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
+    errors: [`${P}: workers.nodeSelector['node.kubernetes.io/instance-type'] is 'p4d 24xlarge': a node label value is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, and the API server rejects the pod. Use the label value as kubectl get nodes --show-labels shows it, e.g. 'NVIDIA-A100-SXM4-80GB'.`],
   },
   {
     title: 'environment variable name starting with a digit',
@@ -351,24 +350,24 @@ const launchCases: BadCase[] = [
   {
     title: 'zero slots per worker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: 0 } }),
-    errors: [`${P}: spec.slotsPerWorker is 0: the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is 0: the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: '-np above the world size',
     props: jobProps(),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, '8')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, '8')),
     errors: [`${P}: launcher mpirun -np is '8': the hostfile the MPI Operator writes has 2 slots (2 workers × 1 slot), so mpirun stops with too few slots. Set -np to 2, or leave the launcher command to the job, which computes it.`],
   },
   {
     title: '-np below the world size',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 4 } }),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, '2')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, '2')),
     errors: [`${P}: launcher mpirun -np is '2': the hostfile the MPI Operator writes has 8 slots (2 workers × 4 slots), so mpirun would leave 6 slots and its GPUs idle. Set -np to 8, or leave the launcher command to the job, which computes it.`],
   },
   {
     title: '-np that is not a number',
     props: jobProps(),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, 'all')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, 'all')),
     errors: [`${P}: launcher mpirun -np is 'all': mpirun needs a positive number of ranks. Set -np to 2, or leave the launcher command to the job, which computes it.`],
   },
   {
@@ -411,6 +410,28 @@ const launchCases: BadCase[] = [
       job.launcher.command.filter(word => word !== '--allow-run-as-root'))),
     warnings: [`${P}: image.user is ImageUser.root()`],
     errors: [`${P}: launcher mpirun is run without --allow-run-as-root: the image runs as root and Open MPI's mpirun refuses to start as root without it. Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.`],
+  },
+  {
+    title: 'a fractional worker wait timeout',
+    props: jobProps({ workerWaitTimeout: Duration.millis(1500) }),
+    errors: [`${P}: workerWaitTimeout is 1.5 s: the launcher's wait for its workers takes its deadline in whole seconds of 1 or more. Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(2), or remove it for the default of 15 minutes.`],
+  },
+  {
+    title: 'a zero worker wait timeout',
+    props: jobProps({ workerWaitTimeout: Duration.seconds(0) }),
+    errors: [`${P}: workerWaitTimeout is 0 s: the launcher's wait for its workers takes its deadline in whole seconds of 1 or more. Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(1), or remove it for the default of 15 minutes.`],
+  },
+  {
+    title: 'a wait step patched to another hostfile',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/4`, '/etc/hostfile')),
+    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].command wait step --hostfile is '/etc/hostfile': the MPI Operator mounts the hostfile at /etc/mpi/hostfile, so the launcher cannot read the hosts to wait for and fails before mpirun. Remove the JSON patch of the launcher command, or pass --hostfile /etc/mpi/hostfile.`],
+  },
+  {
+    title: 'a wait step watching another port than the workers\' sshd',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/command/3`, '2022')),
+    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].command wait step --port is '2222': the workers' sshd listens on 2022, so the launcher waits for a port that never opens and fails at its deadline. Remove the JSON patch of the launcher command, or pass --port 2022.`],
   },
   {
     title: 'worker pods forced to root for a non-root image',

@@ -1,13 +1,12 @@
 // cdk8s validates an app more than once per synthesis; the job's rules run once per distinct render.
 import { Chart, Testing } from 'cdk8s';
-import { EnvValue } from 'cdk8s-plus-27';
-import { DeepSpeedMpiJob } from '../src';
-import { ALL_RULES, JobContext } from '../src/validation';
+import { DeepSpeedMpiJob, EnvValue } from '../src';
+import { ALL_RULES, JobFacts } from '../src/validation';
 import { jobProps } from './support/synth';
 
 describe('validation passes', () => {
   const seen: string[] = [];
-  const counting = (ctx: JobContext) => {
+  const counting = (ctx: JobFacts) => {
     seen.push(JSON.stringify(ctx.manifest.spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].env ?? []));
     return [];
   };
@@ -32,7 +31,7 @@ describe('validation passes', () => {
     expect(job.node.validate()).toEqual([]);
     job.launcher.addExtendedResource('nvidia.com/gpu', 1);
     expect(job.node.validate()).toEqual([
-      'c/train: launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
+      'launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
     ]);
   });
 });

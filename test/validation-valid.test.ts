@@ -1,8 +1,8 @@
 import { JsonPatch, Size } from 'cdk8s';
-import { Cpu, NodeTaintQuery, TaintEffect, Volume } from 'cdk8s-plus-27';
 import {
-  DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, LauncherCreationPolicy, MpiImplementation,
-  OffloadDevice, OptimizerType, SchedulerType, validateJob, ZeroStage,
+  Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, LauncherCreationPolicy,
+  MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, TaintEffect, Toleration, validateJob, Volume,
+  ZeroStage,
 } from '../src';
 import { container, jobProps, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER } from './support/synth';
 import { expectWarnings } from './support/warnings';
@@ -113,6 +113,8 @@ const goodCases: GoodCase[] = [
         },
       },
     }),
+    // A local NVMe drive mounted where DeepSpeed swaps (a hostPath in practice, an emptyDir here).
+    mutate: job => job.addVolume('/local_nvme', Volume.fromEmptyDir('local-nvme')),
     ranks: 8,
   },
   {
@@ -167,7 +169,7 @@ const goodCases: GoodCase[] = [
         gpusPerWorker: 1,
         podLabels: { 'app.kubernetes.io/part-of': 'cifar10' },
         nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
-        tolerations: [NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
+        tolerations: [Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
       },
       launcher: { podAnnotations: { 'sidecar.istio.io/inject': 'false' } },
     }),
@@ -196,7 +198,7 @@ const goodCases: GoodCase[] = [
   {
     title: 'an extra data volume mounted on both replicas',
     props: jobProps(),
-    mutate: job => job.addVolume('/data', Volume.fromEmptyDir(job, 'Data', 'data')),
+    mutate: job => job.addVolume('/data', Volume.fromEmptyDir('data')),
     ranks: 2,
   },
   {

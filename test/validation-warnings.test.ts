@@ -1,4 +1,4 @@
-import { JsonPatch } from 'cdk8s';
+import { Duration, JsonPatch } from 'cdk8s';
 import {
   DeepSpeedMpiJob, DeepSpeedMpiJobProps, LauncherCreationPolicy, OptimizerType, SchedulerType, Severity, validateJob,
   WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
@@ -23,22 +23,7 @@ const warningCases: WarningCase[] = [
     title: 'fewer slots than GPUs (the issue\'s example)',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 1 } }),
     chartId: 'Cifar10',
-    warnings: ['Cifar10/train: workers.gpusPerWorker is 2 but slotsPerWorker is 1: 1 GPU per worker would sit idle. Remove slotsPerWorker (it defaults to the GPU count) or set it to 2.'],
-  },
-  {
-    title: 'more slots than GPUs',
-    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 4 } }),
-    warnings: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 4: 2 ranks per worker would share a GPU. Remove slotsPerWorker (it defaults to the GPU count) or set it to 2.`],
-  },
-  {
-    title: 'a launcher-as-worker with fewer GPUs than slots',
-    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 1 } }),
-    warnings: [`${P}: launcher.gpus is 1 but slotsPerWorker is 2: the launcher hosts slotsPerWorker ranks, so 1 rank on it would share a GPU. Set launcher.gpus to 2 or remove it (it defaults to workers.gpusPerWorker).`],
-  },
-  {
-    title: 'a launcher-as-worker without GPUs next to GPU workers',
-    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 0 } }),
-    warnings: [`${P}: launcher.gpus is 0 but slotsPerWorker is 2: the launcher hosts slotsPerWorker ranks, so 2 ranks on it would run without a GPU. Set launcher.gpus to 2 or remove it (it defaults to workers.gpusPerWorker).`],
+    warnings: ['Cifar10/train: workers.gpusPerWorker is 2 but slotsPerWorker is 1: 1 GPU per worker would sit idle. Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.'],
   },
   {
     title: '--allow-run-as-root for a non-root image',
@@ -81,6 +66,28 @@ const warningCases: WarningCase[] = [
     title: 'a vocabulary size not aligned to 8',
     props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, raw: { vocabulary_size: 50257 } } }),
     warnings: [`${P}: ds_config.vocabulary_size is 50257: DeepSpeed warns that a vocabulary size not aligned to 8 underuses tensor cores. Pad the vocabulary to a multiple of 8, e.g. 50264.`],
+  },
+  {
+    title: 'a gang of only the workers on a Kueue job with WaitForWorkersReady',
+    props: jobProps({
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { kueue: { queueName: 'gpu' }, gangScheduling: { minAvailable: 2 } },
+    }),
+    warnings: [`${P}: scheduling.gangScheduling.minAvailable is 2: the job is created suspended (runPolicy.suspend, as every Kueue job is), so the MPI Operator starts the launcher together with the 2 workers despite launcherCreationPolicy WaitForWorkersReady (kubeflow/mpi-operator#615), and a gang of 2 can start the launcher and 1 worker while the last worker waits. Set minAvailable to 3 (every pod) or remove it (the job then counts every pod).`],
+  },
+  {
+    title: 'WaitForWorkersReady alone on a Kueue job, with the launcher\'s wait turned off',
+    props: jobProps({
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      waitForWorkers: false,
+      scheduling: { kueue: { queueName: 'gpu' } },
+    }),
+    warnings: [`${P}: launcherCreationPolicy is 'WaitForWorkersReady' with waitForWorkers: false on a job created suspended: the MPI Operator creates the launcher of a suspended job (every Kueue job) at once and starts it together with the workers on resume (kubeflow/mpi-operator#615), so mpirun runs before the workers resolve and every failed attempt uses up a launcher retry. Remove waitForWorkers: false, so the launcher waits until every worker accepts ssh connections.`],
+  },
+  {
+    title: 'a worker wait as long as the launcher Job\'s active deadline',
+    props: jobProps({ workerWaitTimeout: Duration.hours(1), activeDeadline: Duration.minutes(30) }),
+    warnings: [`${P}: workerWaitTimeout is 3600 s but activeDeadline is 1800 s: Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up. Set workerWaitTimeout well below activeDeadline.`],
   },
 ];
 
@@ -139,8 +146,8 @@ describe.each(warningCases.map(c => [c.title, c] as const))('warning: %s', (_tit
 });
 
 describe('strict mode switches', () => {
-  const props = warningCases[1].props;
-  const warnings = warningCases[1].warnings;
+  const props = warningCases[0].props;
+  const warnings = warningCases[0].warnings.map(w => w.replace('Cifar10/', 'test/'));
 
   test.each(['1', 'true'])('CDK8S_DEEPSPEED_WARNINGS_AS_ERRORS=%s fails synth on warnings', value => {
     const outcome = withStrictEnv(value, () => synthToTempDir(props));
@@ -166,7 +173,7 @@ describe('strict mode switches', () => {
 
   test('strict mode reports errors and warnings together, in rule order', () => {
     const outcome = withStrictEnv('1', () => synthToTempDir(jobProps({
-      workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 4 },
+      workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 1 },
       launcher: { gpus: 1 },
     })));
     expect(outcome.errors).toEqual([

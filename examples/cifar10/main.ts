@@ -10,10 +10,10 @@
 // --deepspeed_config) with DeepSpeed 0.16.3 and torch 2.4.1 built for CUDA 12.4; `--deepspeed_mpi`
 // is gone (removed in 0.13.1, and MPI discovery is automatic anyway).
 import { App, Chart, Size } from 'cdk8s';
-import { Cpu, EnvValue, NodeTaintQuery, TaintEffect } from 'cdk8s-plus-27';
 import {
-  BakedData, BaseImage, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedOp, DeepSpeedTrainingImage,
-  DeepSpeedTrainingImageProps, IDeepSpeedTrainingImage, OptimizerType, SchedulerType, SourceCode, ZeroStage,
+  BakedData, BaseImage, Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedOp,
+  DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, EnvValue, IDeepSpeedTrainingImage, OptimizerType,
+  SchedulerType, SourceCode, TaintEffect, Toleration, ZeroStage,
 } from '../../src';
 
 /** The CIFAR-10 image recipe: the script's repository at a pinned commit, its data baked in. */
@@ -83,8 +83,8 @@ export function cifar10JobProps(image: IDeepSpeedTrainingImage): DeepSpeedMpiJob
       cpu: Cpu.units(8),
       memory: Size.gibibytes(32),
       tolerations: [
-        NodeTaintQuery.is('nodepool', 'nodepool-256ram32cpu2gpu-0', { effect: TaintEffect.NO_SCHEDULE }),
-        NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE }),
+        Toleration.equal('nodepool', 'nodepool-256ram32cpu2gpu-0', { effect: TaintEffect.NO_SCHEDULE }),
+        Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE }),
       ],
     },
     script: CIFAR10_SCRIPT,

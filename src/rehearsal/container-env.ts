@@ -1,4 +1,4 @@
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 
 /** Where a variable of the rehearsed launcher comes from. */
 export enum EnvSource {
@@ -43,7 +43,7 @@ export function expandKubernetesReferences(text: string, vars: Map<string, strin
 }
 
 /** What a `valueFrom` resolves to in a rehearsal: ConfigMap keys in the manifests and the namespace, or what the cluster would read. */
-function valueFromSource(valueFrom: any, job: MpiJobManifest): { value: string } | { unknown: string } {
+function valueFromSource(valueFrom: any, job: ILaunchManifest): { value: string } | { unknown: string } {
   const configMapKey = valueFrom.configMapKeyRef;
   if (configMapKey) {
     const value = job.configMap(configMapKey.name)?.data?.[configMapKey.key];
@@ -62,7 +62,7 @@ function valueFromSource(valueFrom: any, job: MpiJobManifest): { value: string }
  * order (each value expanded against the variables before it), then the operator's
  * variables, a later variable replacing an earlier one of the same name.
  */
-export function launcherContainerEnv(job: MpiJobManifest): LauncherEnvVar[] {
+export function launcherContainerEnv(job: ILaunchManifest): LauncherEnvVar[] {
   const vars = new Map<string, LauncherEnvVar>();
   const values = () => new Map([...vars.values()].map(v => [v.name, v.value]));
   for (const entry of job.launcher.container.env ?? []) {
@@ -80,7 +80,7 @@ export function launcherContainerEnv(job: MpiJobManifest): LauncherEnvVar[] {
 }
 
 /** The launcher's argv as the container receives it: `command` then `args`, with `$(VAR)` expanded. */
-export function launcherArgv(job: MpiJobManifest): string[] {
+export function launcherArgv(job: ILaunchManifest): string[] {
   const container = job.launcher.container;
   const vars = new Map(launcherContainerEnv(job).map(v => [v.name, v.value]));
   return [...(container.command ?? []), ...(container.args ?? [])].map((arg: string) => expandKubernetesReferences(String(arg), vars));

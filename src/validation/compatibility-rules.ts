@@ -1,5 +1,6 @@
 import { MpiOperatorVersion, operatorVersionAtLeast } from '../compatibility';
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
 import { error, Finding, Severity, warning } from './finding';
 
 /**
@@ -56,8 +57,8 @@ const FEATURES: OperatorFeature[] = [
 ];
 
 /** Fields the target operator lacks are reported instead of silently pruned. */
-const operatorSupportsFields: JobRule = (ctx: JobContext): Finding[] => {
-  const version = ctx.job.operatorVersion;
+const operatorSupportsFields: JobRule = (ctx: JobFacts): Finding[] => {
+  const version = ctx.operator.version as MpiOperatorVersion;
   const spec = ctx.manifest.spec ?? {};
   return FEATURES.flatMap(feature => {
     const value = operatorVersionAtLeast(version, feature.since) ? undefined : feature.used(spec);

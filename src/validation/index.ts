@@ -3,7 +3,9 @@ import type { DeepSpeedTrainingImage } from '../image';
 import type { InClusterImageBuild } from '../image-build';
 import { BUILD_RULES } from './build-rules';
 import type { DeepSpeedMpiJob } from '../job';
-import { BuildContext, ImageContext, JobContext, JobRule } from './context';
+import { BuildContext, ImageContext, JobRule } from './context';
+import { JobFacts } from './facts';
+import { imageFacts, mpiJobFacts } from './mpijob-facts';
 import { Finding, Severity } from './finding';
 import { COMPATIBILITY_RULES } from './compatibility-rules';
 import { DEEPSPEED_RULES } from './deepspeed-rules';
@@ -12,20 +14,23 @@ import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { NETWORK_RULES } from './network-rules';
 import { OPERATOR_RULES } from './operator-rules';
+import { PROP_RULES } from './prop-rules';
 import { QUEUEING_RULES } from './queueing-rules';
+import { RUNTIME_RULES } from './runtime-rules';
 import { SCHEDULING_RULES } from './scheduling-rules';
 import { SECURITY_RULES } from './security-rules';
 import { STORAGE_RULES } from './storage-rules';
 
 export * from './finding';
 export * from './context';
+export * from './facts';
 export { IMAGE_RULES } from './image-rules';
 export { BUILD_RULES } from './build-rules';
 
 /** Every rule a job is checked against, in report order. */
 export const ALL_RULES: JobRule[] = [
-  ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
-  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+  ...PROP_RULES, ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
+  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES, ...RUNTIME_RULES,
 ];
 
 /**
@@ -36,15 +41,20 @@ export const WARNINGS_AS_ERRORS_CONTEXT = 'cdk8s-deepspeed:warningsAsErrors';
 
 /** Runs every rule against a job and returns all findings, errors and warnings. */
 export function validateJob(job: DeepSpeedMpiJob): Finding[] {
-  return runJobRules(jobContext(job));
+  return runJobRules(jobFacts(job));
 }
 
-function jobContext(job: DeepSpeedMpiJob): JobContext {
-  return { path: job.node.path, job, manifest: job.apiObject.toJson(), deepspeedConfig: job.deepspeedConfigJson };
+/** The facts of an MPIJob as it will be written now, escape hatches included. */
+function jobFacts(job: DeepSpeedMpiJob): JobFacts {
+  return mpiJobFacts(job, job.apiObject.toJson(), imageFacts(job.image));
 }
 
-function runJobRules(ctx: JobContext): Finding[] {
-  return ALL_RULES.flatMap(rule => rule(ctx));
+/** Runs every job rule against a job's facts, whichever operator's job built them. */
+export function runJobRules(facts: JobFacts): Finding[] {
+  // One mistake, one message: a value two pods share (a launcher that hosts ranks inherits the
+  // workers' settings) is reported once.
+  const seen = new Set<string>();
+  return ALL_RULES.flatMap(rule => rule(facts)).filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
 }
 
 function warningsAreErrors(scope: IConstruct): boolean {
@@ -59,13 +69,16 @@ function warningsAreErrors(scope: IConstruct): boolean {
  * construct at once and writes nothing. Warnings go to stderr once, prefixed with
  * `[cdk8s-deepspeed warning]`, or fail synth like errors in strict mode.
  */
-function registerFindings(scope: IConstruct, check: () => Finding[]): void {
+export function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
   scope.node.addValidation({
     validate: () => {
       const findings = check();
       const strict = warningsAreErrors(scope);
-      const errors = findings.filter(f => f.severity === Severity.ERROR || strict).map(f => f.message);
+      // cdk8s prints each error as `[<construct path>] <message>`: the path is not repeated.
+      const prefix = `${scope.node.path}: `;
+      const errors = findings.filter(f => f.severity === Severity.ERROR || strict)
+        .map(f => (f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message));
       if (!strict && !warned) {
         warned = true;
         for (const f of findings.filter(x => x.severity === Severity.WARNING)) {
@@ -87,9 +100,9 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // fixed at construction, so an unchanged render reuses the findings of the last pass.
   let last: { render: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
-    const ctx = jobContext(job);
-    const render = JSON.stringify([ctx.manifest, ctx.deepspeedConfig]);
-    if (last?.render !== render) last = { render, findings: runJobRules(ctx) };
+    const facts = jobFacts(job);
+    const render = JSON.stringify([facts.manifest, facts.deepspeedConfig]);
+    if (last?.render !== render) last = { render, findings: runJobRules(facts) };
     return last.findings;
   });
 }

@@ -1,15 +1,16 @@
 import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity } from '../quantity';
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts, PodFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
 import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
-import { podSpecPath, replicaSpec, REPLICA_TYPES } from './manifest';
-import { interconnectDeviceCount, recipeSshPort, storageVolumeNames } from './typed-features';
+import { nodeSelectorProps } from './prop-rules';
+import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
 interface PlacedContainer {
-  readonly replicaType: string;
+  readonly pod: PodFacts;
   readonly path: string;
   readonly container: any;
   /** Whether this is containers[0], where the operator adds its own volumes and mounts. */
@@ -22,13 +23,13 @@ function keyPath(key: string): string {
 }
 
 /** Every container (init containers too) of every replica present in the manifest. */
-function allContainers(manifest: any): PlacedContainer[] {
-  return REPLICA_TYPES.flatMap(replicaType => {
-    const spec = replicaSpec(manifest, replicaType)?.template?.spec;
+function allContainers(ctx: JobFacts): PlacedContainer[] {
+  return ctx.pods.flatMap(pod => {
+    const spec = pod.template?.spec;
     if (!spec) return [];
     return ['initContainers', 'containers'].flatMap(list => ((spec[list] ?? []) as any[]).map((container, index) => ({
-      replicaType,
-      path: `${podSpecPath(replicaType)}.${list}[${index}]`,
+      pod,
+      path: `${podSpecPath(pod)}.${list}[${index}]`,
       container,
       isMain: list === 'containers' && index === 0,
     })));
@@ -43,8 +44,8 @@ function duplicates(values: string[]): string[] {
 const NAME_SYNTAX = 'a DNS-1123 label (at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit)';
 
 /** Container names are DNS-1123 labels, unique within the pod (init containers included). */
-const containerNames: JobRule = (ctx: JobContext): Finding[] => {
-  const containers = allContainers(ctx.manifest);
+const containerNames: JobRule = (ctx: JobFacts): Finding[] => {
+  const containers = allContainers(ctx);
   const invalid = containers.filter(c => typeof c.container.name !== 'string' || !isDns1123Label(c.container.name))
     .map(c => error('kubernetes/container-names', {
       path: ctx.path,
@@ -53,11 +54,11 @@ const containerNames: JobRule = (ctx: JobContext): Finding[] => {
       why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
       fix: 'Rename the container.',
     }));
-  const repeated = REPLICA_TYPES.flatMap(type =>
-    duplicates(containers.filter(c => c.replicaType === type).map(c => c.container.name).filter(n => typeof n === 'string'))
+  const repeated = ctx.pods.flatMap(pod =>
+    duplicates(containers.filter(c => c.pod === pod).map(c => c.container.name).filter(n => typeof n === 'string'))
       .map(name => error('kubernetes/container-names', {
         path: ctx.path,
-        field: `${podSpecPath(type)}.containers[].name`,
+        field: `${podSpecPath(pod)}.containers[].name`,
         value: show(name),
         why: 'the Kubernetes API server requires container names to be unique within a pod',
         fix: 'Rename one of the containers.',
@@ -65,54 +66,43 @@ const containerNames: JobRule = (ctx: JobContext): Finding[] => {
   return [...invalid, ...repeated];
 };
 
-/** Volumes the MPI Operator adds to the pods it creates, by replica type. */
-function operatorVolumes(replicaType: string): string[] {
-  return replicaType === 'Launcher' ? ['ssh-auth', 'mpi-job-config'] : ['ssh-auth'];
-}
-
-/** Directories the MPI Operator mounts into containers[0], by replica type. */
-function operatorMountPaths(manifest: any, replicaType: string): string[] {
-  const ssh = manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
-  return replicaType === 'Launcher' ? [ssh, '/etc/mpi'] : [ssh];
-}
-
 /** Volume names are DNS-1123 labels, unique, and not taken by the volumes the operator adds. */
-const volumeNames: JobRule = (ctx: JobContext): Finding[] =>
-  REPLICA_TYPES.flatMap(type => {
+const volumeNames: JobRule = (ctx: JobFacts): Finding[] =>
+  ctx.pods.flatMap(pod => {
     const storage = storageVolumeNames(ctx);
-    const volumes: any[] = replicaSpec(ctx.manifest, type)?.template?.spec?.volumes ?? [];
+    const volumes: any[] = specOf(pod).volumes ?? [];
     const names = volumes.map(v => v.name).filter(name => !storage.has(name));
     const invalid = volumes.flatMap((volume, index) => storage.has(volume.name) || (typeof volume.name === 'string' && isDns1123Label(volume.name)) ? [] : [
       error('kubernetes/volume-names', {
         path: ctx.path,
-        field: `${podSpecPath(type)}.volumes[${index}].name`,
+        field: `${podSpecPath(pod)}.volumes[${index}].name`,
         value: show(volume.name),
         why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
         fix: 'Rename the volume.',
       })]);
     const repeated = duplicates(names).map(name => error('kubernetes/volume-names', {
       path: ctx.path,
-      field: `${podSpecPath(type)}.volumes[].name`,
+      field: `${podSpecPath(pod)}.volumes[].name`,
       value: show(name),
       why: 'the Kubernetes API server requires volume names to be unique within a pod',
       fix: 'Rename one of the volumes.',
     }));
-    const reserved = names.filter(name => operatorVolumes(type).includes(name)).map(name => error('kubernetes/volume-names', {
+    const reserved = names.filter(name => pod.operatorVolumes.includes(name)).map(name => error('kubernetes/volume-names', {
       path: ctx.path,
-      field: `${podSpecPath(type)}.volumes[].name`,
+      field: `${podSpecPath(pod)}.volumes[].name`,
       value: show(name),
-      why: 'the MPI Operator adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name',
+      why: `${ctx.operator.name} adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name`,
       fix: 'Rename the volume.',
     }));
     return [...invalid, ...repeated, ...reserved];
   });
 
 /** Every mount names a declared volume, and no two mounts (the operator's included) share a path. */
-const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
-  allContainers(ctx.manifest).flatMap(placed => {
-    const volumes: any[] = replicaSpec(ctx.manifest, placed.replicaType)?.template?.spec?.volumes ?? [];
+const volumeMounts: JobRule = (ctx: JobFacts): Finding[] =>
+  allContainers(ctx).flatMap(placed => {
+    const volumes: any[] = specOf(placed.pod).volumes ?? [];
     const own: string[] = volumes.map(v => v.name);
-    const declared = new Set([...own, ...operatorVolumes(placed.replicaType)]);
+    const declared = new Set([...own, ...placed.pod.operatorVolumes]);
     const storage = storageVolumeNames(ctx);
     const mounts = ((placed.container.volumeMounts ?? []) as any[])
       .map((mount, index) => ({ mount, index }))
@@ -133,20 +123,20 @@ const volumeMounts: JobRule = (ctx: JobContext): Finding[] =>
       why: 'the Kubernetes API server requires mount paths to be unique within a container',
       fix: 'Mount the volumes at different paths.',
     }));
-    const taken = placed.isMain ? operatorMountPaths(ctx.manifest, placed.replicaType) : [];
+    const taken = placed.isMain ? placed.pod.operatorMountPaths : [];
     const collisions = paths.filter(p => taken.includes(p)).map(mountPath => error('kubernetes/volume-mounts', {
       path: ctx.path,
       field: `${placed.path}.volumeMounts[].mountPath`,
       value: show(mountPath),
-      why: 'the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path',
+      why: `${ctx.operator.name} mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path`,
       fix: 'Mount the volume at a different path.',
     }));
     return [...undeclared, ...repeated, ...collisions];
   });
 
 /** Port names are IANA service names, unique within a container; port numbers are 1 to 65535. */
-const ports: JobRule = (ctx: JobContext): Finding[] =>
-  allContainers(ctx.manifest).flatMap(placed => {
+const ports: JobRule = (ctx: JobFacts): Finding[] =>
+  allContainers(ctx).flatMap(placed => {
     const list: any[] = placed.container.ports ?? [];
     const invalid = list.flatMap((port, index) => {
       const findings: Finding[] = [];
@@ -198,7 +188,7 @@ interface CheckedQuantity {
 }
 
 /** Parses one quantity of the manifest, or reports why the API server would not. */
-function checkQuantity(ctx: JobContext, rule: string, field: string, value: unknown): CheckedQuantity {
+function checkQuantity(ctx: JobFacts, rule: string, field: string, value: unknown): CheckedQuantity {
   const quantity = parseQuantity(value);
   if (quantity === undefined) {
     return { finding: error(rule, {
@@ -222,7 +212,7 @@ function checkQuantity(ctx: JobContext, rule: string, field: string, value: unkn
 }
 
 /** Checks one resource of a container: syntax, then the extended-resource and request <= limit rules. */
-function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): Finding[] {
+function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Finding[] {
   const resources = placed.container.resources ?? {};
   const base = `${placed.path}.resources`;
   const requestField = `${base}.requests${keyPath(name)}`;
@@ -240,8 +230,13 @@ function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): 
   const rawLimit = resources.limits?.[name];
   const typedDevices = interconnectDeviceCount(ctx, name);
   if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
-  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
-  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
+  // Name the props the amounts came from; GPU counts that are not whole are reported by props/whole-numbers.
+  const requestProp = placed.isMain ? resourceProp(ctx, placed.pod, 'requests', name, rawRequest) : undefined;
+  const limitProp = placed.isMain ? resourceProp(ctx, placed.pod, 'limits', name, rawLimit) : undefined;
+  if (name === ctx.launch.gpuResourceName && requestProp !== undefined && requestProp === limitProp
+    && !(Number.isInteger(rawRequest) && rawRequest >= 0)) return [];
+  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestProp ?? requestField, rawRequest);
+  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitProp ?? limitField, rawLimit);
   const broken = [request.finding, limit.finding].filter((f): f is Finding => f !== undefined);
   if (broken.length > 0) return broken;
   const requestQuantity = request.quantity;
@@ -278,6 +273,15 @@ function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): 
     return [];
   }
   if (requestQuantity !== undefined && limitQuantity !== undefined && compareQuantities(requestQuantity, limitQuantity) > 0) {
+    if (requestProp !== undefined && limitProp !== undefined) {
+      return [error('kubernetes/resources', {
+        path: ctx.path,
+        field: limitProp,
+        value: `${show(rawLimit)} but ${requestProp} is ${show(rawRequest)}`,
+        why: 'the Kubernetes API server rejects a request above its limit',
+        fix: `Raise ${limitProp} to at least ${show(rawRequest)} or lower ${requestProp}.`,
+      })];
+    }
     return [error('kubernetes/resources', {
       path: ctx.path,
       field: requestField,
@@ -290,8 +294,8 @@ function checkResource(ctx: JobContext, placed: PlacedContainer, name: string): 
 }
 
 /** Resource names and quantities parse, extended resources are whole with request == limit, requests <= limits. */
-const resources: JobRule = (ctx: JobContext): Finding[] =>
-  allContainers(ctx.manifest).flatMap(placed => {
+const resources: JobRule = (ctx: JobFacts): Finding[] =>
+  allContainers(ctx).flatMap(placed => {
     const names = new Set([
       ...Object.keys(placed.container.resources?.requests ?? {}),
       ...Object.keys(placed.container.resources?.limits ?? {}),
@@ -300,10 +304,10 @@ const resources: JobRule = (ctx: JobContext): Finding[] =>
   });
 
 /** Quantities outside container resources: emptyDir size limits and the gang-scheduling minimum resources. */
-const otherQuantities: JobRule = (ctx: JobContext): Finding[] => {
-  const fields: Array<[string, unknown]> = REPLICA_TYPES.flatMap(type =>
-    ((replicaSpec(ctx.manifest, type)?.template?.spec?.volumes ?? []) as any[])
-      .map((volume, index): [string, unknown] => [`${podSpecPath(type)}.volumes[${index}].emptyDir.sizeLimit`, volume.emptyDir?.sizeLimit])
+const otherQuantities: JobRule = (ctx: JobFacts): Finding[] => {
+  const fields: Array<[string, unknown]> = ctx.pods.flatMap(pod =>
+    ((specOf(pod).volumes ?? []) as any[])
+      .map((volume, index): [string, unknown] => [`${podSpecPath(pod)}.volumes[${index}].emptyDir.sizeLimit`, volume.emptyDir?.sizeLimit])
       .filter(([, value]) => value !== undefined));
   const minResources = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minResources ?? {};
   for (const [name, value] of Object.entries(minResources)) {
@@ -316,7 +320,7 @@ const KEY_SYNTAX = 'a qualified name: an optional DNS subdomain prefix and \'/\'
 const VALUE_SYNTAX = 'at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (or empty)';
 
 /** Checks the keys (and, for label-like maps, the values) of one string map. */
-function checkStringMap(ctx: JobContext, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean): Finding[] {
+function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean): Finding[] {
   return Object.entries(map ?? {}).flatMap(([key, value]) => {
     if (!isQualifiedName(key)) {
       return [error('kubernetes/labels', {
@@ -341,7 +345,7 @@ function checkStringMap(ctx: JobContext, field: string, map: { [key: string]: un
 }
 
 /** Annotations of one object may not exceed 256 KiB in total. */
-function checkAnnotationSize(ctx: JobContext, field: string, annotations: { [key: string]: unknown } | undefined): Finding[] {
+function checkAnnotationSize(ctx: JobFacts, field: string, annotations: { [key: string]: unknown } | undefined): Finding[] {
   const bytes = Object.entries(annotations ?? {})
     .reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
   if (bytes <= MAX_ANNOTATIONS_BYTES) return [];
@@ -354,31 +358,38 @@ function checkAnnotationSize(ctx: JobContext, field: string, annotations: { [key
   })];
 }
 
+/** A pod's nodeSelector without the entries the node-selecting props wrote (checked by props/names). */
+function withoutTypedNodeLabels(ctx: JobFacts, map: { [key: string]: unknown } | undefined): { [key: string]: unknown } | undefined {
+  if (!map) return map;
+  const typed = nodeSelectorProps(ctx).map(([, m]) => m);
+  return Object.fromEntries(Object.entries(map).filter(([key, value]) => !typed.some(m => m[key] === value)));
+}
+
 /** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
-const labels: JobRule = (ctx: JobContext): Finding[] => {
+const labels: JobRule = (ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
   const findings = [
     ...checkStringMap(ctx, 'metadata.labels', metadata.labels, true),
     ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
     ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
   ];
-  for (const type of REPLICA_TYPES) {
-    const template = replicaSpec(ctx.manifest, type)?.template;
+  for (const pod of ctx.pods) {
+    const template = pod.template;
     if (!template) continue;
-    const base = `spec.mpiReplicaSpecs.${type}.template`;
+    const base = pod.path;
     findings.push(
       ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true),
       ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false),
       ...checkAnnotationSize(ctx, `${base}.metadata.annotations`, template.metadata?.annotations),
-      ...checkStringMap(ctx, `${base}.spec.nodeSelector`, template.spec?.nodeSelector, true),
+      ...checkStringMap(ctx, `${base}.spec.nodeSelector`, withoutTypedNodeLabels(ctx, template.spec?.nodeSelector), true),
     );
   }
   return findings;
 };
 
 /** Environment variable names. */
-const envNames: JobRule = (ctx: JobContext): Finding[] =>
-  allContainers(ctx.manifest).flatMap(placed => ((placed.container.env ?? []) as any[]).flatMap((variable, index) =>
+const envNames: JobRule = (ctx: JobFacts): Finding[] =>
+  allContainers(ctx).flatMap(placed => ((placed.container.env ?? []) as any[]).flatMap((variable, index) =>
     typeof variable.name === 'string' && isEnvVarName(variable.name) ? [] : [error('kubernetes/env-names', {
       path: ctx.path,
       field: `${placed.path}.env[${index}].name`,
@@ -388,7 +399,7 @@ const envNames: JobRule = (ctx: JobContext): Finding[] =>
     })]));
 
 /** The namespace is a DNS-1123 label. */
-const namespace: JobRule = (ctx: JobContext): Finding[] => {
+const namespace: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.metadata?.namespace;
   if (value === undefined || (typeof value === 'string' && isDns1123Label(value))) return [];
   return [error('kubernetes/namespace', {

@@ -1,60 +1,66 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts, mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import {
-  gpuCount, hostCount, launcherArgv, launcherRunsAsWorker, mainContainer, mountPaths, mpirunOptions, podSpec, podSpecPath,
-  programArgv, REPLICA_TYPES, replicaSpec, slotsPerWorker, usesDeepSpeedRunner, worldSize, worldSizeTerms,
-} from './manifest';
+import { gpuCount, mountPaths, mpirunOptions, programArgv, usesDeepSpeedRunner, workerSshPort, worldSizeTerms } from './manifest';
+import { OPERATOR_HOSTFILE } from '../mpirun';
 
-const LAUNCHER_COMMAND = `${podSpecPath('Launcher')}.containers[0].command`;
+/** The manifest path of the launcher's command, for messages. */
+function launcherCommandPath(ctx: JobFacts): string {
+  const launcher = podOf(ctx, 'Launcher');
+  return launcher ? `${podSpecPath(launcher)}.containers[0].command` : 'launcher command';
+}
 
 /** The MPI implementation the operator configures the launcher for (CRD default OpenMPI). */
-function implementation(ctx: JobContext): string {
-  return ctx.manifest.spec?.mpiImplementation ?? 'OpenMPI';
+function implementation(ctx: JobFacts): string {
+  return ctx.launch.implementation;
 }
 
 /** The operator blanks NVIDIA_VISIBLE_DEVICES on a launcher that does not run as a worker. */
-const launcherGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const gpus = gpuCount(mainContainer(ctx.manifest, 'Launcher'), ctx.job.workers.gpuResourceName);
-  if (launcherRunsAsWorker(ctx.manifest) || gpus === 0) return [];
+const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
+  const gpus = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), ctx.launch.gpuResourceName);
+  if (ctx.launch.launcherHostsRanks || gpus === 0) return [];
   return [error('launch/launcher-gpus', {
     path: ctx.path,
     field: 'launcher.gpus',
     value: show(gpus),
-    why: 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle',
+    why: ctx.operator.kind === 'MPIJob'
+      ? 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle'
+      : `${ctx.operator.name} lists a launcher that does not run as a node in no hostfile line, so mpirun starts no rank there and they would sit idle`,
     fix: 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
   })];
 };
 
 /** With 0 slots the operator's hostfile has no room for any rank (the operator itself accepts 0). */
-const noSlots: JobRule = (ctx: JobContext): Finding[] => {
-  if (slotsPerWorker(ctx.manifest) !== 0 || hostCount(ctx.manifest) === 0) return [];
+const noSlots: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.launch.slotsPerWorker !== 0 || ctx.launch.hosts === 0) return [];
+  const typed = ctx.props.workers.slotsPerWorker === 0;
   return [error('launch/no-slots', {
     path: ctx.path,
-    field: 'spec.slotsPerWorker',
+    field: typed ? 'workers.slotsPerWorker' : 'spec.slotsPerWorker',
     value: '0',
-    why: 'the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank',
-    fix: 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.',
+    why: `${ctx.operator.name} writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank`,
+    fix: typed ? 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.' : 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
 
 const PROCESS_COUNT_FLAGS = ['-np', '--np', '-n', '--n', '-c'];
 
 /** `mpirun -np` must equal the slots of the hostfile the operator writes. */
-const processCount: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const processCount: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   const index = options?.findIndex(word => PROCESS_COUNT_FLAGS.includes(word)) ?? -1;
   if (options === undefined || index < 0) return [];
   const flag = options[index];
   const given = options[index + 1];
-  const expected = worldSize(ctx.manifest);
+  const expected = ctx.launch.worldSize;
   // Without workers or slots the operator and slot rules already explain the problem.
   if (expected <= 0 || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
-      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx.manifest)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+      ? `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
+      : `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -64,39 +70,45 @@ const processCount: JobRule = (ctx: JobContext): Finding[] => {
   })];
 };
 
-/** One rank drives one GPU: fewer slots leave GPUs idle, more oversubscribe them. */
-const slotsMatchGpus: JobRule = (ctx: JobContext): Finding[] => {
-  const slots = slotsPerWorker(ctx.manifest);
-  const gpuName = ctx.job.workers.gpuResourceName;
-  const workerGpus = gpuCount(mainContainer(ctx.manifest, 'Worker'), gpuName);
+/**
+ * One rank drives one GPU: fewer slots leave GPUs idle (legal, a warning), and more fail, since
+ * DeepSpeed calls set_device(local_rank) and local ranks beyond the pod's GPUs have no device.
+ */
+const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
+  const slots = ctx.launch.slotsPerWorker;
+  const gpuName = ctx.launch.gpuResourceName;
+  const workerGpus = gpuCount(mainContainerOf(podOf(ctx, 'Worker')), gpuName);
+  const slotsGiven = ctx.props.workers.slotsPerWorker !== undefined;
   const findings: Finding[] = [];
-  if (replicaSpec(ctx.manifest, 'Worker') && workerGpus > 0 && workerGpus !== slots) {
+  const invalidOrdinal = (gap: number, gpus: number, where: string) =>
+    `DeepSpeed calls set_device(local_rank) on every rank, so ${plural(gap, 'rank')} ${where} ${gap === 1 ? 'asks' : 'ask'} for a GPU beyond the ${plural(gpus, 'GPU')} there and ${gap === 1 ? 'fails' : 'fail'} with "invalid device ordinal"`;
+  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && Number.isInteger(slots) && workerGpus !== slots) {
     const gap = Math.abs(workerGpus - slots);
-    findings.push(warning('launch/slots-match-gpus', {
+    const text = {
       path: ctx.path,
       field: 'workers.gpusPerWorker',
       value: `${workerGpus} but slotsPerWorker is ${slots}`,
-      why: slots < workerGpus
-        ? `${plural(gap, 'GPU')} per worker would sit idle`
-        : `${plural(gap, 'rank')} per worker would share a GPU`,
-      fix: `Remove slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.`,
-    }));
+      why: slots < workerGpus ? `${plural(gap, 'GPU')} per worker would sit idle` : invalidOrdinal(gap, workerGpus, 'per worker'),
+      fix: slotsGiven ? `Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.` : `Set workers.slotsPerWorker to ${workerGpus}.`,
+    };
+    findings.push(slots < workerGpus ? warning('launch/slots-match-gpus', text) : error('launch/slots-match-gpus', text));
   }
-  const launcherGpuCount = gpuCount(mainContainer(ctx.manifest, 'Launcher'), gpuName);
+  const launcherGpuCount = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), gpuName);
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
-  if (launcherRunsAsWorker(ctx.manifest) && launcherNeedsGpus && launcherGpuCount !== slots) {
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && Number.isInteger(launcherGpuCount) && Number.isInteger(slots) && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
-    findings.push(warning('launch/slots-match-gpus', {
+    const text = {
       path: ctx.path,
       field: 'launcher.gpus',
       value: `${launcherGpuCount} but slotsPerWorker is ${slots}`,
       why: slots < launcherGpuCount
         ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'GPU')} on it would sit idle`
         : launcherGpuCount === 0
-          ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would run without a GPU`
-          : `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would share a GPU`,
-      fix: `Set launcher.gpus to ${slots} or remove it (it defaults to workers.gpusPerWorker).`,
-    }));
+          ? `the launcher hosts slotsPerWorker ranks, and DeepSpeed calls set_device(local_rank) on each, so the ${plural(gap, 'rank')} on it find no GPU and fail`
+          : `the launcher hosts slotsPerWorker ranks, and ${invalidOrdinal(gap, launcherGpuCount, 'on it')}`,
+      fix: ctx.props.launcher?.gpus !== undefined ? `Set launcher.gpus to ${slots} or remove it (it defaults to workers.gpusPerWorker).` : `Set launcher.gpus to ${slots}.`,
+    };
+    findings.push(slots < launcherGpuCount ? warning('launch/slots-match-gpus', text) : error('launch/slots-match-gpus', text));
   }
   return findings;
 };
@@ -106,8 +118,8 @@ const OPEN_MPI_ONLY = ['x', 'mca', 'allow-run-as-root', 'oversubscribe', 'nperno
 const HYDRA_ONLY = ['genv', 'genvlist', 'genvall', 'genvnone', 'f', 'envlist'];
 
 /** Intel MPI and MPICH (Hydra) and Open MPI each reject the other's options. */
-const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const mpirunSyntax: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   const hydra = ['Intel', 'MPICH'].includes(implementation(ctx));
   if (options === undefined || (!hydra && implementation(ctx) !== 'OpenMPI')) return [];
   const foreign = options.filter(word => word.startsWith('-') && (hydra ? OPEN_MPI_ONLY : HYDRA_ONLY).includes(word.replace(/^-+/, '')));
@@ -127,36 +139,36 @@ const mpirunSyntax: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** DeepSpeed's own runner parses only `host slots=N` lines and defaults to another hostfile. */
-const deepspeedRunner: JobRule = (ctx: JobContext): Finding[] => {
-  const argv = launcherArgv(ctx.manifest);
+const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
+  const argv = ctx.launch.argv;
   if (!usesDeepSpeedRunner(argv)) return [];
   if (implementation(ctx) !== 'OpenMPI') {
     return [error('launch/deepspeed-runner', {
       path: ctx.path,
-      field: LAUNCHER_COMMAND,
+      field: launcherCommandPath(ctx),
       value: show(argv.join(' ')),
-      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
+      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but ${ctx.operator.name} writes 'host:N' lines for ${implementation(ctx)}`,
       fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
     })];
   }
   if (argv.includes('--hostfile') || argv.includes('-H')) return [];
   return [warning('launch/deepspeed-runner', {
     path: ctx.path,
-    field: LAUNCHER_COMMAND,
+    field: launcherCommandPath(ctx),
     value: show(argv.join(' ')),
-    why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
+    why: `DeepSpeed's runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher${ctx.operator.kind === 'MPIJob' ? ', whose GPUs the MPI Operator hides' : ''}`,
     fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
   })];
 };
 
 /** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
-const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
-  const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
+  const mounted = ctx.launch.sshAuthMountPath;
   if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
   return [error('launch/ssh-auth-mount-path', {
     path: ctx.path,
-    field: 'spec.sshAuthMountPath',
+    field: ctx.launch.sshAuthMountPathField,
     value: show(mounted),
     why: `the image runs sshd and the ranks as ${user.name} (uid ${user.uid}), whose ssh reads keys from ${user.sshDirectory}, so the launcher cannot reach the workers`,
     fix: `Remove the JSON patch so the job sets ${show(user.sshDirectory)}, or declare the image user that owns ${show(mounted)}.`,
@@ -166,17 +178,17 @@ const sshAuthMountPath: JobRule = (ctx: JobContext): Finding[] => {
 const ALLOW_RUN_AS_ROOT = ['--allow-run-as-root', '-allow-run-as-root'];
 
 /** Whether the launcher sets the variable pair that lets Open MPI run as root without the flag. */
-function allowsRootByEnv(ctx: JobContext): boolean {
-  const env: any[] = mainContainer(ctx.manifest, 'Launcher')?.env ?? [];
+function allowsRootByEnv(ctx: JobFacts): boolean {
+  const env: any[] = mainContainerOf(podOf(ctx, 'Launcher'))?.env ?? [];
   const value = (name: string) => env.find(v => v.name === name)?.value;
   return value('OMPI_ALLOW_RUN_AS_ROOT') === '1' && value('OMPI_ALLOW_RUN_AS_ROOT_CONFIRM') === '1';
 }
 
 /** Open MPI refuses to run as root without an explicit opt-in; a non-root user needs none. */
-const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
-  const options = mpirunOptions(launcherArgv(ctx.manifest));
+const allowRunAsRoot: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = mpirunOptions(ctx.launch.argv);
   if (options === undefined || implementation(ctx) !== 'OpenMPI') return [];
-  const user = ctx.job.image.user;
+  const user = ctx.image.user;
   const flagged = options.some(word => ALLOW_RUN_AS_ROOT.includes(word));
   if (user.isRoot && !flagged && !allowsRootByEnv(ctx)) {
     return [error('launch/allow-run-as-root', {
@@ -200,16 +212,15 @@ const allowRunAsRoot: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Pods must run as the image's user: its sshd config, home and keys belong to it. */
-const runAsUser: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
-  return REPLICA_TYPES.flatMap(type => {
-    if (!replicaSpec(ctx.manifest, type)) return [];
-    const pod = podSpec(ctx.manifest, type).securityContext ?? {};
-    const container = mainContainer(ctx.manifest, type)?.securityContext ?? {};
+const runAsUser: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
+  return ctx.pods.flatMap(placed => {
+    const pod = specOf(placed).securityContext ?? {};
+    const container = mainContainerOf(placed)?.securityContext ?? {};
     const uid = container.runAsUser ?? pod.runAsUser;
     const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
     const level = container.runAsUser !== undefined ? 'containers[0].securityContext' : 'securityContext';
-    const base = podSpecPath(type);
+    const base = podSpecPath(placed);
     if (uid !== undefined && uid !== user.uid) {
       return [error('launch/run-as-user', {
         path: ctx.path,
@@ -243,9 +254,9 @@ function versionAtLeast(version: string, wanted: number[]): boolean {
 }
 
 /** `--deepspeed_mpi` never did anything, and DeepSpeed 0.13.1 removed it from its arguments. */
-const deepspeedMpiFlag: JobRule = (ctx: JobContext): Finding[] => {
-  if (!programArgv(launcherArgv(ctx.manifest)).includes('--deepspeed_mpi')) return [];
-  const version = ctx.job.image.deepspeedVersion;
+const deepspeedMpiFlag: JobRule = (ctx: JobFacts): Finding[] => {
+  if (!programArgv(ctx.launch.argv).includes('--deepspeed_mpi')) return [];
+  const version = ctx.image.deepspeedVersion;
   const text = {
     path: ctx.path,
     field: 'args',
@@ -267,8 +278,8 @@ const deepspeedMpiFlag: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** The config file ranks read must be given once, by an absolute path that exists on every rank's pod. */
-const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
-  const program = programArgv(launcherArgv(ctx.manifest));
+const deepspeedConfigPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const program = programArgv(ctx.launch.argv);
   const paths = program.flatMap((word, i) => word === '--deepspeed_config' ? [program[i + 1] ?? '']
     : word.startsWith('--deepspeed_config=') ? [word.slice('--deepspeed_config='.length)] : []);
   if (paths.length === 0) return [];
@@ -292,9 +303,9 @@ const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
       fix: 'Give the config as deepspeedConfig (mounted at /etc/deepspeed/ds_config.json), or use an absolute path on a volume mounted on every worker.',
     })];
   }
-  const rankReplicas = launcherRunsAsWorker(ctx.manifest) ? ['Launcher', 'Worker'] : ['Worker'];
-  const unmounted = rankReplicas.filter(type => replicaSpec(ctx.manifest, type)
-    && !mountPaths(ctx.manifest, type).some(dir => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)));
+  const rankReplicas = ctx.launch.launcherHostsRanks ? ['Launcher', 'Worker'] : ['Worker'];
+  const unmounted = rankReplicas.filter(type => podOf(ctx, type)
+    && !mountPaths(podOf(ctx, type)).some(dir => file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)));
   if (unmounted.length === 0) return [];
   return [warning('launch/deepspeed-config-path', {
     path: ctx.path,
@@ -305,8 +316,157 @@ const deepspeedConfigPath: JobRule = (ctx: JobContext): Finding[] => {
   })];
 };
 
+/** A flag the job computes: the flags that set it, what it sets, what a second one does, and the fix. */
+interface ComputedFlag {
+  readonly flags: string[];
+  readonly sets: string;
+  readonly repeated: string;
+  readonly fix: string;
+}
+
+const COMPUTED_COUNT = 'the process count, which the job computes from the hostfile (workers × slotsPerWorker)';
+const COMPUTED_HOSTS = 'the hosts, which the job takes from the MPI Operator\'s hostfile';
+const COMPUTED_ENV = 'the forwarded variables, which the job computes from env and image.forwardedImageEnv';
+const COMPUTED_WDIR = 'the working directory, which image.workingDirectory sets';
+const ENV_FIX = 'Remove it from extraArgs and set the variable in env: the job sets it on the launcher and forwards it to every rank.';
+
+const OPEN_MPI_COMPUTED: ComputedFlag[] = [
+  { flags: ['-np', '--np', '-n', '--n', '-c'], sets: COMPUTED_COUNT, repeated: 'mpirun silently takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
+  { flags: ['--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile', '-H', '--host', '-host'], sets: COMPUTED_HOSTS, repeated: 'mpirun refuses a second host source ("Only one hostfile can be specified") or places ranks where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-x'], sets: COMPUTED_ENV, repeated: 'the variable bypasses env, where the job and its checks see what every rank gets', fix: ENV_FIX },
+  { flags: ['--bind-to', '-bind-to'], sets: 'the binding, which mpirun.bindTo sets', repeated: 'mpirun stops with "Conflicting directives for binding policy"', fix: 'Remove it from extraArgs and set mpirun.bindTo instead.' },
+  { flags: ['--map-by', '-map-by'], sets: 'the mapping, which mpirun.mapBy sets', repeated: 'mpirun stops with "Conflicting directives for mapping policy"', fix: 'Remove it from extraArgs and set mpirun.mapBy instead.' },
+  { flags: ['--wdir', '-wdir', '--wd', '-wd'], sets: COMPUTED_WDIR, repeated: 'mpirun takes the last one, so ranks may start elsewhere than the containers\' working directory', fix: 'Remove it from extraArgs and declare image.workingDirectory instead.' },
+  { flags: ['--mca', '-mca', '--gmca', '-gmca'], sets: 'an MCA parameter, which mpirun.mcaParameters sets', repeated: 'a parameter the job sets too (plm_rsh_args) is given twice and mpirun keeps one of them', fix: 'Remove it from extraArgs and put it in mpirun.mcaParameters instead.' },
+];
+const HYDRA_COMPUTED: ComputedFlag[] = [
+  { flags: ['-n', '-np'], sets: COMPUTED_COUNT, repeated: 'Hydra takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
+  { flags: ['-ppn', '-perhost'], sets: 'the ranks per host, which the job sets to slotsPerWorker', repeated: 'Hydra takes the last one, so the ranks no longer fill the hostfile\'s slots', fix: 'Remove it from extraArgs: change workers.slotsPerWorker instead.' },
+  { flags: ['-f', '-hostfile', '-machinefile', '-machine', '-hosts', '-host'], sets: COMPUTED_HOSTS, repeated: 'Hydra takes one host source, so ranks may go where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-genvlist', '-envlist', '-genv', '-env', '-genvall', '-genvnone'], sets: COMPUTED_ENV, repeated: 'the variables bypass env, where the job and its checks see what every rank gets', fix: ENV_FIX },
+  { flags: ['-wdir', '-dir'], sets: COMPUTED_WDIR, repeated: 'Hydra takes the last one, so ranks may start elsewhere than the containers\' working directory', fix: 'Remove it from extraArgs and declare image.workingDirectory instead.' },
+];
+
+/** `mpirun.extraArgs` must not repeat the flags the job computes from the hostfile and the typed options. */
+const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
+  const given = ctx.props.mpirun?.extraArgs ?? [];
+  const computed = ['Intel', 'MPICH'].includes(ctx.launch.implementation) ? HYDRA_COMPUTED : OPEN_MPI_COMPUTED;
+  return given.flatMap((word, index) => {
+    const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+    const family = computed.find(c => c.flags.includes(flag));
+    if (!family) return [];
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: `mpirun.extraArgs[${index}]`,
+      value: show(word),
+      why: `it sets ${family.sets}, and ${family.repeated}`,
+      fix: family.fix,
+    })];
+  });
+};
+
+/** Binding and mapping policies Open MPI 4 and 5 know (`--bind-to`, `--map-by`), before any ':' modifiers. */
+const BIND_POLICIES = ['none', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'cpu-list'];
+const MAP_POLICIES = ['slot', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'node', 'seq', 'dist', 'ppr', 'pe-list', 'rankfile'];
+
+/** mpirun rejects a binding or mapping policy it does not know; Hydra ignores both options. */
+const bindingPolicies: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = ctx.props.mpirun ?? {};
+  const given: Array<[string, string | undefined, string[], string]> = [
+    ['mpirun.bindTo', options.bindTo, BIND_POLICIES, '--bind-to'],
+    ['mpirun.mapBy', options.mapBy, MAP_POLICIES, '--map-by'],
+  ];
+  return given.flatMap(([field, value, known, flag]) => {
+    if (value === undefined || ctx.launch.implementation !== 'OpenMPI') return [];
+    const policy = value.split(':')[0].toLowerCase();
+    if (known.includes(policy)) return [];
+    return [error('launch/binding-policy', {
+      path: ctx.path,
+      field,
+      value: show(value),
+      why: `Open MPI's mpirun knows no ${flag} policy ${show(value.split(':')[0])} and stops before starting any rank`,
+      fix: `Use one of ${known.map(k => `'${k}'`).join(', ')} (with ':' modifiers if needed), or remove ${field} for the default.`,
+    })];
+  });
+};
+
+/** Hydra (Intel MPI, MPICH) has no MCA parameters and the job passes it no binding flags: these options would be dropped. */
+const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
+  if (!['Intel', 'MPICH'].includes(ctx.launch.implementation)) return [];
+  const options = ctx.props.mpirun ?? {};
+  const name = ctx.launch.implementation === 'Intel' ? 'Intel MPI' : 'MPICH';
+  const ignored: Array<[string, unknown, string]> = [
+    ['mpirun.mcaParameters', Object.keys(options.mcaParameters ?? {}).length > 0 ? options.mcaParameters : undefined,
+      'MCA parameters are Open MPI\'s; Hydra has none'],
+    ['mpirun.bindTo', options.bindTo, 'the job passes --bind-to to Open MPI only; Hydra binds with -bind-to or I_MPI_PIN'],
+    ['mpirun.mapBy', options.mapBy, 'the job passes --map-by to Open MPI only; Hydra maps with -map-by or -ppn'],
+  ];
+  return ignored.filter(([, value]) => value !== undefined).map(([field, value, why]) => error('launch/hydra-ignored-options', {
+    path: ctx.path,
+    field,
+    value: show(value),
+    why: `the image's MPI is ${name}, whose mpiexec (Hydra) the job starts without it: ${why}, so the setting would be silently dropped`,
+    fix: `Remove ${field}, or pass Hydra's own flags in mpirun.extraArgs (environment variables such as I_MPI_PIN_DOMAIN go in env).`,
+  }));
+};
+
+/**
+ * The wait step's deadline: whole seconds of 1 or more (it is a command-line number), and
+ * shorter than the launcher Job's activeDeadlineSeconds, or the Job is killed first and the
+ * failure never names the hosts that did not come up.
+ */
+const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
+  const { enabled, timeoutSeconds: seconds } = ctx.launch.waitForWorkers;
+  if (!enabled) return [];
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${seconds} s`,
+      why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+    })];
+  }
+  const deadline = ctx.props.activeDeadline?.toSeconds({ integral: false });
+  // A malformed activeDeadline is operator/run-policy-numbers' to report.
+  if (deadline === undefined || !Number.isInteger(deadline) || deadline < 1 || seconds < deadline) return [];
+  return [warning('launch/worker-wait-timeout', {
+    path: ctx.path,
+    field: 'workerWaitTimeout',
+    value: `${seconds} s but activeDeadline is ${deadline} s`,
+    why: 'Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up',
+    fix: 'Set workerWaitTimeout well below activeDeadline.',
+  })];
+};
+
+/** The wait step must read the operator's hostfile and the port the workers' sshd listens on, or it waits for nothing, or until its deadline. */
+const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
+  const wait = ctx.launch.wait;
+  if (!wait) return [];
+  const field = `${launcherCommandPath(ctx)} wait step`;
+  if (wait.hostfile !== OPERATOR_HOSTFILE) {
+    return [error('launch/worker-wait', {
+      path: ctx.path,
+      field: `${field} --hostfile`,
+      value: show(wait.hostfile),
+      why: `${ctx.operator.name} mounts the hostfile at ${OPERATOR_HOSTFILE}, so the launcher cannot read the hosts to wait for and fails before mpirun`,
+      fix: `Remove the JSON patch of the launcher command, or pass --hostfile ${OPERATOR_HOSTFILE}.`,
+    })];
+  }
+  const port = workerSshPort(podOf(ctx, 'Worker'));
+  if (port === undefined || String(port) === wait.port) return [];
+  return [error('launch/worker-wait', {
+    path: ctx.path,
+    field: `${field} --port`,
+    value: show(wait.port),
+    why: `the workers' sshd listens on ${port}, so the launcher waits for a port that never opens and fails at its deadline`,
+    fix: `Remove the JSON patch of the launcher command, or pass --port ${port}.`,
+  })];
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
+  hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

@@ -1,74 +1,35 @@
 import { parseQuantity, quantityToNumber } from '../quantity';
+import { parseWorkerWaitStep } from '../worker-wait';
+import { JobFacts, mainContainerOf, PodFacts, specOf } from './facts';
 import { plural } from './finding';
 
 /**
- * Read-only accessors for the rendered MPIJob JSON, shared by the rules so that every rule
- * reads defaults (and missing pieces) the way the MPI Operator does.
+ * Read-only helpers over a job's facts and the launcher argv, shared by the rules so that
+ * every rule reads the launch (and missing pieces) the same way.
  */
 
-/** The replica types the MPI Operator knows, in the order rules report them. */
-export const REPLICA_TYPES = ['Launcher', 'Worker'];
-
-/** The JSON path prefix of a replica's pod template spec, for messages. */
-export function podSpecPath(replicaType: string): string {
-  return `spec.mpiReplicaSpecs.${replicaType}.template.spec`;
-}
-
-/** A replica spec, or undefined when the manifest has none. */
-export function replicaSpec(manifest: any, replicaType: string): any | undefined {
-  return manifest.spec?.mpiReplicaSpecs?.[replicaType];
-}
-
-/** The pod spec of a replica's template, or an empty object. */
-export function podSpec(manifest: any, replicaType: string): any {
-  return replicaSpec(manifest, replicaType)?.template?.spec ?? {};
-}
-
-/** The first container of a replica: the one the operator sets up ssh in and ranks run in. */
-export function mainContainer(manifest: any, replicaType: string): any | undefined {
-  return podSpec(manifest, replicaType).containers?.[0];
-}
-
-/** `slotsPerWorker` with the CRD default of 1. */
-export function slotsPerWorker(manifest: any): number {
-  return manifest.spec?.slotsPerWorker ?? 1;
-}
-
-/** Whether the launcher hosts ranks too (`runLauncherAsWorker`). */
-export function launcherRunsAsWorker(manifest: any): boolean {
-  return manifest.spec?.runLauncherAsWorker === true;
-}
-
-/** Worker pods the operator creates: the Worker replicas, 0 without a Worker spec. */
-export function workerReplicas(manifest: any): number {
-  const replicas = replicaSpec(manifest, 'Worker')?.replicas;
-  return typeof replicas === 'number' ? replicas : 0;
-}
-
-/** Hosts in the operator's hostfile: the workers, and the launcher when it runs as a worker. */
-export function hostCount(manifest: any): number {
-  return workerReplicas(manifest) + (launcherRunsAsWorker(manifest) ? 1 : 0);
-}
-
-/** The number of ranks the operator's hostfile has room for: slotsPerWorker on every host. */
-export function worldSize(manifest: any): number {
-  return hostCount(manifest) * slotsPerWorker(manifest);
-}
+export { mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 
 /** How the world size is made up, for messages: `2 workers × 4 slots + 4 launcher slots`. */
-export function worldSizeTerms(manifest: any): string {
-  const slots = slotsPerWorker(manifest);
-  const workers = `${plural(workerReplicas(manifest), 'worker')} × ${plural(slots, 'slot')}`;
-  return launcherRunsAsWorker(manifest) ? `${workers} + ${plural(slots, 'launcher slot')}` : workers;
+export function worldSizeTerms(facts: JobFacts): string {
+  const slots = facts.launch.slotsPerWorker;
+  const workers = `${plural(facts.launch.workers, 'worker')} × ${plural(slots, 'slot')}`;
+  return facts.launch.launcherHostsRanks ? `${workers} + ${plural(slots, 'launcher slot')}` : workers;
+}
+
+/** An argv as written: command then args, strings only. */
+export function writtenArgv(command: unknown, args: unknown): string[] {
+  return [...(Array.isArray(command) ? command : []), ...(Array.isArray(args) ? args : [])].filter(w => typeof w === 'string');
 }
 
 /**
- * The launcher's argv (command then args). A shell invocation (`sh -c '...'`) is split into
- * words so that the mpirun line inside it can be checked too.
+ * An argv (command then args), after the launcher's wait-for-workers step when there is one:
+ * the command the wait step execs. A shell invocation (`sh -c '...'`) is split into words so
+ * that the mpirun line inside it can be checked too.
  */
-export function launcherArgv(manifest: any): string[] {
-  const container = mainContainer(manifest, 'Launcher');
-  const argv: string[] = [...(container?.command ?? []), ...(container?.args ?? [])].filter(w => typeof w === 'string');
+export function splitArgv(command: unknown, args: unknown): string[] {
+  const written = writtenArgv(command, args);
+  const argv = parseWorkerWaitStep(written)?.command ?? written;
   const shell = argv.findIndex((word, i) => /(^|\/)(ba|da|z)?sh$/.test(word) && argv[i + 1] === '-c');
   if (shell < 0 || argv[shell + 2] === undefined) return argv;
   return argv[shell + 2].split(/\s+/).filter(word => word !== '');
@@ -105,9 +66,25 @@ export function programArgv(argv: string[]): string[] {
   return options === undefined ? [] : argv.slice(mpirunIndex(argv) + 1 + options.length);
 }
 
-/** Mount paths of a replica's main container. */
-export function mountPaths(manifest: any, replicaType: string): string[] {
-  return (mainContainer(manifest, replicaType)?.volumeMounts ?? []).map((m: any) => m.mountPath).filter((p: unknown) => typeof p === 'string');
+/**
+ * The port a worker pod's sshd listens on: `sshd -p PORT` in its command, else the container
+ * port named `ssh`, else sshd's default 22. Undefined without a worker container.
+ */
+export function workerSshPort(pod: PodFacts | undefined): number | undefined {
+  const container = mainContainerOf(pod);
+  if (!container) return undefined;
+  const argv = writtenArgv(container.command, container.args).map(String);
+  const flag = argv.indexOf('-p');
+  if (flag >= 0) return Number(argv[flag + 1]);
+  const joined = argv.find(word => /^-p[0-9]+$/.test(word));
+  if (joined) return Number(joined.slice(2));
+  const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
+  return named ? Number(named.containerPort) : 22;
+}
+
+/** Mount paths of a pod's main container. */
+export function mountPaths(pod: PodFacts | undefined): string[] {
+  return (specOf(pod).containers?.[0]?.volumeMounts ?? []).map((m: any) => m.mountPath).filter((p: unknown) => typeof p === 'string');
 }
 
 /** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */

@@ -1,11 +1,13 @@
 import { networkEnv } from '../network';
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
+import { mainContainerOf, podOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 /** The node's own sshd holds port 22 on the host network. */
-const hostNetworkSshPort: JobRule = (ctx: JobContext): Finding[] => {
-  const interconnect = ctx.job.network.interconnect;
-  const port = ctx.job.image.sshPort;
+const hostNetworkSshPort: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
+  const port = ctx.image.sshPort;
   if (!interconnect?.hostNetwork || port !== 22) return [];
   return [error('network/host-network-ssh-port', {
     path: ctx.path,
@@ -17,9 +19,9 @@ const hostNetworkSshPort: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** A job env variable silently replaces a value the network options chose. */
-const envOverridesNetwork: JobRule = (ctx: JobContext): Finding[] => {
-  const rendered: any[] = ctx.manifest.spec?.mpiReplicaSpecs?.Launcher?.template?.spec?.containers?.[0]?.env ?? [];
-  return Object.entries(networkEnv(ctx.job.network)).flatMap(([name, wanted]) => {
+const envOverridesNetwork: JobRule = (ctx: JobFacts): Finding[] => {
+  const rendered: any[] = mainContainerOf(podOf(ctx, 'Launcher'))?.env ?? [];
+  return Object.entries(networkEnv((ctx.props.network ?? {}))).flatMap(([name, wanted]) => {
     const actual = rendered.find(e => e.name === name);
     if (!actual || actual.value === wanted) return [];
     return [warning('network/env-overrides-network', {
@@ -33,8 +35,8 @@ const envOverridesNetwork: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Device plugin resources are whole devices. */
-const deviceCounts: JobRule = (ctx: JobContext): Finding[] => {
-  const interconnect = ctx.job.network.interconnect;
+const deviceCounts: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
   if (!interconnect) return [];
   return Object.entries(interconnect.devices)
     .filter(([, count]) => !Number.isInteger(count) || count < 1)
@@ -43,25 +45,46 @@ const deviceCounts: JobRule = (ctx: JobContext): Finding[] => {
       field: `network.interconnect devices '${resource}'`,
       value: show(count),
       why: 'a device plugin resource is counted in whole devices and the interconnect needs at least one per pod that hosts ranks; the API server rejects other quantities or the fabric goes unused',
-      fix: 'Request a whole number of devices, at least 1 (e.g. the number of EFA interfaces of the instance type).',
+      fix: interconnect.kind === 'efa'
+        ? 'Request a whole number of devices, at least 1 (the number of EFA interfaces of the instance type).'
+        : interconnect.kind === 'infiniband'
+          ? 'Request a whole number of devices, at least 1 (the RDMA devices the device plugin offers per node, often 1 for a shared HCA).'
+          : 'Request a whole number of devices, at least 1.',
     }));
 };
 
 /** Kubernetes rejects pods with huge pages but no CPU or memory. */
-const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobContext): Finding[] =>
-  Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).flatMap(([role, replica]: [string, any]) => {
-    const resources = replica.template?.spec?.containers?.[0]?.resources ?? {};
+const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobFacts): Finding[] =>
+  ctx.pods.flatMap(pod => {
+    const resources = mainContainerOf(pod)?.resources ?? {};
     const names = new Set([...Object.keys(resources.requests ?? {}), ...Object.keys(resources.limits ?? {})]);
     const hugePages = [...names].filter(n => n.startsWith('hugepages-'));
     if (hugePages.length === 0 || names.has('cpu') || names.has('memory')) return [];
     return [error('network/huge-pages-need-cpu-or-memory', {
       path: ctx.path,
-      field: `${role === 'Launcher' ? 'launcher' : 'workers'}.memory`,
+      field: `${pod.prop}.memory`,
       value: 'not set',
       why: `the pods request ${hugePages.join(', ')} and the API server rejects pods with huge pages but no CPU or memory request ("HugePages require cpu or memory")`,
-      fix: `Set ${role === 'Launcher' ? 'launcher' : 'workers'}.memory (and cpu) for the pods that host ranks.`,
+      fix: `Set ${pod.prop}.memory (and cpu) for the pods that host ranks.`,
     })];
   });
 
+/**
+ * IPC_LOCK never reaches a non-root process: Kubernetes sets no ambient capabilities, so it is
+ * dropped at exec (kubernetes/kubernetes#56374), and ranks started by sshd have none either.
+ */
+const ipcLockNonRoot: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
+  const user = ctx.image.user;
+  if (interconnect?.ipcLock !== true || user.isRoot || !interconnect.capabilitiesFor(false).includes('IPC_LOCK')) return [];
+  return [warning('network/ipc-lock', {
+    path: ctx.path,
+    field: 'network.interconnect ipcLock',
+    value: 'true',
+    why: `the image runs as ${user.name} (uid ${user.uid}), and a non-root process never holds an added capability: Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node's locked-memory limit (RLIMIT_MEMLOCK)`,
+    fix: 'Remove ipcLock, and make sure the nodes\' container runtime sets an unlimited memlock limit (containerd: LimitMEMLOCK=infinity).',
+  })];
+};
+
 /** Rules for the interconnect and NCCL settings. */
-export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory];
+export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory, ipcLockNonRoot];

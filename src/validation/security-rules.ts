@@ -1,4 +1,5 @@
-import { JobContext, JobRule } from './context';
+import { JobRule } from './context';
+import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 /** Capabilities the `baseline` Pod Security Standard lets a container add. */
@@ -13,14 +14,14 @@ const RESTRICTED_VOLUME_TYPES = new Set([
 /** Variable names that usually hold credentials. */
 const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)/i;
 
-/** The rendered replica specs by role, Worker only when present. */
-function replicas(ctx: JobContext): Array<[string, any]> {
-  return Object.entries(ctx.manifest.spec?.mpiReplicaSpecs ?? {});
+/** The rendered pod templates by role, Worker only when present. */
+function replicas(ctx: JobFacts): Array<[string, any]> {
+  return ctx.pods.map(pod => [pod.role, { template: pod.template }]);
 }
 
 /** Root pods cannot meet `restricted`; the image user makes root an explicit choice, reported here. */
-const rootUser: JobRule = (ctx: JobContext): Finding[] => {
-  const user = ctx.job.image.user;
+const rootUser: JobRule = (ctx: JobFacts): Finding[] => {
+  const user = ctx.image.user;
   if (!user.isRoot) return [];
   return [warning('security/root-user', {
     path: ctx.path,
@@ -32,7 +33,7 @@ const rootUser: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Added capabilities beyond NET_BIND_SERVICE leave `restricted`; beyond the baseline list they leave `baseline` too. */
-const addedCapabilities: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) => {
+const addedCapabilities: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) => {
   const added: string[] = replica.template?.spec?.containers?.[0]?.securityContext?.capabilities?.add ?? [];
   const beyondRestricted = added.filter(c => c !== 'NET_BIND_SERVICE');
   if (beyondRestricted.length === 0) return [];
@@ -43,12 +44,12 @@ const addedCapabilities: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
     field: `${role} container capabilities.add`,
     value: show(added),
     why: `${beyondRestricted.join(', ')} ${beyondRestricted.length === 1 ? 'is' : 'are'} outside ${levels}, so PodSecurity admission rejects the pods in namespaces that enforce ${beyondBaseline.length > 0 ? 'either level' : 'it'}`,
-    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
+    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).',
   })];
 });
 
 /** Host namespaces leave `baseline`, and NetworkPolicies stop applying. */
-const hostNetwork: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
+const hostNetwork: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx)
   .filter(([, replica]) => replica.template?.spec?.hostNetwork === true)
   .map(([role]) => warning('security/host-network', {
     path: ctx.path,
@@ -58,8 +59,20 @@ const hostNetwork: JobRule = (ctx: JobContext): Finding[] => replicas(ctx)
     fix: 'Run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged, or reach the fabric through a secondary network (Multus, SR-IOV) and drop hostNetwork.',
   }));
 
+/** Sharing the node's IPC or PID namespace leaves `baseline` (escape hatches can set them). */
+const hostNamespaces: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
+  (['hostIPC', 'hostPID'] as const).filter(key => specOf(pod)[key] === true).map(key => warning('security/host-namespaces', {
+    path: ctx.path,
+    field: `${podSpecPath(pod)}.${key}`,
+    value: 'true',
+    why: `the pods share the node's ${key === 'hostIPC' ? 'IPC' : 'process'} namespace${key === 'hostIPC' ? ' (and its /dev/shm with every other pod on the node)' : ''}, which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either`,
+    fix: key === 'hostIPC'
+      ? 'Remove the JSON patch: the job mounts a memory-backed /dev/shm sized by workers.sharedMemorySize, which is what NCCL needs.'
+      : 'Remove the JSON patch, or run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged.',
+  })));
+
 /** hostPath and other volume types outside the `restricted` list. */
-const volumeTypes: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
   (replica.template?.spec?.volumes ?? []).flatMap((volume: any) => {
     const types = Object.keys(volume).filter(k => k !== 'name' && !RESTRICTED_VOLUME_TYPES.has(k));
     return types.map(type => warning('security/volume-types', {
@@ -72,29 +85,82 @@ const volumeTypes: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatM
   }));
 
 /** Two ways of naming the ServiceAccount. */
-const serviceAccountChoice: JobRule = (ctx: JobContext): Finding[] => {
-  const security = ctx.job.security;
-  if (!(security.createServiceAccount && security.serviceAccount)) return [];
+const serviceAccountChoice: JobRule = (ctx: JobFacts): Finding[] => {
+  const security = (ctx.props.security ?? {});
+  if (!(security.createServiceAccount && security.serviceAccountName)) return [];
   return [error('security/service-account', {
     path: ctx.path,
-    field: 'security.serviceAccount',
-    value: show(security.serviceAccount.name),
+    field: 'security.serviceAccountName',
+    value: show(security.serviceAccountName),
     why: 'createServiceAccount is also set, and the pods can run as only one ServiceAccount',
-    fix: 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccount to use the job\'s own.',
+    fix: 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.',
   })];
 };
 
 /** Credentials in plain env values end up in the manifest, and in git. */
-const literalCredentials: JobRule = (ctx: JobContext): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
+const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
   (replica.template?.spec?.containers?.[0]?.env ?? [])
     .filter((e: any) => CREDENTIAL_NAME.test(e.name) && typeof e.value === 'string' && e.value !== '')
     .map((e: any) => warning('security/literal-credential', {
       path: ctx.path,
       field: `${role} env ${e.name}`,
       value: 'a literal value',
-      why: 'the value is written in plain text into the synthesized MPIJob manifest, where anyone who can read the manifest or the MPIJob can read it',
-      fix: `Keep it in a Secret and pass EnvValue.fromSecretValue({ secret, key }) for ${e.name}.`,
+      why: `the value is written in plain text into the synthesized ${ctx.operator.kind} manifest, where anyone who can read the manifest or the ${ctx.operator.kind} can read it`,
+      fix: `Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for ${e.name}.`,
     })));
 
 /** Pod security, identity and credential hygiene. */
-export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, volumeTypes, serviceAccountChoice, literalCredentials];
+/** An IPv4 or IPv6 CIDR as the API server accepts it in an ipBlock. */
+function isCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split('/');
+  if (rest.length > 0 || prefix === undefined || !/^[0-9]{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  if (/^[0-9.]+$/.test(address)) {
+    const octets = address.split('.');
+    return octets.length === 4 && octets.every(o => /^[0-9]{1,3}$/.test(o) && Number(o) <= 255) && bits <= 32;
+  }
+  return /^[0-9a-fA-F:]+$/.test(address) && address.includes(':') && (address.match(/::/g) ?? []).length <= 1 && bits <= 128;
+}
+
+/**
+ * Egress rules live on the job's NetworkPolicy, so they need it; their CIDRs and ports must be
+ * what the API server accepts.
+ */
+const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
+  const security = ctx.props.security ?? {};
+  const egress = security.egress;
+  if (!egress) return [];
+  if (security.networkPolicy === false) {
+    return [error('security/egress', {
+      path: ctx.path,
+      field: 'security.egress',
+      value: 'set with networkPolicy: false',
+      why: 'the egress rules are part of the job\'s NetworkPolicy, which networkPolicy: false leaves out, so they would be ignored',
+      fix: 'Remove networkPolicy: false, or remove security.egress.',
+    })];
+  }
+  return (egress.destinations ?? []).flatMap((destination, index) => {
+    const field = `security.egress.destinations[${index}]`;
+    const badCidr = destination.cidrs.find(cidr => !isCidr(cidr));
+    if (badCidr !== undefined) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field,
+        value: show(badCidr),
+        why: 'the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix)',
+        fix: 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+      })];
+    }
+    const badPort = (destination.ports ?? []).find(p => !Number.isInteger(p.port) || p.port < 1 || p.port > 65535);
+    if (badPort === undefined) return [];
+    return [error('security/egress', {
+      path: ctx.path,
+      field: `${field} ports`,
+      value: show(badPort.port),
+      why: 'the API server rejects a NetworkPolicy port outside 1-65535',
+      fix: 'Use a port from 1 to 65535, or leave ports out to allow every port.',
+    })];
+  });
+};
+
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];

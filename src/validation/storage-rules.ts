@@ -1,21 +1,20 @@
-import * as kplus from 'cdk8s-plus-27';
-import { TrainingStorage } from '../storage';
-import { JobContext, JobRule } from './context';
+import { PersistentVolumeAccessMode, TrainingStorage } from '../storage';
+import { JobRule } from './context';
+import { JobFacts } from './facts';
+import { specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Volumes the MPI Operator adds to the pods it creates. */
-const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
-/** Where the MPI Operator mounts the hostfile on the launcher. */
+/** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
 const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
 
-function storages(ctx: JobContext): TrainingStorage[] {
-  return ctx.job.storage.volumes ?? [];
+function storages(ctx: JobFacts): TrainingStorage[] {
+  return ctx.props.storage?.volumes ?? [];
 }
 
 /** Rendered pod template specs. */
-function podSpecs(ctx: JobContext): any[] {
-  return Object.values(ctx.manifest.spec?.mpiReplicaSpecs ?? {}).map((r: any) => r.template?.spec ?? {});
+function podSpecs(ctx: JobFacts): any[] {
+  return ctx.pods.map(specOf);
 }
 
 /** `items` without one entry per storage volume that `isStorage` matches: what the job itself renders. */
@@ -34,7 +33,7 @@ function isWithin(path: string, dir: string): boolean {
 }
 
 /** Pod volume names must be DNS labels, unique, and not one the job or the operator already uses. */
-const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
+const volumeNames: JobRule = (ctx: JobFacts): Finding[] => {
   const jobVolumes = new Set(podSpecs(ctx).flatMap(spec =>
     withoutStorage<any>(spec.volumes ?? [], storages(ctx), (v, s) => v.name === s.name && v.persistentVolumeClaim !== undefined)
       .map(v => v.name as string)));
@@ -46,8 +45,8 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
     let why: string | undefined;
     if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
       why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
-    } else if (OPERATOR_VOLUMES.includes(name)) {
-      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (ctx.pods.some(pod => pod.operatorVolumes.includes(name))) {
+      why = `${ctx.operator.name} adds a volume of that name to the pods it creates, and the API server rejects the duplicate`;
     } else if (jobVolumes.has(name)) {
       why = 'the job already has a volume of that name, and the API server rejects the duplicate';
     } else if (duplicate) {
@@ -65,11 +64,11 @@ const volumeNames: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Mount paths must be absolute and clear of the paths the job and the operator mount. */
-const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
+const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
   const jobPaths = podSpecs(ctx).flatMap(spec =>
     withoutStorage<any>(spec.containers?.[0]?.volumeMounts ?? [], storages(ctx), (m, s) => m.name === s.name && m.mountPath === s.mountPath)
       .map(m => m.mountPath as string));
-  const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.job.image.user.sshDirectory])];
+  const reserved = [...new Set([...jobPaths, OPERATOR_HOSTFILE_DIR, ctx.image.user.sshDirectory])];
   const seen = new Set<string>();
   return storages(ctx).flatMap(storage => {
     const path = storage.mountPath;
@@ -80,8 +79,8 @@ const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
     if (!path.startsWith('/')) {
       why = 'the API server rejects relative mount paths';
     } else if (clash) {
-      why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.job.image.user.sshDirectory
-        ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
+      why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
+        ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
@@ -98,8 +97,8 @@ const mountPaths: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** Checkpoints need a writable volume every pod shares. */
-const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
-  const checkpoint = ctx.job.storage.checkpoint;
+const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
+  const checkpoint = ctx.props.storage?.checkpoint;
   if (!checkpoint) return [];
   const dir = checkpoint.directory;
   const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(dir) };
@@ -112,7 +111,7 @@ const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
   }
   const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
   if (!volume) {
-    return [warning('storage/checkpoint-location', {
+    return [error('storage/checkpoint-location', {
       ...finding,
       why: 'it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them',
       fix: 'Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.',
@@ -129,8 +128,8 @@ const checkpointLocation: JobRule = (ctx: JobContext): Finding[] => {
 };
 
 /** A claim every pod mounts must be attachable on several nodes. */
-const sharedAccess: JobRule = (ctx: JobContext): Finding[] => {
-  const pods = ctx.job.workers.replicas + 1;
+const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
+  const pods = ctx.props.workers.replicas + 1;
   if (pods < 2) return [];
   return storages(ctx).flatMap(storage => {
     const mode = storage.accessMode;
@@ -139,21 +138,28 @@ const sharedAccess: JobRule = (ctx: JobContext): Finding[] => {
       field: `storage.volumes '${storage.name}' accessMode`,
       value: show(mode),
     };
-    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) {
       return [error('storage/access-mode', {
         ...base,
         why: `only one pod can use a ReadWriteOncePod volume, and all ${pods} pods of the job mount it, so the others stay Pending`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
       })];
     }
-    if (mode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE) {
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE && ctx.props.scheduling?.spreadWorkers && ctx.launch.hosts >= 2) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.',
+      })];
+    }
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE) {
       return [warning('storage/access-mode', {
         ...base,
         why: `a ReadWriteOnce volume attaches to one node, and the job's ${pods} pods mount it, so pods on other nodes wait in ContainerCreating with a Multi-Attach error`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.',
       })];
     }
-    if (mode === kplus.PersistentVolumeAccessMode.READ_ONLY_MANY && !storage.readOnly) {
+    if (mode === PersistentVolumeAccessMode.READ_ONLY_MANY && !storage.readOnly) {
       return [warning('storage/access-mode', {
         ...base,
         why: 'the volume is mounted read-write but the claim only grants read access, so writes fail',
@@ -164,5 +170,35 @@ const sharedAccess: JobRule = (ctx: JobContext): Finding[] => {
   });
 };
 
+/** Kubernetes' limit for a group id (`IsValidGroupID`). */
+const MAX_GROUP_ID = 2147483647;
+
+/**
+ * fsGroup is a group id the API server checks, and turning fsGroup off while setting its
+ * group or change policy would drop what was written.
+ */
+const fsGroup: JobRule = (ctx: JobFacts): Finding[] => {
+  const storage = ctx.props.storage ?? {};
+  if (storage.setFsGroup === false && (storage.fsGroup !== undefined || storage.fsGroupChangePolicy !== undefined)) {
+    const given = storage.fsGroup !== undefined ? 'fsGroup' : 'fsGroupChangePolicy';
+    return [error('storage/fs-group', {
+      path: ctx.path,
+      field: `storage.${given}`,
+      value: `${show(storage.fsGroup ?? storage.fsGroupChangePolicy)} with setFsGroup: false`,
+      why: 'setFsGroup: false leaves fsGroup off the pods, so the value would be ignored',
+      fix: `Remove storage.${given}, or remove setFsGroup: false.`,
+    })];
+  }
+  const gid = storage.fsGroup;
+  if (gid === undefined || (Number.isInteger(gid) && gid >= 0 && gid <= MAX_GROUP_ID)) return [];
+  return [error('storage/fs-group', {
+    path: ctx.path,
+    field: 'storage.fsGroup',
+    value: show(gid),
+    why: `the API server rejects a pod whose fsGroup is not a group id from 0 to ${MAX_GROUP_ID}`,
+    fix: `Set it to a group id, or remove it to use the image user's gid (${ctx.image.user.gid}).`,
+  })];
+};
+
 /** Rules for persistent volumes and the checkpoint directory. */
-export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess];
+export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess, fsGroup];

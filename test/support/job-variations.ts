@@ -1,8 +1,8 @@
-import { Duration, Size, Testing } from 'cdk8s';
-import { Cpu, EnvFieldPaths, EnvValue, NodeTaintQuery, Secret, TaintEffect } from 'cdk8s-plus-27';
+import { Duration, Size } from 'cdk8s';
 import {
-  CleanPodPolicy, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation,
-  NcclDebugLevel, OptimizerType, ReplicaRestartPolicy, TrainingStorage, ZeroStage,
+  CleanPodPolicy, Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvFieldPath, EnvValue, ImageUser,
+  Interconnect, LauncherCreationPolicy, MpiImplementation, NcclDebugLevel, OptimizerType, ReplicaRestartPolicy,
+  TaintEffect, Toleration, TrainingStorage, ZeroStage,
 } from '../../src';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { workingDirectory: '/workspace' });
@@ -64,8 +64,8 @@ export const JOB_VARIATIONS: Record<string, DeepSpeedMpiJobProps> = {
     env: {
       NCCL_DEBUG: EnvValue.fromValue('INFO'),
       NCCL_SOCKET_IFNAME: EnvValue.fromValue('eth0'),
-      JOB_NAMESPACE: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAMESPACE),
-      HF_TOKEN: EnvValue.fromSecretValue({ secret: Secret.fromSecretName(Testing.app(), 'hf-token', 'hf-token'), key: 'token' }),
+      JOB_NAMESPACE: EnvValue.fromFieldPath(EnvFieldPath.POD_NAMESPACE),
+      HF_TOKEN: EnvValue.fromSecretKey('hf-token', 'token'),
     },
   },
   'scheduling, labels and run policy': {
@@ -74,7 +74,7 @@ export const JOB_VARIATIONS: Record<string, DeepSpeedMpiJobProps> = {
       replicas: 3,
       gpusPerWorker: 4,
       gpuResourceName: 'amd.com/gpu',
-      tolerations: [NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE }), NodeTaintQuery.exists('spot')],
+      tolerations: [Toleration.equal('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE }), Toleration.exists('spot')],
       nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
       podLabels: { team: 'research' },
       podAnnotations: { 'example.com/owner': 'ml' },

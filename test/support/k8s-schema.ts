@@ -1,6 +1,6 @@
 import { ErrorObject } from 'ajv';
 import { PodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { mpiJobSchemaErrors } from './crd-schema';
+import { mpiJobSchemaErrors, trainerSchemaErrors } from './crd-schema';
 import { describeSchemaErrors } from './schema-errors';
 
 /**
@@ -51,7 +51,8 @@ export function podTemplateSchemaErrors(template: any): string[] {
 /**
  * Every schema violation in a list of synthesized manifests, each line prefixed with the
  * object it belongs to: MPIJobs against the CRD (strict) and their launcher and worker pod
- * templates against Kubernetes 1.27; everything else against its Kubernetes 1.27 model.
+ * templates against Kubernetes 1.27; TrainJobs and TrainingRuntimes against the Trainer v2.3.0
+ * CRDs (strict) and a runtime's pod templates against Kubernetes 1.27; everything else against its Kubernetes 1.27 model.
  */
 export function manifestSchemaErrors(manifests: any[]): string[] {
   return manifests.flatMap(obj => {
@@ -60,6 +61,16 @@ export function manifestSchemaErrors(manifests: any[]): string[] {
       const templates = Object.entries(obj.spec?.mpiReplicaSpecs ?? {}).flatMap(([role, replica]: [string, any]) =>
         podTemplateSchemaErrors(replica?.template).map(e => `${name}: ${role} pod template: ${e}`));
       return [...mpiJobSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
+    }
+    if (obj?.apiVersion === 'trainer.kubeflow.org/v1alpha1') {
+      // Generated runtimes hold whole pod templates; a TrainJob's runtime patches partial ones
+      // (no image or command), which still follow the PodTemplateSpec schema field by field.
+      const jobs: any[] = obj.kind === 'TrainingRuntime'
+        ? obj.spec?.template?.spec?.replicatedJobs ?? []
+        : (obj.spec?.runtimePatches ?? []).flatMap((patch: any) => patch?.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []);
+      const templates = jobs.flatMap((job: any) => job?.template?.spec?.template === undefined ? [] :
+        podTemplateSchemaErrors(job.template.spec.template).map(e => `${name}: ${job?.name} pod template${obj.kind === 'TrainJob' ? ' patch' : ''}: ${e}`));
+      return [...trainerSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
     }
     return coreObjectSchemaErrors(obj).map(e => `${name}: ${e}`);
   });
