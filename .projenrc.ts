@@ -119,10 +119,10 @@ const rehearse = project.addTask('rehearse', {
 rehearse.spawn(synth);
 rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
 
-// CI rehearses every MPIJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
+// CI rehearses every MPIJob and TrainJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
 // worker pod, the operator's key files, the hostfile names and the wait step. Needs root on Linux.
 const rehearseExamples = project.addTask('rehearse:examples', {
-  description: 'Synthesize every example, then rehearse each MPIJob over real OpenSSH (root on Linux; scripts/install-test-deps.sh)',
+  description: 'Synthesize every example, then rehearse each MPIJob and TrainJob over real OpenSSH (root on Linux; scripts/install-test-deps.sh)',
   env: cdk8sEnv,
 });
 rehearseExamples.spawn(synthExamples);

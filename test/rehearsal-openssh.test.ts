@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration, JsonPatch, Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
+import { buildTrainJob } from '../examples/trainjob/main';
 import { CheckStatus, DeepSpeedMpiJobProps } from '../src';
 import * as loopback from '../src/rehearsal/loopback';
 import { generateOperatorSshKey, writeSshAuthMount } from '../src/rehearsal/ssh-auth-mount';
@@ -212,6 +213,19 @@ describe('other job shapes over real OpenSSH', () => {
 });
 
 describe('key files mounted other than the operator mounts them fail as OpenSSH fails', () => {
+  test('a TrainJob: the Trainer mounts id_rsa 0640, readable to uid 1000 through fsGroup only (which the library sets)', async () => {
+    const manifests = Testing.synth(buildTrainJob(Testing.app()));
+    const passes = await rehearseOverOpenSsh(manifests);
+    expect(passes.passed).toBe(true);
+    expect(passes.keyFiles!.map(f => `${f.path} ${f.mode.toString(8)} ${f.uid}:${f.gid}`)).toEqual([
+      '/home/mpiuser/.ssh/id_rsa 640 0:1000', '/home/mpiuser/.ssh/id_rsa.pub 644 0:1000', '/home/mpiuser/.ssh/authorized_keys 644 0:1000',
+    ]);
+    const withoutFsGroup = manifests.map(m => JSON.parse(JSON.stringify(m), (key, value) => key === 'fsGroup' || key === 'fsGroupChangePolicy' ? undefined : value));
+    const fails = await rehearseOverOpenSsh(withoutFsGroup);
+    expect(fails.keyFiles![0]).toMatchObject({ mode: 0o640, uid: 0, gid: 0 });
+    expect(check(fails, 'worker sshd').detail).toContain('cifar10-node-0-0: sshd exited before listening: Unable to load host key: /home/mpiuser/.ssh/id_rsa / sshd: no hostkeys available -- exiting.');
+  });
+
   test('a root job with fsGroup: the kubelet makes /root/.ssh/id_rsa 0640, and sshd refuses it as host key (kubeflow/mpi-operator#429)', async () => {
     const report = await rehearseOverOpenSsh(withFsGroup(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests, 1000));
     expect(report.passed).toBe(false);

@@ -164,6 +164,12 @@ describe('the same props switch operator with one construct name', () => {
     expect(trainerSchemaErrors({ ...out.trainJob, spec: { ...out.trainJob.spec, managedBy: 'someone' } })).toEqual([
       expect.stringContaining('spec.managedBy'),
     ]);
+    const referenced = synthTrainJob({ image: RUNTIME_IMAGE, runtime: DISTRIBUTED, runLauncherAsWorker: true }).trainJob;
+    referenced.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath = 5;
+    expect(manifestSchemaErrors([referenced])).toEqual([
+      'TrainJob test-train: spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+      'TrainJob test-train: node pod template patch: spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+    ]);
   });
 });
 

@@ -5,6 +5,6 @@ export { EnvSource, LauncherEnvVar } from './container-env';
 export { ProbeRecord } from './scripts';
 export { CheckStatus, RehearsalCheck } from './checks';
 export { LaunchRehearsal, LaunchRehearsalOptions, IRehearsalProgress, RehearsalMode, RehearsalReport } from './rehearsal';
-export { WorkerPodReport } from './openssh';
+export { WorkerPodReport } from './worker-pod-report';
 export { SshAuthFile } from './ssh-auth-mount';
 export { formatRehearsalReport } from './report';

@@ -7,6 +7,7 @@ import { randomLoopbackAddress } from './loopback';
 import { ILaunchManifest, ReplicaManifest } from './manifest';
 import { PodFile, PodProcess, PodSandboxSpec, PodUser, preparePodFilesystem, startInPod } from './pod-sandbox';
 import { generateOperatorSshKey, SshAuthMountLayout, writeSshAuthMount } from './ssh-auth-mount';
+import { WorkerPodReport } from './worker-pod-report';
 
 /** The sshd the operator starts on a worker whose first container has neither command nor args. */
 const OPERATOR_SSHD = ['/usr/sbin/sshd', '-De'];
@@ -16,32 +17,6 @@ const DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config';
 const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Tries per worker when another process already holds the picked address and port. */
 const BIND_ATTEMPTS = 5;
-
-/** What became of one emulated worker pod. */
-export interface WorkerPodReport {
-  /** The pod's hostname. */
-  readonly hostname: string;
-  /** Its name in the hostfile. */
-  readonly hostfileName: string;
-  /**
-   * The loopback address its sshd listened on.
-   * @default - none: its sshd never listened
-   */
-  readonly address?: string;
-  /** The port its sshd listened on (the job's ssh port). */
-  readonly port: number;
-  /**
-   * Seconds from the launcher's start until its sshd listened and its name resolved.
-   * @default - none: it never came up
-   */
-  readonly upAfterSeconds?: number;
-  /** Whether the rehearsal kept it from starting (a worker that never starts). */
-  readonly heldBack: boolean;
-  /** sshd's own log (`-e`): listening, accepted keys, errors. */
-  readonly sshdLog: string;
-  /** The sshd argv as it ran. */
-  readonly sshdCommand: string[];
-}
 
 /** Everything the real-OpenSSH mode needs to know besides the job. */
 export interface OpenSshSettings {

@@ -10,10 +10,11 @@ import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } fr
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { ILaunchManifest } from './manifest';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
-import { oneLine, OpenSshPods, podUser, WorkerPodReport } from './openssh';
+import { oneLine, OpenSshPods, podUser } from './openssh';
 import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
 import { PROBE_LINE_PREFIX, ProbeRecord, probeSource, sshStandInSource } from './scripts';
 import { ownership, SshAuthFile } from './ssh-auth-mount';
+import { WorkerPodReport } from './worker-pod-report';
 
 /** How a rehearsal reaches the emulated worker pods. */
 export enum RehearsalMode {
