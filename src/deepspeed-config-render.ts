@@ -48,8 +48,8 @@ function renderOptimizer(o: DeepSpeedOptimizerConfig | undefined): Json | undefi
     ['adam_w_mode', o.adamWMode],
   ]);
   return obj([
-    ['type', o.type ?? o.torchOptimizer],
-    ['params', deepMerge(params ?? {}, o.params ?? {})],
+    ['type', o.kind ?? o.torchOptimizer],
+    ['params', deepMerge(params ?? {}, o.extraParams ?? {})],
   ]);
 }
 
@@ -63,8 +63,8 @@ function renderScheduler(s: DeepSpeedSchedulerConfig | undefined): Json | undefi
     ['total_num_steps', s.totalNumSteps],
   ]);
   return obj([
-    ['type', s.type ?? s.torchScheduler],
-    ['params', deepMerge(params ?? {}, s.params ?? {})],
+    ['type', s.kind ?? s.torchScheduler],
+    ['params', deepMerge(params ?? {}, s.extraParams ?? {})],
   ]);
 }
 

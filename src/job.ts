@@ -418,8 +418,8 @@ export class DeepSpeedMpiJob extends Construct {
       serviceAccountName: this.security.serviceAccountName ?? this.serviceAccount?.name,
       automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
     };
-    this.launcher.setIdentity(identity);
-    this.workers.setIdentity(identity);
+    this.launcher.useIdentity(identity);
+    this.workers.useIdentity(identity);
   }
 
   private renderSpec(): mpi.MpiJobSpec {

@@ -117,8 +117,8 @@ export interface JobSchedulingOptions {
  */
 export function applyPodScheduling(job: DeepSpeedMpiJob, options: JobSchedulingOptions): void {
   if (options.priorityClassName) {
-    job.launcher.setPriorityClassName(options.priorityClassName);
-    job.workers.setPriorityClassName(options.priorityClassName);
+    job.launcher.usePriorityClassName(options.priorityClassName);
+    job.workers.usePriorityClassName(options.priorityClassName);
   }
   const rankReplicas = job.rankReplicas;
   if (options.spreadWorkers) {

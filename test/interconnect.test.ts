@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, MpiImplementation,
-  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, validateJob,
+  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, Validation,
 } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 
@@ -133,7 +133,7 @@ describe('NCCL settings', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '1', NCCL_NVLS_ENABLE: '0' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_NVLS_ENABLE']));
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: env.NCCL_IB_DISABLE is \'1\': it replaces the value \'0\' that the network options set for every rank. '
       + 'Remove NCCL_IB_DISABLE from env to keep the network setting, or change the network option instead.']]);

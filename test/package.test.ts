@@ -29,7 +29,7 @@ new DeepSpeedMpiJob(chart, 'train', {
   deepspeedConfig: {
     trainMicroBatchSizePerGpu: 4,
     gradientAccumulationSteps: 2,
-    optimizer: { type: OptimizerType.ADAM, lr: 0.0001 },
+    optimizer: { kind: OptimizerType.ADAM, lr: 0.0001 },
     zeroOptimization: { stage: ZeroStage.STAGE_1 },
   },
 });

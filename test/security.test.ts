@@ -3,7 +3,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
   DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, NcclDebugLevel, TrainingStorage,
-  validateJob, ZeroStage,
+  Validation, ZeroStage,
 } from '../src';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
@@ -87,7 +87,7 @@ describe('ServiceAccount and token', () => {
       ...base,
       security: { createServiceAccount: true, serviceAccountName: 'other' },
     });
-    expect(validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
+    expect(Validation.validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
     expect(synthError(app)).toContain(
       'test/train: security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
       + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.');
@@ -137,7 +137,7 @@ describe('no secret material in synthesized output', () => {
 
   test('a literal value for a credential-named variable is reported', () => {
     const { job } = synthJob({ ...base, env: { HF_TOKEN: EnvValue.fromValue('hf_x') } });
-    expect(validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
+    expect(Validation.validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
       'test/train: Launcher env HF_TOKEN is a literal value: the value is written in plain text into the synthesized MPIJob manifest, '
       + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for HF_TOKEN.',
     ]);

@@ -51,7 +51,7 @@ export class MpiJobManifest {
   /** `metadata.name`. */
   public readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  public readonly namespace: string;
+  public readonly jobNamespace: string;
   /** `spec.slotsPerWorker` (operator default 1). */
   public readonly slotsPerWorker: number;
   /** `spec.runLauncherAsWorker`. */
@@ -65,12 +65,12 @@ export class MpiJobManifest {
 
   private constructor(
     /** The MPIJob object as synthesized. */
-    public readonly object: any,
+    public readonly manifest: any,
     private readonly siblings: any[],
   ) {
-    const spec = object.spec ?? {};
-    this.name = object.metadata?.name ?? '';
-    this.namespace = object.metadata?.namespace ?? 'default';
+    const spec = manifest.spec ?? {};
+    this.name = manifest.metadata?.name ?? '';
+    this.jobNamespace = manifest.metadata?.namespace ?? 'default';
     this.slotsPerWorker = spec.slotsPerWorker ?? 1;
     this.runLauncherAsWorker = spec.runLauncherAsWorker === true;
     this.mpiImplementation = (spec.mpiImplementation ?? MpiImplementation.OPEN_MPI) as MpiImplementation;
@@ -92,7 +92,7 @@ export class MpiJobManifest {
 
   /** The name the hostfile uses for a pod: `<hostname>.<job>.<namespace>.svc`, resolved by the job's headless Service. */
   public podAddress(hostname: string): string {
-    return `${hostname}.${this.name}.${this.namespace}.svc`;
+    return `${hostname}.${this.name}.${this.jobNamespace}.svc`;
   }
 
   /** The hosts of the hostfile in order (the launcher first when it runs as a worker), each with `slotsPerWorker` slots. */
@@ -155,6 +155,6 @@ export class MpiJobManifest {
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
+      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
   }
 }

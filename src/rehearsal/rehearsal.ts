@@ -8,6 +8,7 @@ import { MpiImplementation } from '../types';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { MpiJobManifest } from './manifest';
+import { formatRehearsalReport } from './report';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
 import { PROBE_LINE_PREFIX, ProbeRecord, probeSource, sshStandInSource } from './scripts';
 
@@ -169,6 +170,14 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
  * is what the job needs. See docs/rehearsal.md for every local-run change and why.
  */
 export class LaunchRehearsal {
+  /**
+   * A report as text: the command, one line per rank (pod, local rank, argv), the forwarded
+   * variables, then every check and the verdict.
+   */
+  public static formatReport(report: RehearsalReport): string {
+    return formatRehearsalReport(report);
+  }
+
   /** Rehearses one job. Throws only when this machine has no usable Open MPI. */
   public static async run(job: MpiJobManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const progress = (message: string) => options.progress?.report(message);
@@ -190,7 +199,7 @@ export class LaunchRehearsal {
     const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-rehearsal-'));
     try {
       const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory);
-      progress(`MPIJob ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
+      progress(`MPIJob ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
       for (const change of plan.localChanges) progress(`  local run: ${change}`);
       progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
 

@@ -446,7 +446,7 @@ const scheduler = configRule((ctx, config) => {
   const missing = required.filter(param => params[param] === undefined).map(param => error('deepspeed/scheduler',
     at(ctx, `scheduler.params.${param}`, 'not set',
       `DeepSpeed's ${type} requires it and fails with a TypeError when it builds the scheduler`,
-      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.params.${param}.`)));
+      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.extraParams.${param}.`)));
   if (missing.length > 0) return missing;
   const total = params.total_num_steps;
   const warmup = params.warmup_num_steps ?? 1000;
