@@ -120,7 +120,7 @@ project.package.addField('exports', {
 const cdk8sEnv = { CDK8S_CHECK_UPGRADE: 'false' };
 
 project.addTask('import', {
-  description: 'Regenerate imports/ from a local copy of the MPI Operator v0.8.0 MPIJob CRD (MPIJOB_CRD overrides the path)',
+  description: 'Regenerate imports/ from local copies of the MPI Operator v0.8.0 MPIJob CRD and the Kubeflow Trainer v2.3.0 TrainJob and TrainingRuntime CRDs (MPIJOB_CRD and TRAINER_CRD_DIR override the paths)',
   exec: 'scripts/import-crd.sh',
 });
 

@@ -2,18 +2,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Duration } from 'cdk8s';
-import { formatRehearsalReport, LaunchRehearsal, MpiJobManifest, RehearsalReport } from './rehearsal';
+import { Duration, Yaml } from 'cdk8s';
+import { formatRehearsalReport, ILaunchManifest, LaunchRehearsal, MpiJobManifest, RehearsalReport, TrainJobManifest } from './rehearsal';
 
 const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
 
-Runs the launch of every MPIJob in the manifests (default: dist/manifests/*.k8s.yaml) on this
-machine with Open MPI's mpirun: the launcher command as synthesized, the operator's hostfile and
+Runs the launch of every MPIJob and TrainJob in the manifests (default: dist/manifests/*.k8s.yaml;
+a TrainJob's runtime may be in any of the files) on this machine with Open MPI's mpirun: the
+launcher command as synthesized, the operator's hostfile and
 launcher environment, and a probe in place of the training program. Prints what each rank
 received and checks it against the job. Progress goes to stderr, the summary to stdout.
 
 Options:
-  --job NAME         rehearse only the MPIJob named NAME
+  --job NAME         rehearse only the job named NAME
   --mpirun PATH      the Open MPI mpirun to run (default: mpirun on PATH)
   --timeout SECONDS  kill mpirun after this long (default: 60)
   --keep             keep each work directory (hostfile, probe, rank records)
@@ -59,12 +60,17 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
   const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd);
   if (files.length === 0) throw new UsageError('no manifests given and none in dist/manifests: run `npx projen synth` (or `cdk8s synth`) first, or name the files');
-  const jobs = files.flatMap(file => {
+  for (const file of files) {
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
-    return MpiJobManifest.fromFile(file).map(job => ({ file, job }));
+  }
+  // A TrainJob's runtime may come from any of the files (e.g. the platform's ClusterTrainingRuntime).
+  const runtimes = files.flatMap(file => Yaml.load(file)).filter(doc => doc?.apiVersion === 'trainer.kubeflow.org/v1alpha1' && doc.kind !== 'TrainJob');
+  const jobs = files.flatMap(file => {
+    const found: ILaunchManifest[] = [...MpiJobManifest.fromFile(file), ...TrainJobManifest.fromManifests(Yaml.load(file).filter(d => d != null), runtimes)];
+    return found.map(job => ({ file, job }));
   }).filter(({ job }) => values.job === undefined || job.name === values.job);
   if (jobs.length === 0) {
-    throw new UsageError(values.job === undefined ? `no MPIJob in ${files.join(', ')}` : `no MPIJob named ${values.job} in ${files.join(', ')}`);
+    throw new UsageError(values.job === undefined ? `no MPIJob or TrainJob in ${files.join(', ')}` : `no MPIJob or TrainJob named ${values.job} in ${files.join(', ')}`);
   }
 
   const reports: RehearsalReport[] = [];
@@ -81,7 +87,7 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   }
   const passed = reports.filter(r => r.passed).length;
   if (values.json) io.out(JSON.stringify(reports, null, 2));
-  else io.out(`${passed} of ${reports.length} MPIJob rehearsal${reports.length === 1 ? '' : 's'} passed`);
+  else io.out(`${passed} of ${reports.length} job rehearsal${reports.length === 1 ? '' : 's'} passed`);
   return passed === reports.length ? 0 : 1;
 }
 

@@ -181,6 +181,83 @@ export interface DeepSpeedSchedulerConfig {
    */
   readonly totalNumSteps?: number;
   /**
+   * WarmupCosineLR: the learning rate at the start of warm-up as a ratio of the optimizer's
+   * (`params.warmup_min_ratio`).
+   * @default 0
+   */
+  readonly warmupMinRatio?: number;
+  /**
+   * WarmupCosineLR: the learning rate at the end of the cosine decay as a ratio of the
+   * optimizer's (`params.cos_min_ratio`).
+   * @default 0.0001
+   */
+  readonly cosMinRatio?: number;
+  /**
+   * OneCycle: the lowest learning rate of the cycle (`params.cycle_min_lr`); required by OneCycle.
+   * @default - none
+   */
+  readonly cycleMinLr?: number;
+  /**
+   * OneCycle: the highest learning rate of the cycle (`params.cycle_max_lr`); required by OneCycle.
+   * @default - none
+   */
+  readonly cycleMaxLr?: number;
+  /**
+   * OneCycle: steps of the rising half of the cycle (`params.cycle_first_step_size`).
+   * @default 2000
+   */
+  readonly cycleFirstStepSize?: number;
+  /**
+   * OneCycle: steps of the falling half (`params.cycle_second_step_size`).
+   * @default - the first step size
+   */
+  readonly cycleSecondStepSize?: number;
+  /**
+   * OneCycle: learning-rate decay rate after the cycle (`params.decay_lr_rate`).
+   * @default 0
+   */
+  readonly decayLrRate?: number;
+  /**
+   * OneCycle: steps between decays after the cycle (`params.decay_step_size`).
+   * @default 0
+   */
+  readonly decayStepSize?: number;
+  /**
+   * OneCycle: whether momentum cycles inversely to the learning rate (`params.cycle_momentum`).
+   * @default true
+   */
+  readonly cycleMomentum?: boolean;
+  /**
+   * OneCycle: the lowest momentum (`params.cycle_min_mom`).
+   * @default 0.8
+   */
+  readonly cycleMinMom?: number;
+  /**
+   * OneCycle: the highest momentum (`params.cycle_max_mom`).
+   * @default 0.9
+   */
+  readonly cycleMaxMom?: number;
+  /**
+   * LRRangeTest: the starting learning rate (`params.lr_range_test_min_lr`).
+   * @default 0.001
+   */
+  readonly lrRangeTestMinLr?: number;
+  /**
+   * LRRangeTest: steps between increases (`params.lr_range_test_step_size`).
+   * @default 2000
+   */
+  readonly lrRangeTestStepSize?: number;
+  /**
+   * LRRangeTest: the increase per step interval (`params.lr_range_test_step_rate`).
+   * @default 1
+   */
+  readonly lrRangeTestStepRate?: number;
+  /**
+   * LRRangeTest: whether the rate rises in steps rather than continuously (`params.lr_range_test_staircase`).
+   * @default false
+   */
+  readonly lrRangeTestStaircase?: boolean;
+  /**
    * Further scheduler parameters, written verbatim (DeepSpeed's snake_case names).
    * @default - none
    */

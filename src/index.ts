@@ -26,12 +26,14 @@ export {
   MonitorConfig, OffloadDevice, OffloadOptimizerConfig, OffloadParamConfig, OptimizerType, SchedulerType,
   WandbConfig, WarmupType, ZeroOptimizationConfig, ZeroStage,
 } from './deepspeed-config';
+export { DeepSpeedConfigFile } from './deepspeed-config-file';
 export { MpirunOptions } from './mpirun';
 export { HugePageSize, MpiReplica, MpiReplicaOptions, MpiReplicaProps, PodIdentity } from './replica';
 export { MpiWorkerPool, MpiWorkerPoolOptions, MpiWorkerPoolProps } from './worker-pool';
 export { MpiLauncher, MpiLauncherOptions, MpiLauncherProps } from './launcher';
 export { DeepSpeedConfigRegistry, DeepSpeedConfigRegistryProps } from './config-registry';
-export { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
+export { IDeepSpeedJob } from './deepspeed-job';
+export { DeepSpeedJobProps, DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
 export { MpiJobRole, MpiOperator } from './operator-labels';
 export { MpiOperatorVersion } from './compatibility';
 export {
@@ -41,17 +43,20 @@ export {
 export { JobNetworkOptions, NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem } from './network';
 export { JobSecurityOptions } from './security';
 export { GangSchedulingOptions, JobSchedulingOptions, KueueOptions } from './scheduling';
+export { Kueue } from './kueue';
 export {
   CheckpointOptions, ExistingClaimOptions, JobStorageOptions, NewClaimOptions, PersistentVolumeAccessMode,
   StorageMountOptions, TrainingStorage,
 } from './storage';
 export { Finding, Severity } from './validation';
+export { Validation } from './job-validation';
 export {
-  CheckStatus, EnvSource, IRehearsalProgress, LauncherEnvVar, LaunchRehearsal, LaunchRehearsalOptions,
-  MpiJobManifest, OperatorEnvVar, ProbeRecord, RehearsalCheck, RehearsalReport, ReplicaManifest,
+  CheckStatus, EnvSource, ILaunchManifest, IRehearsalProgress, LauncherEnvVar, LaunchRehearsal,
+  LaunchRehearsalOptions, MpiJobManifest, OperatorEnvVar, ProbeRecord, RehearsalCheck, RehearsalReport,
+  ReplicaManifest, TrainJobManifest,
 } from './rehearsal';
 export { DeepSpeedSweep, DeepSpeedSweepProps, ISweepAxisSetter, SweepAxis, SweepPoint, SweepSample } from './sweep';
 export { SweepParallelism } from './sweep-queue';
-export { DeepSpeedConfigFile } from './deepspeed-config-file';
-export { Kueue } from './kueue';
-export { Validation } from './job-validation';
+export { GeneratedTrainingRuntimeOptions, TrainerRuntime, TrainingRuntimeKind } from './trainer-runtime';
+export { TrainerReplicatedJob } from './trainer-labels';
+export { DeepSpeedTrainJob, DeepSpeedTrainJobProps } from './train-job';

@@ -1,6 +1,8 @@
 import type { DeepSpeedTrainingImage } from './image';
 import type { DeepSpeedMpiJob } from './job';
+import type { DeepSpeedTrainJob } from './train-job';
 import { Finding, validateImage, validateJob, WARNINGS_AS_ERRORS_CONTEXT } from './validation';
+import { validateTrainJob } from './validation/trainer';
 
 /**
  * The synth-time checks, run on demand. Every job and image also runs them itself when the app
@@ -17,6 +19,11 @@ export class Validation {
   /** Runs every rule against a job and returns all findings, errors and warnings. */
   public static validateJob(job: DeepSpeedMpiJob): Finding[] {
     return validateJob(job);
+  }
+
+  /** Runs every rule that applies to a Trainer v2 TrainJob and returns all findings. */
+  public static validateTrainJob(job: DeepSpeedTrainJob): Finding[] {
+    return validateTrainJob(job);
   }
 
   /** Runs the recipe rules against an image and returns all findings. */

@@ -1,111 +1,64 @@
-import { ApiObject, ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
-import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
+import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig } from './deepspeed-config';
-import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
+import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
-import { JobNetworkOptions, networkEnv } from './network';
+import { JobNetworkOptions } from './network';
+import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { MpiReplica } from './replica';
-import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
-import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
-import { checkpointArgs, JobStorageOptions } from './storage';
+import { JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
+import { JobSecurityOptions } from './security';
+import { JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
 import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
-/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
-const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
+/** The MPI Operator names containers after their replica and labels pods with its own labels. */
+const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
+  podLabels: jobPodLabels,
+  rankPodSelector: (name, launcherHostsRanks) => ({
+    matchLabels: jobPodLabels(name),
+    roleLabel: JOB_ROLE_LABEL,
+    roles: launcherHostsRanks ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER],
+  }),
+};
 
 /**
- * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
- * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
- * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
- * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
- */
-function sanitizeTyped(value: any, sortKeys: boolean): any {
-  if (value === null || typeof value !== 'object') return value ?? undefined;
-  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
-  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
-  if (value.constructor !== Object) {
-    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
-    throw NEEDS_RESOLVER;
-  }
-  const out: { [key: string]: any } = {};
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  for (const key of keys) {
-    const item = sanitizeTyped(value[key], sortKeys);
-    if (item != null) out[key] = item;
-  }
-  return out;
-}
-
-/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
-function onlyBuiltInResolvers(app: App): boolean {
-  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
-}
-
-/**
- * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
- * which drops unknown fields and turns patched quantities into null. This subclass applies
- * patches to the final manifest instead, so escape hatches do what they say.
- *
- * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
- * every value of the spec and was most of the cost of a render, which validation and synthesis
- * both pay. The output is the same either way.
+ * The generated MpiJob, rendered by TypedSpecRenderer: JSON patches apply to the final
+ * manifest and the spec skips the cdk8s resolver when nothing needs it.
  */
 class MpiJobResource extends mpi.MpiJob {
-  private readonly finalPatches: JsonPatch[] = [];
+  private readonly renderer: TypedSpecRenderer<mpi.MpiJobSpec>;
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+    this.renderer = new TypedSpecRenderer(this, renderSpec,
+      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }));
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
-    this.finalPatches.push(...ops);
+    this.renderer.addJsonPatch(ops);
   }
 
   public toJson(): any {
-    const json = this.renderWithoutResolver() ?? super.toJson();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
-  }
-
-  private renderWithoutResolver(): any | undefined {
-    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
-    try {
-      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
-      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
-    } catch (e) {
-      if (e === NEEDS_RESOLVER) return undefined;
-      throw e;
-    }
+    return this.renderer.toJson(() => super.toJson());
   }
 }
 
 /**
- * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
- * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ * Properties of a DeepSpeed job, whichever operator runs it: `DeepSpeedMpiJob` (MPI Operator)
+ * and `DeepSpeedTrainJob` (Kubeflow Trainer v2) take the same props.
  */
-function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
-  return {
-    cpu: workers.cpu,
-    cpuLimit: workers.cpuLimit,
-    memory: workers.memory,
-    memoryLimit: workers.memoryLimit,
-    tolerations: workers.tolerations,
-    nodeSelector: workers.nodeSelector,
-  };
-}
-
-/**
- * Properties of a DeepSpeed MPIJob.
- */
-export interface DeepSpeedMpiJobProps {
+export interface DeepSpeedJobProps {
   /** The training image the launcher and the workers run. */
   readonly image: IDeepSpeedTrainingImage;
 
@@ -254,10 +207,15 @@ export interface DeepSpeedMpiJobProps {
 }
 
 /**
+ * Properties of a DeepSpeed MPIJob: the props of every DeepSpeed job.
+ */
+export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
+
+/**
  * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
-export class DeepSpeedMpiJob extends Construct {
+export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   /** The MPIJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
   public readonly apiObject: ApiObject;
   /** The launcher replica. */
@@ -318,53 +276,13 @@ export class DeepSpeedMpiJob extends Construct {
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
     }, () => this.renderSpec());
 
-    this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
-
-    let configFile: string | undefined;
-    if (props.deepspeedConfig) {
-      this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      const namespace = props.metadata?.namespace;
-      this.configMap = props.configRegistry
-        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
-        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
-      if (props.passDeepSpeedConfigArgument ?? true) {
-        configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
-      }
-    }
-
-    this.launcher = new MpiLauncher(this, 'Launcher', {
-      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
-      ...props.launcher,
-      image: props.image,
-      workers: this.workers,
-      script: props.script,
-      args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
-      mpirun: props.mpirun,
-      deepspeedConfigFile: configFile,
-      runAsWorker: this.runLauncherAsWorker,
-    });
-
-    if (this.configMap) {
-      const volume = Volume.fromConfigMap(this.configMap.name, { name: 'deepspeed-config' });
-      this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
-    }
-    for (const [name, value] of Object.entries(props.env ?? {})) {
-      this.addEnv(name, value);
-    }
-    this.applyNetwork();
-    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
-      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
-      this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
-    }
-    applyPodScheduling(this, this.scheduling);
-    if (this.security.networkPolicy ?? true) {
-      this.networkPolicy = ApiObject.of(createJobNetworkPolicy(this, this.name, props.metadata?.namespace));
-    }
-    if (this.security.createServiceAccount) {
-      this.serviceAccount = ApiObject.of(createJobServiceAccount(this, this.name, props.metadata?.namespace,
-        this.security.automountServiceAccountToken ?? false));
-    }
-    this.applyPodIdentity();
+    const parts = buildJobParts(this, this.apiObject, props, MPI_OPERATOR_POD_CONVENTIONS);
+    this.workers = parts.workers;
+    this.launcher = parts.launcher;
+    this.configMap = parts.configMap;
+    this.deepspeedConfigJson = parts.deepspeedConfigJson;
+    this.networkPolicy = parts.networkPolicy;
+    this.serviceAccount = parts.serviceAccount;
 
     registerJobValidation(this);
   }
@@ -400,26 +318,6 @@ export class DeepSpeedMpiJob extends Construct {
   public addVolume(path: string, volume: Volume, options: MountOptions = {}): void {
     this.launcher.mount(path, volume, options);
     this.workers.mount(path, volume, options);
-  }
-
-  /** Interconnect devices on the rank pods; NCCL variables on every rank, unless the job's env sets them. */
-  private applyNetwork(): void {
-    const interconnect = this.network.interconnect;
-    if (interconnect) {
-      for (const replica of this.rankReplicas) interconnect._applyTo(replica);
-    }
-    for (const [name, value] of Object.entries(networkEnv(this.network))) {
-      if (!this.launcher.envNames.includes(name)) this.addEnv(name, EnvValue.fromValue(value));
-    }
-  }
-
-  private applyPodIdentity(): void {
-    const identity = {
-      serviceAccountName: this.security.serviceAccountName ?? this.serviceAccount?.name,
-      automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
-    };
-    this.launcher.useIdentity(identity);
-    this.workers.useIdentity(identity);
   }
 
   private renderSpec(): mpi.MpiJobSpec {

@@ -76,7 +76,8 @@ export class MpiLauncher extends MpiReplica {
     super(scope, id, {
       ...props,
       cpu: props.cpu ?? (props.cpuLimit ? undefined : Cpu.units(1)),
-      memory: props.memory ?? (props.memoryLimit ? undefined : Size.gibibytes(2)),
+      // A launcher that hosts ranks needs the ranks' memory, not mpirun's: no 2 GiB default there.
+      memory: props.memory ?? (props.memoryLimit || props.runAsWorker ? undefined : Size.gibibytes(2)),
     }, ReplicaRestartPolicy.ON_FAILURE);
     this.workers = props.workers;
     this.script = props.script;
@@ -97,7 +98,7 @@ export class MpiLauncher extends MpiReplica {
 
   /** Name of the launcher container. */
   public get containerName(): string {
-    return 'launcher';
+    return this.givenContainerName ?? 'launcher';
   }
 
   /** MPI slots the launcher itself hosts. */

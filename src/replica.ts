@@ -74,6 +74,22 @@ export interface MpiReplicaOptions {
 export interface MpiReplicaProps extends MpiReplicaOptions {
   /** The image the replica runs. */
   readonly image: IDeepSpeedTrainingImage;
+  /**
+   * Name of the replica's container. The Trainer mounts its ssh keys and hostfile only into
+   * containers named `node`.
+   * @default - `launcher` for the launcher, `worker` for the workers
+   */
+  readonly containerName?: string;
+}
+
+/**
+ * The pods a rank pod keeps off its node: those with all `matchLabels` and a `roleLabel` in `roles`.
+ * @internal
+ */
+export interface RankPodSelector {
+  readonly matchLabels: { [key: string]: string };
+  readonly roleLabel: string;
+  readonly roles: string[];
 }
 
 /**
@@ -129,7 +145,8 @@ export abstract class MpiReplica extends Construct {
   private readonly requests = new Map<string, string | number>();
   private readonly limits = new Map<string, string | number>();
   private readonly addedCapabilities: string[] = [];
-  private antiAffinity?: { readonly jobName: string; readonly roles: MpiJobRole[] };
+  private antiAffinity?: RankPodSelector;
+  private readonly containerNameOverride?: string;
   private hostNetwork = false;
   private priorityClassName?: string;
   private identity?: PodIdentity;
@@ -138,6 +155,7 @@ export abstract class MpiReplica extends Construct {
     super(scope, id);
     this.image = props.image;
     this.restartPolicy = props.restartPolicy ?? defaultRestartPolicy;
+    this.containerNameOverride = props.containerName;
     if (props.cpu) this.setResource('cpu', cpuToQuantity(props.cpu), cpuToQuantity(props.cpuLimit ?? props.cpu));
     else if (props.cpuLimit) this.setResource('cpu', undefined, cpuToQuantity(props.cpuLimit));
     if (props.memory) this.setResource('memory', sizeToQuantity(props.memory), sizeToQuantity(props.memoryLimit ?? props.memory));
@@ -263,7 +281,20 @@ export abstract class MpiReplica extends Construct {
    * The selector uses the labels the MPI Operator puts on the pods it creates.
    */
   public spreadAcrossNodes(jobName: string, roles: MpiJobRole[]): void {
-    this.antiAffinity = { jobName, roles: [...roles] };
+    this._spreadAcrossNodesMatching({ matchLabels: jobPodLabels(jobName), roleLabel: JOB_ROLE_LABEL, roles: [...roles] });
+  }
+
+  /**
+   * Like `spreadAcrossNodes`, with the pod labels of another operator (the Trainer's JobSet labels).
+   * @internal
+   */
+  public _spreadAcrossNodesMatching(selector: RankPodSelector): void {
+    this.antiAffinity = selector;
+  }
+
+  /** The container name given in the props, if any; subclasses fall back to their own. */
+  protected get givenContainerName(): string | undefined {
+    return this.containerNameOverride;
   }
 
   /** The request of a resource as a quantity (e.g. `8`, `32Gi`, `1`), or undefined when not requested. */
@@ -370,8 +401,8 @@ export abstract class MpiReplica extends Construct {
         requiredDuringSchedulingIgnoredDuringExecution: [{
           topologyKey: 'kubernetes.io/hostname',
           labelSelector: {
-            matchLabels: jobPodLabels(this.antiAffinity.jobName),
-            matchExpressions: [{ key: JOB_ROLE_LABEL, operator: 'In', values: [...this.antiAffinity.roles] }],
+            matchLabels: { ...this.antiAffinity.matchLabels },
+            matchExpressions: [{ key: this.antiAffinity.roleLabel, operator: 'In', values: [...this.antiAffinity.roles] }],
           },
         }],
       }

@@ -1,7 +1,6 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as mpi from '../imports/kubeflow.org';
 import type { DeepSpeedMpiJob } from './job';
-import { MpiJobRole } from './operator-labels';
 import { formatQuantity, parseQuantity, quantityToNumber } from './quantity';
 import { MpiReplica } from './replica';
 import { LauncherCreationPolicy } from './types';
@@ -112,21 +111,32 @@ export interface JobSchedulingOptions {
 }
 
 /**
+ * The pods of a job that scheduling settings apply to.
+ * @internal
+ */
+export interface ScheduledPods {
+  readonly launcher: MpiReplica;
+  readonly workers: MpiReplica;
+  /** The replicas whose pods host ranks. */
+  readonly rankReplicas: MpiReplica[];
+  /** The job's API object, which carries the Kueue labels. */
+  readonly apiObject: ApiObject;
+  /** Keeps the rank pods one per node, selected by the labels their operator gives them. */
+  spreadRankPods(): void;
+}
+
+/**
  * Applies priority, spreading and GPU model to the pods.
  * @internal
  */
-export function applyPodScheduling(job: DeepSpeedMpiJob, options: JobSchedulingOptions): void {
+export function applyPodScheduling(job: ScheduledPods, options: JobSchedulingOptions): void {
   if (options.priorityClassName) {
     job.launcher.usePriorityClassName(options.priorityClassName);
     job.workers.usePriorityClassName(options.priorityClassName);
   }
-  const rankReplicas = job.rankReplicas;
-  if (options.spreadWorkers) {
-    const roles = job.runLauncherAsWorker ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER];
-    for (const replica of rankReplicas) replica.spreadAcrossNodes(job.name, roles);
-  }
+  if (options.spreadWorkers) job.spreadRankPods();
   if (options.gpuProduct) {
-    for (const replica of rankReplicas) replica.addNodeSelector(options.gpuProductLabel ?? 'nvidia.com/gpu.product', options.gpuProduct);
+    for (const replica of job.rankReplicas) replica.addNodeSelector(options.gpuProductLabel ?? 'nvidia.com/gpu.product', options.gpuProduct);
   }
   if (options.kueue) {
     job.apiObject.metadata.addLabel(KUEUE_QUEUE_LABEL, options.kueue.queueName);

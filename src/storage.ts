@@ -121,6 +121,14 @@ export class TrainingStorage {
   }
 
   /**
+   * The claim as given: the existing claim's name, or the new claim's size and StorageClass.
+   * @internal
+   */
+  public get _claimSource(): { readonly existingName?: string; readonly size?: Size; readonly storageClassName?: string } {
+    return { existingName: this.claim.existingName, size: this.claim.create?.size, storageClassName: this.claim.create?.storageClassName };
+  }
+
+  /**
    * The claim (created when asked) and the pod volume that refers to it.
    * @internal
    */

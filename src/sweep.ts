@@ -3,11 +3,15 @@ import { ApiObject, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
 import { OPERATOR_NAME, OPERATOR_NAME_LABEL } from './operator-labels';
 import { podResourceTotals } from './scheduling';
 import { createPeerNetworkPolicy } from './security';
 import { createSweepQueues, SweepParallelism } from './sweep-queue';
+import { DeepSpeedTrainJob } from './train-job';
+import { TrainerRuntime } from './trainer-runtime';
+import { isDns1123Subdomain } from './validation/kubernetes-syntax';
 
 /** Label and annotation keys use this prefix unless the sweep sets its own. */
 const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
@@ -17,6 +21,8 @@ const POINT_HASH_LENGTH = 10;
 const HOSTNAME_LIMIT = 63;
 /** Axis names become label name parts: lowercase DNS labels, at most 63 characters. */
 const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** JobSet's limit on a TrainJob name: 63 minus `-launcher-0-0-<5 chars>`. */
+const TRAINJOB_NAME_LIMIT = 44;
 /** Label keys the sweep itself sets under its prefix. */
 const RESERVED_AXIS_NAMES = ['sweep', 'point'];
 /** Schedulers whose peak learning rate is `warmup_max_lr`, overriding the optimizer's `lr`. */
@@ -175,8 +181,8 @@ export interface SweepSample {
 export interface SweepPoint {
   /** Axis name to value, as listed on the axis. */
   readonly values: { [axis: string]: string };
-  /** The job of this point. */
-  readonly job: DeepSpeedMpiJob;
+  /** The job of this point: a DeepSpeedMpiJob, or a DeepSpeedTrainJob with `trainerRuntime`. */
+  readonly job: IDeepSpeedJob;
 }
 
 /**
@@ -231,6 +237,14 @@ export interface DeepSpeedSweepProps {
    * @default - no limit: every job is created at once (or queued by the base's own Kueue settings)
    */
   readonly parallelism?: SweepParallelism;
+
+  /**
+   * Run every point as a Kubeflow Trainer v2 TrainJob (`DeepSpeedTrainJob`) with this runtime
+   * instead of an MPIJob; `TrainerRuntime.generated()` gives each job its own runtime. Job names
+   * are then kept to 44 characters (JobSet's pod names).
+   * @default - every point is a DeepSpeedMpiJob
+   */
+  readonly trainerRuntime?: TrainerRuntime;
 }
 
 /**
@@ -268,6 +282,12 @@ export class DeepSpeedSweep extends Construct {
     }
     this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
     this.labelPrefix = props.labelPrefix ?? DEFAULT_LABEL_PREFIX;
+    if (!isDns1123Subdomain(this.labelPrefix)) {
+      // One message here instead of one per label on every job and pod.
+      throw new Error(`${this.node.path}: labelPrefix is '${this.labelPrefix}': it prefixes the sweep's label keys ('${this.labelPrefix}/sweep', `
+        + `'${this.labelPrefix}/point' and one per axis) on every job and pod, and the API server rejects label key prefixes that are not DNS subdomains `
+        + '(at most 253 lowercase letters, digits, \'-\' and \'.\'). Set labelPrefix to a domain of your own, e.g. \'ml.example.com\', or remove it.');
+    }
     this.configRegistry = new DeepSpeedConfigRegistry(this, 'DeepSpeedConfigs', { namePrefix: `${this.name}-ds` });
     const maxJobs = props.parallelism?.maxJobs;
     if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
@@ -281,7 +301,7 @@ export class DeepSpeedSweep extends Construct {
     const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.baseJob.security?.networkPolicy ?? true);
     const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
-    const planned = selectPoints(axes, props.sample).map(indices => {
+    const planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
       const values: { [axis: string]: string } = {};
       axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
       const id = pointId(values);
@@ -289,9 +309,10 @@ export class DeepSpeedSweep extends Construct {
       return { id, values, jobProps };
     });
 
-    // One prefix length for all jobs: the one the largest worker count leaves room for.
+    // One prefix length for all jobs: the one the largest worker count leaves room for, or
+    // JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
     const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
-    const room = HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
+    const room = props.trainerRuntime ? TRAINJOB_NAME_LIMIT : HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
     const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
 
     const taken = new Set<string>();
@@ -302,7 +323,10 @@ export class DeepSpeedSweep extends Construct {
         throw new Error(`${this.node.path}/${id}: job name '${name}' is already used by another point (a hash collision). Rename the sweep.`);
       }
       taken.add(name);
-      const job = this.atPoint(id, () => new DeepSpeedMpiJob(this, id, {
+      const jobClass = (pointProps: DeepSpeedMpiJobProps): IDeepSpeedJob => props.trainerRuntime
+        ? new DeepSpeedTrainJob(this, id, { ...pointProps, runtime: props.trainerRuntime })
+        : new DeepSpeedMpiJob(this, id, pointProps);
+      const job = this.atPoint(id, () => jobClass({
         ...jobProps,
         configRegistry: jobProps.configRegistry ?? this.configRegistry,
         security: sharePolicy ? { ...jobProps.security, networkPolicy: false } : jobProps.security,
@@ -322,8 +346,10 @@ export class DeepSpeedSweep extends Construct {
     });
 
     if (sharePolicy) {
-      this.networkPolicy = ApiObject.of(createPeerNetworkPolicy(this, this.name, namespace,
-        { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }));
+      // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
+      this.networkPolicy = ApiObject.of(createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
+        ? { [sweepPodLabel]: this.name }
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }));
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);
@@ -333,7 +359,7 @@ export class DeepSpeedSweep extends Construct {
   }
 
   /** The jobs, one per point, in grid order. */
-  public get jobs(): DeepSpeedMpiJob[] {
+  public get jobs(): IDeepSpeedJob[] {
     return this.points.map(p => p.job);
   }
 
@@ -410,7 +436,7 @@ function toLabelValue(value: string): string {
 }
 
 /** Per point, the index of its value on each axis: the whole grid, or a seeded sample. */
-function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
+function selectPoints(path: string, axes: SweepAxis[], sample?: SweepSample): number[][] {
   const sizes = axes.map(a => a.values.length);
   const gridSize = sizes.reduce((n, size) => n * size, 1);
   const toIndices = (point: number): number[] => {
@@ -425,13 +451,13 @@ function selectPoints(axes: SweepAxis[], sample?: SweepSample): number[][] {
     return Array.from({ length: gridSize }, (_, point) => toIndices(point));
   }
   if (!Number.isInteger(sample.count) || sample.count < 1 || sample.count > gridSize) {
-    throw new Error(`sample.count is ${sample.count}: draw between 1 and ${gridSize} points, the size of the grid.`);
+    throw new Error(`${path}: sample.count is ${sample.count}: a sample draws a whole number of distinct points from the grid of ${gridSize}. Set sample.count to a whole number from 1 to ${gridSize}.`);
   }
   if (!Number.isSafeInteger(gridSize)) {
-    throw new Error(`the grid has ${gridSize} points, too many to sample from exactly: use fewer values.`);
+    throw new Error(`${path}: axes make a grid of ${gridSize} points, too many to sample from exactly. Use fewer axis values.`);
   }
   if (!Number.isInteger(sample.seed)) {
-    throw new Error(`sample.seed is ${sample.seed}: use an integer.`);
+    throw new Error(`${path}: sample.seed is ${sample.seed}: the generator takes a whole-number seed. Set sample.seed to an integer.`);
   }
   return drawDistinct(gridSize, sample.count, sample.seed).map(toIndices);
 }

@@ -66,8 +66,12 @@ export class MpiWorkerPool extends MpiReplica {
     this.replicas = props.replicas;
     this.gpusPerWorker = props.gpusPerWorker ?? 0;
     this.gpuResourceName = props.gpuResourceName ?? 'nvidia.com/gpu';
-    this.slotsPerWorker = props.slotsPerWorker ?? Math.max(this.gpusPerWorker, 1);
-    this.sharedMemorySize = props.sharedMemorySize ?? Size.gibibytes(Math.max(this.slotsPerWorker, 1));
+    // Counts that are not whole are reported by validation under their props; the defaults
+    // derived from them stay whole so that the job can be built and checked.
+    const wholeGpus = Number.isInteger(this.gpusPerWorker) && this.gpusPerWorker > 0 ? this.gpusPerWorker : 1;
+    this.slotsPerWorker = props.slotsPerWorker ?? wholeGpus;
+    const wholeSlots = Number.isInteger(this.slotsPerWorker) && this.slotsPerWorker > 0 ? this.slotsPerWorker : 1;
+    this.sharedMemorySize = props.sharedMemorySize ?? Size.gibibytes(wholeSlots);
 
     if (this.gpusPerWorker > 0) {
       this.addExtendedResource(this.gpuResourceName, this.gpusPerWorker);
@@ -77,7 +81,7 @@ export class MpiWorkerPool extends MpiReplica {
 
   /** Name of the worker container. */
   public get containerName(): string {
-    return 'worker';
+    return this.givenContainerName ?? 'worker';
   }
 
   /** Total MPI slots across the worker pods. */

@@ -65,14 +65,14 @@ describe('cdk8s-deepspeed rehearse, end to end', () => {
     expect(stdout).toContain('    NCCL_DEBUG=INFO  (manifest)');
     expect(stdout).toContain('    PASS  world size: 2 ranks: -np 2 = 2 workers × 1 slot');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout.trimEnd().split('\n').pop()).toBe('1 of 1 MPIJob rehearsal passed');
+    expect(stdout.trimEnd().split('\n').pop()).toBe('1 of 1 job rehearsal passed');
     expect(status).toBe(0);
   });
 
   test('a broken command line exits 1 and prints mpirun\'s reason', () => {
     const { status, stdout } = cli(['rehearse', brokenCifar10File(dir)], dir);
     expect(stdout).toContain('    FAIL  mpirun: mpirun exited with code 1: There are not enough slots available in the system to satisfy the 4 slots');
-    expect(stdout.trimEnd().split('\n').pop()).toBe('0 of 1 MPIJob rehearsal passed');
+    expect(stdout.trimEnd().split('\n').pop()).toBe('0 of 1 job rehearsal passed');
     expect(status).toBe(1);
   });
 });
@@ -103,7 +103,7 @@ describe('cdk8s-deepspeed options and errors', () => {
       status: 2,
       err: expect.stringMatching(/^cdk8s-deepspeed: no manifests given and none in dist\/manifests: run `npx projen synth`/),
     });
-    expect(await run(['rehearse', '--job', 'other'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: no MPIJob named other in /) });
+    expect(await run(['rehearse', '--job', 'other'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: no MPIJob or TrainJob named other in /) });
     expect(await run(['rehearse', '--timeout', 'soon'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/--timeout must be a positive number of seconds, got soon/) });
     expect(await run(['rehearse', '--bogus'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/Unknown option '--bogus'/) });
     expect(await run(['deploy'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: unknown command 'deploy'/) });

@@ -61,7 +61,7 @@ describe('operatorVersion', () => {
 
   test('the message names the release, what the older operator does and the fix', () => {
     const { app } = buildJob({ ...base, launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY, operatorVersion: MpiOperatorVersion.V0_4 });
-    expect(synthError(app)).toContain('test/train: launcherCreationPolicy is \'WaitForWorkersReady\': operatorVersion is v0.4 and MPI Operator releases before v0.5 '
+    expect(synthError(app)).toContain('[test/train] launcherCreationPolicy is \'WaitForWorkersReady\': operatorVersion is v0.4 and MPI Operator releases before v0.5 '
       + 'do not support it: their CRD has no launcherCreationPolicy, so the API server prunes it and the launcher starts with the workers. '
       + 'Upgrade the MPI Operator to v0.5 or later and set operatorVersion accordingly, or remove launcherCreationPolicy.');
   });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CheckStatus, LaunchRehearsal, MpiJobManifest, Severity, Validation } from '../src';
+import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, Severity, TrainJobManifest, Validation } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
   deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
@@ -275,13 +275,13 @@ describe('examples/rdma', () => {
 describe('every example', () => {
   const charts = exampleNames().flatMap(name => Object.entries(synthExample(name).charts).map(([chart, manifests]) => ({ name, chart, manifests })));
 
-  test.each(charts)('examples/$name, chart $chart: the MPIJob fits the v0.8.0 CRD, the rest the Kubernetes 1.27 schemas', ({ manifests }) => {
+  test.each(charts)('examples/$name, chart $chart: MPIJobs fit the v0.8.0 CRD, TrainJobs and TrainingRuntimes the Trainer v2.3.0 CRDs, the rest the Kubernetes 1.27 schemas', ({ manifests }) => {
     expectValidManifests(manifests);
   });
 
   // The real Open MPI mpirun, one emulated pod per worker (docs/rehearsal.md); every job of a sweep.
   const jobs = charts.flatMap(({ name, chart, manifests }) =>
-    MpiJobManifest.fromManifests(manifests).map(job => ({ name, chart, job })));
+    [...MpiJobManifest.fromManifests(manifests), ...TrainJobManifest.fromManifests(manifests)].map((job: ILaunchManifest) => ({ name, chart, job })));
   test.each(jobs)('examples/$name, chart $chart, job $job.name: the launch rehearsal passes every check', async ({ job }) => {
     const report = await LaunchRehearsal.run(job);
     expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);

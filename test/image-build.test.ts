@@ -94,7 +94,7 @@ describe('in-cluster image build', () => {
     const { app, chart, image } = imageRecipe({ source: SourceCode.fromBuildContext('./trainer') });
     new InClusterImageBuild(chart, 'build', { image, registrySecretName: 'push' });
     expect(synthError(app)).toContain(
-      '[test/build] test/build: image.source is SourceCode.fromBuildContext(\'./trainer\'): the in-cluster build context holds only the Dockerfile, '
+      '[test/build] image.source is SourceCode.fromBuildContext(\'./trainer\'): the in-cluster build context holds only the Dockerfile, '
       + 'so BuildKit never sees the local directory and COPY fails. '
       + 'Use SourceCode.fromGitRepository() for images built in the cluster, or build this one in CI with docker build.');
   });

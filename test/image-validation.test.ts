@@ -210,12 +210,12 @@ describe('image recipe validation', () => {
 
   test('errors fail app.synth() with the construct path; warnings fail only in strict mode', () => {
     const { app } = imageRecipe({ imageRef: 'registry.example.com/train:latest' });
-    expect(synthError(app)).toContain('[test/image] test/image: imageRef is \'registry.example.com/train:latest\'');
+    expect(synthError(app)).toContain('[test/image] imageRef is \'registry.example.com/train:latest\'');
 
     expect(synthError(imageRecipe({ baseImage: RUNTIME }).app)).toBeUndefined();
     const strict = Testing.app();
     strict.node.setContext(Validation.WARNINGS_AS_ERRORS_CONTEXT, true);
     new DeepSpeedTrainingImage(new Chart(strict, 'test'), 'image', { ...BASE_RECIPE, baseImage: RUNTIME });
-    expect(synthError(strict)).toContain('[test/image] test/image: baseImage is \'pytorch/pytorch:2.4.1-cuda12.4-cudnn9-runtime\'');
+    expect(synthError(strict)).toContain('[test/image] baseImage is \'pytorch/pytorch:2.4.1-cuda12.4-cudnn9-runtime\'');
   });
 });

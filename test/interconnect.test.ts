@@ -72,13 +72,13 @@ describe('interconnect presets', () => {
 
   test('EFA huge pages without a CPU or memory request fail synth, as the API server would', () => {
     const { app } = buildJob({ ...base, workers: { replicas: 2, gpusPerWorker: 8 }, network: { interconnect: Interconnect.efa({ devicesPerPod: 4, hugePages: Size.gibibytes(2) }) } });
-    expect(synthError(app)).toContain('test/train: workers.memory is not set: the pods request hugepages-2Mi and the API server rejects pods with huge pages '
+    expect(synthError(app)).toContain('[test/train] workers.memory is not set: the pods request hugepages-2Mi and the API server rejects pods with huge pages '
       + 'but no CPU or memory request ("HugePages require cpu or memory"). Set workers.memory (and cpu) for the pods that host ranks.');
   });
 
   test('a device count below one fails synth', () => {
     const { app } = buildJob({ ...base, network: { interconnect: Interconnect.efa({ devicesPerPod: 0 }) } });
-    expect(synthError(app)).toContain('test/train: network.interconnect devices \'vpc.amazonaws.com/efa\' is 0:');
+    expect(synthError(app)).toContain('[test/train] network.interconnect devices \'vpc.amazonaws.com/efa\' is 0:');
   });
 
   test('hostNetwork: node network with ClusterFirstWithHostNet on the rank pods, NCCL left to skip lo and docker', () => {
@@ -99,7 +99,7 @@ describe('interconnect presets', () => {
       image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { sshPort: 22 }),
       network: { interconnect: Interconnect.infiniband({ hostNetwork: true }) },
     });
-    expect(synthError(app)).toContain('test/train: image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
+    expect(synthError(app)).toContain('[test/train] image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
       + 'already listens on 22, so the worker\'s sshd cannot bind and never becomes ready. Build the image with sshd on another port');
   });
 });

@@ -343,7 +343,8 @@ describe('bridge from the library\'s value types to the imported MPIJob types', 
     [Size.tebibytes(2), '2Ti'],
     [Size.kibibytes(1536), '1536Ki'],
   ])('memory %p renders as %s', (memory, expected) => {
-    const { worker } = synthJob(props({ workers: { replicas: 1, memory } }));
+    // /dev/shm counts against the memory limit, so it stays below the smallest of these.
+    const { worker } = synthJob(props({ workers: { replicas: 1, memory, sharedMemorySize: Size.kibibytes(512) } }));
     expect(container(worker).resources.requests.memory).toBe(expected);
   });
 

@@ -47,7 +47,7 @@ describe('Kueue', () => {
 
   test('a queue name that is not a label value fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { kueue: { queueName: 'team a' } } });
-    expect(synthError(app)).toContain('test/train: scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
+    expect(synthError(app)).toContain('[test/train] scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
       + 'and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, \'-\', \'_\' and \'.\' between alphanumerics.');
   });
 });
@@ -61,7 +61,7 @@ describe('priority', () => {
 
   test('an invalid PriorityClass name fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { priorityClassName: 'Training_High' } });
-    expect(synthError(app)).toContain('test/train: scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
+    expect(synthError(app)).toContain('[test/train] scheduling.priorityClassName is \'Training_High\': the API server rejects pods whose priorityClassName is not a DNS subdomain name');
   });
 });
 
@@ -111,7 +111,7 @@ describe('gang scheduling', () => {
 
   test('a gang larger than the job fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { gangScheduling: { minAvailable: 4 } } });
-    expect(synthError(app)).toContain('test/train: scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
+    expect(synthError(app)).toContain('[test/train] scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
       + 'so the PodGroup never reaches minMember and the gang scheduler never starts the job. Remove minAvailable (it defaults to all 3 pods) or set it between 1 and 3.');
   });
 });

@@ -89,7 +89,7 @@ describe('ServiceAccount and token', () => {
     });
     expect(Validation.validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
     expect(synthError(app)).toContain(
-      'test/train: security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
+      '[test/train] security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
       + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.');
   });
 });

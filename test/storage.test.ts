@@ -57,22 +57,22 @@ describe('checkpoint directory', () => {
     expect(container(launcher).command.slice(-2)).toEqual(['--save_dir', '/checkpoints/run-1']);
   });
 
-  test('outside every volume it is reported: the shards would stay in the pods', () => {
-    const { job } = synthJob({ ...base, storage: { checkpoint: { directory: '/tmp/ckpt' } } });
-    expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['warning',
+  test('outside every volume it fails synth: the shards would stay in the pods', () => {
+    const { job } = buildJob({ ...base, storage: { checkpoint: { directory: '/tmp/ckpt' } } });
+    expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
   });
 
   test('on a read-only volume it fails synth', () => {
     const { app } = buildJob({ ...base, storage: { volumes: [dataset], checkpoint: { directory: '/data/ckpt' } } });
-    expect(synthError(app)).toContain('test/train: storage.checkpoint.directory is \'/data/ckpt\': volume \'dataset\' is mounted read-only, '
+    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'/data/ckpt\': volume \'dataset\' is mounted read-only, '
       + 'so DeepSpeed\'s save_checkpoint fails on the first save. Mount \'dataset\' read-write or put checkpoints on another volume.');
   });
 
   test('a relative directory fails synth', () => {
     const { app } = buildJob({ ...base, storage: { volumes: [checkpoints], checkpoint: { directory: 'ckpt' } } });
-    expect(synthError(app)).toContain('test/train: storage.checkpoint.directory is \'ckpt\': ranks start over ssh');
+    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'ckpt\': ranks start over ssh');
   });
 });
 
@@ -89,16 +89,16 @@ describe('storage rules', () => {
 
   test('volume names the job or the operator already use fail synth', () => {
     const clash = (name: string) => synthError(buildJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim(name, { claimName: 'x', mountPath: '/x' })] } }).app);
-    expect(clash('ssh-auth')).toContain('test/train: storage.volumes name is \'ssh-auth\': the MPI Operator adds a volume of that name to the pods it creates');
-    expect(clash('dshm')).toContain('test/train: storage.volumes name is \'dshm\': the job already has a volume of that name');
+    expect(clash('ssh-auth')).toContain('[test/train] storage.volumes name is \'ssh-auth\': the MPI Operator adds a volume of that name to the pods it creates');
+    expect(clash('dshm')).toContain('[test/train] storage.volumes name is \'dshm\': the job already has a volume of that name');
     expect(clash('Data_Set')).toContain('is \'Data_Set\': the API server rejects pod volume names that are not DNS labels');
     const twice = synthError(buildJob({ ...base, storage: { volumes: [dataset, TrainingStorage.existingClaim('dataset', { claimName: 'y', mountPath: '/y' })] } }).app);
-    expect(twice).toContain('test/train: storage.volumes name is \'dataset\': another storage volume has the same name');
+    expect(twice).toContain('[test/train] storage.volumes name is \'dataset\': another storage volume has the same name');
   });
 
   test('mount paths over the operator\'s or the job\'s own mounts fail synth', () => {
     const at = (mountPath: string) => synthError(buildJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'x', mountPath })] } }).app);
-    expect(at('/etc/mpi')).toContain('test/train: storage.volumes \'data\' mountPath is \'/etc/mpi\': the MPI Operator mounts the hostfile at /etc/mpi');
+    expect(at('/etc/mpi')).toContain('[test/train] storage.volumes \'data\' mountPath is \'/etc/mpi\': the MPI Operator mounts the hostfile at /etc/mpi');
     expect(at('/home/mpiuser')).toContain('the MPI Operator mounts the SSH keys at /home/mpiuser/.ssh');
     expect(at('/dev/shm')).toContain('the job already mounts a volume at /dev/shm');
     expect(at('data')).toContain('the API server rejects relative mount paths');

@@ -288,7 +288,7 @@ describe('validation of each point', () => {
     });
     const path = 'test/sweep/workers=2,launcher-gpus=1';
     expect(synthError(app)).toBe('Validation failed with the following errors:\n'
-      + `  [${path}] ${path}: launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. `
+      + `  [${path}] launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. `
       + 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.');
   });
 
@@ -302,8 +302,8 @@ describe('validation of each point', () => {
     });
     const path = 'test/sweep/gpus-per-worker=2';
     expect(synthError(app)).toBe('Validation failed with the following errors:\n'
-      + `  [${path}] ${path}: workers.gpusPerWorker is 2 but slotsPerWorker is 1: 1 GPU per worker would sit idle. `
-      + 'Remove slotsPerWorker (it defaults to the GPU count) or set it to 2.');
+      + `  [${path}] workers.gpusPerWorker is 2 but slotsPerWorker is 1: 1 GPU per worker would sit idle. `
+      + 'Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.');
   });
 
   test('a setter that cannot apply its value names the point', () => {
@@ -353,8 +353,8 @@ describe('seeded sampling', () => {
   });
 
   test('a sample larger than the grid, or a seed that is not an integer, is refused', () => {
-    expect(() => sampled(101, 1)).toThrow('sample.count is 101: draw between 1 and 100 points, the size of the grid.');
-    expect(() => sampled(5, 1.5)).toThrow('sample.seed is 1.5: use an integer.');
+    expect(() => sampled(101, 1)).toThrow('test/sweep: sample.count is 101: a sample draws a whole number of distinct points from the grid of 100. Set sample.count to a whole number from 1 to 100.');
+    expect(() => sampled(5, 1.5)).toThrow('test/sweep: sample.seed is 1.5: the generator takes a whole-number seed. Set sample.seed to an integer.');
   });
 });
 

@@ -70,7 +70,7 @@ const operatorCases: BadCase[] = [
   {
     title: 'zero workers without the launcher as a worker',
     props: jobProps({ workers: { replicas: 0, gpusPerWorker: 1 } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is 0: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
+    errors: [`${P}: workers.replicas is 0: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
   },
   {
     title: 'negative worker replicas through a patch',
@@ -105,12 +105,12 @@ const operatorCases: BadCase[] = [
   {
     title: 'negative slotsPerWorker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: -1 } }),
-    errors: [`${P}: spec.slotsPerWorker is -1: the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is -1: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: 'fractional slotsPerWorker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: 1.5 } }),
-    errors: [`${P}: spec.slotsPerWorker is 1.5: the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is 1.5: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: 'unknown cleanPodPolicy',
@@ -121,7 +121,7 @@ const operatorCases: BadCase[] = [
   {
     title: 'negative backoffLimit',
     props: jobProps({ backoffLimit: -1 }),
-    errors: [`${P}: spec.runPolicy.backoffLimit is -1: the MPI Operator requires a whole number of 0 or more. Set it to 0 or more, or leave it out.`],
+    errors: [`${P}: backoffLimit is -1: the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more. Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.`],
   },
   {
     title: 'negative ttlSecondsAfterFinished',
@@ -263,17 +263,17 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'CPU request above its limit',
     props: jobProps({ workers: { replicas: 2, cpu: Cpu.units(8), cpuLimit: Cpu.units(4) } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests.cpu is '8' but the limit is '4': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '8' or lower the request.`],
+    errors: [`${P}: workers.cpuLimit is '4' but workers.cpu is '8': the Kubernetes API server rejects a request above its limit. Raise workers.cpuLimit to at least '8' or lower workers.cpu.`],
   },
   {
     title: 'memory request above its limit',
     props: jobProps({ workers: { replicas: 2, memory: Size.gibibytes(64), memoryLimit: Size.gibibytes(32) } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests.memory is '64Gi' but the limit is '32Gi': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '64Gi' or lower the request.`],
+    errors: [`${P}: workers.memoryLimit is '32Gi' but workers.memory is '64Gi': the Kubernetes API server rejects a request above its limit. Raise workers.memoryLimit to at least '64Gi' or lower workers.memory.`],
   },
   {
     title: 'launcher CPU request one millicore above its limit',
     props: jobProps({ launcher: { cpu: Cpu.millis(2001), cpuLimit: Cpu.units(2) } }),
-    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].resources.requests.cpu is '2001m' but the limit is '2': the Kubernetes API server rejects a request above its limit. Raise the limit to at least '2001m' or lower the request.`],
+    errors: [`${P}: launcher.cpuLimit is '2' but launcher.cpu is '2001m': the Kubernetes API server rejects a request above its limit. Raise launcher.cpuLimit to at least '2001m' or lower launcher.cpu.`],
   },
   {
     title: 'memory limit that is not a quantity',
@@ -322,7 +322,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'nodeSelector value with a space',
     props: jobProps({ workers: { replicas: 2, nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d 24xlarge' } } }),
-    errors: [`${P}: ${WORKER_SPEC}.nodeSelector['node.kubernetes.io/instance-type'] is 'p4d 24xlarge': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
+    errors: [`${P}: workers.nodeSelector['node.kubernetes.io/instance-type'] is 'p4d 24xlarge': a node label value is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, and the API server rejects the pod. Use the label value as kubectl get nodes --show-labels shows it, e.g. 'NVIDIA-A100-SXM4-80GB'.`],
   },
   {
     title: 'environment variable name starting with a digit',
@@ -345,7 +345,7 @@ const launchCases: BadCase[] = [
   {
     title: 'zero slots per worker',
     props: jobProps({ workers: { replicas: 2, slotsPerWorker: 0 } }),
-    errors: [`${P}: spec.slotsPerWorker is 0: the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.`],
+    errors: [`${P}: workers.slotsPerWorker is 0: the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.`],
   },
   {
     title: '-np above the world size',

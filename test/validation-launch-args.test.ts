@@ -63,7 +63,7 @@ describe('bf16 on GPUs without bfloat16', () => {
 
   test('a warning when the workers are pinned to a pre-Ampere GPU model', () => {
     expect(findings({ deepspeedConfig: bf16, scheduling: { gpuProduct: 'Tesla-V100-SXM2-16GB' } })).toEqual([
-      'warning: test/train: ds_config.bf16.enabled is true: the pods are pinned to \'Tesla-V100-SXM2-16GB\' GPUs (nodeSelector nvidia.com/gpu.product), which predate Ampere and have no bfloat16, so DeepSpeed fails with "Type bf16 is not supported on your device.". Use fp16 on these GPUs, or select Ampere or newer GPUs (A100, A10, L4, H100, ...).',
+      'warning: test/train: ds_config.bf16.enabled is true: the pods are pinned to \'Tesla-V100-SXM2-16GB\' GPUs (nodeSelector nvidia.com/gpu.product), which predate Ampere and have no bfloat16 arithmetic: torch 2.3 and newer report bf16 as supported and emulate it, so training runs, several times slower than with fp16. Use fp16 on these GPUs, or select Ampere or newer GPUs (A100, A10, L4, H100, ...).',
     ]);
   });
 

@@ -31,7 +31,7 @@ describe('validation passes', () => {
     expect(job.node.validate()).toEqual([]);
     job.launcher.addExtendedResource('nvidia.com/gpu', 1);
     expect(job.node.validate()).toEqual([
-      'c/train: launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
+      'launcher.gpus is 1: the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle. Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
     ]);
   });
 });

@@ -176,8 +176,9 @@ function oracle(d: Draw, manifest: any, ds: any): Expected {
   const name: string = manifest.metadata.name;
   if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || `${name}-worker-${Math.max(workers, 1) - 1}`.length > 63) errors.add('operator/job-name');
   if (worker ? workers < 1 : !law) errors.add('operator/worker-replicas');
-  if (!(Number.isInteger(slots) && slots >= 0)) errors.add('operator/slots-per-worker');
-  if (spec.runPolicy.backoffLimit < 0) errors.add('operator/run-policy-numbers');
+  // Counts the user wrote that are not whole and not negative are reported under the props.
+  if (!(Number.isInteger(slots) && slots >= 0)) errors.add('props/whole-numbers');
+  if (spec.runPolicy.backoffLimit < 0) errors.add('props/whole-numbers');
   if (!['Never', 'OnFailure'].includes(launcher.restartPolicy)) errors.add('operator/restart-policy');
   if (!['None', 'Running', 'All'].includes(spec.runPolicy.cleanPodPolicy)) errors.add('operator/clean-pod-policy');
   if (!['AtStartup', 'WaitForWorkersReady'].includes(spec.launcherCreationPolicy)) errors.add('operator/launcher-creation-policy');
@@ -198,8 +199,10 @@ function oracle(d: Draw, manifest: any, ds: any): Expected {
   if (!law && gpus(launcher) > 0) errors.add('launch/launcher-gpus');
   if (slots === 0 && hosts > 0) errors.add('launch/no-slots');
   if (world > 0 && ranks !== world) errors.add('launch/process-count');
-  if (worker && gpus(worker) > 0 && gpus(worker) !== slots) warnings.add('launch/slots-match-gpus');
-  if (law && (gpus(launcher) > 0 || gpus(worker ?? launcher) > 0) && gpus(launcher) !== slots) warnings.add('launch/slots-match-gpus');
+  // More ranks than GPUs on a pod fail (set_device(local_rank)); fewer leave GPUs idle.
+  const slotMismatch = (gpuCount: number) => (slots > gpuCount ? errors : warnings).add('launch/slots-match-gpus');
+  if (worker && gpus(worker) > 0 && gpus(worker) !== slots) slotMismatch(gpus(worker));
+  if (law && (gpus(launcher) > 0 || gpus(worker ?? launcher) > 0) && gpus(launcher) !== slots) slotMismatch(gpus(launcher));
   if (spec.sshAuthMountPath !== (d.root ? '/root/.ssh' : '/home/mpiuser/.ssh')) errors.add('launch/ssh-auth-mount-path');
   const flagged = command.includes('--allow-run-as-root');
   if (d.mpi === MpiImplementation.OPEN_MPI && d.root && !flagged) errors.add('launch/allow-run-as-root');
@@ -228,6 +231,12 @@ function oracle(d: Draw, manifest: any, ds: any): Expected {
     if (stage > 0 && type !== undefined && !['Adam', 'AdamW'].includes(type)) errors.add('deepspeed/zero-optimizer');
     if ((stage === 1 || stage === 2) && type === undefined) warnings.add('deepspeed/zero-optimizer');
     if (type === 'Lamb' && bf16) errors.add('deepspeed/optimizer');
+    // Run time: fp16 needs a GPU on some pod that hosts ranks; NVMe offload (stage 3) a volume at its path.
+    const rankGpus = (worker ? gpus(worker) : 0) + (law ? gpus(launcher) : 0);
+    if (fp16 && rankGpus === 0) errors.add('runtime/precision-without-gpus');
+    if (stage === 3 && [zero.offload_param, zero.offload_optimizer].some(o => o?.device === 'nvme' && o.nvme_path)) {
+      errors.add('runtime/nvme-offload-path');
+    }
   }
 
   // Scheduling.
@@ -280,6 +289,7 @@ describe('random jobs: synth fails exactly when an independent check finds a bro
       ...d,
       name: undefined,
       replicas: Math.max(d.replicas, 1),
+      gpus: d.config?.fp16 ? Math.max(d.gpus, 1) : d.gpus,
       slots: undefined,
       launcherGpus: undefined,
       cpuLimitMillis: undefined,

@@ -112,6 +112,8 @@ const goodCases: GoodCase[] = [
         },
       },
     }),
+    // A local NVMe drive mounted where DeepSpeed swaps (a hostPath in practice, an emptyDir here).
+    mutate: job => job.addVolume('/local_nvme', Volume.fromEmptyDir('local-nvme')),
     ranks: 8,
   },
   {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { LauncherEnvVar } from './container-env';
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 import { MpirunCommandLine } from './mpirun-cli';
 import { configMapFileAt } from './pod-files';
 import { ProbeRecord } from './scripts';
@@ -35,7 +35,7 @@ export interface SshConnection {
 
 /** What the checks look at: the job, its command as synthesized, and what the ranks recorded. */
 export interface CheckContext {
-  readonly job: MpiJobManifest;
+  readonly job: ILaunchManifest;
   readonly commandLine: MpirunCommandLine;
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
@@ -64,7 +64,7 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function topology(job: MpiJobManifest): string {
+function topology(job: ILaunchManifest): string {
   const workers = job.workerHostnames.length;
   const hosts = job.runLauncherAsWorker ? `(1 launcher + ${plural(workers, 'worker')})` : plural(workers, 'worker');
   return `${hosts} × ${plural(job.slotsPerWorker, 'slot')}`;
@@ -234,7 +234,7 @@ function deepspeedConfigFile(ctx: CheckContext): RehearsalCheck | undefined {
 }
 
 /** The port the workers' sshd listens on: `-p N` in its command, else the container port named ssh, else 22. */
-export function workerSshPort(job: MpiJobManifest): number {
+export function workerSshPort(job: ILaunchManifest): number {
   const container = job.worker?.container ?? {};
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
   const flag = argv.findIndex(a => a === '-p');

@@ -1,5 +1,6 @@
 // The launch rehearsal's public API; the parsing and check helpers stay internal to src/rehearsal.
-export { MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { ILaunchManifest, MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { TrainJobManifest } from './trainjob-manifest';
 export { EnvSource, LauncherEnvVar } from './container-env';
 export { ProbeRecord } from './scripts';
 export { CheckStatus, RehearsalCheck } from './checks';

@@ -7,7 +7,7 @@ import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 import { formatRehearsalReport } from './report';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
 import { PROBE_LINE_PREFIX, ProbeRecord, probeSource, sshStandInSource } from './scripts';
@@ -44,8 +44,10 @@ export interface LaunchRehearsalOptions {
 
 /** Everything a rehearsal did and found. */
 export interface RehearsalReport {
-  /** The MPIJob's name. */
+  /** The job's name. */
   readonly jobName: string;
+  /** The job's kind, `MPIJob` or `TrainJob`. */
+  readonly jobKind: string;
   /** The launcher's argv as its container receives it. */
   readonly command: string[];
   /** The argv that ran on this machine. */
@@ -162,7 +164,7 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
 }
 
 /**
- * Runs a synthesized MPIJob's launch on this machine with the real Open MPI `mpirun`: the
+ * Runs a synthesized job's launch (an MPIJob's or a TrainJob's) on this machine with the real Open MPI `mpirun`: the
  * launcher command exactly as synthesized, the hostfile and launcher environment the MPI
  * Operator would provide, and a probe in place of the training program. Each worker pod is
  * emulated by its hostname: an ssh stand-in starts its processes here, with the clean
@@ -179,13 +181,13 @@ export class LaunchRehearsal {
   }
 
   /** Rehearses one job. Throws only when this machine has no usable Open MPI. */
-  public static async run(job: MpiJobManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
+  public static async run(job: ILaunchManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const progress = (message: string) => options.progress?.report(message);
     const timeout = options.timeout ?? Duration.minutes(1);
     const command = launcherArgv(job);
     const manifestEnv = launcherContainerEnv(job);
     const base = {
-      jobName: job.name, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
+      jobName: job.name, jobKind: job.kind, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
       launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
@@ -199,7 +201,7 @@ export class LaunchRehearsal {
     const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-rehearsal-'));
     try {
       const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory);
-      progress(`MPIJob ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
+      progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
       for (const change of plan.localChanges) progress(`  local run: ${change}`);
       progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
 
@@ -247,7 +249,7 @@ export class LaunchRehearsal {
   }
 
   /** Writes the hostfile, the probe and the ssh stand-in, and builds the local command and environment. */
-  private static plan(job: MpiJobManifest, commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], openMpi: LocalOpenMpi, workDirectory: string) {
+  private static plan(job: ILaunchManifest, commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], openMpi: LocalOpenMpi, workDirectory: string) {
     const podRoot = path.join(workDirectory, 'pod-root');
     const ranksDirectory = path.join(workDirectory, 'ranks');
     const hostfile = path.join(workDirectory, 'hostfile');

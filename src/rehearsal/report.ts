@@ -22,7 +22,7 @@ function table(rows: string[][]): string[] {
  * the forwarded variables, then every check and the verdict.
  */
 export function formatRehearsalReport(report: RehearsalReport): string {
-  const out: string[] = [`MPIJob ${report.jobName}`];
+  const out: string[] = [`${report.jobKind} ${report.jobName}`];
   out.push(`  command: ${report.command.map(quoteArg).join(' ')}`);
   if (report.ranks.length > 0) {
     out.push('  ranks:');

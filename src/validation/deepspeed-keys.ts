@@ -81,6 +81,31 @@ export const DEEPSPEED_SCHEDULERS: { [type: string]: string[] } = {
   WarmupCosineLR: ['total_num_steps'],
 };
 
+const WARMUP_PARAMS = ['warmup_min_lr', 'warmup_max_lr', 'warmup_num_steps', 'warmup_type', 'last_batch_iteration'];
+
+/** The keyword arguments each DeepSpeed scheduler's constructor takes (deepspeed/runtime/lr_schedules.py). */
+export const DEEPSPEED_SCHEDULER_PARAMS: { [type: string]: string[] } = {
+  LRRangeTest: ['lr_range_test_min_lr', 'lr_range_test_step_size', 'lr_range_test_step_rate', 'lr_range_test_staircase', 'last_batch_iteration'],
+  OneCycle: [
+    'cycle_min_lr', 'cycle_max_lr', 'decay_lr_rate', 'cycle_first_step_size', 'cycle_second_step_size', 'cycle_first_stair_count',
+    'cycle_second_stair_count', 'decay_step_size', 'cycle_momentum', 'cycle_min_mom', 'cycle_max_mom', 'decay_mom_rate',
+    'last_batch_iteration',
+  ],
+  WarmupLR: WARMUP_PARAMS,
+  WarmupDecayLR: ['total_num_steps', ...WARMUP_PARAMS],
+  WarmupCosineLR: ['total_num_steps', 'warmup_min_ratio', 'warmup_num_steps', 'cos_min_ratio', 'warmup_type', 'last_batch_iteration'],
+};
+
+/** The typed `DeepSpeedSchedulerConfig` prop of each scheduler parameter. */
+export const SCHEDULER_PARAM_PROPS: { [param: string]: string } = {
+  warmup_min_lr: 'warmupMinLr', warmup_max_lr: 'warmupMaxLr', warmup_num_steps: 'warmupNumSteps', warmup_type: 'warmupType',
+  total_num_steps: 'totalNumSteps', warmup_min_ratio: 'warmupMinRatio', cos_min_ratio: 'cosMinRatio', cycle_min_lr: 'cycleMinLr',
+  cycle_max_lr: 'cycleMaxLr', cycle_first_step_size: 'cycleFirstStepSize', cycle_second_step_size: 'cycleSecondStepSize',
+  decay_lr_rate: 'decayLrRate', decay_step_size: 'decayStepSize', cycle_momentum: 'cycleMomentum', cycle_min_mom: 'cycleMinMom',
+  cycle_max_mom: 'cycleMaxMom', lr_range_test_min_lr: 'lrRangeTestMinLr', lr_range_test_step_size: 'lrRangeTestStepSize',
+  lr_range_test_step_rate: 'lrRangeTestStepRate', lr_range_test_staircase: 'lrRangeTestStaircase',
+};
+
 /** `torch.optim.lr_scheduler` classes, matched case-sensitively. */
 export const TORCH_SCHEDULERS = [
   'LambdaLR', 'MultiplicativeLR', 'StepLR', 'MultiStepLR', 'ConstantLR', 'LinearLR', 'ExponentialLR', 'SequentialLR',

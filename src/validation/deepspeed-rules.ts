@@ -1,8 +1,8 @@
 import { JobRule } from './context';
 import { JobFacts, podOf, specOf } from './facts';
 import {
-  closestKey, DEEPSPEED_OPTIMIZERS, DEEPSPEED_SCHEDULERS, DEPRECATED_ZERO_KEYS, STRICT_SECTIONS, TOP_LEVEL_KEYS,
-  TORCH_OPTIMIZERS, TORCH_SCHEDULERS,
+  closestKey, DEEPSPEED_OPTIMIZERS, DEEPSPEED_SCHEDULER_PARAMS, DEEPSPEED_SCHEDULERS, DEPRECATED_ZERO_KEYS, SCHEDULER_PARAM_PROPS,
+  STRICT_SECTIONS, TOP_LEVEL_KEYS, TORCH_OPTIMIZERS, TORCH_SCHEDULERS,
 } from './deepspeed-keys';
 import { error, Finding, FindingText, show, warning } from './finding';
 import { worldSizeTerms } from './manifest';
@@ -223,7 +223,7 @@ const bf16Hardware = configRule((ctx, config) => {
     .find(([, value]) => typeof value === 'string' && PRE_AMPERE_GPU.test(value));
   if (!pinned) return [];
   return [warning('deepspeed/bf16-hardware', at(ctx, `${bf16Key(config)}.enabled`, 'true',
-    `the pods are pinned to ${show(pinned[1])} GPUs (nodeSelector ${pinned[0]}), which predate Ampere and have no bfloat16, so ${fails('Type bf16 is not supported on your device.')}`,
+    `the pods are pinned to ${show(pinned[1])} GPUs (nodeSelector ${pinned[0]}), which predate Ampere and have no bfloat16 arithmetic: torch 2.3 and newer report bf16 as supported and emulate it, so training runs, several times slower than with fp16`,
     'Use fp16 on these GPUs, or select Ampere or newer GPUs (A100, A10, L4, H100, ...).'))];
 });
 
@@ -446,8 +446,23 @@ const scheduler = configRule((ctx, config) => {
   const missing = required.filter(param => params[param] === undefined).map(param => error('deepspeed/scheduler',
     at(ctx, `scheduler.params.${param}`, 'not set',
       `DeepSpeed's ${type} requires it and fails with a TypeError when it builds the scheduler`,
-      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.extraParams.${param}.`)));
-  if (missing.length > 0) return missing;
+      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.${SCHEDULER_PARAM_PROPS[param] ?? `extraParams.${param}`}.`)));
+  // DeepSpeed passes every param to the scheduler's constructor, which takes only its own.
+  const accepted = DEEPSPEED_SCHEDULER_PARAMS[type];
+  const typedScheduler = ctx.props.deepspeedConfig?.scheduler as { [key: string]: unknown } | undefined;
+  const foreign = Object.keys(params).filter(param => !accepted.includes(param)).map(param => {
+    const prop = SCHEDULER_PARAM_PROPS[param];
+    const typed = prop !== undefined && typedScheduler?.[prop] !== undefined;
+    const takers = Object.entries(DEEPSPEED_SCHEDULER_PARAMS).filter(([, list]) => list.includes(param)).map(([name]) => name);
+    return error('deepspeed/scheduler-params', {
+      path: ctx.path,
+      field: typed ? `deepspeedConfig.scheduler.${prop}` : `ds_config.scheduler.params.${param}`,
+      value: show(params[param]),
+      why: `DeepSpeed passes every scheduler param to ${type}'s constructor, which does not take ${param}${takers.length > 0 ? ` (only ${takers.join(', ')} do)` : ''}, and fails with "TypeError: __init__() got an unexpected keyword argument '${param}'"`,
+      fix: `Remove it; ${type} takes ${accepted.filter(p => p !== 'last_batch_iteration').map(p => SCHEDULER_PARAM_PROPS[p] ?? p).join(', ')}.`,
+    });
+  });
+  if (missing.length > 0 || foreign.length > 0) return [...missing, ...foreign];
   const total = params.total_num_steps;
   const warmup = params.warmup_num_steps ?? 1000;
   if (required.includes('total_num_steps') && typeof total === 'number' && typeof warmup === 'number' && total < warmup) {
@@ -488,8 +503,49 @@ const miscellaneous = configRule((ctx, config) => {
   return findings;
 });
 
+/** Params that only DeepSpeed's Adam and AdamW take; DeepSpeed removes them for no other optimizer. */
+const ADAM_ONLY_PARAMS: Array<[string, string]> = [['torchAdam', 'torch_adam'], ['adamWMode', 'adam_w_mode']];
+
+/**
+ * One optimizer and one scheduler: the typed config renders `kind` and drops a `torchOptimizer` or
+ * `torchScheduler` given next to it, and Adam-only params break every other optimizer.
+ */
+const oneChoice: JobRule = (ctx: JobFacts): Finding[] => {
+  const config = ctx.props.deepspeedConfig;
+  const findings: Finding[] = [];
+  const both: Array<[string, string | undefined, string | undefined, string]> = [
+    ['optimizer', config?.optimizer?.kind, config?.optimizer?.torchOptimizer, 'torchOptimizer'],
+    ['scheduler', config?.scheduler?.kind, config?.scheduler?.torchScheduler, 'torchScheduler'],
+  ];
+  for (const [section, type, torch, torchProp] of both) {
+    if (type === undefined || torch === undefined) continue;
+    findings.push(error('deepspeed/one-choice', {
+      path: ctx.path,
+      field: `deepspeedConfig.${section}.${torchProp}`,
+      value: show(torch),
+      why: `deepspeedConfig.${section}.kind is ${show(type)} too, and ds_config.json has one ${section} type, so ${show(torch)} would be silently dropped`,
+      fix: `Set one of deepspeedConfig.${section}.kind and deepspeedConfig.${section}.${torchProp}.`,
+    }));
+  }
+  const type = ctx.deepspeedConfig ? optimizerType(ctx.deepspeedConfig) : undefined;
+  if (type !== undefined && !['adam', 'adamw'].includes(type.toLowerCase())) {
+    for (const [prop, param] of ADAM_ONLY_PARAMS) {
+      const value = (config?.optimizer as { [key: string]: unknown } | undefined)?.[prop];
+      if (value === undefined) continue;
+      findings.push(error('deepspeed/one-choice', {
+        path: ctx.path,
+        field: `deepspeedConfig.optimizer.${prop}`,
+        value: show(value),
+        why: `DeepSpeed removes ${param} from the params of Adam and AdamW only and passes it to ${type}'s constructor, which fails with "TypeError: __init__() got an unexpected keyword argument '${param}'"`,
+        fix: `Remove ${prop}: it applies to Adam and AdamW only.`,
+      }));
+    }
+  }
+  return findings;
+};
+
 /** DeepSpeed's own configuration checks (deepspeed/runtime/config.py and the engine), at synth time. */
 export const DEEPSPEED_RULES: JobRule[] = [
   autoValues, unknownKeys, deprecatedKeys, batchSize, precision, bf16Hardware, zeroStageRule, offload, zeroOptimizer,
-  zeroReduceScatter, optimizer, scheduler, miscellaneous,
+  zeroReduceScatter, optimizer, scheduler, oneChoice, miscellaneous,
 ];

@@ -1,4 +1,4 @@
-import type { DeepSpeedMpiJobProps } from '../job';
+import type { DeepSpeedJobProps } from '../job';
 
 /*
  * The facts about one training job that the rules read: plain data, no constructs. Each
@@ -87,6 +87,12 @@ export interface LaunchFacts {
   readonly gpuResourceName: string;
   /** The gang minimum the typed gang-scheduling props render, if gang scheduling is on. */
   readonly gangMinAvailable?: number;
+  /** Where the operator mounts the SSH keys, as written (operator default applied). */
+  readonly sshAuthMountPath: unknown;
+  /** The manifest field that sets it, for messages. */
+  readonly sshAuthMountPathField: string;
+  /** Whether the job is created suspended, as written (undefined when not set). */
+  readonly suspend: unknown;
 }
 
 /** Everything a job rule reads. */
@@ -94,15 +100,18 @@ export interface JobFacts {
   /** Construct path of the job, the prefix of every message. */
   readonly path: string;
   /** The props as the user wrote them; their paths (`workers.cpuLimit`) name them in messages. */
-  readonly props: DeepSpeedMpiJobProps;
+  readonly props: DeepSpeedJobProps;
   /** The image's facts. */
   readonly image: ImageFacts;
   /** The computed launch. */
   readonly launch: LaunchFacts;
   /** The rendered pod templates, launcher first. */
   readonly pods: PodFacts[];
-  /** The operator the manifest is for and its release, e.g. `{ kind: 'MPIJob', version: 'v0.8' }`. */
-  readonly operator: { readonly kind: string; readonly version: string };
+  /**
+   * The operator the manifest is for, its release and its name in messages, e.g.
+   * `{ kind: 'MPIJob', version: 'v0.8', name: 'the MPI Operator' }`.
+   */
+  readonly operator: { readonly kind: string; readonly version: string; readonly name: string };
   /** The job's manifest as it will be written, escape hatches included (operator-specific rules read it). */
   readonly manifest: any;
   /**

@@ -14,7 +14,9 @@ import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { NETWORK_RULES } from './network-rules';
 import { OPERATOR_RULES } from './operator-rules';
+import { PROP_RULES } from './prop-rules';
 import { QUEUEING_RULES } from './queueing-rules';
+import { RUNTIME_RULES } from './runtime-rules';
 import { SCHEDULING_RULES } from './scheduling-rules';
 import { SECURITY_RULES } from './security-rules';
 import { STORAGE_RULES } from './storage-rules';
@@ -27,8 +29,8 @@ export { BUILD_RULES } from './build-rules';
 
 /** Every rule a job is checked against, in report order. */
 export const ALL_RULES: JobRule[] = [
-  ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
-  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+  ...PROP_RULES, ...OPERATOR_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SCHEDULING_RULES,
+  ...COMPATIBILITY_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES, ...RUNTIME_RULES,
 ];
 
 /**
@@ -49,7 +51,10 @@ function jobFacts(job: DeepSpeedMpiJob): JobFacts {
 
 /** Runs every job rule against a job's facts, whichever operator's job built them. */
 export function runJobRules(facts: JobFacts): Finding[] {
-  return ALL_RULES.flatMap(rule => rule(facts));
+  // One mistake, one message: a value two pods share (a launcher that hosts ranks inherits the
+  // workers' settings) is reported once.
+  const seen = new Set<string>();
+  return ALL_RULES.flatMap(rule => rule(facts)).filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
 }
 
 function warningsAreErrors(scope: IConstruct): boolean {
@@ -64,13 +69,16 @@ function warningsAreErrors(scope: IConstruct): boolean {
  * construct at once and writes nothing. Warnings go to stderr once, prefixed with
  * `[cdk8s-deepspeed warning]`, or fail synth like errors in strict mode.
  */
-function registerFindings(scope: IConstruct, check: () => Finding[]): void {
+export function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
   scope.node.addValidation({
     validate: () => {
       const findings = check();
       const strict = warningsAreErrors(scope);
-      const errors = findings.filter(f => f.severity === Severity.ERROR || strict).map(f => f.message);
+      // cdk8s prints each error as `[<construct path>] <message>`: the path is not repeated.
+      const prefix = `${scope.node.path}: `;
+      const errors = findings.filter(f => f.severity === Severity.ERROR || strict)
+        .map(f => (f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message));
       if (!strict && !warned) {
         warned = true;
         for (const f of findings.filter(x => x.severity === Severity.WARNING)) {

@@ -5,7 +5,8 @@ import { error, Finding, show } from './finding';
 import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
-import { interconnectDeviceCount, recipeSshPort, storageVolumeNames } from './typed-features';
+import { nodeSelectorProps } from './prop-rules';
+import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
 interface PlacedContainer {
@@ -90,7 +91,7 @@ const volumeNames: JobRule = (ctx: JobFacts): Finding[] =>
       path: ctx.path,
       field: `${podSpecPath(pod)}.volumes[].name`,
       value: show(name),
-      why: 'the MPI Operator adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name',
+      why: `${ctx.operator.name} adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name`,
       fix: 'Rename the volume.',
     }));
     return [...invalid, ...repeated, ...reserved];
@@ -127,7 +128,7 @@ const volumeMounts: JobRule = (ctx: JobFacts): Finding[] =>
       path: ctx.path,
       field: `${placed.path}.volumeMounts[].mountPath`,
       value: show(mountPath),
-      why: 'the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path',
+      why: `${ctx.operator.name} mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path`,
       fix: 'Mount the volume at a different path.',
     }));
     return [...undeclared, ...repeated, ...collisions];
@@ -229,8 +230,13 @@ function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Fi
   const rawLimit = resources.limits?.[name];
   const typedDevices = interconnectDeviceCount(ctx, name);
   if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
-  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestField, rawRequest);
-  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitField, rawLimit);
+  // Name the props the amounts came from; GPU counts that are not whole are reported by props/whole-numbers.
+  const requestProp = placed.isMain ? resourceProp(ctx, placed.pod, 'requests', name, rawRequest) : undefined;
+  const limitProp = placed.isMain ? resourceProp(ctx, placed.pod, 'limits', name, rawLimit) : undefined;
+  if (name === ctx.launch.gpuResourceName && requestProp !== undefined && requestProp === limitProp
+    && !(Number.isInteger(rawRequest) && rawRequest >= 0)) return [];
+  const request = rawRequest === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', requestProp ?? requestField, rawRequest);
+  const limit = rawLimit === undefined ? {} : checkQuantity(ctx, 'kubernetes/resources', limitProp ?? limitField, rawLimit);
   const broken = [request.finding, limit.finding].filter((f): f is Finding => f !== undefined);
   if (broken.length > 0) return broken;
   const requestQuantity = request.quantity;
@@ -267,6 +273,15 @@ function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Fi
     return [];
   }
   if (requestQuantity !== undefined && limitQuantity !== undefined && compareQuantities(requestQuantity, limitQuantity) > 0) {
+    if (requestProp !== undefined && limitProp !== undefined) {
+      return [error('kubernetes/resources', {
+        path: ctx.path,
+        field: limitProp,
+        value: `${show(rawLimit)} but ${requestProp} is ${show(rawRequest)}`,
+        why: 'the Kubernetes API server rejects a request above its limit',
+        fix: `Raise ${limitProp} to at least ${show(rawRequest)} or lower ${requestProp}.`,
+      })];
+    }
     return [error('kubernetes/resources', {
       path: ctx.path,
       field: requestField,
@@ -343,6 +358,13 @@ function checkAnnotationSize(ctx: JobFacts, field: string, annotations: { [key: 
   })];
 }
 
+/** A pod's nodeSelector without the entries the node-selecting props wrote (checked by props/names). */
+function withoutTypedNodeLabels(ctx: JobFacts, map: { [key: string]: unknown } | undefined): { [key: string]: unknown } | undefined {
+  if (!map) return map;
+  const typed = nodeSelectorProps(ctx).map(([, m]) => m);
+  return Object.fromEntries(Object.entries(map).filter(([key, value]) => !typed.some(m => m[key] === value)));
+}
+
 /** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
 const labels: JobRule = (ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
@@ -359,7 +381,7 @@ const labels: JobRule = (ctx: JobFacts): Finding[] => {
       ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true),
       ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false),
       ...checkAnnotationSize(ctx, `${base}.metadata.annotations`, template.metadata?.annotations),
-      ...checkStringMap(ctx, `${base}.spec.nodeSelector`, template.spec?.nodeSelector, true),
+      ...checkStringMap(ctx, `${base}.spec.nodeSelector`, withoutTypedNodeLabels(ctx, template.spec?.nodeSelector), true),
     );
   }
   return findings;

@@ -22,7 +22,9 @@ const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: 'launcher.gpus',
     value: show(gpus),
-    why: 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle',
+    why: ctx.operator.kind === 'MPIJob'
+      ? 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle'
+      : `${ctx.operator.name} lists a launcher that does not run as a node in no hostfile line, so mpirun starts no rank there and they would sit idle`,
     fix: 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
   })];
 };
@@ -30,12 +32,13 @@ const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
 /** With 0 slots the operator's hostfile has no room for any rank (the operator itself accepts 0). */
 const noSlots: JobRule = (ctx: JobFacts): Finding[] => {
   if (ctx.launch.slotsPerWorker !== 0 || ctx.launch.hosts === 0) return [];
+  const typed = ctx.props.workers.slotsPerWorker === 0;
   return [error('launch/no-slots', {
     path: ctx.path,
-    field: 'spec.slotsPerWorker',
+    field: typed ? 'workers.slotsPerWorker' : 'spec.slotsPerWorker',
     value: '0',
-    why: 'the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank',
-    fix: 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.',
+    why: `${ctx.operator.name} writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank`,
+    fix: typed ? 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.' : 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
 
@@ -55,8 +58,8 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
-      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+      ? `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
+      : `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -66,39 +69,45 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
-/** One rank drives one GPU: fewer slots leave GPUs idle, more oversubscribe them. */
+/**
+ * One rank drives one GPU: fewer slots leave GPUs idle (legal, a warning), and more fail, since
+ * DeepSpeed calls set_device(local_rank) and local ranks beyond the pod's GPUs have no device.
+ */
 const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   const slots = ctx.launch.slotsPerWorker;
   const gpuName = ctx.launch.gpuResourceName;
   const workerGpus = gpuCount(mainContainerOf(podOf(ctx, 'Worker')), gpuName);
+  const slotsGiven = ctx.props.workers.slotsPerWorker !== undefined;
   const findings: Finding[] = [];
-  if (podOf(ctx, 'Worker') && workerGpus > 0 && workerGpus !== slots) {
+  const invalidOrdinal = (gap: number, gpus: number, where: string) =>
+    `DeepSpeed calls set_device(local_rank) on every rank, so ${plural(gap, 'rank')} ${where} ${gap === 1 ? 'asks' : 'ask'} for a GPU beyond the ${plural(gpus, 'GPU')} there and ${gap === 1 ? 'fails' : 'fail'} with "invalid device ordinal"`;
+  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && Number.isInteger(slots) && workerGpus !== slots) {
     const gap = Math.abs(workerGpus - slots);
-    findings.push(warning('launch/slots-match-gpus', {
+    const text = {
       path: ctx.path,
       field: 'workers.gpusPerWorker',
       value: `${workerGpus} but slotsPerWorker is ${slots}`,
-      why: slots < workerGpus
-        ? `${plural(gap, 'GPU')} per worker would sit idle`
-        : `${plural(gap, 'rank')} per worker would share a GPU`,
-      fix: `Remove slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.`,
-    }));
+      why: slots < workerGpus ? `${plural(gap, 'GPU')} per worker would sit idle` : invalidOrdinal(gap, workerGpus, 'per worker'),
+      fix: slotsGiven ? `Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to ${workerGpus}.` : `Set workers.slotsPerWorker to ${workerGpus}.`,
+    };
+    findings.push(slots < workerGpus ? warning('launch/slots-match-gpus', text) : error('launch/slots-match-gpus', text));
   }
   const launcherGpuCount = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), gpuName);
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
-  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && launcherGpuCount !== slots) {
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && Number.isInteger(launcherGpuCount) && Number.isInteger(slots) && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
-    findings.push(warning('launch/slots-match-gpus', {
+    const text = {
       path: ctx.path,
       field: 'launcher.gpus',
       value: `${launcherGpuCount} but slotsPerWorker is ${slots}`,
       why: slots < launcherGpuCount
         ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'GPU')} on it would sit idle`
         : launcherGpuCount === 0
-          ? `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would run without a GPU`
-          : `the launcher hosts slotsPerWorker ranks, so ${plural(gap, 'rank')} on it would share a GPU`,
-      fix: `Set launcher.gpus to ${slots} or remove it (it defaults to workers.gpusPerWorker).`,
-    }));
+          ? `the launcher hosts slotsPerWorker ranks, and DeepSpeed calls set_device(local_rank) on each, so the ${plural(gap, 'rank')} on it find no GPU and fail`
+          : `the launcher hosts slotsPerWorker ranks, and ${invalidOrdinal(gap, launcherGpuCount, 'on it')}`,
+      fix: ctx.props.launcher?.gpus !== undefined ? `Set launcher.gpus to ${slots} or remove it (it defaults to workers.gpusPerWorker).` : `Set launcher.gpus to ${slots}.`,
+    };
+    findings.push(slots < launcherGpuCount ? warning('launch/slots-match-gpus', text) : error('launch/slots-match-gpus', text));
   }
   return findings;
 };
@@ -137,7 +146,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
       path: ctx.path,
       field: launcherCommandPath(ctx),
       value: show(argv.join(' ')),
-      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
+      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but ${ctx.operator.name} writes 'host:N' lines for ${implementation(ctx)}`,
       fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
     })];
   }
@@ -146,7 +155,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: launcherCommandPath(ctx),
     value: show(argv.join(' ')),
-    why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
+    why: `DeepSpeed's runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher${ctx.operator.kind === 'MPIJob' ? ', whose GPUs the MPI Operator hides' : ''}`,
     fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
   })];
 };
@@ -154,11 +163,11 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
 /** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
 const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   const user = ctx.image.user;
-  const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  const mounted = ctx.launch.sshAuthMountPath;
   if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
   return [error('launch/ssh-auth-mount-path', {
     path: ctx.path,
-    field: 'spec.sshAuthMountPath',
+    field: ctx.launch.sshAuthMountPathField,
     value: show(mounted),
     why: `the image runs sshd and the ranks as ${user.name} (uid ${user.uid}), whose ssh reads keys from ${user.sshDirectory}, so the launcher cannot reach the workers`,
     fix: `Remove the JSON patch so the job sets ${show(user.sshDirectory)}, or declare the image user that owns ${show(mounted)}.`,
@@ -306,8 +315,103 @@ const deepspeedConfigPath: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
+/** A flag the job computes: the flags that set it, what it sets, what a second one does, and the fix. */
+interface ComputedFlag {
+  readonly flags: string[];
+  readonly sets: string;
+  readonly repeated: string;
+  readonly fix: string;
+}
+
+const COMPUTED_COUNT = 'the process count, which the job computes from the hostfile (workers × slotsPerWorker)';
+const COMPUTED_HOSTS = 'the hosts, which the job takes from the MPI Operator\'s hostfile';
+const COMPUTED_ENV = 'the forwarded variables, which the job computes from env and image.forwardedImageEnv';
+const COMPUTED_WDIR = 'the working directory, which image.workingDirectory sets';
+const ENV_FIX = 'Remove it from extraArgs and set the variable in env: the job sets it on the launcher and forwards it to every rank.';
+
+const OPEN_MPI_COMPUTED: ComputedFlag[] = [
+  { flags: ['-np', '--np', '-n', '--n', '-c'], sets: COMPUTED_COUNT, repeated: 'mpirun silently takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
+  { flags: ['--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile', '-H', '--host', '-host'], sets: COMPUTED_HOSTS, repeated: 'mpirun refuses a second host source ("Only one hostfile can be specified") or places ranks where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-x'], sets: COMPUTED_ENV, repeated: 'the variable bypasses env, where the job and its checks see what every rank gets', fix: ENV_FIX },
+  { flags: ['--bind-to', '-bind-to'], sets: 'the binding, which mpirun.bindTo sets', repeated: 'mpirun stops with "Conflicting directives for binding policy"', fix: 'Remove it from extraArgs and set mpirun.bindTo instead.' },
+  { flags: ['--map-by', '-map-by'], sets: 'the mapping, which mpirun.mapBy sets', repeated: 'mpirun stops with "Conflicting directives for mapping policy"', fix: 'Remove it from extraArgs and set mpirun.mapBy instead.' },
+  { flags: ['--wdir', '-wdir', '--wd', '-wd'], sets: COMPUTED_WDIR, repeated: 'mpirun takes the last one, so ranks may start elsewhere than the containers\' working directory', fix: 'Remove it from extraArgs and declare image.workingDirectory instead.' },
+  { flags: ['--mca', '-mca', '--gmca', '-gmca'], sets: 'an MCA parameter, which mpirun.mcaParameters sets', repeated: 'a parameter the job sets too (plm_rsh_args) is given twice and mpirun keeps one of them', fix: 'Remove it from extraArgs and put it in mpirun.mcaParameters instead.' },
+];
+const HYDRA_COMPUTED: ComputedFlag[] = [
+  { flags: ['-n', '-np'], sets: COMPUTED_COUNT, repeated: 'Hydra takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
+  { flags: ['-ppn', '-perhost'], sets: 'the ranks per host, which the job sets to slotsPerWorker', repeated: 'Hydra takes the last one, so the ranks no longer fill the hostfile\'s slots', fix: 'Remove it from extraArgs: change workers.slotsPerWorker instead.' },
+  { flags: ['-f', '-hostfile', '-machinefile', '-machine', '-hosts', '-host'], sets: COMPUTED_HOSTS, repeated: 'Hydra takes one host source, so ranks may go where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-genvlist', '-envlist', '-genv', '-env', '-genvall', '-genvnone'], sets: COMPUTED_ENV, repeated: 'the variables bypass env, where the job and its checks see what every rank gets', fix: ENV_FIX },
+  { flags: ['-wdir', '-dir'], sets: COMPUTED_WDIR, repeated: 'Hydra takes the last one, so ranks may start elsewhere than the containers\' working directory', fix: 'Remove it from extraArgs and declare image.workingDirectory instead.' },
+];
+
+/** `mpirun.extraArgs` must not repeat the flags the job computes from the hostfile and the typed options. */
+const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
+  const given = ctx.props.mpirun?.extraArgs ?? [];
+  const computed = ['Intel', 'MPICH'].includes(ctx.launch.implementation) ? HYDRA_COMPUTED : OPEN_MPI_COMPUTED;
+  return given.flatMap((word, index) => {
+    const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+    const family = computed.find(c => c.flags.includes(flag));
+    if (!family) return [];
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: `mpirun.extraArgs[${index}]`,
+      value: show(word),
+      why: `it sets ${family.sets}, and ${family.repeated}`,
+      fix: family.fix,
+    })];
+  });
+};
+
+/** Binding and mapping policies Open MPI 4 and 5 know (`--bind-to`, `--map-by`), before any ':' modifiers. */
+const BIND_POLICIES = ['none', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'cpu-list'];
+const MAP_POLICIES = ['slot', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'node', 'seq', 'dist', 'ppr', 'pe-list', 'rankfile'];
+
+/** mpirun rejects a binding or mapping policy it does not know; Hydra ignores both options. */
+const bindingPolicies: JobRule = (ctx: JobFacts): Finding[] => {
+  const options = ctx.props.mpirun ?? {};
+  const given: Array<[string, string | undefined, string[], string]> = [
+    ['mpirun.bindTo', options.bindTo, BIND_POLICIES, '--bind-to'],
+    ['mpirun.mapBy', options.mapBy, MAP_POLICIES, '--map-by'],
+  ];
+  return given.flatMap(([field, value, known, flag]) => {
+    if (value === undefined || ctx.launch.implementation !== 'OpenMPI') return [];
+    const policy = value.split(':')[0].toLowerCase();
+    if (known.includes(policy)) return [];
+    return [error('launch/binding-policy', {
+      path: ctx.path,
+      field,
+      value: show(value),
+      why: `Open MPI's mpirun knows no ${flag} policy ${show(value.split(':')[0])} and stops before starting any rank`,
+      fix: `Use one of ${known.map(k => `'${k}'`).join(', ')} (with ':' modifiers if needed), or remove ${field} for the default.`,
+    })];
+  });
+};
+
+/** Hydra (Intel MPI, MPICH) has no MCA parameters and the job passes it no binding flags: these options would be dropped. */
+const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
+  if (!['Intel', 'MPICH'].includes(ctx.launch.implementation)) return [];
+  const options = ctx.props.mpirun ?? {};
+  const name = ctx.launch.implementation === 'Intel' ? 'Intel MPI' : 'MPICH';
+  const ignored: Array<[string, unknown, string]> = [
+    ['mpirun.mcaParameters', Object.keys(options.mcaParameters ?? {}).length > 0 ? options.mcaParameters : undefined,
+      'MCA parameters are Open MPI\'s; Hydra has none'],
+    ['mpirun.bindTo', options.bindTo, 'the job passes --bind-to to Open MPI only; Hydra binds with -bind-to or I_MPI_PIN'],
+    ['mpirun.mapBy', options.mapBy, 'the job passes --map-by to Open MPI only; Hydra maps with -map-by or -ppn'],
+  ];
+  return ignored.filter(([, value]) => value !== undefined).map(([field, value, why]) => error('launch/hydra-ignored-options', {
+    path: ctx.path,
+    field,
+    value: show(value),
+    why: `the image's MPI is ${name}, whose mpiexec (Hydra) the job starts without it: ${why}, so the setting would be silently dropped`,
+    fix: `Remove ${field}, or pass Hydra's own flags in mpirun.extraArgs (environment variables such as I_MPI_PIN_DOMAIN go in env).`,
+  }));
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
+  hydraIgnoredOptions,
 ];

@@ -75,9 +75,12 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       argv: splitArgv(launcher?.command, launcher?.args),
       gpuResourceName: job.workers.gpuResourceName,
       gangMinAvailable: gang ? effectiveMinAvailable(job, gang) : undefined,
+      sshAuthMountPath: spec.sshAuthMountPath ?? '/root/.ssh',
+      sshAuthMountPathField: 'spec.sshAuthMountPath',
+      suspend: spec.runPolicy?.suspend,
     },
     pods,
-    operator: { kind: 'MPIJob', version: job.operatorVersion },
+    operator: { kind: 'MPIJob', version: job.operatorVersion, name: 'the MPI Operator' },
     manifest,
     deepspeedConfig: job.deepspeedConfigJson,
   };

@@ -45,7 +45,11 @@ const deviceCounts: JobRule = (ctx: JobFacts): Finding[] => {
       field: `network.interconnect devices '${resource}'`,
       value: show(count),
       why: 'a device plugin resource is counted in whole devices and the interconnect needs at least one per pod that hosts ranks; the API server rejects other quantities or the fabric goes unused',
-      fix: 'Request a whole number of devices, at least 1 (e.g. the number of EFA interfaces of the instance type).',
+      fix: interconnect.kind === 'efa'
+        ? 'Request a whole number of devices, at least 1 (the number of EFA interfaces of the instance type).'
+        : interconnect.kind === 'infiniband'
+          ? 'Request a whole number of devices, at least 1 (the RDMA devices the device plugin offers per node, often 1 for a shared HCA).'
+          : 'Request a whole number of devices, at least 1.',
     }));
 };
 

@@ -2,6 +2,9 @@ import { JobRule } from './context';
 import { JobFacts } from './facts';
 import { error, Finding, show } from './finding';
 import { isDns1035Label } from './kubernetes-syntax';
+import {
+  CONTAINER_FIELDS, MPIJOB_FIELDS, POD_SPEC_FIELDS, REPLICA_FIELDS, RUN_POLICY_FIELDS, SCHEDULING_POLICY_FIELDS, SPEC_FIELDS, TEMPLATE_FIELDS,
+} from './mpijob-fields';
 import { MPI_REPLICA_TYPES as REPLICA_TYPES, mpiReplicaSpec as replicaSpec } from './mpijob-facts';
 
 const HOSTNAME_SUFFIX = '-worker-';
@@ -26,12 +29,15 @@ const jobName: JobRule = (ctx: JobFacts): Finding[] => {
   }
   if (hostname.length > 63) {
     const room = 63 - HOSTNAME_SUFFIX.length - String(last).length;
+    const derived = ctx.props.metadata?.name === undefined;
     return [error('operator/job-name', {
       path: ctx.path,
       field: 'metadata.name',
-      value: `${show(name)} (${name.length} characters)`,
+      value: derived ? `not set, so derived from the construct path: ${show(name)} (${name.length} characters)` : `${show(name)} (${name.length} characters)`,
       why: `the MPI Operator rejects the job because the last worker's hostname '${hostname}' is ${hostname.length} characters, over the DNS limit of 63`,
-      fix: `Shorten metadata.name to at most ${room} characters.`,
+      fix: derived
+        ? `Shorten the construct ids the name is made of (${ctx.path.split('/').map(id => show(id)).join(', ')}), or set metadata.name to at most ${room} characters.`
+        : `Shorten metadata.name to at most ${room} characters.`,
     })];
   }
   return [];
@@ -77,9 +83,12 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const replicas = worker.replicas;
   if (Number.isInteger(replicas) && replicas >= 1) return [];
+  const typed = replicas === ctx.props.workers.replicas;
+  // A count that is not whole is reported under the prop by props/whole-numbers.
+  if (typed && !(Number.isInteger(replicas) && replicas >= 0)) return [];
   return [error('operator/worker-replicas', {
     path: ctx.path,
-    field: 'spec.mpiReplicaSpecs.Worker.replicas',
+    field: typed ? 'workers.replicas' : 'spec.mpiReplicaSpecs.Worker.replicas',
     value: show(replicas),
     why: 'the MPI Operator requires at least 1 worker in a Worker spec',
     fix: ctx.launch.launcherHostsRanks
@@ -123,7 +132,7 @@ const containers: JobRule = (ctx: JobFacts): Finding[] =>
 /** The operator requires `slotsPerWorker >= 0`; the CRD types it as an integer. */
 const slots: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.spec?.slotsPerWorker;
-  if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+  if (value === undefined || (Number.isInteger(value) && value >= 0) || value === ctx.props.workers.slotsPerWorker) return [];
   return [error('operator/slots-per-worker', {
     path: ctx.path,
     field: 'spec.slotsPerWorker',
@@ -168,6 +177,7 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   return ['ttlSecondsAfterFinished', 'activeDeadlineSeconds', 'backoffLimit'].flatMap(key => {
     const value = runPolicy[key];
     if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    if (key === 'backoffLimit' && value === ctx.props.backoffLimit) return []; // reported by props/whole-numbers
     return [error('operator/run-policy-numbers', {
       path: ctx.path,
       field: `spec.runPolicy.${key}`,
@@ -191,8 +201,44 @@ const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
+/** Keys of `object` that `known` lacks, with their paths. */
+function unknownKeys(object: unknown, path: string, known: string[]): Array<[string, unknown]> {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) return [];
+  return Object.entries(object).filter(([key]) => !known.includes(key)).map(([key, value]) => [path ? `${path}.${key}` : key, value]);
+}
+
+/** Fields the CRD does not declare are pruned by the API server without a word. */
+const unknownFields: JobRule = (ctx: JobFacts): Finding[] => {
+  const manifest = ctx.manifest;
+  const spec = manifest.spec;
+  const found: Array<[string, unknown]> = [
+    ...unknownKeys(manifest, '', MPIJOB_FIELDS),
+    ...unknownKeys(spec, 'spec', SPEC_FIELDS),
+    ...unknownKeys(spec?.runPolicy, 'spec.runPolicy', RUN_POLICY_FIELDS),
+    ...unknownKeys(spec?.runPolicy?.schedulingPolicy, 'spec.runPolicy.schedulingPolicy', SCHEDULING_POLICY_FIELDS),
+  ];
+  for (const [type, replica] of Object.entries(spec?.mpiReplicaSpecs ?? {}) as Array<[string, any]>) {
+    const base = `spec.mpiReplicaSpecs.${type}`;
+    found.push(
+      ...unknownKeys(replica, base, REPLICA_FIELDS),
+      ...unknownKeys(replica?.template, `${base}.template`, TEMPLATE_FIELDS),
+      ...unknownKeys(replica?.template?.spec, `${base}.template.spec`, POD_SPEC_FIELDS));
+    for (const list of ['initContainers', 'containers']) {
+      ((replica?.template?.spec?.[list] ?? []) as unknown[]).forEach((container, index) =>
+        found.push(...unknownKeys(container, `${base}.template.spec.${list}[${index}]`, CONTAINER_FIELDS)));
+    }
+  }
+  return found.map(([field, value]) => error('operator/unknown-fields', {
+    path: ctx.path,
+    field,
+    value: show(value),
+    why: 'the MPIJob CRD does not declare this field, and the API server prunes undeclared fields of a structural schema without a word, so the setting would be silently lost',
+    fix: 'Check the field\'s name and level against the MPIJob CRD (kubectl explain mpijob.spec), or remove the JSON patch.',
+  }));
+};
+
 /** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation), plus the enum the CRD lost. */
 export const OPERATOR_RULES: JobRule[] = [
   jobName, launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
-  runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy,
+  runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
 ];

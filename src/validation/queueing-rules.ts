@@ -14,20 +14,34 @@ const kueueLabelValues: JobRule = (ctx: JobFacts): Finding[] => {
     ['scheduling.kueue.queueName', KUEUE_QUEUE_LABEL, kueue.queueName],
     ['scheduling.kueue.priorityClass', KUEUE_PRIORITY_LABEL, kueue.priorityClass],
   ];
-  return values
-    .filter(([, , value]) => value !== undefined && (value === '' || value.length > 63 || !LABEL_VALUE.test(value)))
-    .map(([field, label, value]) => error('kueue/label-value', {
+  return values.flatMap(([field, label, value]) => {
+    if (value === undefined) return [];
+    const object = field.endsWith('queueName') ? 'LocalQueue' : 'WorkloadPriorityClass';
+    if (value === '' || value.length > 63 || !LABEL_VALUE.test(value)) {
+      return [error('kueue/label-value', {
+        path: ctx.path,
+        field,
+        value: show(value),
+        why: `it becomes the ${label} label, and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
+        fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}).`,
+      })];
+    }
+    if (DNS_1123_SUBDOMAIN.test(value)) return [];
+    return [error('kueue/label-value', {
       path: ctx.path,
       field,
       value: show(value),
-      why: `it becomes the ${label} label, and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
-      fix: 'Use the name of the Kueue object as it exists in the cluster (a LocalQueue or WorkloadPriorityClass name).',
-    }));
+      why: object === 'LocalQueue'
+        ? 'a LocalQueue name is a DNS subdomain (lowercase letters, digits, \'-\' and \'.\'), so no LocalQueue can match it: Kueue creates the Workload, marks it inadmissible because the LocalQueue does not exist, and the job stays suspended forever'
+        : 'a WorkloadPriorityClass name is a DNS subdomain (lowercase letters, digits, \'-\' and \'.\'), so none can match it: Kueue fails to create the Workload for a priority class it cannot find, and the job stays suspended',
+      fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}).`,
+    })];
+  });
 };
 
 /** Kueue resumes jobs itself; `suspend: false` is overridden by its webhook. */
 const kueueSuspend: JobRule = (ctx: JobFacts): Finding[] => {
-  if (!ctx.props.scheduling?.kueue || ctx.manifest.spec?.runPolicy?.suspend !== false) return [];
+  if (!ctx.props.scheduling?.kueue || ctx.launch.suspend !== false) return [];
   return [warning('kueue/suspend', {
     path: ctx.path,
     field: 'suspend',
@@ -63,7 +77,7 @@ const gangMinAvailable: JobRule = (ctx: JobFacts): Finding[] => {
     value: show(minAvailable),
     why: minAvailable > pods
       ? `the job has only ${pods} pods (${ctx.props.workers.replicas} workers and the launcher), so the PodGroup never reaches minMember and the gang scheduler never starts the job`
-      : 'the PodGroup needs a whole number of at least one pod; the MPI Operator passes the value through unchecked',
+      : `the PodGroup needs a whole number of at least one pod; ${ctx.operator.name} passes the value through unchecked`,
     fix: `Remove minAvailable (it defaults to all ${pods} pods) or set it between 1 and ${pods}.`,
   })];
 };

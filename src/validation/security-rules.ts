@@ -1,5 +1,5 @@
 import { JobRule } from './context';
-import { JobFacts } from './facts';
+import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 /** Capabilities the `baseline` Pod Security Standard lets a container add. */
@@ -59,6 +59,18 @@ const hostNetwork: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx)
     fix: 'Run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged, or reach the fabric through a secondary network (Multus, SR-IOV) and drop hostNetwork.',
   }));
 
+/** Sharing the node's IPC or PID namespace leaves `baseline` (escape hatches can set them). */
+const hostNamespaces: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
+  (['hostIPC', 'hostPID'] as const).filter(key => specOf(pod)[key] === true).map(key => warning('security/host-namespaces', {
+    path: ctx.path,
+    field: `${podSpecPath(pod)}.${key}`,
+    value: 'true',
+    why: `the pods share the node's ${key === 'hostIPC' ? 'IPC' : 'process'} namespace${key === 'hostIPC' ? ' (and its /dev/shm with every other pod on the node)' : ''}, which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either`,
+    fix: key === 'hostIPC'
+      ? 'Remove the JSON patch: the job mounts a memory-backed /dev/shm sized by workers.sharedMemorySize, which is what NCCL needs.'
+      : 'Remove the JSON patch, or run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged.',
+  })));
+
 /** hostPath and other volume types outside the `restricted` list. */
 const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap(([role, replica]) =>
   (replica.template?.spec?.volumes ?? []).flatMap((volume: any) => {
@@ -93,9 +105,9 @@ const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).
       path: ctx.path,
       field: `${role} env ${e.name}`,
       value: 'a literal value',
-      why: 'the value is written in plain text into the synthesized MPIJob manifest, where anyone who can read the manifest or the MPIJob can read it',
+      why: `the value is written in plain text into the synthesized ${ctx.operator.kind} manifest, where anyone who can read the manifest or the ${ctx.operator.kind} can read it`,
       fix: `Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for ${e.name}.`,
     })));
 
 /** Pod security, identity and credential hygiene. */
-export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, volumeTypes, serviceAccountChoice, literalCredentials];
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials];

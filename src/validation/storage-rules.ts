@@ -5,9 +5,7 @@ import { specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Volumes the MPI Operator adds to the pods it creates. */
-const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
-/** Where the MPI Operator mounts the hostfile on the launcher. */
+/** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
 const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
 
 function storages(ctx: JobFacts): TrainingStorage[] {
@@ -47,8 +45,8 @@ const volumeNames: JobRule = (ctx: JobFacts): Finding[] => {
     let why: string | undefined;
     if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
       why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
-    } else if (OPERATOR_VOLUMES.includes(name)) {
-      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (ctx.pods.some(pod => pod.operatorVolumes.includes(name))) {
+      why = `${ctx.operator.name} adds a volume of that name to the pods it creates, and the API server rejects the duplicate`;
     } else if (jobVolumes.has(name)) {
       why = 'the job already has a volume of that name, and the API server rejects the duplicate';
     } else if (duplicate) {
@@ -82,7 +80,7 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
       why = 'the API server rejects relative mount paths';
     } else if (clash) {
       why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
-        ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
+        ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
@@ -113,7 +111,7 @@ const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
   if (!volume) {
-    return [warning('storage/checkpoint-location', {
+    return [error('storage/checkpoint-location', {
       ...finding,
       why: 'it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them',
       fix: 'Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.',
@@ -145,6 +143,13 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
         ...base,
         why: `only one pod can use a ReadWriteOncePod volume, and all ${pods} pods of the job mount it, so the others stay Pending`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
+      })];
+    }
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE && ctx.props.scheduling?.spreadWorkers && ctx.launch.hosts >= 2) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.',
       })];
     }
     if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE) {

@@ -117,7 +117,7 @@ export function synthToTempDir(props: DeepSpeedMpiJobProps, options: SynthOption
     const job = new DeepSpeedMpiJob(chart, 'train', props);
     options.mutate?.(job);
     const message = synthError(app);
-    const errors = message === undefined ? [] : message.split('\n').slice(1).map(line => line.replace(/^\s*\[[^\]]*\] /, ''));
+    const errors = message === undefined ? [] : message.split('\n').slice(1).map(line => line.replace(/^\s*\[([^\]]*)\] /, '$1: '));
     const written = fs.readdirSync(outdir).filter(file => file.endsWith('.k8s.yaml'));
     return { job, errors, written };
   } finally {

@@ -1,0 +1,411 @@
+// Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
+import { JsonPatch, Size } from 'cdk8s';
+import {
+  Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser,
+  MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
+  TaintEffect, Toleration, TrainingStorage, Validation, ZeroStage,
+} from '../src';
+import { buildJob, findingMessages, jobProps, patch, synthError, synthToTempDir } from './support/synth';
+
+/** One mistake and every error (and warning) it must produce, in report order. */
+interface Case {
+  readonly title: string;
+  readonly props: DeepSpeedMpiJobProps;
+  readonly mutate?: (job: DeepSpeedMpiJob) => void;
+  readonly errors: string[];
+  readonly warnings?: string[];
+}
+
+const P = 'test/train';
+const INTEL = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.INTEL });
+const MPICH = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.MPICH });
+const GPU_WORKERS = { replicas: 2, gpusPerWorker: 4 };
+
+function withConfig(config: DeepSpeedConfig, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepSpeedMpiJobProps {
+  return jobProps({ workers: GPU_WORKERS, ...overrides, deepspeedConfig: { trainMicroBatchSizePerGpu: 4, ...config } });
+}
+
+const WHOLE_DEVICES = 'the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU, 0 or more';
+const SUBDOMAIN = 'is a DNS subdomain name (at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit), so no such object can exist and the API server rejects the reference';
+const LABEL_KEY = 'a node label key is a qualified name (an optional DNS subdomain prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit), and the API server rejects the pod';
+const LABEL_VALUE = 'a node label value is at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit, and the API server rejects the pod';
+const LABEL_VALUE_FIX = 'Use the label value as kubectl get nodes --show-labels shows it, e.g. \'NVIDIA-A100-SXM4-80GB\'.';
+const BAD_REFERENCE = 'the container runtime parses it as [registry/]repository[:tag][@digest] with a lowercase repository and no spaces, and the kubelet fails every pod with InvalidImageName. Write the reference as the registry shows it, e.g. \'registry.example.com/team/train:v1\'.';
+const NO_GPUS = 'no pod that hosts ranks requests a GPU (workers.gpusPerWorker is 0), so DeepSpeed finds no CUDA device and falls back to its CPU accelerator ("Setting accelerator to CPU")';
+
+const numbers: Case[] = [
+  {
+    title: 'negative worker count',
+    props: jobProps({ workers: { replicas: -2, gpusPerWorker: 1 } }),
+    errors: [`${P}: workers.replicas is -2: the MPI Operator creates whole worker pods and requires a whole number of them (0 only with runLauncherAsWorker). Set workers.replicas to a whole number of 1 or more.`],
+  },
+  {
+    title: 'fractional worker count',
+    props: jobProps({ workers: { replicas: 2.5, gpusPerWorker: 1 } }),
+    errors: [`${P}: workers.replicas is 2.5: the MPI Operator creates whole worker pods and requires a whole number of them (0 only with runLauncherAsWorker). Set workers.replicas to a whole number of 1 or more.`],
+  },
+  {
+    title: 'fractional GPU count',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 0.5 } }),
+    errors: [`${P}: workers.gpusPerWorker is 0.5: ${WHOLE_DEVICES}. Set workers.gpusPerWorker to the whole number of GPUs each worker pod gets, or 0 for CPU workers.`],
+  },
+  {
+    title: 'negative GPU count',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: -1 } }),
+    errors: [`${P}: workers.gpusPerWorker is -1: ${WHOLE_DEVICES}. Set workers.gpusPerWorker to the whole number of GPUs each worker pod gets, or 0 for CPU workers.`],
+  },
+  {
+    title: 'a GPU count that is not a number',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: NaN } }),
+    errors: [`${P}: workers.gpusPerWorker is NaN: ${WHOLE_DEVICES}. Set workers.gpusPerWorker to the whole number of GPUs each worker pod gets, or 0 for CPU workers.`],
+  },
+  {
+    title: 'fractional launcher GPUs on a launcher that hosts ranks',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 1.5 } }),
+    errors: [`${P}: launcher.gpus is 1.5: ${WHOLE_DEVICES}. Set launcher.gpus to a whole number of GPUs, or remove it.`],
+  },
+  {
+    title: 'fractional slots',
+    props: jobProps({ workers: { replicas: 2, slotsPerWorker: 1.5 } }),
+    errors: [`${P}: workers.slotsPerWorker is 1.5: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
+  },
+  {
+    title: 'fractional backoff limit',
+    props: jobProps({ backoffLimit: 2.5 }),
+    errors: [`${P}: backoffLimit is 2.5: the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more. Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.`],
+  },
+  {
+    title: 'a GPU count far beyond any node (80 for 8)',
+    props: jobProps({ workers: { replicas: 4, gpusPerWorker: 80 } }),
+    errors: [`${P}: workers.gpusPerWorker is 80: a pod's GPUs come from one node and no node has more than 16 nvidia.com/gpu (most have 8), so the scheduler never places the pod and the job never starts. Set workers.gpusPerWorker to the GPUs of one node (e.g. 8) and add workers for more GPUs.`],
+  },
+  {
+    title: 'launcher GPUs beyond any node',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 8 }, launcher: { gpus: 32 } }),
+    errors: [`${P}: launcher.gpus is 32: a pod's GPUs come from one node and no node has more than 16 nvidia.com/gpu (most have 8), so the scheduler never places the pod and the job never starts. Set launcher.gpus to the GPUs of one node (e.g. 8) and add workers for more GPUs.`],
+    warnings: [`${P}: launcher.gpus is 32 but slotsPerWorker is 8: the launcher hosts slotsPerWorker ranks, so 24 GPUs on it would sit idle. Set launcher.gpus to 8 or remove it (it defaults to workers.gpusPerWorker).`],
+  },
+  {
+    title: 'a zero-sized claim',
+    props: jobProps({ storage: { volumes: [TrainingStorage.newClaim('data', { mountPath: '/data', size: Size.gibibytes(0) })] } }),
+    errors: [`${P}: storage.volumes 'data' size is '0': the API server rejects a PersistentVolumeClaim whose storage request is not greater than zero. Set storage.volumes 'data' size above zero, e.g. Size.gibibytes(16).`],
+  },
+  {
+    title: 'an empty /dev/shm',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, sharedMemorySize: Size.mebibytes(0) } }),
+    errors: [`${P}: workers.sharedMemorySize is '0': NCCL and the PyTorch data loader fail to allocate shared memory in an empty /dev/shm. Set workers.sharedMemorySize above zero, e.g. Size.gibibytes(16).`],
+  },
+  {
+    title: 'a negative CPU request names the prop',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, cpu: Cpu.units(-2) } }),
+    errors: [
+      `${P}: workers.cpu is '-2': the Kubernetes API server rejects negative quantities. Use 0 or more.`,
+    ],
+  },
+];
+
+const names: Case[] = [
+  {
+    title: 'an existing claim with an uppercase name',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'Team-Data', mountPath: '/data' })] } }),
+    errors: [`${P}: storage.volumes 'data' claimName is 'Team-Data': a PersistentVolumeClaim name ${SUBDOMAIN}. Use the name of the existing claim as kubectl get pvc shows it.`],
+  },
+  {
+    title: 'a storage class with an underscore',
+    props: jobProps({ storage: { volumes: [TrainingStorage.newClaim('data', { mountPath: '/data', size: Size.gibibytes(10), storageClassName: 'fast_nfs' })] } }),
+    errors: [`${P}: storage.volumes 'data' storageClassName is 'fast_nfs': a StorageClass name ${SUBDOMAIN}. Use a StorageClass of the cluster (kubectl get storageclass), or leave it out for the default class.`],
+  },
+  {
+    title: 'a Kueue queue name with uppercase letters (a valid label value no LocalQueue can have)',
+    props: jobProps({ scheduling: { kueue: { queueName: 'Team-A' } } }),
+    errors: [`${P}: scheduling.kueue.queueName is 'Team-A': a LocalQueue name is a DNS subdomain (lowercase letters, digits, '-' and '.'), so no LocalQueue can match it: Kueue creates the Workload, marks it inadmissible because the LocalQueue does not exist, and the job stays suspended forever. Use the name of the LocalQueue as it exists in the cluster (kubectl get localqueues -n <namespace>).`],
+  },
+  {
+    title: 'a toleration key with a space',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.exists('nvidia gpu', { effect: TaintEffect.NO_SCHEDULE })] } }),
+    errors: [`${P}: workers.tolerations[0] key is 'nvidia gpu': a taint key is a qualified name (an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), and the API server rejects the pod. Use the taint key as kubectl describe node shows it, e.g. 'nvidia.com/gpu'.`],
+  },
+  {
+    title: 'a toleration value with a slash',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.equal('dedicated', 'ml/gpu')] } }),
+    errors: [`${P}: workers.tolerations[0] value is 'ml/gpu': a taint value is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, and the API server rejects the pod. Use the taint value as kubectl describe node shows it, e.g. 'present'.`],
+  },
+  {
+    title: 'a node-selector key with two slashes, inherited by a launcher that hosts ranks: one message',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 1, nodeSelector: { 'a/b/c': 'x' } } }),
+    errors: [`${P}: workers.nodeSelector key is 'a/b/c': ${LABEL_KEY}. Use the label key as kubectl get nodes --show-labels shows it, e.g. 'nvidia.com/gpu.product'.`],
+  },
+  {
+    title: 'a GPU product with a space',
+    props: jobProps({ scheduling: { gpuProduct: 'NVIDIA A100' } }),
+    errors: [`${P}: scheduling.gpuProduct is 'NVIDIA A100': ${LABEL_VALUE}. ${LABEL_VALUE_FIX}`],
+  },
+  {
+    title: 'an image reference with an uppercase repository',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/Team/Train:v1') }),
+    errors: [`${P}: image.imageRef is 'registry.example.com/Team/Train:v1': ${BAD_REFERENCE}`],
+  },
+  {
+    title: 'an image reference with a space',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train :v1') }),
+    errors: [`${P}: image.imageRef is 'registry.example.com/train :v1': ${BAD_REFERENCE}`],
+  },
+  {
+    title: 'a relative user home',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.nonRoot({ home: 'home/mpiuser' }) }) }),
+    errors: [`${P}: image.user home is 'home/mpiuser': the MPI Operator mounts the SSH keys at the home's .ssh ('home/mpiuser/.ssh'), and the API server rejects relative mount paths, so no pod is ever created. Give image.user home as an absolute path, e.g. '/home/mpiuser'.`],
+  },
+  {
+    title: 'a relative working directory',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { workingDirectory: 'workspace' }) }),
+    errors: [`${P}: image.workingDirectory is 'workspace': the container runtime refuses to start a container whose working directory is relative, and mpirun's --wdir would resolve it differently on each pod. Give image.workingDirectory as an absolute path, e.g. '/workspace'.`],
+  },
+  {
+    title: 'a relative mount path',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'data', mountPath: 'data' })] } }),
+    errors: [`${P}: storage.volumes 'data' mountPath is 'data': the API server rejects relative mount paths. Mount the volume at a directory of its own, e.g. /data or /checkpoints.`],
+  },
+];
+
+const launchArgs: Case[] = [
+  {
+    title: '-np in extraArgs (Open MPI takes the last one silently)',
+    props: jobProps({ mpirun: { extraArgs: ['-np', '4'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '-np': it sets the process count, which the job computes from the hostfile (workers × slotsPerWorker), and mpirun silently takes the last one, so the world size no longer matches the hostfile. Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.`],
+  },
+  {
+    title: 'a second hostfile in extraArgs',
+    props: jobProps({ mpirun: { extraArgs: ['--hostfile', '/tmp/hosts'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '--hostfile': it sets the hosts, which the job takes from the MPI Operator's hostfile, and mpirun refuses a second host source ("Only one hostfile can be specified") or places ranks where the operator started no worker. Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.`],
+  },
+  {
+    title: '-x in extraArgs',
+    props: jobProps({ mpirun: { extraArgs: ['-x', 'NCCL_DEBUG=INFO'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '-x': it sets the forwarded variables, which the job computes from env and image.forwardedImageEnv, and the variable bypasses env, where the job and its checks see what every rank gets. Remove it from extraArgs and set the variable in env: the job sets it on the launcher and forwards it to every rank.`],
+  },
+  {
+    title: '--bind-to in extraArgs',
+    props: jobProps({ mpirun: { extraArgs: ['--bind-to', 'core'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '--bind-to': it sets the binding, which mpirun.bindTo sets, and mpirun stops with "Conflicting directives for binding policy". Remove it from extraArgs and set mpirun.bindTo instead.`],
+  },
+  {
+    title: '-ppn in extraArgs under Intel MPI',
+    props: jobProps({ image: INTEL, mpirun: { extraArgs: ['-ppn', '2'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '-ppn': it sets the ranks per host, which the job sets to slotsPerWorker, and Hydra takes the last one, so the ranks no longer fill the hostfile's slots. Remove it from extraArgs: change workers.slotsPerWorker instead.`],
+  },
+  {
+    title: 'a binding policy Open MPI does not know',
+    props: jobProps({ mpirun: { bindTo: 'cores' } }),
+    errors: [`${P}: mpirun.bindTo is 'cores': Open MPI's mpirun knows no --bind-to policy 'cores' and stops before starting any rank. Use one of 'none', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'cpu-list' (with ':' modifiers if needed), or remove mpirun.bindTo for the default.`],
+  },
+  {
+    title: 'a mapping policy Open MPI does not know',
+    props: jobProps({ mpirun: { mapBy: 'gpu' } }),
+    errors: [`${P}: mpirun.mapBy is 'gpu': Open MPI's mpirun knows no --map-by policy 'gpu' and stops before starting any rank. Use one of 'slot', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'node', 'seq', 'dist', 'ppr', 'pe-list', 'rankfile' (with ':' modifiers if needed), or remove mpirun.mapBy for the default.`],
+  },
+];
+
+const noEffect: Case[] = [
+  {
+    title: 'MCA parameters under MPICH',
+    props: jobProps({ image: MPICH, mpirun: { mcaParameters: { btl: '^openib' } } }),
+    errors: [`${P}: mpirun.mcaParameters is {"btl":"^openib"}: the image's MPI is MPICH, whose mpiexec (Hydra) the job starts without it: MCA parameters are Open MPI's; Hydra has none, so the setting would be silently dropped. Remove mpirun.mcaParameters, or pass Hydra's own flags in mpirun.extraArgs (environment variables such as I_MPI_PIN_DOMAIN go in env).`],
+  },
+  {
+    title: 'a binding option under Intel MPI',
+    props: jobProps({ image: INTEL, mpirun: { bindTo: 'core' } }),
+    errors: [`${P}: mpirun.bindTo is 'core': the image's MPI is Intel MPI, whose mpiexec (Hydra) the job starts without it: the job passes --bind-to to Open MPI only; Hydra binds with -bind-to or I_MPI_PIN, so the setting would be silently dropped. Remove mpirun.bindTo, or pass Hydra's own flags in mpirun.extraArgs (environment variables such as I_MPI_PIN_DOMAIN go in env).`],
+  },
+  {
+    title: 'a torch optimizer next to a DeepSpeed optimizer type',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, torchOptimizer: 'SGD' } }),
+    errors: [`${P}: deepspeedConfig.optimizer.torchOptimizer is 'SGD': deepspeedConfig.optimizer.kind is 'AdamW' too, and ds_config.json has one optimizer type, so 'SGD' would be silently dropped. Set one of deepspeedConfig.optimizer.kind and deepspeedConfig.optimizer.torchOptimizer.`],
+  },
+  {
+    title: 'a torch scheduler next to a DeepSpeed scheduler type',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_LR, torchScheduler: 'StepLR' } }),
+    errors: [`${P}: deepspeedConfig.scheduler.torchScheduler is 'StepLR': deepspeedConfig.scheduler.kind is 'WarmupLR' too, and ds_config.json has one scheduler type, so 'StepLR' would be silently dropped. Set one of deepspeedConfig.scheduler.kind and deepspeedConfig.scheduler.torchScheduler.`],
+  },
+  {
+    title: 'torchAdam with Lamb',
+    props: withConfig({ optimizer: { kind: OptimizerType.LAMB, torchAdam: true } }),
+    errors: [`${P}: deepspeedConfig.optimizer.torchAdam is true: DeepSpeed removes torch_adam from the params of Adam and AdamW only and passes it to Lamb's constructor, which fails with "TypeError: __init__() got an unexpected keyword argument 'torch_adam'". Remove torchAdam: it applies to Adam and AdamW only.`],
+  },
+  {
+    title: 'warmup_max_lr for WarmupCosineLR',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 5000, warmupMaxLr: 0.001 } }),
+    errors: [`${P}: deepspeedConfig.scheduler.warmupMaxLr is 0.001: DeepSpeed passes every scheduler param to WarmupCosineLR's constructor, which does not take warmup_max_lr (only WarmupLR, WarmupDecayLR do), and fails with "TypeError: __init__() got an unexpected keyword argument 'warmup_max_lr'". Remove it; WarmupCosineLR takes totalNumSteps, warmupMinRatio, warmupNumSteps, cosMinRatio, warmupType.`],
+  },
+  {
+    title: 'a raw cycle param for WarmupLR',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_LR, extraParams: { cycle_min_lr: 0.0001 } } }),
+    errors: [`${P}: ds_config.scheduler.params.cycle_min_lr is 0.0001: DeepSpeed passes every scheduler param to WarmupLR's constructor, which does not take cycle_min_lr (only OneCycle do), and fails with "TypeError: __init__() got an unexpected keyword argument 'cycle_min_lr'". Remove it; WarmupLR takes warmupMinLr, warmupMaxLr, warmupNumSteps, warmupType.`],
+  },
+];
+
+const runtime: Case[] = [
+  {
+    title: 'fp16 on workers without GPUs',
+    props: jobProps({ workers: { replicas: 2 }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4, fp16: { enabled: true } } }),
+    errors: [`${P}: deepspeedConfig.fp16.enabled is true: ${NO_GPUS}, which accepts fp16 only on CPUs with native fp16 arithmetic (oneDNN fp16, rare on GPU nodes) and otherwise stops deepspeed.initialize. Set workers.gpusPerWorker to the GPUs of each worker, or disable fp16 for a CPU-only run.`],
+  },
+  {
+    title: 'CUDA_VISIBLE_DEVICES forwarded to every rank',
+    props: jobProps({ workers: GPU_WORKERS, env: { CUDA_VISIBLE_DEVICES: EnvValue.fromValue('0') } }),
+    errors: [`${P}: env.CUDA_VISIBLE_DEVICES is '0': it is forwarded to every rank, and DeepSpeed calls set_device(local_rank) for local ranks 0 to 3 (4 slots per pod), so ranks whose local rank is not among the 1 listed device fail with "invalid device ordinal". Remove CUDA_VISIBLE_DEVICES: the device plugin already gives each pod exactly its GPUs, numbered from 0, and each rank selects GPU local_rank among them.`],
+  },
+  {
+    title: 'bf16 on workers without GPUs runs, slowly: a warning',
+    props: jobProps({ workers: { replicas: 2 }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4, bf16: { enabled: true } } }),
+    errors: [],
+    warnings: [`${P}: deepspeedConfig.bf16.enabled is true: ${NO_GPUS}, where bf16 runs on the CPU cores, orders of magnitude slower than on GPUs. Set workers.gpusPerWorker to the GPUs of each worker, or disable bf16 for a CPU-only test run.`],
+  },
+  {
+    title: 'CUDA_VISIBLE_DEVICES listing every GPU of a pod changes nothing: a warning',
+    props: jobProps({ workers: GPU_WORKERS, env: { CUDA_VISIBLE_DEVICES: EnvValue.fromValue('0,1,2,3') } }),
+    errors: [],
+    warnings: [`${P}: env.CUDA_VISIBLE_DEVICES is '0,1,2,3': it is forwarded to every rank on every pod, where the device plugin has already narrowed the GPUs to the pod's own, so at best it changes nothing. Remove CUDA_VISIBLE_DEVICES: the device plugin already gives each pod exactly its GPUs, numbered from 0, and each rank selects GPU local_rank among them.`],
+  },
+  {
+    title: '/dev/shm larger than the memory limit it counts against',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, memory: Size.gibibytes(8), sharedMemorySize: Size.gibibytes(16) } }),
+    errors: [`${P}: workers.sharedMemorySize is '16Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '8Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Lower workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
+  },
+  {
+    title: 'the default /dev/shm (1Gi per slot) over a small memory limit',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 8, memory: Size.gibibytes(4) } }),
+    errors: [`${P}: workers.sharedMemorySize is not set, so 1Gi per slot: '8Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '4Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Set workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
+  },
+  {
+    title: 'NVMe offload to a path with nothing mounted',
+    props: withConfig({
+      optimizer: { kind: OptimizerType.ADAMW },
+      zeroOptimization: { stage: ZeroStage.STAGE_3, offloadParam: { device: OffloadDevice.NVME, nvmePath: '/local_nvme' } },
+    }),
+    errors: [`${P}: deepspeedConfig.zeroOptimization.offloadParam.nvmePath is '/local_nvme': nothing is mounted there on the worker pods, so DeepSpeed swaps the offloaded tensors into the container's writable layer on the node's root disk, not an NVMe drive, and the kubelet evicts the pod once that disk runs short. Mount a local NVMe volume at that path on every pod that hosts ranks (storage.volumes or job.addVolume).`],
+  },
+  {
+    title: 'a job image on :latest',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:latest') }),
+    errors: [`${P}: image.imageRef is 'registry.example.com/train:latest': the 'latest' tag moves: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed. Pin a tag of the build, e.g. 'registry.example.com/train:v1', or a digest (@sha256:...).`],
+  },
+  {
+    title: 'a job image without a tag',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com:5000/train') }),
+    errors: [`${P}: image.imageRef is 'registry.example.com:5000/train': without a tag the runtime pulls 'latest', which moves: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed. Pin a tag of the build, e.g. 'registry.example.com/train:v1', or a digest (@sha256:...).`],
+  },
+  {
+    title: 'an empty script',
+    props: jobProps({ script: '' }),
+    errors: [`${P}: script is '': every rank runs the Python interpreter without a script file, and Python exits at once (an empty name is the working directory: "can't find '__main__' module"; blanks: "can't open file"). Set script to the training script, absolute or relative to the image's working directory, e.g. '/workspace/train.py'.`],
+  },
+];
+
+const nowErrors: Case[] = [
+  {
+    title: 'more ranks per pod than GPUs',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 4 } }),
+    errors: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 4: DeepSpeed calls set_device(local_rank) on every rank, so 2 ranks per worker ask for a GPU beyond the 2 GPUs there and fail with "invalid device ordinal". Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.`],
+  },
+  {
+    title: 'a launcher that hosts ranks with fewer GPUs than slots',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 1 } }),
+    errors: [`${P}: launcher.gpus is 1 but slotsPerWorker is 2: the launcher hosts slotsPerWorker ranks, and DeepSpeed calls set_device(local_rank) on every rank, so 1 rank on it asks for a GPU beyond the 1 GPU there and fails with "invalid device ordinal". Set launcher.gpus to 2 or remove it (it defaults to workers.gpusPerWorker).`],
+  },
+  {
+    title: 'a launcher that hosts ranks without GPUs next to GPU workers',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 0 } }),
+    errors: [`${P}: launcher.gpus is 0 but slotsPerWorker is 2: the launcher hosts slotsPerWorker ranks, and DeepSpeed calls set_device(local_rank) on each, so the 2 ranks on it find no GPU and fail. Set launcher.gpus to 2 or remove it (it defaults to workers.gpusPerWorker).`],
+  },
+  {
+    title: 'a checkpoint directory on no volume',
+    props: jobProps({ storage: { checkpoint: { directory: '/checkpoints/run-1' } } }),
+    errors: [`${P}: storage.checkpoint.directory is '/checkpoints/run-1': it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.`],
+  },
+  {
+    title: 'a ReadWriteOnce claim on pods spread across nodes',
+    props: jobProps({
+      scheduling: { spreadWorkers: true },
+      storage: { volumes: [TrainingStorage.newClaim('ckpt', { mountPath: '/ckpt', size: Size.gibibytes(100), accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE })] },
+    }),
+    errors: [`${P}: storage.volumes 'ckpt' accessMode is 'ReadWriteOnce': a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error. Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.`],
+  },
+];
+
+const escapeHatches: Case[] = [
+  {
+    title: 'hostIPC added by a patch',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/hostIPC', true)),
+    errors: [],
+    warnings: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.hostIPC is true: the pods share the node's IPC namespace (and its /dev/shm with every other pod on the node), which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either. Remove the JSON patch: the job mounts a memory-backed /dev/shm sized by workers.sharedMemorySize, which is what NCCL needs.`],
+  },
+  {
+    title: 'an unknown runPolicy field added by a patch',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/runPolicy/retryPolicy', 'Always')),
+    errors: [`${P}: spec.runPolicy.retryPolicy is 'Always': the MPIJob CRD does not declare this field, and the API server prunes undeclared fields of a structural schema without a word, so the setting would be silently lost. Check the field's name and level against the MPIJob CRD (kubectl explain mpijob.spec), or remove the JSON patch.`],
+  },
+  {
+    title: 'a pod spec field misspelled in a patch',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/nodeSelectors', { a: 'b' })),
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.nodeSelectors is {"a":"b"}: the MPIJob CRD does not declare this field, and the API server prunes undeclared fields of a structural schema without a word, so the setting would be silently lost. Check the field's name and level against the MPIJob CRD (kubectl explain mpijob.spec), or remove the JSON patch.`],
+  },
+  {
+    title: 'a patched GPU count names the manifest path',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/nvidia.com~1gpu', 1.5)),
+    errors: [
+      `${P}: spec.mpiReplicaSpecs.Worker.template.spec.containers[0].resources.limits['nvidia.com/gpu'] is 1.5: the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU. Use a whole number.`,
+    ],
+  },
+];
+
+const families: Array<[string, Case[]]> = [
+  ['whole and positive numbers', numbers],
+  ['names and references', names],
+  ['arguments that fight the computed launch', launchArgs],
+  ['options with no effect', noEffect],
+  ['settings that break ranks at run time', runtime],
+  ['certain failures are errors', nowErrors],
+  ['escape hatches', escapeHatches],
+];
+
+describe.each(families)('%s', (_family, cases) => {
+  let stderr: jest.SpyInstance;
+  beforeEach(() => { stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true); });
+  afterEach(() => stderr.mockRestore());
+
+  test.each(cases.map(c => [c.title, c] as const))('%s', (_title, c) => {
+    const outcome = synthToTempDir(c.props, { mutate: c.mutate });
+    expect(outcome.errors).toEqual(c.errors);
+    expect(findingMessages(outcome.job, Severity.WARNING)).toEqual(c.warnings ?? []);
+    expect(outcome.written).toEqual(c.errors.length > 0 ? [] : ['test.k8s.yaml']);
+  });
+});
+
+describe('messages', () => {
+  test('cdk8s prints the construct path once', () => {
+    const { app } = buildJob(jobProps({ workers: { replicas: 2, gpusPerWorker: 0.5 } }));
+    expect(synthError(app)).toBe('Validation failed with the following errors:\n'
+      + `  [${P}] workers.gpusPerWorker is 0.5: ${WHOLE_DEVICES}. Set workers.gpusPerWorker to the whole number of GPUs each worker pod gets, or 0 for CPU workers.`);
+  });
+
+  test('validateJob keeps the path in each message, for tools that read findings', () => {
+    const { job } = buildJob(jobProps({ backoffLimit: -1 }));
+    expect(Validation.validateJob(job).map(f => f.message)).toEqual([
+      `${P}: backoffLimit is -1: the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more. Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.`,
+    ]);
+  });
+
+  test('a derived name that is too long says which construct ids to shorten', () => {
+    const { job } = buildJob(jobProps(), 'a-very-long-training-job-id-for-the-cifar10-model', 'chart-with-a-long-id');
+    expect(Validation.validateJob(job).map(f => f.message)).toEqual([
+      'chart-with-a-long-id/a-very-long-training-job-id-for-the-cifar10-model: metadata.name is not set, so derived from the construct path: '
+      + '\'chart-with-a-a-very-long-training-job-id-for-the-cifar10-model\' (62 characters): the MPI Operator rejects the job because the last worker\'s hostname '
+      + '\'chart-with-a-a-very-long-training-job-id-for-the-cifar10-model-worker-1\' is 71 characters, over the DNS limit of 63. '
+      + 'Shorten the construct ids the name is made of (\'chart-with-a-long-id\', \'a-very-long-training-job-id-for-the-cifar10-model\'), or set metadata.name to at most 54 characters.',
+    ]);
+  });
+});
