@@ -151,6 +151,15 @@ const rehearse = project.addTask('rehearse', {
 rehearse.spawn(synth);
 rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
 
+// Fresh apps on cdk8s-plus-27, -30 and -33 (TypeScript 5.9 and the registry's default) install the packed
+// tarball from the registry: minutes and network, so a task of its own that .ci/run runs after the suite.
+const testApps = project.addTask('test:apps', {
+  description: 'Compile with jsii, pack, and install the tarball into fresh apps on every cdk8s-plus flavour (test/apps; needs the registry)',
+  env: cdk8sEnv,
+});
+testApps.spawn(project.compileTask);
+testApps.exec("jest --ci --coverage=false --testMatch '<rootDir>/test/apps/*.apps.ts'", { receiveArgs: true });
+
 // The benchmark runs compiled (lib/scripts) so that its child processes measure the library, not ts-node.
 const bench = project.addTask('bench', {
   description: 'Compile, then print synthesis speed, memory and package footprint figures (see docs/benchmarks.md)',
