@@ -151,6 +151,15 @@ const rehearse = project.addTask('rehearse', {
 rehearse.spawn(synth);
 rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
 
+// The Python package's sources, without building the wheel (that needs the Python build tools from PyPI):
+// what this machine can make, byte-compiled with the system Python. docs/python.md has the full build.
+const pythonCode = project.addTask('package:python-code', {
+  description: 'Generate the Python package sources with jsii-pacmak into dist/python-code and byte-compile them (no wheel)',
+});
+pythonCode.spawn(project.compileTask);
+pythonCode.exec('jsii-pacmak --code-only --target python --outdir dist/python-code');
+pythonCode.exec('python3 -m compileall -q dist/python-code/python/src');
+
 // Fresh apps on cdk8s-plus-27, -30 and -33 (TypeScript 5.9 and the registry's default) install the packed
 // tarball from the registry: minutes and network, so a task of its own that .ci/run runs after the suite.
 const testApps = project.addTask('test:apps', {

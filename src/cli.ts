@@ -66,7 +66,13 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   // A TrainJob's runtime may come from any of the files (e.g. the platform's ClusterTrainingRuntime).
   const runtimes = files.flatMap(file => Yaml.load(file)).filter(doc => doc?.apiVersion === 'trainer.kubeflow.org/v1alpha1' && doc.kind !== 'TrainJob');
   const jobs = files.flatMap(file => {
-    const found: ILaunchManifest[] = [...MpiJobManifest.fromFile(file), ...TrainJobManifest.fromManifests(Yaml.load(file).filter(d => d != null), runtimes)];
+    let trainJobs: ILaunchManifest[];
+    try {
+      trainJobs = TrainJobManifest.fromManifests(Yaml.load(file).filter(d => d != null), runtimes);
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}: pass the runtime's manifest as another file`);
+    }
+    const found: ILaunchManifest[] = [...MpiJobManifest.fromFile(file), ...trainJobs];
     return found.map(job => ({ file, job }));
   }).filter(({ job }) => values.job === undefined || job.name === values.job);
   if (jobs.length === 0) {

@@ -45,8 +45,8 @@ export { JobSecurityOptions } from './security';
 export { GangSchedulingOptions, JobSchedulingOptions, KueueOptions } from './scheduling';
 export { Kueue } from './kueue';
 export {
-  CheckpointOptions, ExistingClaimOptions, JobStorageOptions, NewClaimOptions, PersistentVolumeAccessMode,
-  StorageMountOptions, TrainingStorage,
+  CheckpointOptions, ExistingClaimOptions, FsGroupChangePolicy, JobStorageOptions, NewClaimOptions,
+  PersistentVolumeAccessMode, StorageMountOptions, TrainingStorage,
 } from './storage';
 export { Finding, Severity } from './validation';
 export { Validation } from './job-validation';

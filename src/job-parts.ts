@@ -3,13 +3,17 @@ import { Construct } from 'constructs';
 import { newDeepSpeedConfigMap } from './config-registry';
 import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
 import { EnvValue } from './env-value';
+import type { IDeepSpeedTrainingImage } from './image';
+import type { Interconnect } from './interconnect';
 import type { DeepSpeedJobProps } from './job';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
+import type { MpirunOptions } from './mpirun';
 import { networkEnv } from './network';
 import { MpiReplica, RankPodSelector } from './replica';
 import { applyPodScheduling } from './scheduling';
 import { createJobServiceAccount, createPeerNetworkPolicy } from './security';
-import { checkpointArgs } from './storage';
+import { checkpointArgs, FsGroupChangePolicy } from './storage';
+import { MpiImplementation } from './types';
 import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
@@ -61,6 +65,16 @@ function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
 }
 
 /**
+ * The job's mpirun options with the interconnect's Open MPI MCA parameters first; the job's own
+ * parameters win. Hydra images (Intel MPI, MPICH) take no `--mca`.
+ */
+function withInterconnectMca(mpirun: MpirunOptions | undefined, interconnect: Interconnect | undefined, image: IDeepSpeedTrainingImage): MpirunOptions | undefined {
+  const preset = interconnect?.mcaParameters ?? {};
+  if (image.mpiImplementation !== MpiImplementation.OPEN_MPI || Object.keys(preset).length === 0) return mpirun;
+  return { ...mpirun, mcaParameters: { ...preset, ...mpirun?.mcaParameters } };
+}
+
+/**
  * Builds the launcher and the workers (the mpirun argv included), the DeepSpeed config
  * ConfigMap, the storage, network, scheduling and security settings of a job named `name`,
  * under `scope`, in the order the MPIJob has always rendered them.
@@ -95,9 +109,11 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
     workers,
     script: props.script,
     args: [...props.args ?? [], ...checkpointArgs(storage.checkpoint)],
-    mpirun: props.mpirun,
+    mpirun: withInterconnectMca(props.mpirun, props.network?.interconnect, props.image),
     deepspeedConfigFile: configFile,
     runAsWorker: runLauncherAsWorker,
+    waitForWorkers: props.waitForWorkers,
+    workerWaitTimeout: props.workerWaitTimeout,
   });
   const rankReplicas: MpiReplica[] = runLauncherAsWorker ? [launcher, workers] : [workers];
   const mount = (path: string, volume: Volume, options: MountOptions) => {
@@ -144,5 +160,12 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
   };
   launcher.useIdentity(identity);
   workers.useIdentity(identity);
+  const ownership = {
+    enabled: storage.setFsGroup ?? true,
+    fsGroup: storage.fsGroup,
+    changePolicy: storage.fsGroupChangePolicy ?? FsGroupChangePolicy.ON_ROOT_MISMATCH,
+  };
+  launcher._setVolumeOwnership(ownership);
+  workers._setVolumeOwnership(ownership);
   return { workers, launcher, configMap, deepspeedConfigJson, networkPolicy, serviceAccount, rankReplicas };
 }

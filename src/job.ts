@@ -22,6 +22,9 @@ import { registerJobValidation } from './validation';
 import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
+/** Launcher retries (`runPolicy.backoffLimit`) unless the job sets its own. */
+export const DEFAULT_BACKOFF_LIMIT = 3;
+
 /** The MPI Operator names containers after their replica and labels pods with its own labels. */
 const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
   podLabels: jobPodLabels,
@@ -132,6 +135,23 @@ export interface DeepSpeedJobProps {
   readonly launcherCreationPolicy?: LauncherCreationPolicy;
 
   /**
+   * Whether the launcher waits, before mpirun, until every host of the operator's hostfile
+   * resolves and accepts connections on the ssh port. Worker names resolve only once a worker
+   * is Ready, and with `AtStartup` (and under Kueue with `WaitForWorkersReady` too,
+   * kubeflow/mpi-operator#615) the launcher starts with the workers. The wait runs with the
+   * image's Python (`pythonPath`) and then execs mpirun.
+   * @default true
+   */
+  readonly waitForWorkers?: boolean;
+
+  /**
+   * How long the launcher waits for its workers before it exits non-zero naming the hosts
+   * that never came up (a launcher retry, see `backoffLimit`). Whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly workerWaitTimeout?: Duration;
+
+  /**
    * What happens to worker pods once the job finishes. The operator's own default, None,
    * leaves sshd workers (and their GPUs) running forever.
    * @default CleanPodPolicy.RUNNING
@@ -157,7 +177,10 @@ export interface DeepSpeedJobProps {
   /**
    * Retries of the launcher pod before the launcher Job, and with it the MPIJob, fails
    * (`backoffLimit`). Workers are not restarted: a retry reruns mpirun against the same workers.
-   * @default - the Kubernetes Job default, 6
+   * With the launcher waiting for its workers (`waitForWorkers`), a retry follows a real failure
+   * (a crashed rank, a lost node) or a worker that never came up, so a few retries are enough;
+   * Kubernetes' own default, 6, reruns a failing training up to seven times.
+   * @default 3
    */
   readonly backoffLimit?: number;
 
@@ -237,6 +260,8 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   public readonly launcherCreationPolicy: LauncherCreationPolicy;
   /** Whether the launcher also hosts ranks. */
   public readonly runLauncherAsWorker: boolean;
+  /** Whether the job is created suspended (`runPolicy.suspend`), as every Kueue job is. */
+  public readonly suspend: boolean;
   /** The MPI Operator release the job targets. */
   public readonly operatorVersion: MpiOperatorVersion;
   /** Security settings as given. */
@@ -270,6 +295,7 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
     this.scheduling = props.scheduling ?? {};
     this.network = props.network ?? {};
     this.storage = props.storage ?? {};
+    this.suspend = props.suspend ?? (this.scheduling.kueue ? true : false);
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
@@ -341,8 +367,8 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
         cleanPodPolicy: this.cleanPodPolicy,
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
         activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
-        backoffLimit: props.backoffLimit,
-        suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
+        backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
+        suspend: this.suspend ? true : (props.suspend === false ? false : undefined),
         managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
         schedulingPolicy: this.scheduling.gangScheduling ? renderSchedulingPolicy(this, this.scheduling.gangScheduling) : undefined,
       },

@@ -115,6 +115,22 @@ export interface PodIdentity {
   readonly automountServiceAccountToken: boolean;
 }
 
+/**
+ * Who owns the files of the pod's persistent volumes (`fsGroup`).
+ * @internal
+ */
+export interface VolumeOwnership {
+  /** Whether to set fsGroup at all. */
+  readonly enabled: boolean;
+  /** The group, when the job sets one; otherwise the image user's gid on pods with persistent volumes. */
+  readonly fsGroup?: number;
+  /** `fsGroupChangePolicy`. */
+  readonly changePolicy: string;
+}
+
+/** Volume sources the kubelet writes itself, world- or user-readable: no fsGroup needed. */
+const NON_PERSISTENT_SOURCES = ['configMap', 'secret', 'emptyDir', 'downwardAPI', 'projected'];
+
 interface Mount {
   readonly path: string;
   readonly volume: Volume;
@@ -150,6 +166,7 @@ export abstract class MpiReplica extends Construct {
   private hostNetwork = false;
   private priorityClassName?: string;
   private identity?: PodIdentity;
+  private volumeOwnership?: VolumeOwnership;
 
   protected constructor(scope: Construct, id: string, props: MpiReplicaProps, defaultRestartPolicy: ReplicaRestartPolicy) {
     super(scope, id);
@@ -270,6 +287,27 @@ export abstract class MpiReplica extends Construct {
     this.priorityClassName = name;
   }
 
+  /**
+   * Sets who owns the files of the pods' persistent volumes.
+   * @internal
+   */
+  public _setVolumeOwnership(ownership: VolumeOwnership): void {
+    this.volumeOwnership = ownership;
+  }
+
+  /** Whether the pods mount a persistent volume (anything but a ConfigMap, Secret, emptyDir, downward API or projected volume). */
+  public get mountsPersistentVolume(): boolean {
+    return this.volumes.some(volume => Object.keys(volume._toKube()).some(key => key !== 'name' && !NON_PERSISTENT_SOURCES.includes(key)));
+  }
+
+  /** The pods' `fsGroup` and its change policy, if any. */
+  private renderFsGroup(): { fsGroup?: number; fsGroupChangePolicy?: string } {
+    const ownership = this.volumeOwnership;
+    if (!ownership?.enabled) return {};
+    const fsGroup = ownership.fsGroup ?? (!this.image.user.isRoot && this.mountsPersistentVolume ? this.image.user.gid : undefined);
+    return fsGroup === undefined ? {} : { fsGroup, fsGroupChangePolicy: ownership.changePolicy };
+  }
+
   /** Sets the pods' ServiceAccount and whether its token is mounted. */
   public useIdentity(identity: PodIdentity): void {
     this.identity = identity;
@@ -367,11 +405,12 @@ export abstract class MpiReplica extends Construct {
     const user = this.image.user;
     return {
       securityContext: user.isRoot
-        ? { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } }
+        ? { runAsUser: 0, runAsGroup: 0, ...this.renderFsGroup(), seccompProfile: { type: 'RuntimeDefault' } }
         : {
           runAsUser: user.uid,
           runAsGroup: user.gid,
           runAsNonRoot: true,
+          ...this.renderFsGroup(),
           seccompProfile: { type: 'RuntimeDefault' },
         },
       hostNetwork: this.hostNetwork || undefined,

@@ -44,8 +44,10 @@ export interface GangSchedulingOptions {
   /**
    * Pods that must be schedulable together (PodGroup `minMember`).
    * @default - every pod (workers + launcher); the worker count with
-   * `LauncherCreationPolicy.WAIT_FOR_WORKERS_READY`, because the launcher is only created once
-   * the workers are ready
+   * `LauncherCreationPolicy.WAIT_FOR_WORKERS_READY` on a job that is not created suspended,
+   * because the launcher is only created once the workers are ready. A suspended job (every
+   * Kueue job) starts its launcher together with the workers (kubeflow/mpi-operator#615), so
+   * its gang is every pod.
    */
   readonly minAvailable?: number;
   /**
@@ -66,7 +68,7 @@ export interface GangSchedulingOptions {
   readonly scheduleTimeout?: Duration;
   /**
    * Write `minResources`: the requests (limits where no request is set) of the pods counted in
-   * `minAvailable` — with `WAIT_FOR_WORKERS_READY`, the workers alone. Volcano before operator
+   * `minAvailable` — with `WAIT_FOR_WORKERS_READY` and no suspension, the workers alone. Volcano before operator
    * v0.5 has no computed fallback, and an explicit figure shows in the manifest what the gang needs.
    * @default true
    */
@@ -145,14 +147,24 @@ export function applyPodScheduling(job: ScheduledPods, options: JobSchedulingOpt
 }
 
 /**
+ * Whether the operator creates the launcher only after the workers are ready. Not for a job
+ * created suspended (every Kueue job): while it is suspended there are no workers, so "all
+ * workers ready" holds at once, the launcher Job is created suspended and on resume it starts
+ * together with the workers (kubeflow/mpi-operator#615).
+ * @internal
+ */
+export function launcherCreatedAfterWorkers(job: DeepSpeedMpiJob): boolean {
+  return job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && !job.suspend && job.workers.replicas > 0;
+}
+
+/**
  * The PodGroup minMember the job asks for.
  * @internal
  */
 export function effectiveMinAvailable(job: DeepSpeedMpiJob, gang: GangSchedulingOptions): number {
   if (gang.minAvailable !== undefined) return gang.minAvailable;
   const workers = job.workers.replicas;
-  if (job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0) return workers;
-  return workers + 1;
+  return launcherCreatedAfterWorkers(job) ? workers : workers + 1;
 }
 
 /**
@@ -173,12 +185,13 @@ export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulin
 /**
  * What the gang needs: the requests (limits where no request is set) of the pods counted in
  * `minAvailable`. Like the operator, the launcher counts first and the workers are cut to
- * `minAvailable - 1`; but when the launcher waits for ready workers the gang is the workers
- * alone (the operator would count the launcher and one worker fewer, understating the GPUs).
+ * `minAvailable - 1`; but when the operator creates the launcher only after the workers are
+ * ready (WaitForWorkersReady on a job not created suspended) the gang is the workers alone (the
+ * operator would count the launcher and one worker fewer, understating the GPUs).
  */
 function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name: string]: mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources } | undefined {
   const workers = job.workers.replicas;
-  const totals = job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0
+  const totals = launcherCreatedAfterWorkers(job)
     ? podResourceTotals([[job.workers, Math.min(minAvailable, workers)]])
     : podResourceTotals([[job.launcher, 1], [job.workers, workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers]]);
   if (totals.size === 0) return undefined;

@@ -5,6 +5,7 @@ import * as trainer from '../imports/trainer.kubeflow.org';
 import { IDeepSpeedJob } from './deepspeed-job';
 import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
+import { DEFAULT_BACKOFF_LIMIT } from './job';
 import type { DeepSpeedJobProps } from './job';
 import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher } from './launcher';
@@ -308,7 +309,7 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
                 : undefined,
               template: {
                 metadata: { labels: { [TRAINJOB_ANCESTOR_LABEL]: 'trainer' } },
-                spec: { backoffLimit: props.backoffLimit, template: this._podTemplate(this.launcher) },
+                spec: { backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT, template: this._podTemplate(this.launcher) },
               },
             },
           ],

@@ -2,9 +2,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, JsonPatch, Testing, Yaml } from 'cdk8s';
+import { App, Chart, JsonPatch, Testing, Yaml } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
-import { DeepSpeedMpiJob } from '../src';
+import { DeepSpeedMpiJob, DeepSpeedTrainingImage, DeepSpeedTrainJob, TrainerRuntime } from '../src';
 import { main } from '../src/cli';
 import { renderUnvalidated } from './support/synth';
 
@@ -34,7 +34,8 @@ function appWithCifar10(): string {
 function brokenCifar10File(dir: string): string {
   const chart = buildCifar10(Testing.app());
   const job = chart.node.findAll().find((c): c is DeepSpeedMpiJob => c instanceof DeepSpeedMpiJob)!;
-  job.apiObject.addJsonPatch(JsonPatch.replace('/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command/2', '4'));
+  // Index 12: -np's value, after the 10 words of the wait step and mpirun itself.
+  job.apiObject.addJsonPatch(JsonPatch.replace('/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command/12', '4'));
   const file = path.join(dir, 'broken.k8s.yaml');
   fs.writeFileSync(file, Yaml.stringify(...renderUnvalidated(chart)));
   return file;
@@ -122,6 +123,45 @@ describe('cdk8s-deepspeed options and errors', () => {
       out: '',
       err: 'rehearsing cifar10-train from dist/manifests/cifar10.k8s.yaml\n'
         + 'cdk8s-deepspeed: /nonexistent/mpirun not found: install Open MPI (Debian: apt-get install openmpi-bin, or run scripts/install-test-deps.sh)',
+    });
+  });
+});
+
+describe('cdk8s-deepspeed rehearse, TrainJobs', () => {
+  async function run(args: string[], cwd: string) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await main(args, cwd, { out: t => out.push(t), err: t => err.push(t) });
+    return { status, out: out.join('\n'), err: err.join('\n') };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-trainjob-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const referenceRuntime = path.resolve(REPO, '../shared/crds/kubeflow-trainer-v2.3.0/deepspeed-distributed-runtime.yaml');
+  const image = DeepSpeedTrainingImage.fromImage('ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0', { pythonPath: '/usr/bin/python3' });
+
+  function writeTrainJob(file: string, runtime?: TrainerRuntime): string {
+    const chart = new Chart(Testing.app(), 'trainer');
+    new DeepSpeedTrainJob(chart, 'train', { image, workers: { replicas: 2, gpusPerWorker: 1 }, script: '/opt/train.py', runtime, runLauncherAsWorker: runtime !== undefined });
+    const out = path.join(dir, file);
+    fs.writeFileSync(out, Yaml.stringify(...renderUnvalidated(chart)));
+    return out;
+  }
+
+  test('a TrainJob with its generated runtime in the same file', async () => {
+    const { status, out } = await run(['rehearse', writeTrainJob('generated.k8s.yaml')], dir);
+    expect(out).toContain('TrainJob trainer-train');
+    expect(out.trimEnd().split('\n').pop()).toBe('1 of 1 job rehearsal passed');
+    expect(status).toBe(0);
+  });
+
+  test('a TrainJob against deepspeed-distributed, its runtime from another file; without it a usage error', async () => {
+    const file = writeTrainJob('referenced.k8s.yaml', TrainerRuntime.clusterRuntime('deepspeed-distributed'));
+    const { status, out } = await run(['rehearse', file, referenceRuntime], dir);
+    expect(out.trimEnd().split('\n').pop()).toBe('1 of 1 job rehearsal passed');
+    expect(status).toBe(0);
+    expect(await run(['rehearse', file], dir)).toMatchObject({
+      status: 2,
+      err: expect.stringMatching(/TrainJob trainer-train references ClusterTrainingRuntime deepspeed-distributed, which is neither in the manifests nor among the runtimes given: pass the runtime's manifest as another file/),
     });
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, Severity, TrainJobManifest, Validation } from '../src';
+import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, TrainJobManifest, Validation } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
   deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
@@ -9,12 +9,12 @@ import {
 import { expectValidManifests } from './support/k8s-schema';
 import { asOperatorCreatesIt, restrictedViolations } from './support/pod-security';
 import { exportedNames } from './support/rehearsal';
-import { container } from './support/synth';
+import { container, mpirunCommand } from './support/synth';
 
 /** The MPIJob's launcher and worker specs, and the launcher's command. */
 function replicas(mpiJob: any): { launcher: any; worker: any; command: string[] } {
   const launcher = mpiJob.spec.mpiReplicaSpecs.Launcher;
-  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: container(launcher).command };
+  return { launcher, worker: mpiJob.spec.mpiReplicaSpecs.Worker, command: mpirunCommand(launcher) };
 }
 
 /** Every control of the restricted Pod Security Standard the job's pods break, as the operator creates them. */
@@ -151,11 +151,20 @@ describe('examples/kueue-gang', () => {
     expect(mpiJob.spec.runPolicy.managedBy).toBeUndefined();
   });
 
-  test('gang scheduled: the PodGroup is the 2 workers, the launcher follows once they are ready', () => {
-    expect(mpiJob.spec.launcherCreationPolicy).toBe('WaitForWorkersReady');
-    expect(mpiJob.spec.runPolicy.schedulingPolicy).toMatchObject({ minAvailable: worker.replicas, scheduleTimeoutSeconds: 600 });
+  test('gang scheduled: the PodGroup is every pod, since a suspended job starts its launcher with the workers (kubeflow/mpi-operator#615)', () => {
+    expect(mpiJob.spec.launcherCreationPolicy).toBe('AtStartup');
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: worker.replicas + 1,
+      // the launcher (1 CPU, 2Gi) and 2 workers x (16 CPU, 64Gi, 4 GPUs)
+      minResources: { 'cpu': '33', 'memory': '130Gi', 'nvidia.com/gpu': '8' },
+      scheduleTimeoutSeconds: 600,
+    });
     expect(worker.replicas).toBe(2);
     expect(container(worker).readinessProbe.tcpSocket.port).toBe(2222);
+  });
+
+  test('the launcher waits for both workers on their sshd port before mpirun', () => {
+    expect(container(launcher).command.slice(3, 10)).toEqual(['--hostfile', '/etc/mpi/hostfile', '--port', '2222', '--timeout', '900', '--']);
   });
 
   test('the pods of both roles carry the PriorityClass', () => {
@@ -193,12 +202,12 @@ describe('examples/rdma', () => {
     const mpiJob = manifest(manifests, 'MPIJob', 'cifar10-ib');
     const { launcher, worker, command } = replicas(mpiJob);
 
-    test('the workers request the HCA and the GPUs with request = limit and may lock memory', () => {
+    test('the workers request the HCA and the GPUs with request = limit, without IPC_LOCK (non-root ranks never hold it)', () => {
       const resources = container(worker).resources;
       expect(resources.requests).toMatchObject({ 'rdma/hca_shared_devices_a': 1, 'nvidia.com/gpu': 8 });
       expect(resources.limits).toEqual(resources.requests);
-      expect(container(worker).securityContext.capabilities).toEqual({ add: ['IPC_LOCK'], drop: ['ALL'] });
-      // The launcher hosts no ranks, so it gets neither devices nor the capability.
+      expect(container(worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+      // The launcher hosts no ranks, so it gets no devices.
       expect(Object.keys(container(launcher).resources.requests)).toEqual(['cpu', 'memory']);
       expect(container(launcher).securityContext.capabilities).toEqual({ drop: ['ALL'] });
     });
@@ -222,14 +231,10 @@ describe('examples/rdma', () => {
       expect(install.split(' ')).toEqual(expect.arrayContaining(['ibverbs-providers', 'libibverbs1']));
     });
 
-    test('exactly one warning, inherent to the preset: IPC_LOCK is outside the restricted standard', () => {
-      expect(findings({ ...example, jobs: example.jobs.filter(j => j.node.path === 'rdma-infiniband/train'), images: example.images })).toEqual([
-        `${Severity.WARNING} security/added-capabilities: rdma-infiniband/train: Worker container capabilities.add is ["IPC_LOCK"]: `
-        + 'IPC_LOCK is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in '
-        + 'namespaces that enforce either level. Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, '
-        + 'or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
-      ]);
-      expect(restrictedBreaches(mpiJob)).toEqual(['worker: Capabilities (containers[worker] adds IPC_LOCK)']);
+    test('meets the restricted standard and synthesizes without findings; Open MPI\'s own traffic stays on TCP', () => {
+      expect(findings({ ...example, jobs: example.jobs.filter(j => j.node.path === 'rdma-infiniband/train'), images: example.images })).toEqual([]);
+      expect(restrictedBreaches(mpiJob)).toEqual([]);
+      expect(command.join(' ')).toContain('--mca pml ob1 --mca btl ^openib');
     });
   });
 

@@ -83,7 +83,9 @@ describe('a generated TrainingRuntime (the default) follows the Trainer MPI plug
     const container = out.launcherPod.spec.containers[0];
     expect(container.name).toBe('node');
     expect(container.command).toEqual(mpiJob.launcher.command);
-    expect(container.command.slice(0, 5)).toEqual(['mpirun', '-np', '2', '--hostfile', '/etc/mpi/hostfile']);
+    // The launcher waits for the nodes' sshd (the hostfile is at /etc/mpi/hostfile under the Trainer too), then execs mpirun.
+    expect(container.command.slice(3, 10)).toEqual(['--hostfile', '/etc/mpi/hostfile', '--port', '2222', '--timeout', '900', '--']);
+    expect(container.command.slice(10, 15)).toEqual(['mpirun', '-np', '2', '--hostfile', '/etc/mpi/hostfile']);
     expect(out.launcherPod.spec.restartPolicy).toBe('OnFailure');
     expect(out.launcherPod.spec.securityContext.fsGroup).toBe(1000);
   });
@@ -178,7 +180,7 @@ describe('a referenced runtime: the TrainJob sets only what a TrainJob may set',
     const spec = out.trainJob.spec.trainer;
     expect(spec.image).toBe('ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0');
     expect(spec.command).toEqual(out.job.launcher.command);
-    expect(spec.command.slice(0, 3)).toEqual(['mpirun', '-np', '3']);
+    expect(spec.command.slice(10, 13)).toEqual(['mpirun', '-np', '3']);
     expect(spec.env).toEqual([{ name: 'NCCL_DEBUG', value: 'INFO' }]);
     expect(spec.numNodes).toBe(3);
     expect(spec.numProcPerNode).toBe(1);

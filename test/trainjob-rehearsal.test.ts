@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { CheckStatus, DeepSpeedMpiJob, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, TrainerRuntime, TrainJobManifest } from '../src';
+import { CheckStatus, DeepSpeedMpiJob, MpiJobManifest, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, TrainerRuntime, TrainJobManifest } from '../src';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, rehearse } from './support/rehearsal';
 import { jobProps } from './support/synth';
@@ -13,6 +13,12 @@ function trainJobManifests(props: Partial<DeepSpeedTrainJobProps> = {}): any[] {
   const chart = new Chart(Testing.app(), 'test');
   new DeepSpeedTrainJob(chart, 'train', { ...jobProps(), ...props });
   return Testing.synth(chart);
+}
+
+function mpiChart(): Chart {
+  const chart = new Chart(Testing.app(), 'test');
+  new DeepSpeedMpiJob(chart, 'train', jobProps());
+  return chart;
 }
 
 describe('TrainJobManifest reads what the Trainer\'s MPI plugin derives', () => {
@@ -37,6 +43,10 @@ describe('TrainJobManifest reads what the Trainer\'s MPI plugin derives', () => 
       { name: 'OMPI_MCA_plm_rsh_args', value: '-o ConnectionAttempts=10' },
     ]);
     expect(job.hostfile).toBe('test-train-node-0-0.test-train slots=1\ntest-train-node-0-1.test-train slots=1\n');
+    expect(job.sshAuthMountPath).toBe('/home/mpiuser/.ssh');
+    expect(job.sshKeyFileModes).toEqual({ 'id_rsa': 0o640, 'id_rsa.pub': 0o644, 'authorized_keys': 0o644 });
+    const [mpiJob] = MpiJobManifest.fromManifests(Testing.synth(mpiChart()));
+    expect(mpiJob.sshKeyFileModes).toEqual({ 'id_rsa': 0o644, 'id_rsa.pub': 0o644, 'authorized_keys': 0o644 });
   });
 
   test('a referenced runtime: the TrainJob\'s trainer fields and patches on the reference deepspeed-distributed runtime', () => {
@@ -45,7 +55,7 @@ describe('TrainJobManifest reads what the Trainer\'s MPI plugin derives', () => 
     const manifests = trainJobManifests({ image, runtime: TrainerRuntime.clusterRuntime('deepspeed-distributed'), runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 4 } });
     const [job] = TrainJobManifest.fromManifests(manifests, runtimes);
     expect(job.launcher.container.image).toBe('ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0');
-    expect(job.launcher.container.command.slice(0, 3)).toEqual(['mpirun', '-np', '8']);
+    expect(job.launcher.container.command.slice(10, 13)).toEqual(['mpirun', '-np', '8']);
     expect(job.worker!.container.command).toEqual(['/usr/sbin/sshd']);
     expect(job.worker!.container.resources.limits).toEqual({ 'nvidia.com/gpu': 4 });
     expect(job.hostfile).toBe('test-train-node-0-0.test-train slots=4\ntest-train-launcher-0-0.test-train slots=4\n');

@@ -62,6 +62,13 @@ export interface ILaunchManifest {
   readonly hostfile: string;
   /** The variables the operator sets on the launcher container, after the container's own. */
   readonly launcherOperatorEnv: OperatorEnvVar[];
+  /** Where the operator mounts the SSH key files on the launcher and the workers. */
+  readonly sshAuthMountPath: string;
+  /**
+   * Permission bits of the key files the operator mounts there, by file name (`id_rsa`,
+   * `id_rsa.pub`, `authorized_keys`), before the kubelet applies `fsGroup`.
+   */
+  readonly sshKeyFileModes: { [file: string]: number };
   /** The name the hostfile uses for a pod with this hostname. */
   podAddress(hostname: string): string;
   /** The replica whose pod has this hostname. */
@@ -194,6 +201,17 @@ export class MpiJobManifest implements ILaunchManifest {
       env.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: '' }, { name: 'NVIDIA_DRIVER_CAPABILITIES', value: '' });
     }
     return env;
+  }
+
+  /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
+  public get sshAuthMountPath(): string {
+    return this.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  }
+
+  /** The operator mounts the Secret with `defaultMode: 0600` at /root/.ssh only; elsewhere the files keep the Secret default, 0644. */
+  public get sshKeyFileModes(): { [file: string]: number } {
+    const mode = this.sshAuthMountPath.replace(/\/+$/, '') === '/root/.ssh' ? 0o600 : 0o644;
+    return { 'id_rsa': mode, 'id_rsa.pub': mode, 'authorized_keys': mode };
   }
 
   /** The replica whose pod has this hostname. */

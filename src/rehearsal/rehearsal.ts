@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
+import { parseWorkerWaitStep } from '../worker-wait';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { ILaunchManifest } from './manifest';
@@ -194,13 +195,20 @@ export class LaunchRehearsal {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
     }
     const openMpi = localOpenMpi(options.mpirun ?? 'mpirun');
-    const commandLine = MpirunCommandLine.parse(command, openMpi.arity);
-    const reason = unsupported(command, commandLine);
+    // The wait step execs the command after its `--`: that is the mpirun command line.
+    const wait = parseWorkerWaitStep(command);
+    const mpirunArgv = wait?.command ?? command;
+    const commandLine = MpirunCommandLine.parse(mpirunArgv, openMpi.arity);
+    const reason = unsupported(mpirunArgv, commandLine);
     if (reason) return failedReport(base, 'launcher command', reason);
 
     const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-rehearsal-'));
     try {
       const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory);
+      if (wait) {
+        plan.localChanges.unshift(`wait step (${wait.interpreter} -c <wait program> --hostfile ${wait.hostfile} --port ${wait.port} --timeout ${wait.timeout} --) not run: `
+          + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options)');
+      }
       progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
       for (const change of plan.localChanges) progress(`  local run: ${change}`);
       progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
@@ -237,6 +245,7 @@ export class LaunchRehearsal {
         ...launchChecks({
           job,
           commandLine,
+          wait,
           ranks,
           launcherEnv: plan.launcherEnv,
           sshConnections: readSshLog(plan.sshLog),

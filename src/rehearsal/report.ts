@@ -1,3 +1,4 @@
+import { parseWorkerWaitStep } from '../worker-wait';
 import { CheckStatus } from './checks';
 import { EnvSource } from './container-env';
 import { RehearsalReport } from './rehearsal';
@@ -23,7 +24,9 @@ function table(rows: string[][]): string[] {
  */
 export function formatRehearsalReport(report: RehearsalReport): string {
   const out: string[] = [`${report.jobKind} ${report.jobName}`];
-  out.push(`  command: ${report.command.map(quoteArg).join(' ')}`);
+  // The wait step's program is a page of Python: name it instead of printing it.
+  const command = parseWorkerWaitStep(report.command) ? report.command.map((arg, i) => i === 2 ? '<wait-for-workers program>' : quoteArg(arg)) : report.command.map(quoteArg);
+  out.push(`  command: ${command.join(' ')}`);
   if (report.ranks.length > 0) {
     out.push('  ranks:');
     const rows = [['rank', 'pod', 'local', 'cwd', 'argv'], ...report.ranks.map(r => [

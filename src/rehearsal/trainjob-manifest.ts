@@ -247,6 +247,11 @@ export class TrainJobManifest implements ILaunchManifest {
     ];
   }
 
+  /** The MPI plugin's Secret items: `id_rsa` 0640, `id_rsa.pub` and `authorized_keys` 0644, at any mount path (#3649). */
+  public get sshKeyFileModes(): { [file: string]: number } {
+    return { 'id_rsa': 0o640, 'id_rsa.pub': 0o644, 'authorized_keys': 0o644 };
+  }
+
   /** The replica whose pod has this hostname. */
   public replicaOf(hostname: string): ReplicaManifest | undefined {
     if (hostname === this.launcherHostname) return this.launcher;

@@ -1,4 +1,5 @@
 import type { DeepSpeedJobProps } from '../job';
+import type { WorkerWaitStep } from '../worker-wait';
 
 /*
  * The facts about one training job that the rules read: plain data, no constructs. Each
@@ -81,8 +82,15 @@ export interface LaunchFacts {
   readonly launcherHostsRanks: boolean;
   /** Ranks the hostfile has room for: slotsPerWorker on every host. */
   readonly worldSize: number;
-  /** The launcher's argv (command then args), a shell line split into words. */
+  /** The launcher's argv (command then args) after its wait-for-workers step, a shell line split into words. */
   readonly argv: string[];
+  /**
+   * The launcher's wait-for-workers step, as written.
+   * @default - the launcher runs its command without waiting
+   */
+  readonly wait?: WorkerWaitStep;
+  /** Whether the launcher's wait is on (`waitForWorkers`), and its deadline in seconds (`workerWaitTimeout`, unrounded). */
+  readonly waitForWorkers: { readonly enabled: boolean; readonly timeoutSeconds: number };
   /** Extended resource name of the GPUs. */
   readonly gpuResourceName: string;
   /** The gang minimum the typed gang-scheduling props render, if gang scheduling is on. */

@@ -1,7 +1,8 @@
 import { JobRule } from './context';
 import { JobFacts, mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import { gpuCount, mountPaths, mpirunOptions, programArgv, usesDeepSpeedRunner, worldSizeTerms } from './manifest';
+import { gpuCount, mountPaths, mpirunOptions, programArgv, usesDeepSpeedRunner, workerSshPort, worldSizeTerms } from './manifest';
+import { OPERATOR_HOSTFILE } from '../mpirun';
 
 /** The manifest path of the launcher's command, for messages. */
 function launcherCommandPath(ctx: JobFacts): string {
@@ -409,9 +410,63 @@ const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
   }));
 };
 
+/**
+ * The wait step's deadline: whole seconds of 1 or more (it is a command-line number), and
+ * shorter than the launcher Job's activeDeadlineSeconds, or the Job is killed first and the
+ * failure never names the hosts that did not come up.
+ */
+const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
+  const { enabled, timeoutSeconds: seconds } = ctx.launch.waitForWorkers;
+  if (!enabled) return [];
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${seconds} s`,
+      why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+    })];
+  }
+  const deadline = ctx.props.activeDeadline?.toSeconds({ integral: false });
+  // A malformed activeDeadline is operator/run-policy-numbers' to report.
+  if (deadline === undefined || !Number.isInteger(deadline) || deadline < 1 || seconds < deadline) return [];
+  return [warning('launch/worker-wait-timeout', {
+    path: ctx.path,
+    field: 'workerWaitTimeout',
+    value: `${seconds} s but activeDeadline is ${deadline} s`,
+    why: 'Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up',
+    fix: 'Set workerWaitTimeout well below activeDeadline.',
+  })];
+};
+
+/** The wait step must read the operator's hostfile and the port the workers' sshd listens on, or it waits for nothing, or until its deadline. */
+const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
+  const wait = ctx.launch.wait;
+  if (!wait) return [];
+  const field = `${launcherCommandPath(ctx)} wait step`;
+  if (wait.hostfile !== OPERATOR_HOSTFILE) {
+    return [error('launch/worker-wait', {
+      path: ctx.path,
+      field: `${field} --hostfile`,
+      value: show(wait.hostfile),
+      why: `${ctx.operator.name} mounts the hostfile at ${OPERATOR_HOSTFILE}, so the launcher cannot read the hosts to wait for and fails before mpirun`,
+      fix: `Remove the JSON patch of the launcher command, or pass --hostfile ${OPERATOR_HOSTFILE}.`,
+    })];
+  }
+  const port = workerSshPort(podOf(ctx, 'Worker'));
+  if (port === undefined || String(port) === wait.port) return [];
+  return [error('launch/worker-wait', {
+    path: ctx.path,
+    field: `${field} --port`,
+    value: show(wait.port),
+    why: `the workers' sshd listens on ${port}, so the launcher waits for a port that never opens and fails at its deadline`,
+    fix: `Remove the JSON patch of the launcher command, or pass --port ${port}.`,
+  })];
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
   sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
-  hydraIgnoredOptions,
+  hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

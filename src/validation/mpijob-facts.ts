@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import type { DeepSpeedMpiJob } from '../job';
 import { effectiveMinAvailable } from '../scheduling';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { splitArgv } from './manifest';
+import { parseWorkerWaitStep } from '../worker-wait';
+import { splitArgv, writtenArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedMpiJob from its props and its MPIJob manifest as it will be
@@ -73,6 +74,8 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       launcherHostsRanks,
       worldSize: hosts * slotsPerWorker,
       argv: splitArgv(launcher?.command, launcher?.args),
+      wait: parseWorkerWaitStep(writtenArgv(launcher?.command, launcher?.args)),
+      waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       gangMinAvailable: gang ? effectiveMinAvailable(job, gang) : undefined,
       sshAuthMountPath: spec.sshAuthMountPath ?? '/root/.ssh',

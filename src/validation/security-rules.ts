@@ -44,7 +44,7 @@ const addedCapabilities: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).f
     field: `${role} container capabilities.add`,
     value: show(added),
     why: `${beyondRestricted.join(', ')} ${beyondRestricted.length === 1 ? 'is' : 'are'} outside ${levels}, so PodSecurity admission rejects the pods in namespaces that enforce ${beyondBaseline.length > 0 ? 'either level' : 'it'}`,
-    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
+    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).',
   })];
 });
 

@@ -170,5 +170,35 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
+/** Kubernetes' limit for a group id (`IsValidGroupID`). */
+const MAX_GROUP_ID = 2147483647;
+
+/**
+ * fsGroup is a group id the API server checks, and turning fsGroup off while setting its
+ * group or change policy would drop what was written.
+ */
+const fsGroup: JobRule = (ctx: JobFacts): Finding[] => {
+  const storage = ctx.props.storage ?? {};
+  if (storage.setFsGroup === false && (storage.fsGroup !== undefined || storage.fsGroupChangePolicy !== undefined)) {
+    const given = storage.fsGroup !== undefined ? 'fsGroup' : 'fsGroupChangePolicy';
+    return [error('storage/fs-group', {
+      path: ctx.path,
+      field: `storage.${given}`,
+      value: `${show(storage.fsGroup ?? storage.fsGroupChangePolicy)} with setFsGroup: false`,
+      why: 'setFsGroup: false leaves fsGroup off the pods, so the value would be ignored',
+      fix: `Remove storage.${given}, or remove setFsGroup: false.`,
+    })];
+  }
+  const gid = storage.fsGroup;
+  if (gid === undefined || (Number.isInteger(gid) && gid >= 0 && gid <= MAX_GROUP_ID)) return [];
+  return [error('storage/fs-group', {
+    path: ctx.path,
+    field: 'storage.fsGroup',
+    value: show(gid),
+    why: `the API server rejects a pod whose fsGroup is not a group id from 0 to ${MAX_GROUP_ID}`,
+    fix: `Set it to a group id, or remove it to use the image user's gid (${ctx.image.user.gid}).`,
+  })];
+};
+
 /** Rules for persistent volumes and the checkpoint directory. */
-export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess];
+export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess, fsGroup];

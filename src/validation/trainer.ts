@@ -7,7 +7,9 @@ import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { imageFacts } from './mpijob-facts';
 import { NETWORK_RULES } from './network-rules';
+import { PROP_RULES } from './prop-rules';
 import { QUEUEING_RULES } from './queueing-rules';
+import { RUNTIME_RULES } from './runtime-rules';
 import { SECURITY_RULES } from './security-rules';
 import { STORAGE_RULES } from './storage-rules';
 import { TRAINER_RULES, TrainJobContext } from './trainer-rules';
@@ -19,7 +21,8 @@ import { trainJobFacts } from './trainjob-facts';
  * compatibility, scheduling through runPolicy) have Trainer counterparts in TRAINER_RULES.
  */
 export const SHARED_RULES: JobRule[] = [
-  ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES, ...STORAGE_RULES,
+  ...PROP_RULES, ...KUBERNETES_RULES, ...LAUNCH_RULES, ...DEEPSPEED_RULES, ...SECURITY_RULES, ...NETWORK_RULES, ...QUEUEING_RULES,
+  ...STORAGE_RULES, ...RUNTIME_RULES,
 ];
 
 function trainJobContext(job: DeepSpeedTrainJob): TrainJobContext {
@@ -28,8 +31,11 @@ function trainJobContext(job: DeepSpeedTrainJob): TrainJobContext {
   return { path: job.node.path, job, trainJob, runtime, facts: trainJobFacts(job, trainJob, runtime, imageFacts(job.image)) };
 }
 
+/** The Trainer's rules, then the shared ones; a message reported twice is reported once, as for an MPIJob. */
 function runRules(ctx: TrainJobContext): Finding[] {
-  return [...TRAINER_RULES.flatMap(rule => rule(ctx)), ...SHARED_RULES.flatMap(rule => rule(ctx.facts))];
+  const seen = new Set<string>();
+  return [...TRAINER_RULES.flatMap(rule => rule(ctx)), ...SHARED_RULES.flatMap(rule => rule(ctx.facts))]
+    .filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
 }
 
 /** Runs every rule against a TrainJob (the Trainer's own, then the shared ones) and returns all findings. */

@@ -2,7 +2,8 @@ import * as trainer from '../../imports/trainer.kubeflow.org';
 import type { DeepSpeedTrainJob } from '../train-job';
 import { DEEPSPEED_DISTRIBUTED_RUNTIME } from '../trainer-runtime';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { splitArgv } from './manifest';
+import { parseWorkerWaitStep } from '../worker-wait';
+import { splitArgv, writtenArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedTrainJob, so the rules every operator shares run on the
@@ -57,6 +58,7 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
   const pods = [pod('Launcher', 'launcher', true), pod('Worker', 'node', false)];
   const launcherContainer = pods[0].template?.spec?.containers?.[0];
   const argv = runtime ? splitArgv(launcherContainer?.command, launcherContainer?.args) : splitArgv(trainerSpec.command, trainerSpec.args);
+  const written = runtime ? writtenArgv(launcherContainer?.command, launcherContainer?.args) : writtenArgv(trainerSpec.command, trainerSpec.args);
   const slotsPerWorker = trainerSpec.numProcPerNode ?? mpi.numProcPerNode ?? 1;
   const numNodes = typeof trainerSpec.numNodes === 'number' ? trainerSpec.numNodes : 1;
   const gang = props.scheduling?.gangScheduling;
@@ -72,6 +74,8 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
       launcherHostsRanks,
       worldSize: (launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes) * slotsPerWorker,
       argv,
+      wait: parseWorkerWaitStep(written),
+      waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       // The Trainer's PodGroup counts every pod: the launcher and the nodes.
       gangMinAvailable: gang ? job.workers.replicas + 1 : undefined,

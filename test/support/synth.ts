@@ -6,6 +6,7 @@ import {
   BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps,
   DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, Validation,
 } from '../../src';
+import { parseWorkerWaitStep } from '../../src/worker-wait';
 import { expectValidManifests } from './k8s-schema';
 
 /** What a chart with one job synthesizes, split by kind. */
@@ -54,6 +55,12 @@ function synthesizeJob(chart: Chart, job: DeepSpeedMpiJob): SynthesizedJob {
 /** The first container of a replica spec. */
 export function container(replica: any): any {
   return replica.template.spec.containers[0];
+}
+
+/** The launcher's mpirun argv: its container command after the wait-for-workers step, if any. */
+export function mpirunCommand(launcher: any): string[] {
+  const command: string[] = container(launcher).command;
+  return parseWorkerWaitStep(command)?.command ?? command;
 }
 
 /** Runs the app's validation the way `app.synth()` does and returns the thrown message, or undefined. */
