@@ -104,7 +104,7 @@ describe('npm package', () => {
     expect(undocumented).toEqual([]);
     // The free functions and constants of the TypeScript API live on classes now.
     expect(assembly.types['cdk8s-deepspeed.DeepSpeedConfigFile'].methods.map((m: any) => m.name).sort()).toEqual(['deepMerge', 'render', 'toText']);
-    expect(assembly.types['cdk8s-deepspeed.Validation'].methods.map((m: any) => m.name).sort()).toEqual(['validateImage', 'validateJob']);
+    expect(assembly.types['cdk8s-deepspeed.Validation'].methods.map((m: any) => m.name).sort()).toEqual(['validateImage', 'validateJob', 'validateTrainJob']);
   });
 
   test('API.md is what jsii-docgen makes of the assembly (regenerate: npx projen docgen)', () => {
