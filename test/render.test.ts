@@ -36,7 +36,8 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
   job.apiObject.metadata.addLabel('added', 'later');
   job.apiObject.addJsonPatch(
     JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/memory', '80Gi'),
-    JsonPatch.add('/spec/futureField', 'kept'));
+    // A declared field: an undeclared one is an error now (operator/unknown-field rule).
+    JsonPatch.add('/spec/runPolicy/activeDeadlineSeconds', 3600));
   return job;
 }
 
