@@ -169,6 +169,15 @@ const testApps = project.addTask('test:apps', {
 testApps.spawn(project.compileTask);
 testApps.exec("jest --ci --coverage=false --testMatch '<rootDir>/test/apps/*.apps.ts'", { receiveArgs: true });
 
+// CI rehearses every MPIJob and TrainJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
+// worker pod, the operator's key files, the hostfile names and the wait step. Needs root on Linux.
+const rehearseExamples = project.addTask('rehearse:examples', {
+  description: 'Synthesize every example, then rehearse each MPIJob and TrainJob over real OpenSSH (root on Linux; scripts/install-test-deps.sh)',
+  env: cdk8sEnv,
+});
+rehearseExamples.spawn(synthExamples);
+rehearseExamples.exec('node lib/src/cli.js rehearse --ssh openssh --timeout 120 dist/examples/*/*.k8s.yaml');
+
 // The benchmark runs compiled (lib/scripts) so that its child processes measure the library, not ts-node.
 const bench = project.addTask('bench', {
   description: 'Compile, then print synthesis speed, memory and package footprint figures (see docs/benchmarks.md)',

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Duration, Yaml } from 'cdk8s';
-import { formatRehearsalReport, ILaunchManifest, LaunchRehearsal, MpiJobManifest, RehearsalReport, TrainJobManifest } from './rehearsal';
+import { formatRehearsalReport, ILaunchManifest, LaunchRehearsal, MpiJobManifest, RehearsalMode, RehearsalReport, TrainJobManifest } from './rehearsal';
 
 const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
 
@@ -14,12 +14,19 @@ launcher environment, and a probe in place of the training program. Prints what 
 received and checks it against the job. Progress goes to stderr, the summary to stdout.
 
 Options:
-  --job NAME         rehearse only the job named NAME
-  --mpirun PATH      the Open MPI mpirun to run (default: mpirun on PATH)
-  --timeout SECONDS  kill mpirun after this long (default: 60)
-  --keep             keep each work directory (hostfile, probe, rank records)
-  --json             print the reports as JSON instead of text
-  -h, --help         show this help
+  --job NAME              rehearse only the MPIJob or TrainJob named NAME
+  --ssh MODE              stand-in (default: an ssh stand-in, no root or sshd needed) or openssh
+                          (real sshd per worker pod as the image user, the operator's key files,
+                          host names and the launcher's wait step; needs root on Linux)
+  --sshd-config FILE      openssh: the image's sshd_config (default: the image recipe's)
+  --ssh-config FILE       openssh: the image's /etc/ssh/ssh_config (default: the image recipe's)
+  --late-worker POD=SECS  openssh: start that worker's sshd SECS seconds late (repeatable)
+  --absent-worker POD     openssh: never start that worker's sshd (repeatable)
+  --mpirun PATH           the Open MPI mpirun to run (default: mpirun on PATH)
+  --timeout SECONDS       stop the launcher after this long (default: 60)
+  --keep                  keep each work directory (hostfile, probe, rank records, pods)
+  --json                  print the reports as JSON instead of text
+  -h, --help              show this help
 
 Exit status: 0 every rehearsal passed, 1 one failed, 2 usage or setup error.`;
 
@@ -44,12 +51,17 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
     args,
     allowPositionals: true,
     options: {
-      job: { type: 'string' },
-      mpirun: { type: 'string' },
-      timeout: { type: 'string' },
-      keep: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      'job': { type: 'string' },
+      'ssh': { type: 'string' },
+      'sshd-config': { type: 'string' },
+      'ssh-config': { type: 'string' },
+      'late-worker': { type: 'string', multiple: true },
+      'absent-worker': { type: 'string', multiple: true },
+      'mpirun': { type: 'string' },
+      'timeout': { type: 'string' },
+      'keep': { type: 'boolean' },
+      'json': { type: 'boolean' },
+      'help': { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -58,6 +70,25 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+  const modes: Record<string, RehearsalMode> = { 'stand-in': RehearsalMode.STAND_IN, 'openssh': RehearsalMode.OPENSSH };
+  const mode = values.ssh === undefined ? RehearsalMode.STAND_IN : modes[values.ssh];
+  if (mode === undefined) throw new UsageError(`--ssh must be stand-in or openssh, got ${values.ssh}`);
+  const openSshOnly = ['sshd-config', 'ssh-config', 'late-worker', 'absent-worker'].filter(name => (values as any)[name] !== undefined);
+  if (mode !== RehearsalMode.OPENSSH && openSshOnly.length > 0) throw new UsageError(`--${openSshOnly[0]} needs --ssh openssh`);
+  const workerStartDelays: { [pod: string]: Duration } = {};
+  for (const entry of values['late-worker'] ?? []) {
+    const [pod, secs] = entry.split('=');
+    if (!pod || !(Number(secs) >= 0)) throw new UsageError(`--late-worker takes POD=SECONDS, got ${entry}`);
+    workerStartDelays[pod] = Duration.millis(Number(secs) * 1000);
+  }
+  const readConfig = (file: string | undefined) => {
+    if (file === undefined) return undefined;
+    const resolved = path.resolve(cwd, file);
+    if (!fs.existsSync(resolved)) throw new UsageError(`${resolved}: no such file`);
+    return fs.readFileSync(resolved, 'utf8');
+  };
+  const sshdConfig = readConfig(values['sshd-config']);
+  const sshClientConfig = readConfig(values['ssh-config']);
   const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd);
   if (files.length === 0) throw new UsageError('no manifests given and none in dist/manifests: run `npx projen synth` (or `cdk8s synth`) first, or name the files');
   for (const file of files) {
@@ -84,6 +115,11 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
     io.err(`rehearsing ${job.name} from ${path.relative(cwd, file) || file}`);
     const report = await LaunchRehearsal.run(job, {
       mpirun: values.mpirun,
+      mode,
+      sshdConfig,
+      sshClientConfig,
+      workerStartDelays,
+      workersThatNeverStart: values['absent-worker'],
       timeout: timeout === undefined ? undefined : Duration.millis(timeout * 1000),
       keepWorkDirectory: values.keep,
       progress: { report: line => io.err(line) },

@@ -19,7 +19,7 @@ export { BakedData, BuildContextSourceOptions, GitSourceOptions, SourceCode, Url
 export {
   DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, IDeepSpeedTrainingImage, TrainingImageOptions,
 } from './image';
-export { InClusterImageBuild, InClusterImageBuildProps } from './image-build';
+export { BuildArchitecture, InClusterImageBuild, InClusterImageBuildProps } from './image-build';
 export {
   ActivationCheckpointingConfig, Bf16Config, CheckpointConfig, CheckpointTagValidation, DeepSpeedConfig,
   DeepSpeedDataType, DeepSpeedOptimizerConfig, DeepSpeedSchedulerConfig, FlopsProfilerConfig, Fp16Config,
@@ -42,6 +42,9 @@ export {
 } from './interconnect';
 export { JobNetworkOptions, NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem } from './network';
 export { JobSecurityOptions } from './security';
+export {
+  CidrDestinationOptions, EgressDestination, EgressPort, EgressProtocol, JobEgressOptions, PodDestinationOptions,
+} from './egress';
 export { GangSchedulingOptions, JobSchedulingOptions, KueueOptions } from './scheduling';
 export { Kueue } from './kueue';
 export {
@@ -52,8 +55,8 @@ export { Finding, Severity } from './validation';
 export { Validation } from './job-validation';
 export {
   CheckStatus, EnvSource, ILaunchManifest, IRehearsalProgress, LauncherEnvVar, LaunchRehearsal,
-  LaunchRehearsalOptions, MpiJobManifest, OperatorEnvVar, ProbeRecord, RehearsalCheck, RehearsalReport,
-  ReplicaManifest, TrainJobManifest,
+  LaunchRehearsalOptions, MpiJobManifest, OperatorEnvVar, ProbeRecord, RehearsalCheck, RehearsalMode,
+  RehearsalReport, ReplicaManifest, SshAuthFile, TrainJobManifest, WorkerPodReport,
 } from './rehearsal';
 export { DeepSpeedSweep, DeepSpeedSweepProps, ISweepAxisSetter, SweepAxis, SweepPoint, SweepSample } from './sweep';
 export { SweepParallelism } from './sweep-queue';

@@ -149,7 +149,7 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
   }, props.scheduling ?? {});
   // The cdk8s-plus objects are internal: the public API hands out their flavour-free ApiObjects.
   const networkPolicy = (security.networkPolicy ?? true)
-    ? ApiObject.of(createPeerNetworkPolicy(scope, name, namespace, conventions.podLabels(name)))
+    ? createPeerNetworkPolicy(scope, name, namespace, conventions.podLabels(name), security.egress)
     : undefined;
   const serviceAccount = security.createServiceAccount
     ? ApiObject.of(createJobServiceAccount(scope, name, namespace, security.automountServiceAccountToken ?? false))

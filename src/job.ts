@@ -129,8 +129,9 @@ export interface DeepSpeedJobProps {
   readonly runLauncherAsWorker?: boolean;
 
   /**
-   * When the operator creates the launcher.
-   * @default LauncherCreationPolicy.AT_STARTUP
+   * When the operator creates the launcher. On Kubeflow Trainer (`DeepSpeedTrainJob`) the
+   * generated runtime makes the launcher Job depend on Ready nodes unless AT_STARTUP is given.
+   * @default LauncherCreationPolicy.AT_STARTUP (an MPIJob); WAIT_FOR_WORKERS_READY (a TrainJob)
    */
   readonly launcherCreationPolicy?: LauncherCreationPolicy;
 
@@ -153,7 +154,9 @@ export interface DeepSpeedJobProps {
 
   /**
    * What happens to worker pods once the job finishes. The operator's own default, None,
-   * leaves sshd workers (and their GPUs) running forever.
+   * leaves sshd workers (and their GPUs) running forever. Kubeflow Trainer has no such field:
+   * its JobSet deletes running workers once the launcher finishes (RUNNING); other values are
+   * reported for a TrainJob.
    * @default CleanPodPolicy.RUNNING
    */
   readonly cleanPodPolicy?: CleanPodPolicy;
@@ -217,7 +220,7 @@ export interface DeepSpeedJobProps {
 
   /**
    * The MPI Operator release installed in the cluster. Fields its CRD lacks are reported at
-   * synth instead of being pruned by the API server.
+   * synth instead of being pruned by the API server. A TrainJob reports it as meaningless.
    * @default MpiOperatorVersion.V0_8
    */
   readonly operatorVersion?: MpiOperatorVersion;

@@ -329,7 +329,8 @@ export class DeepSpeedSweep extends Construct {
       const job = this.atPoint(id, () => jobClass({
         ...jobProps,
         configRegistry: jobProps.configRegistry ?? this.configRegistry,
-        security: sharePolicy ? { ...jobProps.security, networkPolicy: false } : jobProps.security,
+        // The shared policy carries the base's egress rules for every job.
+        security: sharePolicy ? { ...jobProps.security, networkPolicy: false, egress: undefined } : jobProps.security,
         scheduling: props.parallelism ? { ...jobProps.scheduling, kueue: { queueName: this.name } } : jobProps.scheduling,
         metadata: {
           ...jobProps.metadata,
@@ -347,9 +348,9 @@ export class DeepSpeedSweep extends Construct {
 
     if (sharePolicy) {
       // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
-      this.networkPolicy = ApiObject.of(createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
+      this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
         ? { [sweepPodLabel]: this.name }
-        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }));
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.baseJob.security?.egress);
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);

@@ -58,16 +58,27 @@ export class TrainerRuntime {
     return new TrainerRuntime(TrainingRuntimeKind.NAMESPACED, name, false);
   }
 
-  private constructor(
-    /** `spec.runtimeRef.kind`. */
-    public readonly kind: TrainingRuntimeKind,
-    /** The runtime's name; undefined for a generated runtime named after the job. */
-    public readonly name: string | undefined,
-    /** Whether the job generates the runtime. */
-    public readonly generatesRuntime: boolean,
-    /** `schedulerName` of a generated runtime's pods under gang scheduling, if given. */
-    public readonly gangSchedulerName?: string,
-  ) {}
+  /** `spec.runtimeRef.kind`. */
+  public readonly kind: TrainingRuntimeKind;
+  /**
+   * The runtime's name.
+   * @default - for a generated runtime without a name, `<job name>-runtime`
+   */
+  public readonly name?: string;
+  /** Whether the job generates the runtime. */
+  public readonly generatesRuntime: boolean;
+  /**
+   * `schedulerName` of a generated runtime's pods under gang scheduling.
+   * @default - chosen from the gang-scheduling props
+   */
+  public readonly gangSchedulerName?: string;
+
+  private constructor(kind: TrainingRuntimeKind, name: string | undefined, generatesRuntime: boolean, gangSchedulerName?: string) {
+    this.kind = kind;
+    this.name = name;
+    this.generatesRuntime = generatesRuntime;
+    this.gangSchedulerName = gangSchedulerName;
+  }
 }
 
 /**

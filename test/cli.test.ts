@@ -117,6 +117,26 @@ describe('cdk8s-deepspeed options and errors', () => {
     expect(out).toContain('    FAIL  mpirun: mpirun did not finish within 0.001 s and was stopped');
   });
 
+  test('--ssh openssh: a real sshd per worker, a late worker waited for, the pods and key files in the summary', async () => {
+    const { status, out, err } = await run(['rehearse', '--ssh', 'openssh', '--late-worker', 'cifar10-train-worker-1=1'], dir);
+    expect(status).toBe(0);
+    expect(err).toContain('MPIJob default/cifar10-train: 2 host(s) × 1 slot(s), mpirun from ');
+    expect(err).toMatch(/, real OpenSSH\n/);
+    expect(err).toContain('  cifar10-train-worker-1: sshd starts after 1.0 s');
+    expect(err).toMatch(/ {2}launcher: wait-for-workers: all hosts up after \d+\.\d s: running \/usr\/bin\/mpirun/);
+    expect(out).toContain('  worker pods (real OpenSSH):');
+    expect(out).toMatch(/^ {4}cifar10-train-worker-1 +127\.\d+\.\d+\.\d+:2222 +\d+\.\d s +cifar10-train-worker-1\.cifar10-train\.default\.svc$/m);
+    expect(out).toContain('  key files: /home/mpiuser/.ssh/id_rsa root:');
+    expect(out).toMatch(/^ {4}PASS {2}worker sshd: 2 of 2 worker pods listened/m);
+  });
+
+  test('--ssh takes stand-in or openssh; the OpenSSH options need it', async () => {
+    expect(await run(['rehearse', '--ssh', 'real'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: --ssh must be stand-in or openssh, got real/) });
+    expect(await run(['rehearse', '--late-worker', 'cifar10-train-worker-1=2'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: --late-worker needs --ssh openssh/) });
+    expect(await run(['rehearse', '--ssh', 'openssh', '--late-worker', 'cifar10-train-worker-1'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/--late-worker takes POD=SECONDS, got cifar10-train-worker-1/) });
+    expect(await run(['rehearse', '--ssh', 'openssh', '--sshd-config', 'nowhere'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/nowhere: no such file/) });
+  });
+
   test('a machine without Open MPI gets the install hint', async () => {
     expect(await run(['rehearse', '--mpirun', '/nonexistent/mpirun'], dir)).toEqual({
       status: 2,

@@ -115,7 +115,7 @@ describe('examples/bert-zero3', () => {
     expect(instructions.find(i => i.keyword === 'USER')!.args).toBe('1001:1001');
   });
 
-  test('the Dockerfile copies the script from the build context and compiles DeepSpeedCPUAdam; it lints clean', () => {
+  test('the Dockerfile copies the script from the build context and leaves DeepSpeedCPUAdam to compile on each node; it lints clean', () => {
     const image = example.images[0];
     const dockerfile = image.dockerfile;
     expect(lintAll(dockerfile)).toEqual([]);
@@ -124,7 +124,9 @@ describe('examples/bert-zero3', () => {
     expect(instructions[0].args).toBe('pytorch/pytorch:2.4.1-cuda12.4-cudnn9-devel');
     expect(instructions.find(i => i.keyword === 'COPY')).toEqual({ keyword: 'COPY', args: '. /workspace', flags: ['--chown=1001:1001'] });
     expect(instructions.find(i => i.keyword === 'WORKDIR')!.args).toBe(container(launcher).workingDir);
-    expect(dockerfile).toContain("DS_BUILD_CPU_ADAM=1 TORCH_CUDA_ARCH_LIST='8.0 9.0' /opt/conda/bin/python -m pip install --no-cache-dir --no-build-isolation deepspeed==0.16.3");
+    // A CPU op pre-built here would carry the build host's -march=native (DeepSpeed issue #1886).
+    expect(dockerfile).toContain('RUN /opt/conda/bin/python -m pip install --no-cache-dir --no-build-isolation deepspeed==0.16.3');
+    expect(dockerfile).not.toContain('DS_BUILD_');
     expect(dockerfile).toContain('pip install --no-cache-dir transformers==4.46.3');
     // Only the script reaches the image: not the cdk8s program or the README.
     expect(image.dockerignore()!.split('\n')).toEqual(expect.arrayContaining(['*.ts', '*.md']));

@@ -36,8 +36,8 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
   job.apiObject.metadata.addLabel('added', 'later');
   job.apiObject.addJsonPatch(
     JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/memory', '80Gi'),
-    // A declared field: an undeclared one is an error now (operator/unknown-field rule).
-    JsonPatch.add('/spec/runPolicy/activeDeadlineSeconds', 3600));
+    // A field the props do not set: patches reach the written manifest either way.
+    JsonPatch.add('/spec/runPolicy/ttlSecondsAfterFinished', 3600));
   return job;
 }
 

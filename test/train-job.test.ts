@@ -165,6 +165,12 @@ describe('the same props switch operator with one construct name', () => {
     expect(trainerSchemaErrors({ ...out.trainJob, spec: { ...out.trainJob.spec, managedBy: 'someone' } })).toEqual([
       expect.stringContaining('spec.managedBy'),
     ]);
+    const referenced = synthTrainJob({ image: RUNTIME_IMAGE, runtime: DISTRIBUTED, runLauncherAsWorker: true }).trainJob;
+    referenced.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath = 5;
+    expect(manifestSchemaErrors([referenced])).toEqual([
+      'TrainJob test-train: spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+      'TrainJob test-train: node pod template patch: spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+    ]);
   });
 });
 
@@ -246,7 +252,7 @@ describe('scheduling, storage and run settings with a Trainer equivalent', () =>
   test('gang scheduling: the runtime\'s coscheduling policy and scheduler; with the launcher waiting it is reported as a deadlock', () => {
     const waiting = buildTrainJob({ scheduling: { gangScheduling: { scheduleTimeout: Duration.seconds(120) } } });
     expect(messages(waiting, 'trainer/gang-depends-on')).toEqual([
-      'error: test/train: scheduling.gangScheduling is set while the launcher waits for ready nodes (dependsOn): the Trainer\'s PodGroup minMember counts the launcher pod, which JobSet creates only after every node pod is Ready, and the nodes are held until minMember pods exist: the job deadlocks (the shape of mpi-operator#608). Set launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP so the launcher is created with the nodes, or drop gangScheduling and queue through scheduling.kueue, which admits all pods at once.',
+      'error: test/train: scheduling.gangScheduling is set while the launcher waits for ready nodes (dependsOn): the Trainer\'s PodGroup minMember counts the launcher pod, which JobSet creates only after every node pod is Ready, and the nodes are held until minMember pods exist: the job deadlocks (the shape of mpi-operator#608). Set launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP so the launcher is created with the nodes (its wait step then holds mpirun until their sshd is up), or drop gangScheduling and queue through scheduling.kueue, which admits all pods at once.',
     ]);
     const out = synthTrainJob({ launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP, scheduling: { gangScheduling: { scheduleTimeout: Duration.seconds(120) } } });
     expect(out.runtime.spec.podGroupPolicy).toEqual({ coscheduling: { scheduleTimeoutSeconds: 120 } });
@@ -339,6 +345,13 @@ describe('Trainer rules', () => {
     const job = buildTrainJob({ cleanPodPolicy: CleanPodPolicy.NONE });
     expect(messages(job, 'trainer/no-equivalent')).toEqual([
       'warning: test/train: cleanPodPolicy is \'None\': the Trainer has no cleanPodPolicy: once the launcher finishes, JobSet deletes the Jobs still running (the node pods) and keeps finished ones, as CleanPodPolicy.RUNNING does. Remove it; to keep the node pods for debugging, run the job as a DeepSpeedMpiJob.',
+    ]);
+  });
+
+  test('AT_STARTUP without the wait step lets mpirun run before the nodes\' sshd is up', () => {
+    expect(messages(buildTrainJob({ launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP }), 'trainer/launcher-starts-early')).toEqual([]);
+    expect(messages(buildTrainJob({ launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP, waitForWorkers: false }), 'trainer/launcher-starts-early')).toEqual([
+      'warning: test/train: launcherCreationPolicy is \'AtStartup\' with waitForWorkers false: the launcher Job then starts with the nodes and runs mpirun at once, which fails once ssh gives up (10 connection attempts) on nodes still pulling their image. Remove waitForWorkers: false, so the launcher waits for every node\'s sshd before mpirun, or remove launcherCreationPolicy (a TrainJob\'s runtime then makes the launcher Job wait for Ready nodes).',
     ]);
   });
 

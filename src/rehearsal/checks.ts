@@ -41,6 +41,8 @@ export interface CheckContext {
   readonly commandLine: MpirunCommandLine;
   /** The launcher's wait-for-workers step, if its argv has one. */
   readonly wait?: WorkerWaitStep;
+  /** Whether the wait step ran (real OpenSSH) rather than being read only (stand-in). */
+  readonly waitRan?: boolean;
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
   readonly launcherEnv: LauncherEnvVar[];
@@ -294,7 +296,7 @@ function workerWait(ctx: CheckContext): RehearsalCheck {
   if (Number(wait.port) !== port) {
     return failed(name, `the wait step waits for port ${wait.port ?? '(not given)'}, but the workers' sshd listens on ${port}, so it would wait until its deadline and fail`);
   }
-  return passed(name, `before mpirun the launcher waits up to ${timeout} s until ${plural(hosts, 'worker pod')} of ${OPERATOR_HOSTFILE} accept connections on port ${port}, where their sshd listens (not run here)`);
+  return passed(name, `before mpirun the launcher waits up to ${timeout} s until ${plural(hosts, 'worker pod')} of ${OPERATOR_HOSTFILE} accept connections on port ${port}, where their sshd listens (${ctx.waitRan ? 'ran here, over real OpenSSH' : 'not run here'})`);
 }
 
 /** Every check of a finished launch, in report order. */

@@ -2,6 +2,7 @@ import { parseWorkerWaitStep } from '../worker-wait';
 import { CheckStatus } from './checks';
 import { EnvSource } from './container-env';
 import { RehearsalReport } from './rehearsal';
+import { ownership } from './ssh-auth-mount';
 
 const STATUS_LABEL: Record<CheckStatus, string> = {
   [CheckStatus.PASSED]: 'PASS',
@@ -38,6 +39,19 @@ export function formatRehearsalReport(report: RehearsalReport): string {
       out.push('  forwarded with -x (value on the launcher, and where it comes from):');
       for (const v of forwarded) out.push(`    ${v.name}=${v.value}  (${v.source === EnvSource.IMAGE ? 'not in the manifest: the image\'s, emulated' : v.source})`);
     }
+  }
+  if (report.workers && report.workers.length > 0) {
+    out.push('  worker pods (real OpenSSH):');
+    const rows = [['pod', 'sshd at', 'up after', 'hostfile name'], ...report.workers.map(w => [
+      w.hostname,
+      w.address ? `${w.address}:${w.port}` : '-',
+      w.heldBack ? 'held back' : w.upAfterSeconds === undefined ? 'never' : `${w.upAfterSeconds.toFixed(1)} s`,
+      w.hostfileName,
+    ])];
+    out.push(...table(rows).map(line => `    ${line}`));
+  }
+  if (report.keyFiles && report.keyFiles.length > 0) {
+    out.push(`  key files: ${report.keyFiles.map(f => `${f.path} ${ownership(f)}`).join(', ')}`);
   }
   out.push('  checks:');
   for (const check of report.checks) out.push(`    ${STATUS_LABEL[check.status]}  ${check.name}: ${check.detail}`);

@@ -120,7 +120,7 @@ const gangDependsOn: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
     field: 'scheduling.gangScheduling',
     value: 'set while the launcher waits for ready nodes (dependsOn)',
     why: 'the Trainer\'s PodGroup minMember counts the launcher pod, which JobSet creates only after every node pod is Ready, and the nodes are held until minMember pods exist: the job deadlocks (the shape of mpi-operator#608)',
-    fix: 'Set launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP so the launcher is created with the nodes, or drop gangScheduling and queue through scheduling.kueue, which admits all pods at once.',
+    fix: 'Set launcherCreationPolicy: LauncherCreationPolicy.AT_STARTUP so the launcher is created with the nodes (its wait step then holds mpirun until their sshd is up), or drop gangScheduling and queue through scheduling.kueue, which admits all pods at once.',
   })];
 };
 
@@ -328,15 +328,16 @@ const runtimeProvides: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
   });
 };
 
-/** launcherCreationPolicy AT_STARTUP is honoured, but only the wait makes Ready mean sshd is up before mpirun runs. */
+/** With AT_STARTUP and no wait step, nothing holds mpirun back until the nodes' sshd is up. */
 const launcherStartsEarly: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
-  if (ctx.job.jobProps.launcherCreationPolicy !== LauncherCreationPolicy.AT_STARTUP || ctx.job.scheduling.gangScheduling) return [];
+  const props = ctx.job.jobProps;
+  if (props.launcherCreationPolicy !== LauncherCreationPolicy.AT_STARTUP || props.waitForWorkers !== false) return [];
   return [warning('trainer/launcher-starts-early', {
     path: ctx.path,
     field: 'launcherCreationPolicy',
-    value: show(LauncherCreationPolicy.AT_STARTUP),
-    why: 'the launcher Job then starts with the nodes, and mpirun fails once ssh gives up (10 connection attempts) on nodes still pulling their image',
-    fix: 'Remove launcherCreationPolicy: a TrainJob\'s runtime makes the launcher wait for Ready nodes by default.',
+    value: `${show(LauncherCreationPolicy.AT_STARTUP)} with waitForWorkers false`,
+    why: 'the launcher Job then starts with the nodes and runs mpirun at once, which fails once ssh gives up (10 connection attempts) on nodes still pulling their image',
+    fix: 'Remove waitForWorkers: false, so the launcher waits for every node\'s sshd before mpirun, or remove launcherCreationPolicy (a TrainJob\'s runtime then makes the launcher Job wait for Ready nodes).',
   })];
 };
 

@@ -1,4 +1,5 @@
-import { ILaunchManifest, LaunchRehearsal, LaunchRehearsalOptions, MpiJobManifest, RehearsalCheck, RehearsalReport, TrainJobManifest } from '../../src';
+import { Duration } from 'cdk8s';
+import { ILaunchManifest, LaunchRehearsal, LaunchRehearsalOptions, MpiJobManifest, RehearsalCheck, RehearsalMode, RehearsalReport, TrainJobManifest } from '../../src';
 
 /** The one job (MPIJob or TrainJob, its runtime among the manifests or `runtimes`) in a list of synthesized manifests. */
 export function launchManifest(manifests: any[], runtimes: any[] = []): ILaunchManifest {
@@ -22,4 +23,9 @@ export function check(report: RehearsalReport, name: string): RehearsalCheck {
 /** The names forwarded with -x in a launcher command. */
 export function exportedNames(command: string[]): string[] {
   return command.flatMap((arg, i) => arg === '-x' ? [command[i + 1].split('=')[0]] : []);
+}
+
+/** Rehearses the one MPIJob in a list of manifests over real OpenSSH (root on Linux; scripts/install-test-deps.sh). */
+export function rehearseOverOpenSsh(manifests: any[], options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
+  return rehearse(manifests, { timeout: Duration.seconds(30), ...options, mode: RehearsalMode.OPENSSH });
 }
