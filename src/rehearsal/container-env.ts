@@ -42,7 +42,7 @@ function valueFromSource(valueFrom: any, job: ILaunchManifest): string {
     return value ?? `<key ${configMapKey.key} of ConfigMap ${configMapKey.name}>`;
   }
   const field = valueFrom.fieldRef?.fieldPath;
-  if (field === 'metadata.namespace') return job.namespace;
+  if (field === 'metadata.namespace') return job.jobNamespace;
   if (field) return `<pod field ${field}>`;
   if (valueFrom.secretKeyRef) return `<key ${valueFrom.secretKeyRef.key} of Secret ${valueFrom.secretKeyRef.name}>`;
   if (valueFrom.resourceFieldRef) return `<resource ${valueFrom.resourceFieldRef.resource}>`;
