@@ -55,9 +55,9 @@ export class SweepAxis {
   public static learningRate(values: number[]): SweepAxis {
     return SweepAxis.typed('learning-rate', values, (props, lr) => withConfig(props, 'learning-rate', config => {
       const scheduler = config.scheduler;
-      const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.type ?? '');
+      const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.kind ?? '');
       if (!config.optimizer && !warmup) {
-        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in base.deepspeedConfig');
+        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in baseJob.deepspeedConfig');
       }
       return {
         ...config,
@@ -162,7 +162,7 @@ export class SweepAxis {
 /** Applies a change to the base's DeepSpeed config, which a config axis cannot invent. */
 function withConfig(props: DeepSpeedMpiJobProps, axis: string, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
   if (!props.deepspeedConfig) {
-    throw new Error(`the ${axis} axis changes the DeepSpeed config, but base.deepspeedConfig is not set`);
+    throw new Error(`the ${axis} axis changes the DeepSpeed config, but baseJob.deepspeedConfig is not set`);
   }
   return { ...props, deepspeedConfig: change(props.deepspeedConfig) };
 }
@@ -197,7 +197,7 @@ export interface DeepSpeedSweepProps {
    * must not be set: every job gets `<sweep name>-<point values>-<point hash>`, the values as
    * far as the name's length budget allows.
    */
-  readonly base: DeepSpeedMpiJobProps;
+  readonly baseJob: DeepSpeedMpiJobProps;
 
   /**
    * The axes; the sweep covers their cartesian product (the grid).
@@ -274,8 +274,8 @@ export class DeepSpeedSweep extends Construct {
 
   public constructor(scope: Construct, id: string, props: DeepSpeedSweepProps) {
     super(scope, id);
-    if (props.base.metadata?.name !== undefined) {
-      throw new Error(`${this.node.path}: base.metadata.name is '${props.base.metadata.name}': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep's name instead.`);
+    if (props.baseJob.metadata?.name !== undefined) {
+      throw new Error(`${this.node.path}: baseJob.metadata.name is '${props.baseJob.metadata.name}': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep's name instead.`);
     }
     const axes = props.axes ?? [];
     const names = axes.map(a => a.name);
@@ -296,19 +296,19 @@ export class DeepSpeedSweep extends Construct {
     if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
       throw new Error(`${this.node.path}: parallelism.maxJobs is ${maxJobs}: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.`);
     }
-    if (props.parallelism && props.base.scheduling?.kueue) {
-      throw new Error(`${this.node.path}: parallelism is set and base.scheduling.kueue names queue '${props.base.scheduling.kueue.queueName}': `
+    if (props.parallelism && props.baseJob.scheduling?.kueue) {
+      throw new Error(`${this.node.path}: parallelism is set and baseJob.scheduling.kueue names queue '${props.baseJob.scheduling.kueue.queueName}': `
         + 'parallelism submits every job to a queue of its own. Remove one of them.');
     }
-    const namespace = props.base.metadata?.namespace;
-    const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.base.security?.networkPolicy ?? true);
+    const namespace = props.baseJob.metadata?.namespace;
+    const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.baseJob.security?.networkPolicy ?? true);
     const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
     const planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
       const values: { [axis: string]: string } = {};
       axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
       const id = pointId(values);
-      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.base));
+      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.baseJob));
       return { id, values, jobProps };
     });
 
@@ -355,7 +355,7 @@ export class DeepSpeedSweep extends Construct {
       // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
       this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
         ? { [sweepPodLabel]: this.name }
-        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.base.security?.egress);
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.baseJob.security?.egress);
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);

@@ -1,8 +1,6 @@
 // Every public API element carries a doc comment, and every optional prop says its default:
-// the API reference (typedoc) and IDE hovers are generated from these comments.
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
+// the API reference (API.md, jsii-docgen; kept current by test/package.test.ts), the docstrings of every
+// language's package and IDE hovers are generated from these comments.
 import * as path from 'path';
 import * as ts from 'typescript';
 
@@ -54,18 +52,6 @@ function undocumented(): string[] {
 test('every public API element is documented and every optional prop has @default', () => {
   expect(undocumented()).toEqual([]);
 });
-
-test('the docs task generates the API reference without warnings', () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'api-docs-'));
-  try {
-    const root = path.resolve(__dirname, '..');
-    execFileSync(path.join(root, 'node_modules', '.bin', 'typedoc'), ['--out', out, '--treatWarningsAsErrors'], { cwd: root, stdio: 'pipe' });
-    expect(fs.existsSync(path.join(out, 'classes', 'DeepSpeedMpiJob.html'))).toBe(true);
-    expect(fs.readFileSync(path.join(out, 'interfaces', 'DeepSpeedMpiJobProps.html'), 'utf8')).toContain('cleanPodPolicy');
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
-}, 120_000);
 
 /** Union types (other than `| undefined`) and generic type references in public signatures. */
 function jsiiUnfriendly(): string[] {

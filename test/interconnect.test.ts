@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, Interconnect, MpiImplementation,
-  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, validateJob,
+  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, Validation,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 import { expectWarnings } from './support/warnings';
@@ -57,7 +57,7 @@ describe('interconnect presets', () => {
   test('InfiniBand defaults: one shared HCA device; IPC_LOCK for a root image only, unless asked otherwise', () => {
     const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband() } });
     expect(container(worker).resources.limits['rdma/hca_shared_devices_a']).toBe(1);
-    expect(validateJob(job)).toEqual([]);
+    expect(Validation.validateJob(job)).toEqual([]);
     const root = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.root() });
     const asRoot = synthJob({ ...base, image: root, network: { interconnect: Interconnect.infiniband() } });
     expect(container(asRoot.worker).securityContext).toEqual({ capabilities: { add: ['IPC_LOCK'] } });
@@ -71,7 +71,7 @@ describe('interconnect presets', () => {
   test('IPC_LOCK asked for on a non-root image is added, and reported as doing nothing but breaking Pod Security', () => {
     const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } });
     expect(container(worker).securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
-    expect(validateJob(job).filter(f => f.rule === 'network/ipc-lock').map(f => [f.severity, f.message])).toEqual([['warning',
+    expect(Validation.validateJob(job).filter(f => f.rule === 'network/ipc-lock').map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: network.interconnect ipcLock is true: the image runs as mpiuser (uid 1000), and a non-root process never holds an added capability: '
       + 'Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. '
       + 'It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node\'s locked-memory limit (RLIMIT_MEMLOCK). '
@@ -96,7 +96,7 @@ describe('interconnect presets', () => {
     const intel = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.INTEL });
     const { job, launcher } = synthJob({ ...base, image: intel, network: { interconnect: Interconnect.efa({ devicesPerPod: 4 }) } });
     expect(mpirunCommand(launcher)).not.toContain('--mca');
-    expect(validateJob(job).filter(f => f.rule === 'launch/mpirun-syntax')).toEqual([]);
+    expect(Validation.validateJob(job).filter(f => f.rule === 'launch/mpirun-syntax')).toEqual([]);
   });
 
   test('AWS EFA: EFA devices and 2 MiB huge pages on the rank pods, FI_PROVIDER=efa on every rank', () => {
@@ -176,7 +176,7 @@ describe('NCCL settings', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '1', NCCL_NVLS_ENABLE: '0' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_NVLS_ENABLE']));
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: env.NCCL_IB_DISABLE is \'1\': it replaces the value \'0\' that the network options set for every rank. '
       + 'Remove NCCL_IB_DISABLE from env to keep the network setting, or change the network option instead.']]);

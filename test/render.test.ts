@@ -37,7 +37,8 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
   job.apiObject.metadata.addLabel('added', 'later');
   job.apiObject.addJsonPatch(
     JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/memory', '80Gi'),
-    JsonPatch.add('/spec/futureField', 'kept'));
+    // A field the props do not set: patches reach the written manifest either way.
+    JsonPatch.add('/spec/runPolicy/ttlSecondsAfterFinished', 3600));
   return job;
 }
 

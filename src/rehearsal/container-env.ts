@@ -50,7 +50,7 @@ function valueFromSource(valueFrom: any, job: ILaunchManifest): { value: string 
     return value !== undefined ? { value } : { unknown: `key ${configMapKey.key} of ConfigMap ${configMapKey.name}` };
   }
   const field = valueFrom.fieldRef?.fieldPath;
-  if (field === 'metadata.namespace') return { value: job.namespace };
+  if (field === 'metadata.namespace') return { value: job.jobNamespace };
   if (field) return { unknown: `pod field ${field}` };
   if (valueFrom.secretKeyRef) return { unknown: `key ${valueFrom.secretKeyRef.key} of Secret ${valueFrom.secretKeyRef.name}` };
   if (valueFrom.resourceFieldRef) return { unknown: `resource ${valueFrom.resourceFieldRef.resource}` };

@@ -31,13 +31,13 @@ export interface ReplicaManifest {
  */
 export interface ILaunchManifest {
   /** The job object as synthesized (the MPIJob or the TrainJob). */
-  readonly object: any;
+  readonly manifest: any;
   /** The job's kind, `MPIJob` or `TrainJob`. */
   readonly kind: string;
   /** `metadata.name`. */
   readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  readonly namespace: string;
+  readonly jobNamespace: string;
   /** MPI slots of every host in the hostfile. */
   readonly slotsPerWorker: number;
   /** Whether the launcher is a host of the hostfile. */
@@ -109,7 +109,7 @@ export class MpiJobManifest implements ILaunchManifest {
   /** `metadata.name`. */
   public readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  public readonly namespace: string;
+  public readonly jobNamespace: string;
   /** `spec.slotsPerWorker` (operator default 1). */
   public readonly slotsPerWorker: number;
   /** `spec.runLauncherAsWorker`. */
@@ -123,12 +123,12 @@ export class MpiJobManifest implements ILaunchManifest {
 
   private constructor(
     /** The MPIJob object as synthesized. */
-    public readonly object: any,
+    public readonly manifest: any,
     private readonly siblings: any[],
   ) {
-    const spec = object.spec ?? {};
-    this.name = object.metadata?.name ?? '';
-    this.namespace = object.metadata?.namespace ?? 'default';
+    const spec = manifest.spec ?? {};
+    this.name = manifest.metadata?.name ?? '';
+    this.jobNamespace = manifest.metadata?.namespace ?? 'default';
     this.slotsPerWorker = spec.slotsPerWorker ?? 1;
     this.runLauncherAsWorker = spec.runLauncherAsWorker === true;
     this.mpiImplementation = (spec.mpiImplementation ?? MpiImplementation.OPEN_MPI) as MpiImplementation;
@@ -150,7 +150,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** The name the hostfile uses for a pod: `<hostname>.<job>.<namespace>.svc`, resolved by the job's headless Service. */
   public podAddress(hostname: string): string {
-    return `${hostname}.${this.name}.${this.namespace}.svc`;
+    return `${hostname}.${this.name}.${this.jobNamespace}.svc`;
   }
 
   /** The hosts of the hostfile in order (the launcher first when it runs as a worker), each with `slotsPerWorker` slots. */
@@ -206,7 +206,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
   public get sshAuthMountPath(): string {
-    return this.object.spec?.sshAuthMountPath ?? '/root/.ssh';
+    return this.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
   }
 
   /** The operator mounts the Secret with `defaultMode: 0600` at /root/.ssh only; elsewhere the files keep the Secret default, 0644. */
@@ -224,7 +224,7 @@ export class MpiJobManifest implements ILaunchManifest {
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
+      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
   }
 }
 

@@ -9,6 +9,7 @@ import { parseWorkerWaitStep, WORKER_WAIT_LOG_PREFIX, WorkerWaitStep } from '../
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { ILaunchManifest } from './manifest';
+import { formatRehearsalReport } from './report';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
 import { oneLine, OpenSshPods, podUser } from './openssh';
 import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
@@ -255,6 +256,14 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
  * is what the job needs. See docs/rehearsal.md for every local-run change and why.
  */
 export class LaunchRehearsal {
+  /**
+   * A report as text: the command, one line per rank (pod, local rank, argv), the forwarded
+   * variables, then every check and the verdict.
+   */
+  public static formatReport(report: RehearsalReport): string {
+    return formatRehearsalReport(report);
+  }
+
   /** Rehearses one job. Throws only when this machine cannot run the chosen mode (no Open MPI; for real OpenSSH, not root or no util-linux). */
   public static async run(job: ILaunchManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const mode = options.mode ?? RehearsalMode.STAND_IN;
@@ -296,7 +305,7 @@ export class LaunchRehearsal {
     const { job, commandLine, openMpi } = run;
     const plan = LaunchRehearsal.plan(run);
     const progress = (message: string) => run.options.progress?.report(message);
-    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
+    progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
     for (const change of plan.localChanges) progress(`  local run: ${change}`);
     progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
     const timeout = run.options.timeout ?? Duration.minutes(1);
@@ -330,7 +339,7 @@ export class LaunchRehearsal {
     const localChanges = [...plan.localChanges, ...pods.localChanges];
     const user = pods.workerUser;
     const keys = pods.keyMount.files[0];
-    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
+    progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
     progress(`  pods run as uid ${user.uid} (${user.name})${user.groups.length ? `, supplementary group ${user.groups.join(',')} (fsGroup)` : ''}; keys at ${job.sshAuthMountPath}: id_rsa, id_rsa.pub, authorized_keys, ${ownership(keys)}`);
     for (const change of localChanges) progress(`  local run: ${change}`);
     const timeout = options.timeout ?? Duration.minutes(1);
