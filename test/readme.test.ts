@@ -108,7 +108,7 @@ test('the production options example synthesizes', () => {
   const production = otherPrograms.find(code => code.includes('Interconnect.infiniband'))!;
   const manifests = runProgram(production);
   expect(manifests.map(m => m.kind).sort()).toEqual(['MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
-  expectWarnings('llm/train: Worker container capabilities.add is ["IPC_LOCK"]');
+  expectWarnings();
 });
 
 /** Every name the public TypeScript API offers: exported symbols, static members, enum members, props and parameters. */

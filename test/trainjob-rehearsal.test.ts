@@ -6,6 +6,7 @@ import { CheckStatus, DeepSpeedMpiJob, MpiJobManifest, DeepSpeedTrainingImage, D
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, rehearse } from './support/rehearsal';
 import { jobProps } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const REFERENCE_RUNTIME = path.resolve(__dirname, '../../shared/crds/kubeflow-trainer-v2.3.0/deepspeed-distributed-runtime.yaml');
 
@@ -60,6 +61,7 @@ describe('TrainJobManifest reads what the Trainer\'s MPI plugin derives', () => 
     expect(job.worker!.container.resources.limits).toEqual({ 'nvidia.com/gpu': 4 });
     expect(job.hostfile).toBe('test-train-node-0-0.test-train slots=4\ntest-train-launcher-0-0.test-train slots=4\n');
     expect(() => TrainJobManifest.fromManifests(manifests)).toThrow('TrainJob test-train references ClusterTrainingRuntime deepspeed-distributed, which is neither in the manifests nor among the runtimes given');
+    expectWarnings('test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set');
   });
 });
 
