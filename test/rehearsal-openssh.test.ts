@@ -8,6 +8,14 @@ import { buildCifar10 } from '../examples/cifar10/main';
 import { buildTrainJob } from '../examples/trainjob/main';
 import { CheckStatus, DeepSpeedMpiJobProps } from '../src';
 import * as loopback from '../src/rehearsal/loopback';
+import { expectWarnings } from './support/warnings';
+
+// swc's CommonJS exports are read-only getters, which jest.spyOn cannot replace: the module is
+// mocked with a jest.fn that runs the real function unless a test says otherwise.
+jest.mock('../src/rehearsal/loopback', () => {
+  const actual = jest.requireActual('../src/rehearsal/loopback');
+  return { ...actual, randomLoopbackAddress: jest.fn(actual.randomLoopbackAddress) };
+});
 import { generateOperatorSshKey, writeSshAuthMount } from '../src/rehearsal/ssh-auth-mount';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { check, rehearseOverOpenSsh } from './support/rehearsal';
@@ -168,7 +176,7 @@ describe('the launcher\'s wait step, run as synthesized over real OpenSSH', () =
 describe('loopback addresses', () => {
   test('an address another process holds on the ssh port is given up for another: sshd\'s bind failure picks again', async () => {
     // Hold a random address on the ssh port ourselves (another run may hold any fixed one), then make it the first pick.
-    const real = loopback.randomLoopbackAddress;
+    const real: typeof loopback.randomLoopbackAddress = jest.requireActual('../src/rehearsal/loopback').randomLoopbackAddress;
     const server = net.createServer();
     let held = '';
     for (let bound = false; !bound;) {
@@ -178,7 +186,7 @@ describe('loopback addresses', () => {
         server.listen(2222, held, () => resolve(true));
       });
     }
-    const pick = jest.spyOn(loopback, 'randomLoopbackAddress').mockImplementationOnce(() => held).mockImplementation(taken => real(taken));
+    const pick = (loopback.randomLoopbackAddress as jest.MockedFunction<typeof real>).mockImplementationOnce(() => held);
     const lines: string[] = [];
     try {
       const report = await rehearseOverOpenSsh(synthJob(JOB_VARIATIONS['minimal CPU job']).manifests, { progress: { report: l => lines.push(l) } });
@@ -187,7 +195,7 @@ describe('loopback addresses', () => {
       expect(report.workers![0].address).not.toBe(held);
       expect(pick).toHaveBeenCalledTimes(2);
     } finally {
-      pick.mockRestore();
+      pick.mockImplementation(real);
       server.close();
     }
   });
@@ -203,7 +211,9 @@ describe('other job shapes over real OpenSSH', () => {
   });
 
   test('root image: sshd as root with the keys 0600 at /root/.ssh', async () => {
-    const report = await rehearseOverOpenSsh(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests);
+    // Only the cluster can read the job's Secret-backed HF_TOKEN: a stand-in value takes its place.
+    const report = await rehearseOverOpenSsh(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests, { environment: { HF_TOKEN: 'hf_standin' } });
+    expectWarnings('test/train: image.user is ImageUser.root()');
     expect(report.passed).toBe(true);
     expect(report.keyFiles!.map(f => `${f.path} ${f.mode.toString(8)}`)).toEqual(['/root/.ssh/id_rsa 600', '/root/.ssh/id_rsa.pub 600', '/root/.ssh/authorized_keys 600']);
     expect(report.workers!.every(w => /^Accepted publickey for root from /m.test(w.sshdLog))).toBe(true);
@@ -235,6 +245,7 @@ describe('key files mounted other than the operator mounts them fail as OpenSSH 
 
   test('a root job with fsGroup: the kubelet makes /root/.ssh/id_rsa 0640, and sshd refuses it as host key (kubeflow/mpi-operator#429)', async () => {
     const report = await rehearseOverOpenSsh(withFsGroup(synthJob(JOB_VARIATIONS['root image with custom env from every source']).manifests, 1000));
+    expectWarnings('test/train: image.user is ImageUser.root()');
     expect(report.passed).toBe(false);
     const sshd = check(report, 'worker sshd');
     expect(sshd.status).toBe(CheckStatus.FAILED);
