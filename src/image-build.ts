@@ -88,14 +88,6 @@ export interface InClusterImageBuildProps {
   readonly nodeSelector?: { [key: string]: string };
 }
 
-/**
- * Builds and pushes a training image inside the cluster: a ConfigMap with the recipe's
- * Dockerfile and a Job running rootless BuildKit (`buildctl-daemonless.sh`).
- *
- * Registry credentials come from the named Secret and never appear in the manifests. The
- * build context holds only the Dockerfile, so the recipe's code must come from git.
- * Rootless BuildKit needs seccomp and AppArmor unconfined for its container (no privileges).
- */
 /** CPU architecture of the node the build Job runs on (`kubernetes.io/arch`). */
 export enum BuildArchitecture {
   /** x86-64 nodes. */
@@ -104,6 +96,14 @@ export enum BuildArchitecture {
   ARM64 = 'arm64',
 }
 
+/**
+ * Builds and pushes a training image inside the cluster: a ConfigMap with the recipe's
+ * Dockerfile and a Job running rootless BuildKit (`buildctl-daemonless.sh`).
+ *
+ * Registry credentials come from the named Secret and never appear in the manifests. The
+ * build context holds only the Dockerfile, so the recipe's code must come from git.
+ * Rootless BuildKit needs seccomp and AppArmor unconfined for its container (no privileges).
+ */
 export class InClusterImageBuild extends Construct {
   /** The builder image used unless `builderImage` is set (rootless BuildKit). */
   public static readonly DEFAULT_BUILDER_IMAGE: string = DEFAULT_BUILDER_IMAGE;
