@@ -45,13 +45,16 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   // Used inside only: no cdk8s-plus type is in the public API, so the user's app may use any flavour
   // (a peer would make npm install a second, silent copy next to the app's own; README, Compatibility).
-  deps: ['cdk8s-plus-27@^2.9.5'],
+  // yaml: the rehearse CLI reports YAML syntax errors with their line (cdk8s's bundled parser hides them).
+  deps: ['cdk8s-plus-27@^2.9.5', 'yaml@^2.6.0'],
   devDeps: [
-    'cdk8s-cli@2.207.60', 'yaml@^2.6.0',
+    'cdk8s-cli@2.207.60',
     'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'dockerfile-ast@^0.7.1', 'dockerfile-utils@^0.16.3',
     // 4.3.x and 4.4.x carry the Kubernetes 1.27.1 schemas (4.5 jumps to 1.33): the minor cdk8s-plus-27 targets.
     'kubernetes-models@4.4.2',
     'fast-check@^4.3.0',
+    // The test suite transpiles with swc (no type-checking per file); the test task type-checks once with tsc.
+    '@swc/core@^1.16.0', '@swc/jest@^0.2.39', 'jest-environment-node@^30.5.2',
   ],
 
   // `npx cdk8s-deepspeed rehearse <manifest>` runs a synthesized job's launch locally (docs/rehearsal.md).
@@ -89,10 +92,30 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // Coverage of the generated imports/ file is noise.
       coveragePathIgnorePatterns: ['/node_modules/', '/imports/'],
+      // Tests that install from the registry into fresh apps run in the test:apps task, not here.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/apps/'],
+      // Warnings that tests provoke are asserted, not printed (test/support/warnings.ts).
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
+      // Two cores: two workers, so one test file's spawned mpirun, tsc or cdk8s CLI overlaps another's work
+      // (jest's default of cores - 1 runs the whole suite in one process).
+      maxWorkers: 2,
+      // Node's environment plus a per-worker cache for the compiled CRD schema (test/support/environment.ts).
+      testEnvironment: '<rootDir>/test/support/environment.ts',
     },
   },
   gitignore: ['/dist/', '/coverage/', '/test-reports/', '*.tgz'],
 });
+
+// ts-jest type-checks every test file's import graph again (8 of the suite's 10 minutes on 2 cores);
+// swc only strips types, and the test task type-checks the sources and tests once with tsc instead.
+project.jest!.config.transform = {
+  '^.+\\.[t]sx?$': new javascript.Transform('@swc/jest', {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: true,
+  }),
+};
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json', { name: 'Type-check the sources and tests once' });
 
 project.package.addVersion('0.1.0');
 // Every jsii warning fails the build, reserved words included (projen silences those by default): a name that
@@ -167,7 +190,8 @@ const testApps = project.addTask('test:apps', {
   env: cdk8sEnv,
 });
 testApps.spawn(project.compileTask);
-testApps.exec("jest --ci --coverage=false --testMatch '<rootDir>/test/apps/*.apps.ts'", { receiveArgs: true });
+// The suite's config ignores test/apps/; this task runs only it.
+testApps.exec("jest --ci --coverage=false --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/apps/*.apps.ts'", { receiveArgs: true });
 
 // CI rehearses every MPIJob and TrainJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
 // worker pod, the operator's key files, the hostfile names and the wait step. Needs root on Linux.

@@ -19,6 +19,8 @@ const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
 const POINT_HASH_LENGTH = 10;
 /** The operator's limit for `<name>-worker-<index>`, the last worker's hostname. */
 const HOSTNAME_LIMIT = 63;
+/** Worker index digits every job name leaves room for (up to 10,000 workers), whatever the sweep's points. */
+const WORKER_INDEX_DIGITS = 4;
 /** Axis names become label name parts: lowercase DNS labels, at most 63 characters. */
 const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** JobSet's limit on a TrainJob name: 63 minus `-launcher-0-0-<5 chars>`. */
@@ -192,7 +194,8 @@ export interface DeepSpeedSweepProps {
   /**
    * Props every job starts from; each axis changes them for its value. The image, the
    * config registry, Kueue and other settings pass through to every job. `metadata.name`
-   * must not be set: every job gets `<sweep name>-<point hash>`.
+   * must not be set: every job gets `<sweep name>-<point values>-<point hash>`, the values as
+   * far as the name's length budget allows.
    */
   readonly baseJob: DeepSpeedMpiJobProps;
 
@@ -272,7 +275,7 @@ export class DeepSpeedSweep extends Construct {
   public constructor(scope: Construct, id: string, props: DeepSpeedSweepProps) {
     super(scope, id);
     if (props.baseJob.metadata?.name !== undefined) {
-      throw new Error(`${this.node.path}: baseJob.metadata.name is '${props.baseJob.metadata.name}': every job of a sweep is named <sweep name>-<point hash>. Set the sweep's name instead.`);
+      throw new Error(`${this.node.path}: baseJob.metadata.name is '${props.baseJob.metadata.name}': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep's name instead.`);
     }
     const axes = props.axes ?? [];
     const names = axes.map(a => a.name);
@@ -309,16 +312,18 @@ export class DeepSpeedSweep extends Construct {
       return { id, values, jobProps };
     });
 
-    // One prefix length for all jobs: the one the largest worker count leaves room for, or
-    // JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
+    // One length budget for all jobs: what the operator's `<name>-worker-<index>` hostname leaves
+    // for worker indexes of up to 4 digits (more if a point needs them), so that adding points keeps
+    // every name; or JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
     const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
-    const room = props.trainerRuntime ? TRAINJOB_NAME_LIMIT : HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
-    const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
+    const room = props.trainerRuntime
+      ? TRAINJOB_NAME_LIMIT
+      : HOSTNAME_LIMIT - '-worker-'.length - Math.max(WORKER_INDEX_DIGITS, String(maxWorkers - 1).length);
 
     const taken = new Set<string>();
     this.points = planned.map(({ id, values, jobProps }) => {
       const hash = pointHash(this.name, values);
-      const name = `${prefix}-${hash}`;
+      const name = pointJobName(this.name, values, hash, room);
       if (taken.has(name)) {
         throw new Error(`${this.node.path}/${id}: job name '${name}' is already used by another point (a hash collision). Rename the sweep.`);
       }
@@ -422,6 +427,22 @@ function pointId(values: { [axis: string]: string }): string {
  * A hash of the sweep name and the point's values in axis-name order: the same point keeps
  * its job name when axes are reordered or values are added elsewhere.
  */
+/**
+ * A job's name: the sweep name, the point's values in axis-name order (as DNS label characters)
+ * as far as they fit in `room`, then the point hash, which keeps names unique when values are
+ * shortened or spell alike. `lr-scan-0-0003-2-<hash>` is the point learning-rate=0.0003, zero-stage=2.
+ */
+function pointJobName(sweepName: string, values: { [axis: string]: string }, hash: string, room: number): string {
+  const available = room - 1 - POINT_HASH_LENGTH;
+  const prefix = sweepName.slice(0, Math.max(1, available)).replace(/-+$/, '');
+  const readable = Object.keys(values).sort()
+    .map(axis => values[axis].toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, ''))
+    .filter(part => part !== '')
+    .join('-');
+  const shown = readable.slice(0, Math.max(0, available - prefix.length - 1)).replace(/-+$/, '');
+  return [prefix, shown, hash].filter(part => part !== '').join('-');
+}
+
 function pointHash(sweepName: string, values: { [axis: string]: string }): string {
   const canonical = Object.keys(values).sort().map(axis => `${axis}=${values[axis]}`);
   return createHash('sha256').update([sweepName, ...canonical].join('\n')).digest('hex').slice(0, POINT_HASH_LENGTH);

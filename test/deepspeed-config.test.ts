@@ -4,6 +4,7 @@ import {
 } from '../src';
 import { synthJob } from './support/synth';
 import { DeepSpeedTrainingImage } from '../src';
+import { expectWarnings } from './support/warnings';
 
 describe('renderDeepSpeedConfig', () => {
   test('renders every typed field under DeepSpeed\'s own key names', () => {
@@ -142,5 +143,6 @@ describe('renderDeepSpeedConfig', () => {
       deepspeedConfig: { trainMicroBatchSizePerGpu: 1, zeroOptimization: { stage: ZeroStage.STAGE_2, reduceBucketSize: 5e8 } },
     });
     expect(configMap.data['ds_config.json']).toContain('"reduce_bucket_size": 500000000');
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 });

@@ -296,6 +296,12 @@ describe('every example', () => {
   }, 120_000);
 });
 
+describe('example warnings', () => {
+  test.each(exampleNames())('examples/%s: synth prints no warnings', name => {
+    expect(synthExample(name).warnings).toEqual([]);
+  });
+});
+
 describe('example READMEs', () => {
   test.each(exampleNames())('examples/%s/README.md: every yaml excerpt is in the synthesized output', name => {
     const readme = fs.readFileSync(path.join(EXAMPLES_DIR, name, 'README.md'), 'utf8');

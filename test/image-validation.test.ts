@@ -5,6 +5,7 @@ import {
 } from '../src';
 import { imageTag } from '../src/validation/image-rules';
 import { BASE_RECIPE, imageFindings, imageRecipe, synthError } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const RUNTIME = BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9', flavor: CudaImageFlavor.RUNTIME });
 
@@ -237,6 +238,7 @@ describe('image recipe validation', () => {
     expect(synthError(app)).toContain('[test/image] imageRef is \'registry.example.com/train:latest\'');
 
     expect(synthError(imageRecipe({ baseImage: RUNTIME }).app)).toBeUndefined();
+    expectWarnings('test/image: baseImage is \'pytorch/pytorch:2.4.1-cuda12.4-cudnn9-runtime\'');
     const strict = Testing.app();
     strict.node.setContext(Validation.WARNINGS_AS_ERRORS_CONTEXT, true);
     new DeepSpeedTrainingImage(new Chart(strict, 'test'), 'image', { ...BASE_RECIPE, baseImage: RUNTIME });

@@ -4,6 +4,7 @@ import {
   NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, Validation,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -50,6 +51,7 @@ describe('interconnect presets', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '0', NCCL_IB_HCA: 'mlx5_0,mlx5_1', NCCL_IB_GID_INDEX: '3' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_IB_GID_INDEX']));
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker container capabilities.add is ["IPC_LOCK"]');
   });
 
   test('InfiniBand defaults: one shared HCA device; IPC_LOCK for a root image only, unless asked otherwise', () => {
@@ -63,6 +65,7 @@ describe('interconnect presets', () => {
     expect(container(rootNoLock.worker).securityContext).toBeUndefined();
     const noLock = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
     expect(container(noLock.worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]');
   });
 
   test('IPC_LOCK asked for on a non-root image is added, and reported as doing nothing but breaking Pod Security', () => {
@@ -129,6 +132,7 @@ describe('interconnect presets', () => {
     const { env } = rankEnv(props);
     expect(env.NCCL_SOCKET_IFNAME).toBeUndefined();
     expect(env.NCCL_IB_DISABLE).toBe('1');
+    expectWarnings('test/train: Worker hostNetwork is true', 'test/train: Worker hostNetwork is true');
   });
 
   test('hostNetwork with sshd on the node\'s port 22 fails synth', () => {
@@ -139,6 +143,7 @@ describe('interconnect presets', () => {
     });
     expect(synthError(app)).toContain('[test/train] image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
       + 'already listens on 22, so the worker\'s sshd cannot bind and never becomes ready. Build the image with sshd on another port');
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker hostNetwork is true');
   });
 });
 
@@ -175,6 +180,7 @@ describe('NCCL settings', () => {
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: env.NCCL_IB_DISABLE is \'1\': it replaces the value \'0\' that the network options set for every rank. '
       + 'Remove NCCL_IB_DISABLE from env to keep the network setting, or change the network option instead.']]);
+    expectWarnings(...Array(2).fill('test/train: env.NCCL_IB_DISABLE is \'1\''));
   });
 
   test('Hydra launchers (Intel MPI, MPICH) get the same variables through -genvlist', () => {

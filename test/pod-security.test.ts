@@ -4,6 +4,7 @@ import {
 } from '../src';
 import { asOperatorCreatesIt, baselineViolations, restrictedViolations } from './support/pod-security';
 import { synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -126,6 +127,8 @@ describe('the restricted profile on the synthesized pod templates', () => {
       'test/train: image.user is ImageUser.root(): sshd and every rank run as uid 0 with the container\'s default capabilities, '
       + 'which PodSecurity admission rejects in namespaces that enforce the restricted Pod Security Standard. '
       + 'Build the image with a non-root user (the MPI Operator base image has mpiuser, uid 1000) and declare it with ImageUser.nonRoot().']]);
+    // violations() synthesizes twice, then synthJob once: each synth prints the warning.
+    expectWarnings(...Array(3).fill('test/train: image.user is ImageUser.root()'));
   });
 
   test('the InfiniBand preset adds no IPC_LOCK for a non-root image, so the pods stay restricted', () => {
@@ -142,6 +145,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
       + 'so PodSecurity admission rejects the pods in namespaces that enforce either level. Run the job in a namespace whose '
       + 'pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) '
       + 'when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).']]);
+    expectWarnings(...Array(3).fill('test/train: Worker container capabilities.add is ["IPC_LOCK"]'));
   });
 
   test('hostNetwork leaves baseline, with a warning per replica that uses it', () => {
@@ -149,6 +153,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
     expect(violations(props)).toEqual(['launcher: Host Namespaces', 'worker: Host Namespaces']);
     const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'security/host-network');
     expect(findings.map(f => f.message.split(':')[1])).toEqual([' Launcher hostNetwork is true', ' Worker hostNetwork is true']);
+    expectWarnings(...Array(2).fill(['test/train: Launcher hostNetwork is true', 'test/train: Worker hostNetwork is true']).flat());
   });
 
   test('a hostPath volume added by hand is reported', () => {

@@ -4,6 +4,7 @@ import {
   Toleration, Validation,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -43,6 +44,7 @@ describe('Kueue', () => {
     expect(Validation.validateJob(job).filter(f => f.rule === 'kueue/suspend').map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: suspend is false: Kueue\'s webhook suspends queued jobs on creation and resumes them on admission, so the value has no effect. '
       + 'Remove suspend; the job starts suspended and Kueue resumes it.']]);
+    expectWarnings('test/train: suspend is false');
   });
 
   test('a queue name that is not a label value fails synth', () => {

@@ -8,6 +8,7 @@ import {
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
 import { buildJob, container, synthError, synthJob, synthSweep } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -190,6 +191,7 @@ describe('no secret material in synthesized output', () => {
     expect(manifests.map(m => m.kind).sort()).toEqual(['ConfigMap', 'MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
     expect(scanForSecrets(manifests)).toEqual([]);
     expect(scanForSecrets(Testing.synth(buildCifar10(Testing.app())))).toEqual([]);
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('the pod templates of that job are valid core/v1 pod templates', () => {
@@ -197,6 +199,7 @@ describe('no secret material in synthesized output', () => {
     for (const replica of [launcher, worker]) {
       expect(() => new PodTemplate({ metadata: { name: 'llm' }, template: replica.template }).validate()).not.toThrow();
     }
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('the scan finds key material smuggled in through an escape hatch or a literal env value', () => {
@@ -208,6 +211,7 @@ describe('no secret material in synthesized output', () => {
     expect(kinds).toEqual(expect.arrayContaining(['PEM block', 'credential-named variable', 'opaque token']));
     expect(container(job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher).env.find((e: any) => e.name === 'HF_TOKEN').value)
       .toMatch(/^hf_/);
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('a literal value for a credential-named variable is reported', () => {
@@ -216,5 +220,6 @@ describe('no secret material in synthesized output', () => {
       'test/train: Launcher env HF_TOKEN is a literal value: the value is written in plain text into the synthesized MPIJob manifest, '
       + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for HF_TOKEN.',
     ]);
+    expectWarnings('test/train: Launcher env HF_TOKEN is a literal value');
   });
 });

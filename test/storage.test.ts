@@ -2,6 +2,7 @@ import { Chart, Size, Testing } from 'cdk8s';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
 import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, FsGroupChangePolicy, ImageUser, PersistentVolumeAccessMode, TrainingStorage, Validation, Volume } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -118,6 +119,7 @@ describe('checkpoint directory', () => {
     expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
+    expectWarnings('test/train: storage.checkpoint.directory is \'/tmp/ckpt\'');
   });
 
   test('on a read-only volume it fails synth', () => {
@@ -141,6 +143,7 @@ describe('storage rules', () => {
       + 'so pods on other nodes wait in ContainerCreating with a Multi-Attach error. Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.']]);
     const rwop = TrainingStorage.newClaim('scratch', { size: Size.gibibytes(100), mountPath: '/scratch', accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE_POD });
     expect(synthError(buildJob({ ...base, storage: { volumes: [rwop] } }).app)).toContain('only one pod can use a ReadWriteOncePod volume');
+    expectWarnings('test/train: storage.volumes \'scratch\' accessMode is \'ReadWriteOnce\'');
   });
 
   test('volume names the job or the operator already use fail synth', () => {

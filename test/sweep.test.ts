@@ -150,11 +150,26 @@ describe('names', () => {
     axes: [SweepAxis.learningRate([1e-4, 1e-3]), SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]), SweepAxis.workers([1, 8])],
   };
 
-  test('are DNS-1035 labels made of the sweep name and a point hash, unique within the sweep', () => {
+  test('are DNS-1035 labels made of the sweep name, the point\'s values and a point hash, unique within the sweep', () => {
     const { sweep } = synthSweep(props);
     const names = sweep.jobs.map(j => j.name);
-    expect(names.every(n => DNS_1035_LABEL.test(n) && /^lr-scan-[0-9a-f]{10}$/.test(n))).toBe(true);
+    expect(names.every(n => DNS_1035_LABEL.test(n) && /^lr-scan-[a-z0-9-]+-[0-9a-f]{10}$/.test(n))).toBe(true);
     expect(new Set(names).size).toBe(8);
+    // Values in axis-name order (learning-rate, workers, zero-stage), '.' and other characters as '-'.
+    const point = sweep.points.find(p => p.values['learning-rate'] === '0.001' && p.values.workers === '8' && p.values['zero-stage'] === '2')!;
+    expect(point.job.name).toMatch(/^lr-scan-0-001-8-2-[0-9a-f]{10}$/);
+  });
+
+  test('keep the values that fit and the hash when values are long, and stay unique when values spell alike', () => {
+    const custom = SweepAxis.custom('tag', ['a.b', 'a-b', 'x'.repeat(80)], { apply: p => p });
+    const { sweep } = synthSweep({ baseJob: base, name: 'tags', axes: [custom] });
+    const names = sweep.jobs.map(j => j.name);
+    expect(names[0]).toMatch(/^tags-a-b-[0-9a-f]{10}$/);
+    expect(names[1]).toMatch(/^tags-a-b-[0-9a-f]{10}$/);
+    expect(names[0]).not.toBe(names[1]);
+    // 63 - '-worker-' - 4 index digits leaves 51: 'tags-', 35 characters of the value, '-' and the hash.
+    expect(names[2]).toMatch(new RegExp(`^tags-${'x'.repeat(35)}-[0-9a-f]{10}$`));
+    expect(names[2]).toHaveLength(51);
   });
 
   test('are stable across runs, axis orders and added values', () => {
@@ -178,9 +193,12 @@ describe('names', () => {
   test('leave room for the last worker hostname at the largest worker count', () => {
     const long = 'a-sweep-name-long-enough-to-need-shortening-for-big-jobs-x';
     const { sweep } = synthSweep({ baseJob: base, name: long, axes: [SweepAxis.workers([1, 1000])] });
-    // 63 - '-worker-999' leaves 52; 10 hash digits and '-' leave 41 for the sweep name.
-    for (const job of sweep.jobs) expect(job.name).toMatch(/^a-sweep-name-long-enough-to-need-shorteni-[0-9a-f]{10}$/);
-    expect(lastWorkerHostname(sweep.jobs[1].name, 1000)).toHaveLength(63);
+    // 63 - '-worker-' - 4 index digits leaves 51; 10 hash digits and '-' leave 40 for the sweep name, none for values.
+    for (const job of sweep.jobs) expect(job.name).toMatch(/^a-sweep-name-long-enough-to-need-shorten-[0-9a-f]{10}$/);
+    expect(lastWorkerHostname(sweep.jobs[1].name, 1000)).toHaveLength(62);
+    const huge = synthSweep({ baseJob: base, name: long, axes: [SweepAxis.workers([1, 100_000])] }).sweep;
+    // Index 99999 needs 5 digits: one character less for everything else.
+    expect(lastWorkerHostname(huge.jobs[1].name, 100_000)).toHaveLength(63);
   });
 
   test('fit the operator rule for any sweep name and worker count (property)', () => {
@@ -196,7 +214,7 @@ describe('names', () => {
   test('baseJob.metadata.name is refused', () => {
     const app = Testing.app();
     expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: { ...base, metadata: { name: 'train' } } }))
-      .toThrow('test/sweep: baseJob.metadata.name is \'train\': every job of a sweep is named <sweep name>-<point hash>. Set the sweep\'s name instead.');
+      .toThrow('test/sweep: baseJob.metadata.name is \'train\': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep\'s name instead.');
   });
 });
 
@@ -207,7 +225,7 @@ describe('labels and annotations', () => {
       name: 'lr-scan',
       axes: [SweepAxis.learningRate([1e-4]), SweepAxis.workers([8])],
     });
-    const hash = sweep.jobs[0].name.slice('lr-scan-'.length);
+    const hash = sweep.jobs[0].name.slice(-10);
     expect(mpiJobs[0].metadata.labels).toEqual({
       'kueue.x-k8s.io/queue-name': 'team-a',
       'deepspeed-sweep/sweep': 'lr-scan',

@@ -8,6 +8,7 @@ import { trainerSchemaErrors } from './support/crd-schema';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { expectValidManifests, manifestSchemaErrors } from './support/k8s-schema';
 import { jobProps, renderUnvalidated } from './support/synth';
+import { expectWarnings, takeWarnings } from './support/warnings';
 
 function synthTrainJob(overrides: Partial<DeepSpeedTrainJobProps> = {}) {
   const chart = new Chart(Testing.app(), 'test');
@@ -171,11 +172,18 @@ describe('the same props switch operator with one construct name', () => {
       'TrainJob test-train: spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
       'TrainJob test-train: node pod template patch: spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
     ]);
+    expectWarnings('test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set');
   });
 });
 
 describe('a referenced runtime: the TrainJob sets only what a TrainJob may set', () => {
   const out = synthTrainJob({ image: RUNTIME_IMAGE, runtime: DISTRIBUTED, runLauncherAsWorker: true, env: { NCCL_DEBUG: EnvValue.fromValue('INFO') } });
+  const synthWarnings = takeWarnings();
+
+  test('synth warns that the referenced runtime mounts the ServiceAccount token', () => {
+    const start = 'test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set';
+    expect(synthWarnings.map(w => w.slice(0, start.length))).toEqual([start]);
+  });
 
   test('no runtime is generated; the TrainJob references the ClusterTrainingRuntime', () => {
     expect(out.runtime).toBeUndefined();
@@ -274,6 +282,7 @@ describe('scheduling, storage and run settings with a Trainer equivalent', () =>
     expect(messages(out.job, 'trainer/gang-options')).toEqual([
       'warning: test/train: scheduling.gangScheduling.minAvailable is 2: the Trainer ignores it: minMember is always every pod of the job (the launcher and the nodes). Remove minAvailable.',
     ]);
+    expectWarnings('test/train: scheduling.gangScheduling.minAvailable is 2');
   });
 
   test('storage and checkpoints: claims, mounts on both pods, the checkpoint argument', () => {
@@ -373,6 +382,7 @@ describe('Trainer rules', () => {
     const out = synthTrainJob({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/root:1', { user: ImageUser.root() }) });
     expect(out.runtime.spec.mlPolicy.mpi.sshAuthMountPath).toBe('/root/.ssh');
     expect(out.nodePod.spec.securityContext.fsGroup).toBeUndefined();
+    expectWarnings('test/train: image.user is ImageUser.root()');
   });
 });
 

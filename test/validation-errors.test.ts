@@ -7,6 +7,7 @@ import {
 import {
   imageRecipe, jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
 } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 /** One invalid configuration and every error message it must produce, in report order. */
 interface BadCase {
@@ -14,6 +15,8 @@ interface BadCase {
   readonly props: DeepSpeedMpiJobProps;
   readonly mutate?: (job: DeepSpeedMpiJob) => void;
   readonly errors: string[];
+  /** The start of each warning synth prints (legal, probably wrong, and not this case's subject). */
+  readonly warnings?: string[];
 }
 
 const P = 'test/train';
@@ -233,12 +236,14 @@ const kubernetesCases: BadCase[] = [
     title: 'GPU request below its limit (the blog post\'s mistake)',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/resources/limits/nvidia.com~1gpu`, 2)),
+    warnings: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 1`],
     errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests['nvidia.com/gpu'] is 1 but the limit is 2: the Kubernetes API server requires the request of an extended resource such as a GPU to equal its limit. Set request and limit to the same number (gpusPerWorker sets both).`],
   },
   {
     title: 'fractional GPU limit',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/resources/limits/nvidia.com~1gpu`, '1.5')),
+    warnings: [`${P}: workers.gpusPerWorker is 1.5 but slotsPerWorker is 1`],
     errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.limits['nvidia.com/gpu'] is '1.5': the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU. Use a whole number.`],
   },
   {
@@ -403,6 +408,7 @@ const launchCases: BadCase[] = [
     props: jobProps({ image: ROOT }),
     mutate: job => job.apiObject.addJsonPatch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command`,
       job.launcher.command.filter(word => word !== '--allow-run-as-root'))),
+    warnings: [`${P}: image.user is ImageUser.root()`],
     errors: [`${P}: launcher mpirun is run without --allow-run-as-root: the image runs as root and Open MPI's mpirun refuses to start as root without it. Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.`],
   },
   {
@@ -443,6 +449,7 @@ const launchCases: BadCase[] = [
     title: 'runAsNonRoot on a root image',
     props: jobProps({ image: ROOT }),
     mutate: patch(JsonPatch.add(`${LAUNCHER_CONTAINER}/securityContext`, { runAsNonRoot: true })),
+    warnings: [`${P}: image.user is ImageUser.root()`],
     errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].securityContext.runAsNonRoot is true: the image runs as root and the kubelet refuses to start a root container that must run as non-root. Remove runAsNonRoot, or use an image with a non-root user (ImageUser.nonRoot()).`],
   },
 ];
@@ -739,6 +746,7 @@ describe.each(groups)('%s rules reject invalid jobs at synth', (_group, cases) =
     const outcome = synthToTempDir(badCase.props, { mutate: badCase.mutate });
     expect(outcome.errors).toEqual(badCase.errors);
     expect(outcome.written).toEqual([]);
+    expectWarnings(...badCase.warnings ?? []);
   });
 });
 

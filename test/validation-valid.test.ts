@@ -5,6 +5,7 @@ import {
   ZeroStage,
 } from '../src';
 import { container, jobProps, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 /** A valid configuration and the rank count its launcher must start (undefined: no -np to check). */
 interface GoodCase {
@@ -233,6 +234,7 @@ describe('valid jobs synthesize without findings (root images get the security w
     expect(outcome.errors).toEqual([]);
     expect(outcome.written).toEqual(['test.k8s.yaml']);
     expect(Validation.validateJob(outcome.job).map(f => f.rule)).toEqual(expectedWarnings(goodCase.props));
+    expectWarnings(...goodCase.props.image.user.isRoot ? ['test/train: image.user is ImageUser.root()'] : []);
     if (goodCase.ranks !== undefined) {
       expect(requestedRanks(outcome.job)).toBe(goodCase.ranks);
     }

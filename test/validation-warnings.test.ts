@@ -4,6 +4,7 @@ import {
   Validation, ZeroStage,
 } from '../src';
 import { findingMessages, jobProps, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER_CONTAINER } from './support/synth';
+import { takeWarnings } from './support/warnings';
 
 /** A legal but almost certainly wrong job and the warnings it must produce. */
 interface WarningCase {
@@ -126,6 +127,7 @@ describe.each(warningCases.map(c => [c.title, c] as const))('warning: %s', (_tit
     const { job } = withStrictEnv(undefined, () => synth());
     expect(findingMessages(job, Severity.WARNING)).toEqual(warningCase.warnings);
     expect(findingMessages(job, Severity.ERROR)).toEqual([]);
+    expect(takeWarnings()).toEqual(warningCase.warnings);
   });
 
   test('lets synth write the manifest and prints the warning to stderr once', () => {

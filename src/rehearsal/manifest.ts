@@ -1,4 +1,5 @@
-import { Yaml } from 'cdk8s';
+import * as fs from 'fs';
+import { parseAllDocuments } from 'yaml';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
 
@@ -100,7 +101,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** Every MPIJob in a YAML file such as `dist/manifests/app.k8s.yaml`. */
   public static fromFile(file: string): MpiJobManifest[] {
-    return MpiJobManifest.fromManifests(Yaml.load(file).filter(doc => doc !== null && doc !== undefined));
+    return MpiJobManifest.fromManifests(readManifestFile(file));
   }
 
   /** Always `MPIJob`. */
@@ -225,4 +226,22 @@ export class MpiJobManifest implements ILaunchManifest {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
       && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
   }
+}
+
+/**
+ * The documents of a YAML file, empty ones left out. cdk8s's Yaml.load keeps going past a syntax
+ * error and returns what it could read, which then looks like a broken job; this throws the YAML
+ * error and where it is instead.
+ * @internal
+ */
+export function readManifestFile(file: string): any[] {
+  const documents = parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  for (const document of documents) {
+    const error = document.errors[0];
+    if (error) {
+      const where = error.linePos ? ` line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+      throw new Error(`${file}${where}: not valid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+    }
+  }
+  return documents.map(d => d.toJS()).filter(doc => doc !== null && doc !== undefined);
 }

@@ -97,6 +97,19 @@ export interface LaunchRehearsalOptions {
    * @default 0
    */
   readonly keyFileOwner?: number;
+  /**
+   * Values for forwarded variables that only the cluster can fill in (a Secret key, a pod field,
+   * a ConfigMap that is not in the manifests), by name: each stands in for the real value.
+   * The CLI passes its own environment.
+   * @default - none: such variables are left out, and the rehearsal fails unless they are expected
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Forwarded variables that may be left out because only the cluster can fill them in, such as a
+   * Secret-backed token: the rehearsal passes without them, and says so.
+   * @default - none
+   */
+  readonly expectedMissingEnv?: string[];
 }
 
 /** Everything a rehearsal did and found. */
@@ -129,6 +142,8 @@ export interface RehearsalReport {
   readonly launcherEnv: LauncherEnvVar[];
   /** Names of the variables the command forwards to the ranks with `-x`. */
   readonly forwardedEnvNames: string[];
+  /** Forwarded variables that only the cluster can fill in and that had no stand-in: left out of mpirun's environment. */
+  readonly leftOutEnv: LauncherEnvVar[];
   /**
    * mpirun's exit code.
    * @default - none: mpirun did not run, or was stopped at the timeout
@@ -256,7 +271,7 @@ export class LaunchRehearsal {
     const manifestEnv = launcherContainerEnv(job);
     const base: Omit<RehearsalReport, 'checks' | 'passed'> = {
       jobName: job.name, jobKind: job.kind, mode, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
-      launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
+      launcherEnv: manifestEnv, forwardedEnvNames: [], leftOutEnv: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
@@ -377,6 +392,7 @@ export class LaunchRehearsal {
       localChanges: plan.localChanges,
       launcherEnv: plan.launcherEnv,
       forwardedEnvNames: run.commandLine.exportedEnv.map(e => e.split('=')[0]),
+      leftOutEnv: plan.leftOutEnv,
       exitCode: result.exitCode,
       mpirunOutput: result.output,
       ranks,
@@ -394,6 +410,7 @@ export class LaunchRehearsal {
       ...launchChecks({
         job: run.job, commandLine: run.commandLine, wait: run.wait, waitRan: run.options.mode === RehearsalMode.OPENSSH,
         ranks, launcherEnv: plan.launcherEnv, sshConnections,
+        leftOutEnv: plan.leftOutEnv, expectedMissingEnv: run.options.expectedMissingEnv ?? [],
       }),
     ];
     return { ...report, checks, passed: checks.every(c => c.status !== CheckStatus.FAILED) };
@@ -492,23 +509,26 @@ export class LaunchRehearsal {
 
     const workingDir = job.launcher.container.workingDir;
     const cwd = workingDir === undefined ? (openSsh ? '/' : podDirectory('/')) : imageDirectory(workingDir);
-    const launcherEnv = LaunchRehearsal.localLauncherEnv(run, hostfile, localChanges);
+    const { launcherEnv, leftOutEnv } = LaunchRehearsal.localLauncherEnv(run, hostfile, localChanges);
     const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
-    return { podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, env, localCommand, cwd, keepVisible, imageDirectories };
+    return { podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, leftOutEnv, env, localCommand, cwd, keepVisible, imageDirectories };
   }
 
   /**
    * mpirun's environment: what the image would provide (PATH, HOME and the like, and a marker
    * for other -x variables the manifest does not set), then the container's env and the
-   * operator's, then the local-run additions.
+   * operator's, then the local-run additions. A forwarded variable whose value only the cluster
+   * has (a Secret key, a pod field) takes its stand-in from `options.environment`, or is left out:
+   * it would not reach the ranks.
    */
-  private static localLauncherEnv(run: RunContext, hostfile: string, localChanges: string[]): LauncherEnvVar[] {
+  private static localLauncherEnv(run: RunContext, hostfile: string, localChanges: string[]): { launcherEnv: LauncherEnvVar[]; leftOutEnv: LauncherEnvVar[] } {
     const { commandLine, manifestEnv, job, openMpi } = run;
     const openSsh = run.options.mode === RehearsalMode.OPENSSH;
+    const environment = run.options.environment ?? {};
     const vars = new Map<string, LauncherEnvVar>();
-    const set = (name: string, value: string, source: EnvSource) => {
+    const set = (name: string, value: string, source: EnvSource, unknownValue?: string) => {
       vars.delete(name);
-      vars.set(name, { name, value, source });
+      vars.set(name, { name, value, source, ...unknownValue === undefined ? {} : { unknownValue } });
     };
     if (openSsh) {
       // The launcher runs as the image's user, with the image's kind of PATH.
@@ -520,13 +540,13 @@ export class LaunchRehearsal {
     } else {
       for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
         const value = process.env[name];
-        if (value !== undefined) set(name, value, EnvSource.IMAGE);
+        if (value !== undefined) set(name, value, EnvSource.IMAGE, `the image's ${name}`);
       }
     }
     const defined = new Set(manifestEnv.map(v => v.name));
     for (const entry of commandLine.exportedEnv) {
       if (!ENV_NAME.test(entry) || defined.has(entry) || vars.has(entry)) continue;
-      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE);
+      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE, `the image's ${entry}`);
     }
     if (!openSsh) {
       // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
@@ -535,7 +555,16 @@ export class LaunchRehearsal {
       set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
       localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
     }
-    for (const v of manifestEnv) set(v.name, v.value, v.source);
+    const forwarded = new Set(commandLine.exportedEnv);
+    const leftOutEnv: LauncherEnvVar[] = [];
+    for (const v of manifestEnv) {
+      if (v.unknownValue === undefined || !forwarded.has(v.name)) set(v.name, v.value, v.source, v.unknownValue);
+      else if (environment[v.name] !== undefined) set(v.name, environment[v.name], EnvSource.REHEARSAL_ENVIRONMENT, v.unknownValue);
+      else {
+        vars.delete(v.name);
+        leftOutEnv.push(v);
+      }
+    }
     if (vars.get('OMPI_MCA_orte_default_hostfile')?.value === OPERATOR_HOSTFILE) {
       set('OMPI_MCA_orte_default_hostfile', hostfile, EnvSource.LOCAL_RUN);
       localChanges.push(`OMPI_MCA_orte_default_hostfile=${hostfile}: the operator's variable, pointed at the hostfile written here`);
@@ -545,7 +574,7 @@ export class LaunchRehearsal {
       for (const [name, value] of Object.entries(asRoot)) set(name, value, EnvSource.LOCAL_RUN);
       localChanges.push('OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: this machine runs the rehearsal as root, which Open MPI refuses otherwise; the pods run as the image user');
     }
-    return [...vars.values()];
+    return { launcherEnv: [...vars.values()], leftOutEnv };
   }
 }
 
@@ -571,6 +600,7 @@ interface LaunchPlan {
   readonly sshLog?: string;
   readonly localChanges: string[];
   readonly launcherEnv: LauncherEnvVar[];
+  readonly leftOutEnv: LauncherEnvVar[];
   readonly env: { [name: string]: string };
   readonly localCommand: string[];
   readonly cwd: string;
