@@ -60,7 +60,7 @@ const mpirunArb = rarely(fc.record({
   extraArgs: optional(mostly<string[]>(fc.constant(['--report-bindings']), fc.constant(['-np', '4']), fc.constant(['--hostfile', '/tmp/h']),
     fc.constant(['-x', 'A=1']))),
   bindTo: optional(mostly<string>(fc.constantFrom('none', 'core', 'socket:overload-allowed'), fc.constant('cores'))),
-  mapBy: optional(mostly<string>(fc.constantFrom('slot', 'node', 'ppr:2:socket'), fc.constant('gpu'))),
+  mapBy: optional(mostly<string>(fc.constantFrom('slot', 'node', 'slot:PE=1'), fc.constant('gpu'))),
   mcaParameters: optional(fc.constant<{ [name: string]: string }>({ btl: '^openib' })),
 }));
 
