@@ -61,8 +61,15 @@ function onlyBuiltInResolvers(app: App): boolean {
  */
 class MpiJobResource extends mpi.MpiJob {
   private readonly finalPatches: JsonPatch[] = [];
+  /**
+   * The spec the job's validation rendered, kept for the synthesis that follows it (cdk8s
+   * validates right before it renders, once more for every chart with synthYaml). Any change to
+   * the replicas or the patches changes the revision and discards it; synthesis takes it once.
+   */
+  private validatedSpec?: { readonly revision: number; readonly spec: any };
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, private readonly renderSpec: () => mpi.MpiJobSpec) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata,
+    private readonly renderSpec: () => mpi.MpiJobSpec, private readonly revision: () => number) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
   }
 
@@ -71,15 +78,33 @@ class MpiJobResource extends mpi.MpiJob {
   }
 
   public toJson(): any {
-    const json = this.renderWithoutResolver() ?? super.toJson();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
+    return this.render(false);
   }
 
-  private renderWithoutResolver(): any | undefined {
+  /**
+   * The manifest as validation sees it: the same as `toJson()`, and kept for the next `toJson()`.
+   * @internal
+   */
+  public _toJsonForValidation(): any {
+    return this.render(true);
+  }
+
+  private render(forValidation: boolean): any {
+    const revision = this.revision() + this.finalPatches.length;
+    const kept = this.validatedSpec?.revision === revision ? this.validatedSpec.spec : undefined;
+    const spec = kept ?? this.renderSpecWithoutResolver();
+    this.validatedSpec = forValidation && spec !== undefined ? { revision, spec } : undefined;
+    const json = spec === undefined ? super.toJson() : { ...mpi.MpiJob.GVK, metadata: this.metadata.toJson(), spec };
+    if (this.finalPatches.length === 0) return json;
+    // JSON patches change the document they are applied to: never the kept spec.
+    return JsonPatch.apply(spec === undefined ? json : structuredClone(json), ...this.finalPatches);
+  }
+
+  /** The spec as the generated converters write it, or undefined when it needs the cdk8s resolver. */
+  private renderSpecWithoutResolver(): any | undefined {
     if (!onlyBuiltInResolvers(App.of(this))) return undefined;
     try {
-      const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
-      return { ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: this.metadata.toJson(), spec }) };
+      return mpi.toJson_MpiJobProps({ metadata: {}, spec: sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT) })!.spec;
     } catch (e) {
       if (e === NEEDS_RESOLVER) return undefined;
       throw e;
@@ -316,7 +341,7 @@ export class DeepSpeedMpiJob extends Construct {
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
-    }, () => this.renderSpec());
+    }, () => this.renderSpec(), () => this.launcher._revision + this.workers._revision);
 
     this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
 
@@ -367,6 +392,15 @@ export class DeepSpeedMpiJob extends Construct {
     this.applyPodIdentity();
 
     registerJobValidation(this);
+  }
+
+  /**
+   * The MPIJob as it will be written, for the job's registered validation: the synthesis that
+   * follows reuses its spec when nothing changed in between.
+   * @internal
+   */
+  public _manifestForValidation(): any {
+    return (this.apiObject as MpiJobResource)._toJsonForValidation();
   }
 
   /** The replicas whose pods host ranks: the workers, and the launcher when it runs as a worker. */

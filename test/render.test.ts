@@ -36,7 +36,7 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
   job.apiObject.metadata.addLabel('added', 'later');
   job.apiObject.addJsonPatch(
     JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/memory', '80Gi'),
-    JsonPatch.add('/spec/futureField', 'kept'));
+    JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/terminationGracePeriodSeconds', 30));
   return job;
 }
 

@@ -45,8 +45,8 @@ export function validateJob(job: DeepSpeedMpiJob): Finding[] {
 }
 
 /** The facts of an MPIJob as it will be written now, escape hatches included. */
-function jobFacts(job: DeepSpeedMpiJob): JobFacts {
-  return mpiJobFacts(job, job.apiObject.toJson(), imageFacts(job.image));
+function jobFacts(job: DeepSpeedMpiJob, manifest: any = job.apiObject.toJson()): JobFacts {
+  return mpiJobFacts(job, manifest, imageFacts(job.image));
 }
 
 /** Runs every job rule against a job's facts, whichever operator's job built them. */
@@ -98,11 +98,16 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // cdk8s validates the whole app once per synthesis and again for every chart it synthesizes
   // (app.synthYaml, Testing.synth). Rules read only the rendered manifest and config and props
   // fixed at construction, so an unchanged render reuses the findings of the last pass.
-  let last: { render: string; findings: Finding[] } | undefined;
+  // The spec object is reused while nothing changes (see MpiJobResource), so an unchanged spec
+  // and metadata are recognized without comparing the whole render.
+  let last: { spec: any; metadata: string; render?: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
-    const facts = jobFacts(job);
-    const render = JSON.stringify([facts.manifest, facts.deepspeedConfig]);
-    if (last?.render !== render) last = { render, findings: runJobRules(facts) };
+    const manifest = job._manifestForValidation();
+    const metadata = JSON.stringify(manifest.metadata);
+    if (last && last.spec === manifest.spec && last.metadata === metadata) return last.findings;
+    const facts = jobFacts(job, manifest);
+    const render = JSON.stringify([manifest, facts.deepspeedConfig]);
+    last = { spec: manifest.spec, metadata, render, findings: last?.render === render ? last.findings : runJobRules(facts) };
     return last.findings;
   });
 }
