@@ -83,6 +83,12 @@ export interface LaunchFacts {
   readonly worldSize: number;
   /** The launcher's argv (command then args), a shell line split into words. */
   readonly argv: string[];
+  /** mpirun's own options in the argv (up to the Python program), undefined when it runs no mpirun. */
+  readonly mpirunOptions?: string[];
+  /** What the ranks run: the interpreter or script and every word after it; empty without mpirun. */
+  readonly program: string[];
+  /** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */
+  readonly usesDeepSpeedRunner: boolean;
   /** Extended resource name of the GPUs. */
   readonly gpuResourceName: string;
   /** The gang minimum the typed gang-scheduling props render, if gang scheduling is on. */

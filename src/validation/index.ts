@@ -100,14 +100,14 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // fixed at construction, so an unchanged render reuses the findings of the last pass.
   // The spec object is reused while nothing changes (see MpiJobResource), so an unchanged spec
   // and metadata are recognized without comparing the whole render.
-  let last: { spec: any; metadata: string; render?: string; findings: Finding[] } | undefined;
+  // The last render is compared as text only when its spec object was not reused (a new synthesis).
+  let last: { manifest: any; metadata: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
     const manifest = job._manifestForValidation();
     const metadata = JSON.stringify(manifest.metadata);
-    if (last && last.spec === manifest.spec && last.metadata === metadata) return last.findings;
-    const facts = jobFacts(job, manifest);
-    const render = JSON.stringify([manifest, facts.deepspeedConfig]);
-    last = { spec: manifest.spec, metadata, render, findings: last?.render === render ? last.findings : runJobRules(facts) };
+    if (last && last.manifest.spec === manifest.spec && last.metadata === metadata) return last.findings;
+    const same = last !== undefined && JSON.stringify(last.manifest) === JSON.stringify(manifest);
+    last = { manifest, metadata, findings: same ? last!.findings : runJobRules(jobFacts(job, manifest)) };
     return last.findings;
   });
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { DeepSpeedMpiJob } from '../job';
 import { effectiveMinAvailable } from '../scheduling';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { splitArgv } from './manifest';
+import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedMpiJob from its props and its MPIJob manifest as it will be
@@ -61,6 +61,7 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
   const hosts = workers + (launcherHostsRanks ? 1 : 0);
   const launcher = mpiReplicaSpec(manifest, 'Launcher')?.template?.spec?.containers?.[0];
   const gang = props.scheduling?.gangScheduling;
+  const argv = splitArgv(launcher?.command, launcher?.args);
   return {
     path: job.node.path,
     props,
@@ -72,7 +73,10 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       hosts,
       launcherHostsRanks,
       worldSize: hosts * slotsPerWorker,
-      argv: splitArgv(launcher?.command, launcher?.args),
+      argv,
+      mpirunOptions: mpirunOptions(argv),
+      program: programArgv(argv),
+      usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
       gpuResourceName: job.workers.gpuResourceName,
       gangMinAvailable: gang ? effectiveMinAvailable(job, gang) : undefined,
     },
