@@ -53,8 +53,13 @@ function jobFacts(job: DeepSpeedMpiJob, manifest: any = job.apiObject.toJson()):
 export function runJobRules(facts: JobFacts): Finding[] {
   // One mistake, one message: a value two pods share (a launcher that hosts ranks inherits the
   // workers' settings) is reported once.
-  const seen = new Set<string>();
-  return ALL_RULES.flatMap(rule => rule(facts)).filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
+  const findings: Finding[] = [];
+  for (const rule of ALL_RULES) {
+    for (const finding of rule(facts)) {
+      if (!findings.some(f => f.message === finding.message)) findings.push(finding);
+    }
+  }
+  return findings;
 }
 
 function warningsAreErrors(scope: IConstruct): boolean {
