@@ -89,7 +89,7 @@ project.package.addField('exports', {
 const cdk8sEnv = { CDK8S_CHECK_UPGRADE: 'false' };
 
 project.addTask('import', {
-  description: 'Regenerate imports/ from a local copy of the MPI Operator v0.8.0 MPIJob CRD (MPIJOB_CRD overrides the path)',
+  description: 'Regenerate imports/ from local copies of the MPI Operator v0.8.0 MPIJob CRD and the Kubeflow Trainer v2.3.0 TrainJob and TrainingRuntime CRDs (MPIJOB_CRD and TRAINER_CRD_DIR override the paths)',
   exec: 'scripts/import-crd.sh',
 });
 
@@ -118,6 +118,15 @@ const rehearse = project.addTask('rehearse', {
 });
 rehearse.spawn(synth);
 rehearse.exec('node lib/src/cli.js rehearse', { receiveArgs: true });
+
+// CI rehearses every MPIJob and TrainJob of every example chart over real OpenSSH (docs/rehearsal.md): one sshd per
+// worker pod, the operator's key files, the hostfile names and the wait step. Needs root on Linux.
+const rehearseExamples = project.addTask('rehearse:examples', {
+  description: 'Synthesize every example, then rehearse each MPIJob and TrainJob over real OpenSSH (root on Linux; scripts/install-test-deps.sh)',
+  env: cdk8sEnv,
+});
+rehearseExamples.spawn(synthExamples);
+rehearseExamples.exec('node lib/src/cli.js rehearse --ssh openssh --timeout 120 dist/examples/*/*.k8s.yaml');
 
 // The benchmark runs compiled (lib/scripts) so that its child processes measure the library, not ts-node.
 const bench = project.addTask('bench', {

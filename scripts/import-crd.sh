@@ -1,21 +1,41 @@
 #!/usr/bin/env bash
-# Regenerates imports/ from a local copy of the MPI Operator v0.8.0 MPIJob CRD.
-# The upstream source is pinned in cdk8s.yaml; MPIJOB_CRD points at a local copy (offline builds).
+# Regenerates imports/ from local copies of the pinned CRDs: the MPI Operator v0.8.0 MPIJob
+# (imports/kubeflow.org.ts) and the Kubeflow Trainer v2.3.0 TrainJob and TrainingRuntime
+# (imports/trainer.kubeflow.org.ts). The upstream sources are pinned in cdk8s.yaml; MPIJOB_CRD
+# and TRAINER_CRD_DIR point at local copies (offline builds).
 set -euo pipefail
-crd="${MPIJOB_CRD:-../shared/crds/mpijobs.kubeflow.org.v0.8.0.yaml}"
-url=$(sed -n 's/^ *- \(https:.*kubeflow.org_mpijobs.yaml\)$/\1/p' cdk8s.yaml)
-if [ ! -f "$crd" ]; then
-  echo "MPIJob CRD not found at $crd: download $url and set MPIJOB_CRD to its path." >&2
-  exit 1
-fi
-CDK8S_CHECK_UPGRADE=false npx cdk8s import "$crd" --language typescript --output imports
+mpijob_crd="${MPIJOB_CRD:-../shared/crds/mpijobs.kubeflow.org.v0.8.0.yaml}"
+trainer_dir="${TRAINER_CRD_DIR:-../shared/crds/kubeflow-trainer-v2.3.0}"
+trainer_files=(trainer.kubeflow.org_trainjobs.yaml trainer.kubeflow.org_trainingruntimes.yaml)
+
+pinned() { sed -n "s/^ *- \(https:.*\/$1\)\$/\1/p" cdk8s.yaml; }
+require() {
+  if [ ! -f "$1" ]; then
+    echo "CRD not found at $1: download $(pinned "$(basename "$1")") and set $2." >&2
+    exit 1
+  fi
+}
+require "$mpijob_crd" MPIJOB_CRD
+for file in "${trainer_files[@]}"; do
+  [ -n "$(pinned "$file")" ] || { echo "cdk8s.yaml pins no URL for $file" >&2; exit 1; }
+  require "$trainer_dir/$file" TRAINER_CRD_DIR
+done
+
+CDK8S_CHECK_UPGRADE=false npx cdk8s import "$mpijob_crd" --language typescript --output imports
+# Both Trainer CRDs are in one API group, which cdk8s writes to one file: import them together.
+combined=$(mktemp -d)/trainer-crds.yaml
+trap 'rm -rf "$(dirname "$combined")"' EXIT
+for file in "${trainer_files[@]}"; do
+  cat "$trainer_dir/$file"
+  printf '\n---\n'
+done > "$combined"
+CDK8S_CHECK_UPGRADE=false npx cdk8s import "$combined" --language typescript --output imports
 
 # Every generated converter drops undefined fields by spreading the partial result once per key,
-# which is quadratic and dominated the render time of an MPIJob. Rewrite that expression to a
+# which is quadratic and dominated the render time of a job. Rewrite that expression to a
 # linear helper with the same output (same keys, same order).
-node - imports/kubeflow.org.ts <<'JS'
+node - imports/kubeflow.org.ts imports/trainer.kubeflow.org.ts <<'JS'
 const fs = require('fs');
-const file = process.argv[2];
 const quadratic = 'Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})';
 const helper = `
 /** Copies \`obj\` without its undefined fields, in one pass (rewritten by scripts/import-crd.sh). */
@@ -27,8 +47,10 @@ function omitUndefined(obj: Record<string, any>): Record<string, any> {
   return out;
 }
 `;
-const source = fs.readFileSync(file, 'utf-8');
 const imports = "import { Construct } from 'constructs';\n";
-if (!source.includes(quadratic) || !source.includes(imports)) throw new Error(`${file}: the generated code changed; update scripts/import-crd.sh`);
-fs.writeFileSync(file, source.split(quadratic).join('omitUndefined(result)').replace(imports, imports + helper));
+for (const file of process.argv.slice(2)) {
+  const source = fs.readFileSync(file, 'utf-8');
+  if (!source.includes(quadratic) || !source.includes(imports)) throw new Error(`${file}: the generated code changed; update scripts/import-crd.sh`);
+  fs.writeFileSync(file, source.split(quadratic).join('omitUndefined(result)').replace(imports, imports + helper));
+}
 JS

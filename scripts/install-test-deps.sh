@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs on a fresh machine; does nothing when they are present.
 #   openmpi-bin: the real mpirun (Open MPI 4.1 on Debian 12) that the launch rehearsal runs.
-#   openssh-client, openssh-server: ssh -G and sshd -t, which check the image recipe's ssh configs.
+#   openssh-client, openssh-server: ssh -G and sshd -t, which check the image recipe's ssh configs, and the
+#     real sshd and ssh of the rehearsal's OpenSSH mode (one sshd per emulated worker pod).
+#   util-linux, mount, hostname: unshare, setpriv, mount and hostname, which give each emulated pod its own
+#     PID, mount and UTS namespaces, its user and its files in the OpenSSH mode.
+#   python3: the launcher's wait step (a Python program) in the OpenSSH mode and its own tests.
 # Run as root (or with sudo available). Safe to run again.
 set -euo pipefail
 
-packages=(openmpi-bin openssh-client openssh-server)
+packages=(openmpi-bin openssh-client openssh-server util-linux mount hostname python3)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -2,23 +2,31 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Duration } from 'cdk8s';
-import { formatRehearsalReport, LaunchRehearsal, MpiJobManifest, RehearsalReport } from './rehearsal';
+import { Duration, Yaml } from 'cdk8s';
+import { formatRehearsalReport, ILaunchManifest, LaunchRehearsal, MpiJobManifest, RehearsalMode, RehearsalReport, TrainJobManifest } from './rehearsal';
 
 const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
 
-Runs the launch of every MPIJob in the manifests (default: dist/manifests/*.k8s.yaml) on this
-machine with Open MPI's mpirun: the launcher command as synthesized, the operator's hostfile and
+Runs the launch of every MPIJob and TrainJob in the manifests (default: dist/manifests/*.k8s.yaml;
+a TrainJob's runtime may be in any of the files) on this machine with Open MPI's mpirun: the
+launcher command as synthesized, the operator's hostfile and
 launcher environment, and a probe in place of the training program. Prints what each rank
 received and checks it against the job. Progress goes to stderr, the summary to stdout.
 
 Options:
-  --job NAME         rehearse only the MPIJob named NAME
-  --mpirun PATH      the Open MPI mpirun to run (default: mpirun on PATH)
-  --timeout SECONDS  kill mpirun after this long (default: 60)
-  --keep             keep each work directory (hostfile, probe, rank records)
-  --json             print the reports as JSON instead of text
-  -h, --help         show this help
+  --job NAME              rehearse only the MPIJob or TrainJob named NAME
+  --ssh MODE              stand-in (default: an ssh stand-in, no root or sshd needed) or openssh
+                          (real sshd per worker pod as the image user, the operator's key files,
+                          host names and the launcher's wait step; needs root on Linux)
+  --sshd-config FILE      openssh: the image's sshd_config (default: the image recipe's)
+  --ssh-config FILE       openssh: the image's /etc/ssh/ssh_config (default: the image recipe's)
+  --late-worker POD=SECS  openssh: start that worker's sshd SECS seconds late (repeatable)
+  --absent-worker POD     openssh: never start that worker's sshd (repeatable)
+  --mpirun PATH           the Open MPI mpirun to run (default: mpirun on PATH)
+  --timeout SECONDS       stop the launcher after this long (default: 60)
+  --keep                  keep each work directory (hostfile, probe, rank records, pods)
+  --json                  print the reports as JSON instead of text
+  -h, --help              show this help
 
 Exit status: 0 every rehearsal passed, 1 one failed, 2 usage or setup error.`;
 
@@ -43,12 +51,17 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
     args,
     allowPositionals: true,
     options: {
-      job: { type: 'string' },
-      mpirun: { type: 'string' },
-      timeout: { type: 'string' },
-      keep: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      'job': { type: 'string' },
+      'ssh': { type: 'string' },
+      'sshd-config': { type: 'string' },
+      'ssh-config': { type: 'string' },
+      'late-worker': { type: 'string', multiple: true },
+      'absent-worker': { type: 'string', multiple: true },
+      'mpirun': { type: 'string' },
+      'timeout': { type: 'string' },
+      'keep': { type: 'boolean' },
+      'json': { type: 'boolean' },
+      'help': { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -57,14 +70,44 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+  const modes: Record<string, RehearsalMode> = { 'stand-in': RehearsalMode.STAND_IN, 'openssh': RehearsalMode.OPENSSH };
+  const mode = values.ssh === undefined ? RehearsalMode.STAND_IN : modes[values.ssh];
+  if (mode === undefined) throw new UsageError(`--ssh must be stand-in or openssh, got ${values.ssh}`);
+  const openSshOnly = ['sshd-config', 'ssh-config', 'late-worker', 'absent-worker'].filter(name => (values as any)[name] !== undefined);
+  if (mode !== RehearsalMode.OPENSSH && openSshOnly.length > 0) throw new UsageError(`--${openSshOnly[0]} needs --ssh openssh`);
+  const workerStartDelays: { [pod: string]: Duration } = {};
+  for (const entry of values['late-worker'] ?? []) {
+    const [pod, secs] = entry.split('=');
+    if (!pod || !(Number(secs) >= 0)) throw new UsageError(`--late-worker takes POD=SECONDS, got ${entry}`);
+    workerStartDelays[pod] = Duration.millis(Number(secs) * 1000);
+  }
+  const readConfig = (file: string | undefined) => {
+    if (file === undefined) return undefined;
+    const resolved = path.resolve(cwd, file);
+    if (!fs.existsSync(resolved)) throw new UsageError(`${resolved}: no such file`);
+    return fs.readFileSync(resolved, 'utf8');
+  };
+  const sshdConfig = readConfig(values['sshd-config']);
+  const sshClientConfig = readConfig(values['ssh-config']);
   const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd);
   if (files.length === 0) throw new UsageError('no manifests given and none in dist/manifests: run `npx projen synth` (or `cdk8s synth`) first, or name the files');
-  const jobs = files.flatMap(file => {
+  for (const file of files) {
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
-    return MpiJobManifest.fromFile(file).map(job => ({ file, job }));
+  }
+  // A TrainJob's runtime may come from any of the files (e.g. the platform's ClusterTrainingRuntime).
+  const runtimes = files.flatMap(file => Yaml.load(file)).filter(doc => doc?.apiVersion === 'trainer.kubeflow.org/v1alpha1' && doc.kind !== 'TrainJob');
+  const jobs = files.flatMap(file => {
+    let trainJobs: ILaunchManifest[];
+    try {
+      trainJobs = TrainJobManifest.fromManifests(Yaml.load(file).filter(d => d != null), runtimes);
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}: pass the runtime's manifest as another file`);
+    }
+    const found: ILaunchManifest[] = [...MpiJobManifest.fromFile(file), ...trainJobs];
+    return found.map(job => ({ file, job }));
   }).filter(({ job }) => values.job === undefined || job.name === values.job);
   if (jobs.length === 0) {
-    throw new UsageError(values.job === undefined ? `no MPIJob in ${files.join(', ')}` : `no MPIJob named ${values.job} in ${files.join(', ')}`);
+    throw new UsageError(values.job === undefined ? `no MPIJob or TrainJob in ${files.join(', ')}` : `no MPIJob or TrainJob named ${values.job} in ${files.join(', ')}`);
   }
 
   const reports: RehearsalReport[] = [];
@@ -72,6 +115,11 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
     io.err(`rehearsing ${job.name} from ${path.relative(cwd, file) || file}`);
     const report = await LaunchRehearsal.run(job, {
       mpirun: values.mpirun,
+      mode,
+      sshdConfig,
+      sshClientConfig,
+      workerStartDelays,
+      workersThatNeverStart: values['absent-worker'],
       timeout: timeout === undefined ? undefined : Duration.millis(timeout * 1000),
       keepWorkDirectory: values.keep,
       progress: { report: line => io.err(line) },
@@ -81,7 +129,7 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   }
   const passed = reports.filter(r => r.passed).length;
   if (values.json) io.out(JSON.stringify(reports, null, 2));
-  else io.out(`${passed} of ${reports.length} MPIJob rehearsal${reports.length === 1 ? '' : 's'} passed`);
+  else io.out(`${passed} of ${reports.length} job rehearsal${reports.length === 1 ? '' : 's'} passed`);
   return passed === reports.length ? 0 : 1;
 }
 

@@ -71,6 +71,21 @@ export interface InClusterImageBuildProps {
    * @default - kept until deleted
    */
   readonly ttlAfterFinished?: Duration;
+
+  /**
+   * CPU architecture of the node the build runs on (`kubernetes.io/arch`): the image's
+   * architecture.
+   * @default BuildArchitecture.AMD64
+   */
+  readonly architecture?: BuildArchitecture;
+
+  /**
+   * More node labels the build Job requires, e.g. a node pool of the cluster's oldest CPU
+   * generation when the recipe pre-builds DeepSpeed's CPU ops, which DeepSpeed compiles for the
+   * build node's CPU (`-march=native`).
+   * @default - the architecture only
+   */
+  readonly nodeSelector?: { [key: string]: string };
 }
 
 /**
@@ -81,6 +96,14 @@ export interface InClusterImageBuildProps {
  * build context holds only the Dockerfile, so the recipe's code must come from git.
  * Rootless BuildKit needs seccomp and AppArmor unconfined for its container (no privileges).
  */
+/** CPU architecture of the node the build Job runs on (`kubernetes.io/arch`). */
+export enum BuildArchitecture {
+  /** x86-64 nodes. */
+  AMD64 = 'amd64',
+  /** 64-bit Arm nodes. */
+  ARM64 = 'arm64',
+}
+
 export class InClusterImageBuild extends Construct {
   /** The ConfigMap holding the Dockerfile. */
   public readonly configMap: ApiObject;
@@ -88,11 +111,16 @@ export class InClusterImageBuild extends Construct {
   public readonly job: ApiObject;
   /** The recipe being built. */
   public readonly image: DeepSpeedTrainingImage;
+  /** The build Job's node selector: the architecture and the given labels. */
+  public readonly nodeSelector: { [key: string]: string };
 
   public constructor(scope: Construct, id: string, props: InClusterImageBuildProps) {
     super(scope, id);
     this.image = props.image;
     const image = props.image;
+    // The image runs on the architecture it is built on, and any op compiled at build time is
+    // tuned for the build node's CPU: the placement is stated, never left to the scheduler.
+    this.nodeSelector = { 'kubernetes.io/arch': props.architecture ?? BuildArchitecture.AMD64, ...props.nodeSelector };
     const cpu = cpuToQuantity(props.cpu ?? Cpu.units(4));
     const memory = sizeToQuantity(props.memory ?? Size.gibibytes(16));
     const resources = { cpu: kplus.k8s.Quantity.fromString(cpu), memory: kplus.k8s.Quantity.fromString(memory) };
@@ -115,6 +143,7 @@ export class InClusterImageBuild extends Construct {
           },
           spec: {
             restartPolicy: 'Never',
+            nodeSelector: { ...this.nodeSelector },
             securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, fsGroup: 1000 },
             containers: [{
               name: CONTAINER,

@@ -86,8 +86,21 @@ export class MpiInstallation {
  * DeepSpeed ops compiled when the image is built (`DS_BUILD_<op>=1`) instead of
  * just-in-time on first use. Needs the CUDA toolkit at build time (a `-devel` base).
  */
+/**
+ * DeepSpeed's CPU ops: DeepSpeed 0.16 compiles them with `-march=native` and the SIMD width
+ * (AVX-512, AVX2) of the machine that builds them (`op_builder/builder.py` `cpu_arch()`,
+ * `simd_width()`), with no setting to choose another target, so a pre-built one crashes with
+ * SIGILL on an older CPU (DeepSpeed issue #1886). The GDS op (`DS_BUILD_GDS`) builds on the AIO op.
+ * @internal
+ */
+export const CPU_OPS: string[] = ['CPU_ADAM', 'CPU_ADAGRAD', 'CPU_LION', 'AIO', 'GDS'];
+
 export enum DeepSpeedOp {
-  /** Every op compatible with the image (`DS_BUILD_OPS=1`). */
+  /**
+   * Every op compatible with the image (`DS_BUILD_OPS=1`) except the CPU ops, which the recipe
+   * turns off (`DS_BUILD_CPU_ADAM=0`, ...) unless listed too: they compile at first use on the
+   * node that runs them, for its own CPU.
+   */
   ALL = 'OPS',
   /** FusedAdam, used by the `Adam`/`AdamW` optimizer types on GPU. */
   FUSED_ADAM = 'FUSED_ADAM',
@@ -95,13 +108,13 @@ export enum DeepSpeedOp {
   FUSED_LAMB = 'FUSED_LAMB',
   /** FusedLion, used by the `Lion` optimizer type. */
   FUSED_LION = 'FUSED_LION',
-  /** DeepSpeedCPUAdam, used with ZeRO optimizer offload to CPU. */
+  /** DeepSpeedCPUAdam, used with ZeRO optimizer offload to CPU. A CPU op: compiled for the build host's CPU. */
   CPU_ADAM = 'CPU_ADAM',
-  /** DeepSpeedCPUAdagrad. */
+  /** DeepSpeedCPUAdagrad. A CPU op: compiled for the build host's CPU. */
   CPU_ADAGRAD = 'CPU_ADAGRAD',
-  /** DeepSpeedCPULion. */
+  /** DeepSpeedCPULion. A CPU op: compiled for the build host's CPU. */
   CPU_LION = 'CPU_LION',
-  /** Async I/O, used by ZeRO-Infinity NVMe offload (needs libaio, which the recipe installs). */
+  /** Async I/O, used by ZeRO-Infinity NVMe offload (needs libaio, which the recipe installs). A CPU op: compiled for the build host's CPU. */
   AIO = 'AIO',
   /** Flatten/unflatten utilities used by ZeRO. */
   UTILS = 'UTILS',

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { BaseImage } from './base-image';
 import { Dockerfile, ShellCommand, shellQuote } from './dockerfile';
 import { ImageUser } from './image-user';
-import { DeepSpeedOp, MpiInstallation, TorchPackages } from './image-packages';
+import { CPU_OPS, DeepSpeedOp, MpiInstallation, TorchPackages } from './image-packages';
 import { BakedData, BakedDataKind, SourceCode } from './image-source';
 import { MpiImplementation } from './types';
 
@@ -26,6 +26,8 @@ export interface ImageRecipe {
   readonly workingDirectory?: string;
   readonly prebuiltOps: DeepSpeedOp[];
   readonly cudaArchitectures: string[];
+  /** Whether CPU ops listed in prebuiltOps were accepted for the build host's CPU. */
+  readonly allowBuildHostCpuOps: boolean;
   readonly data: BakedData[];
   readonly user: ImageUser;
   readonly sshPort: number;
@@ -86,11 +88,15 @@ function systemPackages(recipe: ImageRecipe): string[] {
   return [...packages].sort();
 }
 
-/** The client settings every rank's ssh needs; the operator's Secret mount is read-only. */
-function sshClientConfig(recipe: ImageRecipe): string[] {
+/**
+ * The client settings every rank's ssh needs; the operator's Secret mount is read-only.
+ * The launch rehearsal's real-OpenSSH mode runs the launcher with these too.
+ * @internal
+ */
+export function sshClientConfigLines(sshPort: number): string[] {
   return [
     'Host *',
-    `    Port ${recipe.sshPort}`,
+    `    Port ${sshPort}`,
     '    StrictHostKeyChecking no',
     '    UserKnownHostsFile /dev/null',
     '    LogLevel ERROR',
@@ -100,11 +106,12 @@ function sshClientConfig(recipe: ImageRecipe): string[] {
 /**
  * sshd settings. The operator mounts an ECDSA key as `id_rsa`, which doubles as the host key,
  * so no host key is baked into the image. The Secret's files fail StrictModes' ownership checks.
+ * The launch rehearsal's real-OpenSSH mode runs every worker's sshd with these.
+ * @internal
  */
-function sshdConfig(recipe: ImageRecipe): string[] {
-  const user = recipe.user;
+export function sshdConfigLines(user: ImageUser, sshPort: number): string[] {
   return [
-    `Port ${recipe.sshPort}`,
+    `Port ${sshPort}`,
     `HostKey ${user.sshDirectory}/id_rsa`,
     `PidFile ${user.isRoot ? '/run/sshd.pid' : `${user.home}/sshd.pid`}`,
     'StrictModes no',
@@ -163,8 +170,8 @@ function addSystemPackages(dockerfile: Dockerfile, recipe: ImageRecipe): void {
 }
 
 function addSsh(dockerfile: Dockerfile, recipe: ImageRecipe): void {
-  const commands = [ShellCommand.writeFile('/etc/ssh/ssh_config', sshClientConfig(recipe))];
-  if (recipe.user.isRoot) commands.push(ShellCommand.writeFile('/etc/ssh/sshd_config', sshdConfig(recipe)));
+  const commands = [ShellCommand.writeFile('/etc/ssh/ssh_config', sshClientConfigLines(recipe.sshPort))];
+  if (recipe.user.isRoot) commands.push(ShellCommand.writeFile('/etc/ssh/sshd_config', sshdConfigLines(recipe.user, recipe.sshPort)));
   dockerfile.run(commands, [
     `ssh client: port ${recipe.sshPort}, no host-key prompts and no known_hosts writes (the key directory is a read-only Secret).`,
     ...(recipe.user.isRoot ? [`sshd (root): port ${recipe.sshPort}, StrictModes off, the mounted key as host key.`] : []),
@@ -182,7 +189,7 @@ function addUser(dockerfile: Dockerfile, recipe: ImageRecipe): void {
       '--gid', String(user.gid), '--shell', '/bin/bash', shellQuote(user.name)),
     // torch keeps JIT-compiled extensions in ~/.cache/torch_extensions.
     ShellCommand.of('mkdir', '-p', shellQuote(`${user.home}/.cache`)),
-    ShellCommand.writeFile(recipe.sshdConfigPath!, sshdConfig(recipe)),
+    ShellCommand.writeFile(recipe.sshdConfigPath!, sshdConfigLines(recipe.user, recipe.sshPort)),
     ShellCommand.of('chown', '-R', owner(user), shellQuote(user.home)),
   );
   dockerfile.run(commands, [
@@ -210,12 +217,19 @@ function addPython(dockerfile: Dockerfile, recipe: ImageRecipe): void {
     `mpi4py compiled against the image's ${mpiName(recipe.mpi)}: DeepSpeed discovers ranks through it under mpirun.`);
 
   const ops = recipe.prebuiltOps.map(op => `DS_BUILD_${op}=1`);
+  // DS_BUILD_OPS=1 would also compile the CPU ops for this build host's CPU (-march=native): a
+  // per-op 0 overrides it, so they compile at first use on each node instead.
+  const portable = recipe.prebuiltOps.includes(DeepSpeedOp.ALL)
+    ? CPU_OPS.filter(op => !recipe.prebuiltOps.includes(op as DeepSpeedOp)).map(op => `DS_BUILD_${op}=0`)
+    : [];
+  ops.push(...portable);
   // The name must stay unquoted for the shell to read the word as an assignment.
   const arch = recipe.cudaArchitectures.length > 0 ? [`TORCH_CUDA_ARCH_LIST=${shellQuote(recipe.cudaArchitectures.join(' '))}`] : [];
   dockerfile.run([ShellCommand.of(...ops, ...arch, ...pipInstall(recipe, '--no-build-isolation', pin('deepspeed', recipe.deepspeedVersion)).words)], [
     `DeepSpeed ${recipe.deepspeedVersion}, built against the installed torch (no build isolation).`,
     ops.length > 0
       ? `Ops compiled now instead of at first use: ${recipe.prebuiltOps.join(', ')}.`
+        + (portable.length > 0 ? '\nNot the CPU ops: DeepSpeed compiles them for the build host\'s CPU (-march=native), so they compile at first use on each node.' : '')
       : 'Its CUDA ops compile just-in-time at first use (nvcc and ninja are in the image).',
   ].join('\n'));
 

@@ -196,6 +196,15 @@ export interface DeepSpeedTrainingImageProps {
   readonly cudaArchitectures?: string[];
 
   /**
+   * Accept the CPU ops listed in `prebuiltOps` (CPU_ADAM, CPU_ADAGRAD, CPU_LION, AIO) although
+   * DeepSpeed 0.16 compiles them for the build host's CPU (`-march=native`): set it when the image
+   * is built on the oldest CPU generation of the training nodes (an `InClusterImageBuild`
+   * `nodeSelector`, or a CI runner of that generation). Otherwise the recipe reports them.
+   * @default false
+   */
+  readonly allowBuildHostCpuOps?: boolean;
+
+  /**
    * Data baked into the image.
    * @default - none
    */
@@ -277,6 +286,8 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
   public readonly prebuiltOps: DeepSpeedOp[];
   /** GPU architectures of the pre-built ops. */
   public readonly cudaArchitectures: string[];
+  /** Whether CPU ops in prebuiltOps are accepted for the build host's CPU. */
+  public readonly allowBuildHostCpuOps: boolean;
   /** Data baked into the image. */
   public readonly data: BakedData[];
   /** Variables set in the image and forwarded to every rank. */
@@ -295,6 +306,7 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
     this.source = props.source;
     this.prebuiltOps = [...(props.prebuiltOps ?? [])];
     this.cudaArchitectures = [...(props.cudaArchitectures ?? [])];
+    this.allowBuildHostCpuOps = props.allowBuildHostCpuOps ?? false;
     this.data = [...(props.data ?? [])];
     this.environment = { ...props.environment };
 
@@ -374,6 +386,7 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
       workingDirectory: this.workingDirectory,
       prebuiltOps: this.prebuiltOps,
       cudaArchitectures: this.cudaArchitectures,
+      allowBuildHostCpuOps: this.allowBuildHostCpuOps,
       data: this.data,
       user: this.user,
       sshPort: this.sshPort,

@@ -24,7 +24,19 @@ export interface InterconnectOptions {
    * @default false
    */
   readonly hostNetwork?: boolean;
+  /**
+   * Keep Open MPI's own messages (the launch, mpi4py's rank discovery, any MPI calls of the
+   * script) on TCP: `--mca pml ob1 --mca btl ^openib`, for Open MPI images. NCCL carries the GPU
+   * traffic over the fabric either way; without these Open MPI may pick UCX or openib on RDMA
+   * adapters, which need locked memory and warn about fork() when DataLoader workers start. The
+   * job's own `mpirun.mcaParameters` win over these.
+   * @default true
+   */
+  readonly openMpiOverTcp?: boolean;
 }
+
+/** Open MPI's own point-to-point traffic on TCP (and shared memory between local ranks): ob1 with every BTL but openib. */
+const OPEN_MPI_OVER_TCP: { [name: string]: string } = { pml: 'ob1', btl: '^openib' };
 
 /**
  * Options of the plain TCP preset.
@@ -67,17 +79,23 @@ export interface InfinibandInterconnectOptions extends InterconnectOptions {
    */
   readonly socketInterface?: string;
   /**
-   * Add the IPC_LOCK capability so verbs can pin memory. It is outside the `baseline` and
-   * `restricted` Pod Security Standards (the job warns). It only takes effect for root or for
-   * binaries with file capabilities; non-root ranks rely on the memlock limit the container
-   * runtime sets. Turn it off when that limit is unlimited.
-   * @default true
+   * Add the IPC_LOCK capability to the pods that host ranks. What lets verbs pin (register)
+   * memory is the locked-memory limit (RLIMIT_MEMLOCK) the node's container runtime gives the
+   * containers (containerd's systemd unit often sets `LimitMEMLOCK=infinity`, not everywhere);
+   * IPC_LOCK only lifts that limit for a process that holds the capability, which a non-root
+   * process never does: Kubernetes adds no ambient capabilities, so it is dropped at exec
+   * (kubernetes/kubernetes#56374), and ranks started by sshd have none either. The capability
+   * also takes the pods out of the `baseline` and `restricted` Pod Security Standards.
+   * @default - added for a root image only; a non-root image gets none (asking for it is reported)
    */
   readonly ipcLock?: boolean;
 }
 
 /**
- * Options of the AWS EFA preset.
+ * Options of the AWS EFA preset. libfabric's EFA provider registers (pins) its buffers, so the
+ * node's container runtime must give the containers a high enough locked-memory limit
+ * (RLIMIT_MEMLOCK; the EKS GPU AMIs set it unlimited); no capability changes that for a
+ * non-root rank.
  */
 export interface EfaInterconnectOptions extends InterconnectOptions {
   /** EFA devices per pod that hosts ranks (`vpc.amazonaws.com/efa`), e.g. 4 on p4d.24xlarge, 32 on p5.48xlarge. */
@@ -103,7 +121,10 @@ interface InterconnectSpec {
   readonly env: { [name: string]: string | undefined };
   readonly devices?: { [resource: string]: number };
   readonly capabilities?: string[];
+  /** Whether IPC_LOCK was asked for; undefined: root images only. */
+  readonly ipcLock?: boolean;
   readonly hugePages?: Size;
+  readonly mcaParameters?: { [name: string]: string };
 }
 
 /**
@@ -121,10 +142,14 @@ export class Interconnect {
       kind: InterconnectKind.TCP,
       hostNetwork,
       env: { NCCL_IB_DISABLE: '1', NCCL_SOCKET_IFNAME: socketInterface },
+      mcaParameters: (options.openMpiOverTcp ?? true) ? OPEN_MPI_OVER_TCP : {},
     });
   }
 
-  /** InfiniBand or RoCE through an RDMA device plugin, with IPC_LOCK for pinned memory. */
+  /**
+   * InfiniBand or RoCE through an RDMA device plugin. Pinned memory is governed by the node's
+   * RLIMIT_MEMLOCK (see `ipcLock`); Open MPI's own traffic stays on TCP (`openMpiOverTcp`).
+   */
   public static infiniband(options: InfinibandInterconnectOptions = {}): Interconnect {
     return new Interconnect({
       kind: InterconnectKind.INFINIBAND,
@@ -136,11 +161,16 @@ export class Interconnect {
         NCCL_SOCKET_IFNAME: options.socketInterface,
       },
       devices: { [options.rdmaResource ?? 'rdma/hca_shared_devices_a']: options.rdmaDevicesPerPod ?? 1 },
-      capabilities: (options.ipcLock ?? true) ? ['IPC_LOCK'] : [],
+      ipcLock: options.ipcLock,
+      mcaParameters: (options.openMpiOverTcp ?? true) ? OPEN_MPI_OVER_TCP : {},
     });
   }
 
-  /** AWS Elastic Fabric Adapter: EFA devices, huge pages and libfabric's EFA provider. */
+  /**
+   * AWS Elastic Fabric Adapter: EFA devices, huge pages and libfabric's EFA provider. Pinned
+   * memory is governed by the node's RLIMIT_MEMLOCK; Open MPI's own traffic stays on TCP
+   * (`openMpiOverTcp`) rather than its OFI transport over EFA.
+   */
   public static efa(options: EfaInterconnectOptions): Interconnect {
     return new Interconnect({
       kind: InterconnectKind.EFA,
@@ -148,6 +178,7 @@ export class Interconnect {
       env: { FI_PROVIDER: 'efa', FI_EFA_USE_DEVICE_RDMA: options.gpuDirectRdma ? '1' : undefined },
       devices: { 'vpc.amazonaws.com/efa': options.devicesPerPod },
       hugePages: options.hugePages ?? Size.mebibytes(5120),
+      mcaParameters: (options.openMpiOverTcp ?? true) ? OPEN_MPI_OVER_TCP : {},
     });
   }
 
@@ -159,10 +190,17 @@ export class Interconnect {
   public readonly env: { [name: string]: string };
   /** Device plugin resources per pod that hosts ranks (request = limit). */
   public readonly devices: { [resource: string]: number };
-  /** Capabilities added to the containers that host ranks. */
+  /** Capabilities added to the containers that host ranks, whatever the image user. */
   public readonly capabilities: string[];
+  /**
+   * IPC_LOCK as asked for: true adds it, false never; undefined adds it for a root image only.
+   * @default - root images only
+   */
+  public readonly ipcLock?: boolean;
   /** 2 MiB huge pages per pod that hosts ranks. */
   public readonly hugePages?: Size;
+  /** Open MPI MCA parameters the preset adds to mpirun (Open MPI images only; the job's own win). */
+  public readonly mcaParameters: { [name: string]: string };
 
   private constructor(spec: InterconnectSpec) {
     this.kind = spec.kind;
@@ -170,7 +208,15 @@ export class Interconnect {
     this.env = Object.fromEntries(Object.entries(spec.env).filter((e): e is [string, string] => e[1] !== undefined));
     this.devices = spec.devices ?? {};
     this.capabilities = spec.capabilities ?? [];
+    this.ipcLock = spec.ipcLock;
     this.hugePages = spec.hugePages;
+    this.mcaParameters = { ...spec.mcaParameters };
+  }
+
+  /** The capabilities a container that hosts ranks gets with this image user. */
+  public capabilitiesFor(runsAsRoot: boolean): string[] {
+    const ipcLock = this.kind === InterconnectKind.INFINIBAND && (this.ipcLock ?? runsAsRoot);
+    return [...this.capabilities, ...(ipcLock ? ['IPC_LOCK'] : [])];
   }
 
   /**
@@ -180,7 +226,7 @@ export class Interconnect {
   public _applyTo(replica: MpiReplica): void {
     for (const [resource, count] of Object.entries(this.devices)) replica.addExtendedResource(resource, count);
     if (this.hugePages) replica.addHugePages(HugePageSize.TWO_MEBIBYTES, this.hugePages);
-    for (const capability of this.capabilities) replica.addCapability(capability);
+    for (const capability of this.capabilitiesFor(replica.image.user.isRoot)) replica.addCapability(capability);
     if (this.hostNetwork) replica.useHostNetwork();
   }
 }

@@ -1,84 +1,59 @@
-import { ApiObject, ApiObjectMetadata, App, Duration, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, Names, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Duration, JsonPatch, Lazy, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as mpi from '../imports/kubeflow.org';
 import { MpiOperatorVersion, operatorVersionAtLeast } from './compatibility';
-import { DeepSpeedConfigRegistry, newDeepSpeedConfigMap } from './config-registry';
+import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig } from './deepspeed-config';
-import { DEEPSPEED_CONFIG_DIR, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfig, renderDeepSpeedConfigFile } from './deepspeed-config-render';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { EnvValue } from './env-value';
 import { IDeepSpeedTrainingImage } from './image';
+import { buildJobParts, OperatorPodConventions } from './job-parts';
 import { MpiLauncher, MpiLauncherOptions } from './launcher';
 import { MpirunOptions } from './mpirun';
-import { JobNetworkOptions, networkEnv } from './network';
+import { JobNetworkOptions } from './network';
+import { JOB_ROLE_LABEL, jobPodLabels, MpiJobRole } from './operator-labels';
 import { MpiReplica } from './replica';
-import { applyPodScheduling, JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
-import { createJobNetworkPolicy, createJobServiceAccount, JobSecurityOptions } from './security';
-import { checkpointArgs, JobStorageOptions } from './storage';
+import { JobSchedulingOptions, MULTIKUEUE_CONTROLLER, renderSchedulingPolicy } from './scheduling';
+import { JobSecurityOptions } from './security';
+import { JobStorageOptions } from './storage';
 import { CleanPodPolicy, LauncherCreationPolicy } from './types';
+import { TypedSpecRenderer } from './typed-render';
 import { registerJobValidation } from './validation';
 import { MountOptions, Volume } from './volume';
 import { MpiWorkerPool, MpiWorkerPoolOptions } from './worker-pool';
 
-/** Thrown inside `sanitizeTyped` when the spec holds a value only the cdk8s resolver can render. */
-const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
+/** Launcher retries (`runPolicy.backoffLimit`) unless the job sets its own. */
+export const DEFAULT_BACKOFF_LIMIT = 3;
+
+/** The MPI Operator names containers after their replica and labels pods with its own labels. */
+const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
+  podLabels: jobPodLabels,
+  rankPodSelector: (name, launcherHostsRanks) => ({
+    matchLabels: jobPodLabels(name),
+    roleLabel: JOB_ROLE_LABEL,
+    roles: launcherHostsRanks ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER],
+  }),
+};
 
 /**
- * What cdk8s's resolver and sanitizer make of a spec built from typed values (keys sorted unless
- * CDK8S_DISABLE_SORT is set, null and undefined fields dropped), without walking it through the
- * resolver. Number-or-string unions (quantities, ports) stay for the generated converters to
- * unwrap, as they do after the resolver; anything else that is not plain JSON is a token.
- */
-function sanitizeTyped(value: any, sortKeys: boolean): any {
-  if (value === null || typeof value !== 'object') return value ?? undefined;
-  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
-  if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
-  if (value.constructor !== Object) {
-    if (typeof value.value === 'string' || typeof value.value === 'number') return value;
-    throw NEEDS_RESOLVER;
-  }
-  const out: { [key: string]: any } = {};
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  for (const key of keys) {
-    const item = sanitizeTyped(value[key], sortKeys);
-    if (item != null) out[key] = item;
-  }
-  return out;
-}
-
-/** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
-function onlyBuiltInResolvers(app: App): boolean {
-  return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
-}
-
-/**
- * The generated MpiJob maps its JSON through typed converters after applying JSON patches,
- * which drops unknown fields and turns patched quantities into null. This subclass applies
- * patches to the final manifest instead, so escape hatches do what they say.
- *
- * It also renders the spec without the cdk8s resolver when nothing needs it: the resolver visits
- * every value of the spec and was most of the cost of a render, which validation and synthesis
- * both pay. The output is the same either way.
+ * The generated MpiJob, rendered by TypedSpecRenderer: JSON patches apply to the final
+ * manifest and the spec skips the cdk8s resolver when nothing needs it.
  */
 class MpiJobResource extends mpi.MpiJob {
-  private readonly finalPatches: JsonPatch[] = [];
-  /**
-   * The spec the job's validation rendered, kept for the synthesis that follows it (cdk8s
-   * validates right before it renders, once more for every chart with synthYaml). Any change to
-   * the replicas or the patches changes the revision and discards it; synthesis takes it once.
-   */
-  private validatedSpec?: { readonly revision: number; readonly spec: any };
+  private readonly renderer: TypedSpecRenderer<mpi.MpiJobSpec>;
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata,
-    private readonly renderSpec: () => mpi.MpiJobSpec, private readonly revision: () => number) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec, revision: () => number) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
+    this.renderer = new TypedSpecRenderer(this, renderSpec,
+      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }), revision);
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
-    this.finalPatches.push(...ops);
+    this.renderer.addJsonPatch(ops);
   }
 
   public toJson(): any {
-    return this.render(false);
+    return this.renderer.toJson(() => super.toJson());
   }
 
   /**
@@ -86,51 +61,15 @@ class MpiJobResource extends mpi.MpiJob {
    * @internal
    */
   public _toJsonForValidation(): any {
-    return this.render(true);
-  }
-
-  private render(forValidation: boolean): any {
-    const revision = this.revision() + this.finalPatches.length;
-    const kept = this.validatedSpec?.revision === revision ? this.validatedSpec.spec : undefined;
-    const spec = kept ?? this.renderSpecWithoutResolver();
-    this.validatedSpec = forValidation && spec !== undefined ? { revision, spec } : undefined;
-    const json = spec === undefined ? super.toJson() : { ...mpi.MpiJob.GVK, metadata: this.metadata.toJson(), spec };
-    if (this.finalPatches.length === 0) return json;
-    // JSON patches change the document they are applied to: never the kept spec.
-    return JsonPatch.apply(spec === undefined ? json : structuredClone(json), ...this.finalPatches);
-  }
-
-  /** The spec as the generated converters write it, or undefined when it needs the cdk8s resolver. */
-  private renderSpecWithoutResolver(): any | undefined {
-    if (!onlyBuiltInResolvers(App.of(this))) return undefined;
-    try {
-      return mpi.toJson_MpiJobProps({ metadata: {}, spec: sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT) })!.spec;
-    } catch (e) {
-      if (e === NEEDS_RESOLVER) return undefined;
-      throw e;
-    }
+    return this.renderer.toJson(() => super.toJson(), true);
   }
 }
 
 /**
- * What a launcher that hosts ranks takes from the workers unless set on the launcher: it runs the
- * same ranks, so it needs their CPU, memory (which also holds /dev/shm) and GPU node placement.
+ * Properties of a DeepSpeed job, whichever operator runs it: `DeepSpeedMpiJob` (MPI Operator)
+ * and `DeepSpeedTrainJob` (Kubeflow Trainer v2) take the same props.
  */
-function rankPodDefaults(workers: MpiWorkerPoolOptions): MpiLauncherOptions {
-  return {
-    cpu: workers.cpu,
-    cpuLimit: workers.cpuLimit,
-    memory: workers.memory,
-    memoryLimit: workers.memoryLimit,
-    tolerations: workers.tolerations,
-    nodeSelector: workers.nodeSelector,
-  };
-}
-
-/**
- * Properties of a DeepSpeed MPIJob.
- */
-export interface DeepSpeedMpiJobProps {
+export interface DeepSpeedJobProps {
   /** The training image the launcher and the workers run. */
   readonly image: IDeepSpeedTrainingImage;
 
@@ -198,14 +137,34 @@ export interface DeepSpeedMpiJobProps {
   readonly runLauncherAsWorker?: boolean;
 
   /**
-   * When the operator creates the launcher.
-   * @default LauncherCreationPolicy.AT_STARTUP
+   * When the operator creates the launcher. On Kubeflow Trainer (`DeepSpeedTrainJob`) the
+   * generated runtime makes the launcher Job depend on Ready nodes unless AT_STARTUP is given.
+   * @default LauncherCreationPolicy.AT_STARTUP (an MPIJob); WAIT_FOR_WORKERS_READY (a TrainJob)
    */
   readonly launcherCreationPolicy?: LauncherCreationPolicy;
 
   /**
+   * Whether the launcher waits, before mpirun, until every host of the operator's hostfile
+   * resolves and accepts connections on the ssh port. Worker names resolve only once a worker
+   * is Ready, and with `AtStartup` (and under Kueue with `WaitForWorkersReady` too,
+   * kubeflow/mpi-operator#615) the launcher starts with the workers. The wait runs with the
+   * image's Python (`pythonPath`) and then execs mpirun.
+   * @default true
+   */
+  readonly waitForWorkers?: boolean;
+
+  /**
+   * How long the launcher waits for its workers before it exits non-zero naming the hosts
+   * that never came up (a launcher retry, see `backoffLimit`). Whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly workerWaitTimeout?: Duration;
+
+  /**
    * What happens to worker pods once the job finishes. The operator's own default, None,
-   * leaves sshd workers (and their GPUs) running forever.
+   * leaves sshd workers (and their GPUs) running forever. Kubeflow Trainer has no such field:
+   * its JobSet deletes running workers once the launcher finishes (RUNNING); other values are
+   * reported for a TrainJob.
    * @default CleanPodPolicy.RUNNING
    */
   readonly cleanPodPolicy?: CleanPodPolicy;
@@ -229,7 +188,10 @@ export interface DeepSpeedMpiJobProps {
   /**
    * Retries of the launcher pod before the launcher Job, and with it the MPIJob, fails
    * (`backoffLimit`). Workers are not restarted: a retry reruns mpirun against the same workers.
-   * @default - the Kubernetes Job default, 6
+   * With the launcher waiting for its workers (`waitForWorkers`), a retry follows a real failure
+   * (a crashed rank, a lost node) or a worker that never came up, so a few retries are enough;
+   * Kubernetes' own default, 6, reruns a failing training up to seven times.
+   * @default 3
    */
   readonly backoffLimit?: number;
 
@@ -266,7 +228,7 @@ export interface DeepSpeedMpiJobProps {
 
   /**
    * The MPI Operator release installed in the cluster. Fields its CRD lacks are reported at
-   * synth instead of being pruned by the API server.
+   * synth instead of being pruned by the API server. A TrainJob reports it as meaningless.
    * @default MpiOperatorVersion.V0_8
    */
   readonly operatorVersion?: MpiOperatorVersion;
@@ -279,10 +241,15 @@ export interface DeepSpeedMpiJobProps {
 }
 
 /**
+ * Properties of a DeepSpeed MPIJob: the props of every DeepSpeed job.
+ */
+export interface DeepSpeedMpiJobProps extends DeepSpeedJobProps {}
+
+/**
  * A DeepSpeed training job on the Kubeflow MPI Operator: the MPIJob (launcher and worker
  * replicas) and a ConfigMap holding the DeepSpeed configuration.
  */
-export class DeepSpeedMpiJob extends Construct {
+export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
   /** The MPIJob API object; use it for escape hatches such as `addJsonPatch` (applied to the final manifest). */
   public readonly apiObject: ApiObject;
   /** The launcher replica. */
@@ -304,6 +271,8 @@ export class DeepSpeedMpiJob extends Construct {
   public readonly launcherCreationPolicy: LauncherCreationPolicy;
   /** Whether the launcher also hosts ranks. */
   public readonly runLauncherAsWorker: boolean;
+  /** Whether the job is created suspended (`runPolicy.suspend`), as every Kueue job is. */
+  public readonly suspend: boolean;
   /** The MPI Operator release the job targets. */
   public readonly operatorVersion: MpiOperatorVersion;
   /** Security settings as given. */
@@ -337,59 +306,20 @@ export class DeepSpeedMpiJob extends Construct {
     this.scheduling = props.scheduling ?? {};
     this.network = props.network ?? {};
     this.storage = props.storage ?? {};
+    this.suspend = props.suspend ?? (this.scheduling.kueue ? true : false);
 
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
     }, () => this.renderSpec(), () => this.launcher._revision + this.workers._revision);
 
-    this.workers = new MpiWorkerPool(this, 'Workers', { ...props.workers, image: props.image });
-
-    let configFile: string | undefined;
-    if (props.deepspeedConfig) {
-      this.deepspeedConfigJson = renderDeepSpeedConfig(props.deepspeedConfig);
-      const namespace = props.metadata?.namespace;
-      this.configMap = props.configRegistry
-        ? props.configRegistry.configMapFor(this.deepspeedConfigJson, namespace)
-        : newDeepSpeedConfigMap(this, 'DeepSpeedConfig', `${this.name}-deepspeed`, renderDeepSpeedConfigFile(this.deepspeedConfigJson), namespace);
-      if (props.passDeepSpeedConfigArgument ?? true) {
-        configFile = `${DEEPSPEED_CONFIG_DIR}/${DEEPSPEED_CONFIG_FILE_NAME}`;
-      }
-    }
-
-    this.launcher = new MpiLauncher(this, 'Launcher', {
-      ...(this.runLauncherAsWorker ? rankPodDefaults(props.workers) : {}),
-      ...props.launcher,
-      image: props.image,
-      workers: this.workers,
-      script: props.script,
-      args: [...props.args ?? [], ...checkpointArgs(this.storage.checkpoint)],
-      mpirun: props.mpirun,
-      deepspeedConfigFile: configFile,
-      runAsWorker: this.runLauncherAsWorker,
-    });
-
-    if (this.configMap) {
-      const volume = Volume.fromConfigMap(this.configMap.name, { name: 'deepspeed-config' });
-      this.addVolume(DEEPSPEED_CONFIG_DIR, volume, { readOnly: true });
-    }
-    for (const [name, value] of Object.entries(props.env ?? {})) {
-      this.addEnv(name, value);
-    }
-    this.applyNetwork();
-    for (const [index, storage] of (this.storage.volumes ?? []).entries()) {
-      const volume = storage._bind(this, `Storage${index}`, this.name, props.metadata?.namespace);
-      this.addVolume(storage.mountPath, volume, { readOnly: storage.readOnly, subPath: storage.subPath });
-    }
-    applyPodScheduling(this, this.scheduling);
-    if (this.security.networkPolicy ?? true) {
-      this.networkPolicy = ApiObject.of(createJobNetworkPolicy(this, this.name, props.metadata?.namespace));
-    }
-    if (this.security.createServiceAccount) {
-      this.serviceAccount = ApiObject.of(createJobServiceAccount(this, this.name, props.metadata?.namespace,
-        this.security.automountServiceAccountToken ?? false));
-    }
-    this.applyPodIdentity();
+    const parts = buildJobParts(this, this.apiObject, props, MPI_OPERATOR_POD_CONVENTIONS);
+    this.workers = parts.workers;
+    this.launcher = parts.launcher;
+    this.configMap = parts.configMap;
+    this.deepspeedConfigJson = parts.deepspeedConfigJson;
+    this.networkPolicy = parts.networkPolicy;
+    this.serviceAccount = parts.serviceAccount;
 
     registerJobValidation(this);
   }
@@ -436,26 +366,6 @@ export class DeepSpeedMpiJob extends Construct {
     this.workers.mount(path, volume, options);
   }
 
-  /** Interconnect devices on the rank pods; NCCL variables on every rank, unless the job's env sets them. */
-  private applyNetwork(): void {
-    const interconnect = this.network.interconnect;
-    if (interconnect) {
-      for (const replica of this.rankReplicas) interconnect._applyTo(replica);
-    }
-    for (const [name, value] of Object.entries(networkEnv(this.network))) {
-      if (!this.launcher.envNames.includes(name)) this.addEnv(name, EnvValue.fromValue(value));
-    }
-  }
-
-  private applyPodIdentity(): void {
-    const identity = {
-      serviceAccountName: this.security.serviceAccountName ?? this.serviceAccount?.name,
-      automountServiceAccountToken: this.security.automountServiceAccountToken ?? false,
-    };
-    this.launcher.setIdentity(identity);
-    this.workers.setIdentity(identity);
-  }
-
   private renderSpec(): mpi.MpiJobSpec {
     const replicaSpecs: { [key: string]: mpi.MpiJobSpecMpiReplicaSpecs } = {
       Launcher: this.launcher._toReplicaSpec(1),
@@ -477,8 +387,8 @@ export class DeepSpeedMpiJob extends Construct {
         cleanPodPolicy: this.cleanPodPolicy,
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
         activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
-        backoffLimit: props.backoffLimit,
-        suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
+        backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
+        suspend: this.suspend ? true : (props.suspend === false ? false : undefined),
         managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
         schedulingPolicy: this.scheduling.gangScheduling ? renderSchedulingPolicy(this, this.scheduling.gangScheduling) : undefined,
       },

@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Cpu } from './cpu';
 import { EnvValue } from './env-value';
@@ -6,6 +6,10 @@ import { buildLaunchCommand, MpirunOptions } from './mpirun';
 import { MpiReplica, MpiReplicaOptions, MpiReplicaProps } from './replica';
 import { ReplicaRestartPolicy } from './types';
 import { MpiWorkerPool } from './worker-pool';
+import { workerWaitCommand } from './worker-wait';
+
+/** How long the launcher waits for its workers by default: a cold pull of a CUDA image onto a new GPU node. */
+export const DEFAULT_WORKER_WAIT_TIMEOUT = Duration.minutes(15);
 
 /**
  * Options for the launcher pod.
@@ -57,6 +61,18 @@ export interface MpiLauncherProps extends MpiLauncherOptions, MpiReplicaProps {
    * @default false
    */
   readonly runAsWorker?: boolean;
+  /**
+   * Whether the launcher waits, before mpirun, until every host of the hostfile resolves and
+   * accepts connections on the ssh port (a Python program run with the image's interpreter).
+   * @default true
+   */
+  readonly waitForWorkers?: boolean;
+  /**
+   * How long the launcher waits for its workers before it fails, naming the hosts that never
+   * came up. Whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly workerWaitTimeout?: Duration;
 }
 
 /**
@@ -78,6 +94,10 @@ export class MpiLauncher extends MpiReplica {
   public readonly runAsWorker: boolean;
   /** GPUs on the launcher. */
   public readonly gpus: number;
+  /** Whether the launcher waits for its workers before mpirun. */
+  public readonly waitForWorkers: boolean;
+  /** How long the launcher waits for its workers. */
+  public readonly workerWaitTimeout: Duration;
 
   private readonly trainingEnv: string[] = [];
 
@@ -95,6 +115,8 @@ export class MpiLauncher extends MpiReplica {
     this.deepspeedConfigFile = props.deepspeedConfigFile;
     this.runAsWorker = props.runAsWorker ?? false;
     this.gpus = props.gpus ?? (this.runAsWorker ? props.workers.gpusPerWorker : 0);
+    this.waitForWorkers = props.waitForWorkers ?? true;
+    this.workerWaitTimeout = props.workerWaitTimeout ?? DEFAULT_WORKER_WAIT_TIMEOUT;
 
     if (this.gpus > 0) {
       this.addExtendedResource(props.workers.gpuResourceName, this.gpus);
@@ -107,7 +129,7 @@ export class MpiLauncher extends MpiReplica {
 
   /** Name of the launcher container. */
   public get containerName(): string {
-    return 'launcher';
+    return this.givenContainerName ?? 'launcher';
   }
 
   /** MPI slots the launcher itself hosts. */
@@ -133,8 +155,19 @@ export class MpiLauncher extends MpiReplica {
     return [...new Set([...this.image.forwardedImageEnv, ...this.trainingEnv])];
   }
 
-  /** The launcher's argv: mpirun, its flags, the interpreter, the script and its arguments. */
+  /**
+   * The launcher container's argv: the wait step (unless `waitForWorkers` is false), which
+   * execs `mpirunCommand` once every worker accepts ssh connections.
+   */
   public get command(): string[] {
+    if (!this.waitForWorkers) return this.mpirunCommand;
+    // A fractional timeout is reported by validation (launch/worker-wait-timeout); never throw while rendering.
+    const seconds = Math.ceil(this.workerWaitTimeout.toSeconds({ integral: false }));
+    return workerWaitCommand(this.image.pythonPath, this.image.sshPort, seconds, this.mpirunCommand);
+  }
+
+  /** The mpirun argv: mpirun, its flags, the interpreter, the script and its arguments. */
+  public get mpirunCommand(): string[] {
     return buildLaunchCommand({
       implementation: this.image.mpiImplementation,
       processCount: this.worldSize,

@@ -74,6 +74,22 @@ export interface MpiReplicaOptions {
 export interface MpiReplicaProps extends MpiReplicaOptions {
   /** The image the replica runs. */
   readonly image: IDeepSpeedTrainingImage;
+  /**
+   * Name of the replica's container. The Trainer mounts its ssh keys and hostfile only into
+   * containers named `node`.
+   * @default - `launcher` for the launcher, `worker` for the workers
+   */
+  readonly containerName?: string;
+}
+
+/**
+ * The pods a rank pod keeps off its node: those with all `matchLabels` and a `roleLabel` in `roles`.
+ * @internal
+ */
+export interface RankPodSelector {
+  readonly matchLabels: { [key: string]: string };
+  readonly roleLabel: string;
+  readonly roles: string[];
 }
 
 /**
@@ -98,6 +114,22 @@ export interface PodIdentity {
   /** Whether Kubernetes mounts the ServiceAccount token into the pods. */
   readonly automountServiceAccountToken: boolean;
 }
+
+/**
+ * Who owns the files of the pod's persistent volumes (`fsGroup`).
+ * @internal
+ */
+export interface VolumeOwnership {
+  /** Whether to set fsGroup at all. */
+  readonly enabled: boolean;
+  /** The group, when the job sets one; otherwise the image user's gid on pods with persistent volumes. */
+  readonly fsGroup?: number;
+  /** `fsGroupChangePolicy`. */
+  readonly changePolicy: string;
+}
+
+/** Volume sources the kubelet writes itself, world- or user-readable: no fsGroup needed. */
+const NON_PERSISTENT_SOURCES = ['configMap', 'secret', 'emptyDir', 'downwardAPI', 'projected'];
 
 interface Mount {
   readonly path: string;
@@ -128,15 +160,18 @@ export abstract class MpiReplica extends Construct {
   private readonly addedCapabilities: string[] = [];
   /** Counts the changes to what the replica renders, so an unchanged render can be reused. */
   private revision = 0;
-  private antiAffinity?: { readonly jobName: string; readonly roles: MpiJobRole[] };
+  private antiAffinity?: RankPodSelector;
+  private readonly containerNameOverride?: string;
   private hostNetwork = false;
   private priorityClassName?: string;
   private identity?: PodIdentity;
+  private volumeOwnership?: VolumeOwnership;
 
   protected constructor(scope: Construct, id: string, props: MpiReplicaProps, defaultRestartPolicy: ReplicaRestartPolicy) {
     super(scope, id);
     this.image = props.image;
     this.restartPolicy = props.restartPolicy ?? defaultRestartPolicy;
+    this.containerNameOverride = props.containerName;
     if (props.cpu) this.setResource('cpu', cpuToQuantity(props.cpu), cpuToQuantity(props.cpuLimit ?? props.cpu));
     else if (props.cpuLimit) this.setResource('cpu', undefined, cpuToQuantity(props.cpuLimit));
     if (props.memory) this.setResource('memory', sizeToQuantity(props.memory), sizeToQuantity(props.memoryLimit ?? props.memory));
@@ -270,6 +305,27 @@ export abstract class MpiReplica extends Construct {
     this.priorityClassName = name;
   }
 
+  /**
+   * Sets who owns the files of the pods' persistent volumes.
+   * @internal
+   */
+  public _setVolumeOwnership(ownership: VolumeOwnership): void {
+    this.volumeOwnership = ownership;
+  }
+
+  /** Whether the pods mount a persistent volume (anything but a ConfigMap, Secret, emptyDir, downward API or projected volume). */
+  public get mountsPersistentVolume(): boolean {
+    return this.volumes.some(volume => Object.keys(volume._toKube()).some(key => key !== 'name' && !NON_PERSISTENT_SOURCES.includes(key)));
+  }
+
+  /** The pods' `fsGroup` and its change policy, if any. */
+  private renderFsGroup(): { fsGroup?: number; fsGroupChangePolicy?: string } {
+    const ownership = this.volumeOwnership;
+    if (!ownership?.enabled) return {};
+    const fsGroup = ownership.fsGroup ?? (!this.image.user.isRoot && this.mountsPersistentVolume ? this.image.user.gid : undefined);
+    return fsGroup === undefined ? {} : { fsGroup, fsGroupChangePolicy: ownership.changePolicy };
+  }
+
   /** Sets the pods' ServiceAccount and whether its token is mounted. */
   public setIdentity(identity: PodIdentity): void {
     this.revision++;
@@ -282,8 +338,21 @@ export abstract class MpiReplica extends Construct {
    * The selector uses the labels the MPI Operator puts on the pods it creates.
    */
   public spreadAcrossNodes(jobName: string, roles: MpiJobRole[]): void {
+    this._spreadAcrossNodesMatching({ matchLabels: jobPodLabels(jobName), roleLabel: JOB_ROLE_LABEL, roles: [...roles] });
+  }
+
+  /**
+   * Like `spreadAcrossNodes`, with the pod labels of another operator (the Trainer's JobSet labels).
+   * @internal
+   */
+  public _spreadAcrossNodesMatching(selector: RankPodSelector): void {
     this.revision++;
-    this.antiAffinity = { jobName, roles: [...roles] };
+    this.antiAffinity = selector;
+  }
+
+  /** The container name given in the props, if any; subclasses fall back to their own. */
+  protected get givenContainerName(): string | undefined {
+    return this.containerNameOverride;
   }
 
   /** The request of a resource as a quantity (e.g. `8`, `32Gi`, `1`), or undefined when not requested. */
@@ -357,11 +426,12 @@ export abstract class MpiReplica extends Construct {
     const user = this.image.user;
     return {
       securityContext: user.isRoot
-        ? { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } }
+        ? { runAsUser: 0, runAsGroup: 0, ...this.renderFsGroup(), seccompProfile: { type: 'RuntimeDefault' } }
         : {
           runAsUser: user.uid,
           runAsGroup: user.gid,
           runAsNonRoot: true,
+          ...this.renderFsGroup(),
           seccompProfile: { type: 'RuntimeDefault' },
         },
       hostNetwork: this.hostNetwork || undefined,
@@ -391,8 +461,8 @@ export abstract class MpiReplica extends Construct {
         requiredDuringSchedulingIgnoredDuringExecution: [{
           topologyKey: 'kubernetes.io/hostname',
           labelSelector: {
-            matchLabels: jobPodLabels(this.antiAffinity.jobName),
-            matchExpressions: [{ key: JOB_ROLE_LABEL, operator: 'In', values: [...this.antiAffinity.roles] }],
+            matchLabels: { ...this.antiAffinity.matchLabels },
+            matchExpressions: [{ key: this.antiAffinity.roleLabel, operator: 'In', values: [...this.antiAffinity.roles] }],
           },
         }],
       }

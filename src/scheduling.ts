@@ -1,7 +1,6 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as mpi from '../imports/kubeflow.org';
 import type { DeepSpeedMpiJob } from './job';
-import { MpiJobRole } from './operator-labels';
 import { formatQuantity, parseQuantity, quantityToNumber } from './quantity';
 import { MpiReplica } from './replica';
 import { LauncherCreationPolicy } from './types';
@@ -45,8 +44,10 @@ export interface GangSchedulingOptions {
   /**
    * Pods that must be schedulable together (PodGroup `minMember`).
    * @default - every pod (workers + launcher); the worker count with
-   * `LauncherCreationPolicy.WAIT_FOR_WORKERS_READY`, because the launcher is only created once
-   * the workers are ready
+   * `LauncherCreationPolicy.WAIT_FOR_WORKERS_READY` on a job that is not created suspended,
+   * because the launcher is only created once the workers are ready. A suspended job (every
+   * Kueue job) starts its launcher together with the workers (kubeflow/mpi-operator#615), so
+   * its gang is every pod.
    */
   readonly minAvailable?: number;
   /**
@@ -67,7 +68,7 @@ export interface GangSchedulingOptions {
   readonly scheduleTimeout?: Duration;
   /**
    * Write `minResources`: the requests (limits where no request is set) of the pods counted in
-   * `minAvailable` — with `WAIT_FOR_WORKERS_READY`, the workers alone. Volcano before operator
+   * `minAvailable` — with `WAIT_FOR_WORKERS_READY` and no suspension, the workers alone. Volcano before operator
    * v0.5 has no computed fallback, and an explicit figure shows in the manifest what the gang needs.
    * @default true
    */
@@ -112,26 +113,48 @@ export interface JobSchedulingOptions {
 }
 
 /**
+ * The pods of a job that scheduling settings apply to.
+ * @internal
+ */
+export interface ScheduledPods {
+  readonly launcher: MpiReplica;
+  readonly workers: MpiReplica;
+  /** The replicas whose pods host ranks. */
+  readonly rankReplicas: MpiReplica[];
+  /** The job's API object, which carries the Kueue labels. */
+  readonly apiObject: ApiObject;
+  /** Keeps the rank pods one per node, selected by the labels their operator gives them. */
+  spreadRankPods(): void;
+}
+
+/**
  * Applies priority, spreading and GPU model to the pods.
  * @internal
  */
-export function applyPodScheduling(job: DeepSpeedMpiJob, options: JobSchedulingOptions): void {
+export function applyPodScheduling(job: ScheduledPods, options: JobSchedulingOptions): void {
   if (options.priorityClassName) {
     job.launcher.setPriorityClassName(options.priorityClassName);
     job.workers.setPriorityClassName(options.priorityClassName);
   }
-  const rankReplicas = job.rankReplicas;
-  if (options.spreadWorkers) {
-    const roles = job.runLauncherAsWorker ? [MpiJobRole.LAUNCHER, MpiJobRole.WORKER] : [MpiJobRole.WORKER];
-    for (const replica of rankReplicas) replica.spreadAcrossNodes(job.name, roles);
-  }
+  if (options.spreadWorkers) job.spreadRankPods();
   if (options.gpuProduct) {
-    for (const replica of rankReplicas) replica.addNodeSelector(options.gpuProductLabel ?? 'nvidia.com/gpu.product', options.gpuProduct);
+    for (const replica of job.rankReplicas) replica.addNodeSelector(options.gpuProductLabel ?? 'nvidia.com/gpu.product', options.gpuProduct);
   }
   if (options.kueue) {
     job.apiObject.metadata.addLabel(KUEUE_QUEUE_LABEL, options.kueue.queueName);
     if (options.kueue.priorityClass) job.apiObject.metadata.addLabel(KUEUE_PRIORITY_LABEL, options.kueue.priorityClass);
   }
+}
+
+/**
+ * Whether the operator creates the launcher only after the workers are ready. Not for a job
+ * created suspended (every Kueue job): while it is suspended there are no workers, so "all
+ * workers ready" holds at once, the launcher Job is created suspended and on resume it starts
+ * together with the workers (kubeflow/mpi-operator#615).
+ * @internal
+ */
+export function launcherCreatedAfterWorkers(job: DeepSpeedMpiJob): boolean {
+  return job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && !job.suspend && job.workers.replicas > 0;
 }
 
 /**
@@ -141,8 +164,7 @@ export function applyPodScheduling(job: DeepSpeedMpiJob, options: JobSchedulingO
 export function effectiveMinAvailable(job: DeepSpeedMpiJob, gang: GangSchedulingOptions): number {
   if (gang.minAvailable !== undefined) return gang.minAvailable;
   const workers = job.workers.replicas;
-  if (job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0) return workers;
-  return workers + 1;
+  return launcherCreatedAfterWorkers(job) ? workers : workers + 1;
 }
 
 /**
@@ -163,12 +185,13 @@ export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulin
 /**
  * What the gang needs: the requests (limits where no request is set) of the pods counted in
  * `minAvailable`. Like the operator, the launcher counts first and the workers are cut to
- * `minAvailable - 1`; but when the launcher waits for ready workers the gang is the workers
- * alone (the operator would count the launcher and one worker fewer, understating the GPUs).
+ * `minAvailable - 1`; but when the operator creates the launcher only after the workers are
+ * ready (WaitForWorkersReady on a job not created suspended) the gang is the workers alone (the
+ * operator would count the launcher and one worker fewer, understating the GPUs).
  */
 function renderMinResources(job: DeepSpeedMpiJob, minAvailable: number): { [name: string]: mpi.MpiJobSpecRunPolicySchedulingPolicyMinResources } | undefined {
   const workers = job.workers.replicas;
-  const totals = job.launcherCreationPolicy === LauncherCreationPolicy.WAIT_FOR_WORKERS_READY && workers > 0
+  const totals = launcherCreatedAfterWorkers(job)
     ? podResourceTotals([[job.workers, Math.min(minAvailable, workers)]])
     : podResourceTotals([[job.launcher, 1], [job.workers, workers + 1 > minAvailable ? Math.max(minAvailable - 1, 0) : workers]]);
   if (totals.size === 0) return undefined;

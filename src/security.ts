@@ -1,6 +1,7 @@
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { jobPodLabels } from './operator-labels';
+import { JobEgressOptions, renderEgressRules } from './egress';
 
 /**
  * Security settings of a job beyond the non-root pod defaults that come from the image user.
@@ -9,11 +10,20 @@ export interface JobSecurityOptions {
   /**
    * Create a NetworkPolicy that admits traffic to the job's pods only from the job's own pods,
    * on every TCP port: ssh, mpirun's callbacks, NCCL's bootstrap and socket transport and the
-   * torch rendezvous all use ports chosen at run time. Egress stays open (datasets, registries).
-   * Pods on the node's network (hostNetwork) are outside any NetworkPolicy.
+   * torch rendezvous all use ports chosen at run time. Egress stays as the namespace's policies
+   * leave it unless `egress` is set. Pods on the node's network (hostNetwork) are outside any
+   * NetworkPolicy.
    * @default true
    */
   readonly networkPolicy?: boolean;
+  /**
+   * Egress rules on the job's NetworkPolicy: DNS (the cluster DNS pods, UDP and TCP 53), the
+   * job's own pods, and the listed destinations. Needed in namespaces that deny egress by
+   * default, where the launcher could otherwise neither resolve nor reach its workers; in other
+   * namespaces it confines the pods' egress to these destinations.
+   * @default - no egress rules: the policy restricts ingress only
+   */
+  readonly egress?: JobEgressOptions;
   /**
    * Create a ServiceAccount named after the job for its pods.
    * @default false
@@ -34,28 +44,25 @@ export interface JobSecurityOptions {
 }
 
 /**
- * The NetworkPolicy that confines ingress to the job's own pods, selected by the labels the
- * MPI Operator puts on the launcher and the workers.
- * @internal
- */
-export function createJobNetworkPolicy(scope: Construct, jobName: string, namespace?: string): kplus.NetworkPolicy {
-  return createPeerNetworkPolicy(scope, jobName, namespace, jobPodLabels(jobName));
-}
-
-/**
  * A NetworkPolicy named `name` that admits ingress to the pods with `podLabels` only from pods
- * with the same labels, on every TCP port.
+ * with the same labels, on every TCP port, and with `egress` also confines their egress to DNS,
+ * each other and the listed destinations. Written as the API has it (a plain ApiObject): the
+ * egress rules need peers and ports cdk8s-plus cannot express.
  * @internal
  */
-export function createPeerNetworkPolicy(scope: Construct, name: string, namespace: string | undefined, podLabels: { [key: string]: string }): kplus.NetworkPolicy {
-  const peers = kplus.Pods.select(scope, 'Peers', { labels: podLabels });
-  return new kplus.NetworkPolicy(scope, 'NetworkPolicy', {
+export function createPeerNetworkPolicy(scope: Construct, name: string, namespace: string | undefined, podLabels: { [key: string]: string },
+  egress?: JobEgressOptions): ApiObject {
+  const peers = { podSelector: { matchLabels: { ...podLabels } } };
+  return new ApiObject(scope, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
     metadata: { name, namespace },
-    selector: peers,
-    ingress: {
-      default: kplus.NetworkPolicyTrafficDefault.DENY,
-      // A protocol without ports is every port; NetworkPolicyPort.allTcp() renders the invalid port 0.
-      rules: [{ peer: peers, ports: [kplus.NetworkPolicyPort.of({ protocol: kplus.NetworkProtocol.TCP })] }],
+    spec: {
+      podSelector: { matchLabels: { ...podLabels } },
+      policyTypes: egress ? ['Ingress', 'Egress'] : ['Ingress'],
+      // A protocol without ports is every port (a port of 0 would be invalid).
+      ingress: [{ from: [peers], ports: [{ protocol: 'TCP' }] }],
+      egress: egress ? renderEgressRules(podLabels, egress) : undefined,
     },
   });
 }

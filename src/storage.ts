@@ -164,6 +164,20 @@ export interface CheckpointOptions {
 }
 
 /**
+ * When the kubelet makes a volume's files group-owned by the pod's `fsGroup`
+ * (`fsGroupChangePolicy`).
+ */
+export enum FsGroupChangePolicy {
+  /**
+   * Only when the volume root's owner or permissions do not match already: one check per
+   * start instead of a walk over every file of a large checkpoint volume.
+   */
+  ON_ROOT_MISMATCH = 'OnRootMismatch',
+  /** On every mount, recursively (Kubernetes' default): slow on volumes with many files. */
+  ALWAYS = 'Always',
+}
+
+/**
  * Persistent storage of a job.
  */
 export interface JobStorageOptions {
@@ -172,6 +186,26 @@ export interface JobStorageOptions {
    * @default - none
    */
   readonly volumes?: TrainingStorage[];
+  /**
+   * Group that owns the files of the mounted volumes (pod `fsGroup`). Many CSI drivers create a
+   * volume root as root:root 0755, which a non-root job cannot write, and fix its ownership
+   * only for an fsGroup: without one the job starts and fails at its first checkpoint save.
+   * @default - the image user's gid on every pod that mounts a persistent volume (anything but a
+   * ConfigMap, Secret, emptyDir, downward API or projected volume), for a non-root image; none
+   * for a root image
+   */
+  readonly fsGroup?: number;
+  /**
+   * When the kubelet changes the volumes' ownership to `fsGroup`.
+   * @default FsGroupChangePolicy.ON_ROOT_MISMATCH
+   */
+  readonly fsGroupChangePolicy?: FsGroupChangePolicy;
+  /**
+   * Whether the pods get an `fsGroup` at all. Turn it off where the platform assigns one itself
+   * (OpenShift's restricted SCCs reject an fsGroup outside the namespace's range).
+   * @default true
+   */
+  readonly setFsGroup?: boolean;
   /**
    * Checkpoint directory passed to the script.
    * @default - no checkpoint argument

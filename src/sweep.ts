@@ -3,11 +3,14 @@ import { ApiObject, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
+import { IDeepSpeedJob } from './deepspeed-job';
 import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
 import { OPERATOR_NAME, OPERATOR_NAME_LABEL } from './operator-labels';
 import { podResourceTotals } from './scheduling';
 import { createPeerNetworkPolicy } from './security';
 import { createSweepQueues, SweepParallelism } from './sweep-queue';
+import { DeepSpeedTrainJob } from './train-job';
+import { TrainerRuntime } from './trainer-runtime';
 import { isDns1123Subdomain } from './validation/kubernetes-syntax';
 
 /** Label and annotation keys use this prefix unless the sweep sets its own. */
@@ -18,6 +21,8 @@ const POINT_HASH_LENGTH = 10;
 const HOSTNAME_LIMIT = 63;
 /** Axis names become label name parts: lowercase DNS labels, at most 63 characters. */
 const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** JobSet's limit on a TrainJob name: 63 minus `-launcher-0-0-<5 chars>`. */
+const TRAINJOB_NAME_LIMIT = 44;
 /** Label keys the sweep itself sets under its prefix. */
 const RESERVED_AXIS_NAMES = ['sweep', 'point'];
 /** Schedulers whose peak learning rate is `warmup_max_lr`, overriding the optimizer's `lr`. */
@@ -176,8 +181,8 @@ export interface SweepSample {
 export interface SweepPoint {
   /** Axis name to value, as listed on the axis. */
   readonly values: { [axis: string]: string };
-  /** The job of this point. */
-  readonly job: DeepSpeedMpiJob;
+  /** The job of this point: a DeepSpeedMpiJob, or a DeepSpeedTrainJob with `trainerRuntime`. */
+  readonly job: IDeepSpeedJob;
 }
 
 /**
@@ -232,6 +237,14 @@ export interface DeepSpeedSweepProps {
    * @default - no limit: every job is created at once (or queued by the base's own Kueue settings)
    */
   readonly parallelism?: SweepParallelism;
+
+  /**
+   * Run every point as a Kubeflow Trainer v2 TrainJob (`DeepSpeedTrainJob`) with this runtime
+   * instead of an MPIJob; `TrainerRuntime.generated()` gives each job its own runtime. Job names
+   * are then kept to 44 characters (JobSet's pod names).
+   * @default - every point is a DeepSpeedMpiJob
+   */
+  readonly trainerRuntime?: TrainerRuntime;
 }
 
 /**
@@ -296,9 +309,10 @@ export class DeepSpeedSweep extends Construct {
       return { id, values, jobProps };
     });
 
-    // One prefix length for all jobs: the one the largest worker count leaves room for.
+    // One prefix length for all jobs: the one the largest worker count leaves room for, or
+    // JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
     const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
-    const room = HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
+    const room = props.trainerRuntime ? TRAINJOB_NAME_LIMIT : HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
     const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
 
     const taken = new Set<string>();
@@ -309,10 +323,14 @@ export class DeepSpeedSweep extends Construct {
         throw new Error(`${this.node.path}/${id}: job name '${name}' is already used by another point (a hash collision). Rename the sweep.`);
       }
       taken.add(name);
-      const job = this.atPoint(id, () => new DeepSpeedMpiJob(this, id, {
+      const jobClass = (pointProps: DeepSpeedMpiJobProps): IDeepSpeedJob => props.trainerRuntime
+        ? new DeepSpeedTrainJob(this, id, { ...pointProps, runtime: props.trainerRuntime })
+        : new DeepSpeedMpiJob(this, id, pointProps);
+      const job = this.atPoint(id, () => jobClass({
         ...jobProps,
         configRegistry: jobProps.configRegistry ?? this.configRegistry,
-        security: sharePolicy ? { ...jobProps.security, networkPolicy: false } : jobProps.security,
+        // The shared policy carries the base's egress rules for every job.
+        security: sharePolicy ? { ...jobProps.security, networkPolicy: false, egress: undefined } : jobProps.security,
         scheduling: props.parallelism ? { ...jobProps.scheduling, kueue: { queueName: this.name } } : jobProps.scheduling,
         metadata: {
           ...jobProps.metadata,
@@ -329,8 +347,10 @@ export class DeepSpeedSweep extends Construct {
     });
 
     if (sharePolicy) {
-      this.networkPolicy = ApiObject.of(createPeerNetworkPolicy(this, this.name, namespace,
-        { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }));
+      // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
+      this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
+        ? { [sweepPodLabel]: this.name }
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.base.security?.egress);
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);
@@ -340,7 +360,7 @@ export class DeepSpeedSweep extends Construct {
   }
 
   /** The jobs, one per point, in grid order. */
-  public get jobs(): DeepSpeedMpiJob[] {
+  public get jobs(): IDeepSpeedJob[] {
     return this.points.map(p => p.job);
   }
 

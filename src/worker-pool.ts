@@ -81,7 +81,7 @@ export class MpiWorkerPool extends MpiReplica {
 
   /** Name of the worker container. */
   public get containerName(): string {
-    return 'worker';
+    return this.givenContainerName ?? 'worker';
   }
 
   /** Total MPI slots across the worker pods. */

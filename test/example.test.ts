@@ -4,7 +4,7 @@ import { Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { validateJob, DeepSpeedMpiJob } from '../src';
 import { aptProblems, lintAll, parseInstructions } from './support/dockerfile';
-import { container } from './support/synth';
+import { container, mpirunCommand } from './support/synth';
 
 describe('CIFAR-10 example', () => {
   const manifests = Testing.synth(buildCifar10(Testing.app()));
@@ -21,7 +21,7 @@ describe('CIFAR-10 example', () => {
   test('2 workers x 1 GPU: slots 1, -np 2, GPU request equals limit', () => {
     expect(mpiJob.spec.slotsPerWorker).toBe(1);
     expect(worker.replicas).toBe(2);
-    const command: string[] = container(launcher).command;
+    const command = mpirunCommand(launcher);
     expect(command.slice(0, 3)).toEqual(['mpirun', '-np', '2']);
     expect(container(worker).resources).toEqual({
       requests: { 'cpu': '8', 'memory': '32Gi', 'nvidia.com/gpu': 1 },

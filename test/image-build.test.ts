@@ -1,7 +1,7 @@
 import { Size, Testing } from 'cdk8s';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Cpu, DeepSpeedTrainingImageProps, InClusterImageBuild, SourceCode } from '../src';
+import { BuildArchitecture, Cpu, DeepSpeedTrainingImageProps, InClusterImageBuild, SourceCode } from '../src';
 import { lintAll } from './support/dockerfile';
 import { imageRecipe, synthError } from './support/synth';
 
@@ -88,6 +88,28 @@ describe('in-cluster image build', () => {
     expect(job.spec.template.spec.containers[0].image).toBe('mirror.example.com/buildkit:v0.23.2-rootless');
     expect(job.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '1500m', memory: '32Gi' });
     expect(job.spec.template.spec.volumes[2].emptyDir.sizeLimit).toBe('100Gi');
+  });
+
+  test('the build Job\'s placement is explicit: amd64 by default, another architecture and node labels on request', () => {
+    const { job, build } = synthBuild();
+    expect(job.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/arch': 'amd64' });
+    expect(build.nodeSelector).toEqual({ 'kubernetes.io/arch': 'amd64' });
+    const { chart, image } = imageRecipe(GIT);
+    new InClusterImageBuild(chart, 'build', {
+      image, registrySecretName: 'push', architecture: BuildArchitecture.ARM64,
+      nodeSelector: { 'node.kubernetes.io/instance-type': 'm6g.4xlarge' },
+    });
+    const placed = Testing.synth(chart).find(m => m.kind === 'Job');
+    expect(placed.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/arch': 'arm64', 'node.kubernetes.io/instance-type': 'm6g.4xlarge' });
+    expect(() => new Job(placed).validate()).not.toThrow();
+  });
+
+  test('a node selector the API server rejects fails synth', () => {
+    const { app, chart, image } = imageRecipe(GIT);
+    new InClusterImageBuild(chart, 'build', { image, registrySecretName: 'push', nodeSelector: { 'cpu generation': 'icelake' } });
+    expect(synthError(app)).toContain('[test/build] nodeSelector \'cpu generation\' is \'icelake\': the API server rejects a Job whose nodeSelector is not label keys '
+      + '(an optional DNS prefix and a name of at most 63 characters) with label values (at most 63 characters of letters, digits, \'-\', \'_\' and \'.\'). '
+      + 'Use the label key and value of a node label, e.g. \'node.kubernetes.io/instance-type\': \'m5.4xlarge\'.');
   });
 
   test('a local build context cannot be built in the cluster', () => {

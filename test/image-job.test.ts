@@ -1,6 +1,6 @@
 import { DeepSpeedTrainingImageProps, ImageUser, MpiInstallation, SourceCode } from '../src';
 import { commands, envNames, parseInstructions, printedFile, runs } from './support/dockerfile';
-import { container, synthJobWithRecipe } from './support/synth';
+import { container, mpirunCommand, synthJobWithRecipe } from './support/synth';
 
 /** What the Dockerfile says, read back from its text rather than from the recipe's facts. */
 function readDockerfile(text: string) {
@@ -41,7 +41,7 @@ describe.each<[string, Partial<DeepSpeedTrainingImageProps>]>([
   const { image, mpiJob, launcher, worker } = synthJobWithRecipe(recipe, JOB);
   const built = readDockerfile(image.dockerfile);
   const workerCommand: string[] = container(worker).command;
-  const launcherCommand: string[] = container(launcher).command;
+  const launcherCommand = mpirunCommand(launcher);
 
   test('the operator mounts the keys in the home of the user the pods run as', () => {
     expect(mpiJob.spec.sshAuthMountPath).toBe(`${built.home}/.ssh`);
@@ -66,6 +66,13 @@ describe.each<[string, Partial<DeepSpeedTrainingImageProps>]>([
     } else {
       expect(flagValue(workerCommand, '-f')).toBe(built.sshdConfig);
     }
+  });
+
+  test('the launcher waits for the workers on the port sshd listens on, with the interpreter the image has', () => {
+    const command: string[] = container(launcher).command;
+    expect(command.slice(0, 2)).toEqual([built.python, '-c']);
+    expect(command.slice(3, 7)).toEqual(['--hostfile', '/etc/mpi/hostfile', '--port', String(built.sshdPort)]);
+    expect(command.slice(command.indexOf('--') + 1)).toEqual(launcherCommand);
   });
 
   test('the launcher runs the interpreter the packages went into, in the image\'s working directory', () => {

@@ -18,6 +18,30 @@ describe('image recipe validation', () => {
     expect(imageTag('train@sha256:abc')).toBeUndefined();
   });
 
+  test('DeepSpeedOp.ALL pre-builds every op but the CPU ops, which would carry the build host\'s -march=native', () => {
+    const all = imageRecipe({ prebuiltOps: [DeepSpeedOp.ALL] }).image;
+    expect(imageFindings(all)).toEqual([]);
+    expect(all.dockerfile).toContain('RUN DS_BUILD_OPS=1 DS_BUILD_CPU_ADAM=0 DS_BUILD_CPU_ADAGRAD=0 DS_BUILD_CPU_LION=0 DS_BUILD_AIO=0 DS_BUILD_GDS=0 ');
+    expect(all.dockerfile).toContain('# Not the CPU ops: DeepSpeed compiles them for the build host\'s CPU (-march=native), so they compile at first use on each node.');
+    // A CPU op listed as well is built, and reported.
+    const withCpuAdam = imageRecipe({ prebuiltOps: [DeepSpeedOp.ALL, DeepSpeedOp.CPU_ADAM] }).image;
+    expect(withCpuAdam.dockerfile).toContain('RUN DS_BUILD_OPS=1 DS_BUILD_CPU_ADAM=1 DS_BUILD_CPU_ADAGRAD=0 DS_BUILD_CPU_LION=0 DS_BUILD_AIO=0 DS_BUILD_GDS=0 ');
+  });
+
+  test('pre-built CPU ops are a warning unless the build host is declared the baseline; the declaration alone is one too', () => {
+    expect(imageFindings(imageRecipe({ prebuiltOps: [DeepSpeedOp.FUSED_ADAM, DeepSpeedOp.CPU_ADAM, DeepSpeedOp.AIO] }).image)).toEqual([
+      'warning: test/image: prebuiltOps is ["CPU_ADAM","AIO"]: DeepSpeed 0.16 compiles CPU ops with -march=native and the SIMD width (AVX-512, AVX2) of the machine '
+      + 'that builds the image, so on a node with an older CPU they crash with SIGILL (illegal instruction, DeepSpeed issue #1886). Remove them from prebuiltOps '
+      + '(they then compile at first use on each node, for its CPU), or build the image on the oldest CPU generation of the training nodes '
+      + '(InClusterImageBuild nodeSelector) and set allowBuildHostCpuOps: true.',
+    ]);
+    expect(imageFindings(imageRecipe({ prebuiltOps: [DeepSpeedOp.CPU_ADAM], allowBuildHostCpuOps: true }).image)).toEqual([]);
+    expect(imageFindings(imageRecipe({ prebuiltOps: [DeepSpeedOp.FUSED_ADAM], allowBuildHostCpuOps: true }).image)).toEqual([
+      'warning: test/image: allowBuildHostCpuOps is true: prebuiltOps lists no CPU op (CPU_ADAM, CPU_ADAGRAD, CPU_LION, AIO), so the setting does nothing. '
+      + 'Remove allowBuildHostCpuOps, or list the CPU ops to pre-build.',
+    ]);
+  });
+
   test('an unpinned or latest base image is an error', () => {
     const untagged = BaseImage.fromReference('nvidia/cuda', { cudaVersion: '12.4', flavor: CudaImageFlavor.DEVEL, torch: { version: '2.4.1', cudaVersion: '12.4' } });
     expect(imageFindings(imageRecipe({ baseImage: untagged }).image)).toEqual([

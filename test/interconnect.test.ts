@@ -1,9 +1,9 @@
 import { Size } from 'cdk8s';
 import {
-  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, MpiImplementation,
+  Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, Interconnect, MpiImplementation,
   NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, validateJob,
 } from '../src';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -35,7 +35,7 @@ describe('interconnect presets', () => {
     expect(worker.template.spec.hostNetwork).toBeUndefined();
   });
 
-  test('InfiniBand / RoCE: RDMA device, IPC_LOCK on the rank pods, NCCL_IB_* on every rank', () => {
+  test('InfiniBand / RoCE: RDMA device on the rank pods, NCCL_IB_* on every rank, no IPC_LOCK for a non-root image', () => {
     const props = {
       ...base,
       network: { interconnect: Interconnect.infiniband({ rdmaResource: 'rdma/rdma_shared_device_a', rdmaDevicesPerPod: 2, hcas: ['mlx5_0', 'mlx5_1'], gidIndex: 3 }) },
@@ -43,7 +43,8 @@ describe('interconnect presets', () => {
     const { worker, launcher } = synthJob(props);
     expect(container(worker).resources.requests['rdma/rdma_shared_device_a']).toBe(2);
     expect(container(worker).resources.limits['rdma/rdma_shared_device_a']).toBe(2);
-    expect(container(worker).securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['IPC_LOCK'] } });
+    // A non-root process never holds an added capability (kubernetes/kubernetes#56374): none is added.
+    expect(container(worker).securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(container(launcher).resources.limits['rdma/rdma_shared_device_a']).toBeUndefined();
     expect(container(launcher).securityContext.capabilities.add).toBeUndefined();
     const { env, forwarded } = rankEnv(props);
@@ -51,11 +52,48 @@ describe('interconnect presets', () => {
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_IB_GID_INDEX']));
   });
 
-  test('InfiniBand defaults: one shared HCA device and IPC_LOCK; ipcLock: false drops the capability', () => {
-    const { worker } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband() } });
+  test('InfiniBand defaults: one shared HCA device; IPC_LOCK for a root image only, unless asked otherwise', () => {
+    const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband() } });
     expect(container(worker).resources.limits['rdma/hca_shared_devices_a']).toBe(1);
+    expect(validateJob(job)).toEqual([]);
+    const root = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.root() });
+    const asRoot = synthJob({ ...base, image: root, network: { interconnect: Interconnect.infiniband() } });
+    expect(container(asRoot.worker).securityContext).toEqual({ capabilities: { add: ['IPC_LOCK'] } });
+    const rootNoLock = synthJob({ ...base, image: root, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
+    expect(container(rootNoLock.worker).securityContext).toBeUndefined();
     const noLock = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
     expect(container(noLock.worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+  });
+
+  test('IPC_LOCK asked for on a non-root image is added, and reported as doing nothing but breaking Pod Security', () => {
+    const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } });
+    expect(container(worker).securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
+    expect(validateJob(job).filter(f => f.rule === 'network/ipc-lock').map(f => [f.severity, f.message])).toEqual([['warning',
+      'test/train: network.interconnect ipcLock is true: the image runs as mpiuser (uid 1000), and a non-root process never holds an added capability: '
+      + 'Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. '
+      + 'It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node\'s locked-memory limit (RLIMIT_MEMLOCK). '
+      + 'Remove ipcLock, and make sure the nodes\' container runtime sets an unlimited memlock limit (containerd: LimitMEMLOCK=infinity).']]);
+  });
+
+  test.each([
+    ['TCP', Interconnect.tcp()],
+    ['InfiniBand', Interconnect.infiniband()],
+    ['EFA', Interconnect.efa({ devicesPerPod: 4 })],
+  ])('%s keeps Open MPI\'s own traffic on TCP: --mca pml ob1 --mca btl ^openib; the job\'s own MCA parameters win', (_name, interconnect) => {
+    expect(interconnect.mcaParameters).toEqual({ pml: 'ob1', btl: '^openib' });
+    const command = mpirunCommand(synthJob({ ...base, network: { interconnect } }).launcher);
+    expect(command.join(' ')).toContain('--mca pml ob1 --mca btl ^openib');
+    const ucx = mpirunCommand(synthJob({ ...base, network: { interconnect }, mpirun: { mcaParameters: { pml: 'ucx', osc: 'ucx' } } }).launcher);
+    expect(ucx.join(' ')).toContain('--mca pml ucx --mca btl ^openib --mca osc ucx');
+    expect(ucx.filter(word => word === 'pml')).toHaveLength(1);
+  });
+
+  test('openMpiOverTcp: false leaves Open MPI\'s transport alone, and Hydra images never get --mca', () => {
+    expect(mpirunCommand(synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ openMpiOverTcp: false }) } }).launcher)).not.toContain('--mca pml');
+    const intel = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.INTEL });
+    const { job, launcher } = synthJob({ ...base, image: intel, network: { interconnect: Interconnect.efa({ devicesPerPod: 4 }) } });
+    expect(mpirunCommand(launcher)).not.toContain('--mca');
+    expect(validateJob(job).filter(f => f.rule === 'launch/mpirun-syntax')).toEqual([]);
   });
 
   test('AWS EFA: EFA devices and 2 MiB huge pages on the rank pods, FI_PROVIDER=efa on every rank', () => {

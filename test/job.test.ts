@@ -3,7 +3,7 @@ import {
   CleanPodPolicy, Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser,
   LauncherCreationPolicy, MpiImplementation, NodeLabelQuery, ReplicaRestartPolicy, TaintEffect, Toleration, Volume,
 } from '../src';
-import { container, synthJob } from './support/synth';
+import { container, mpirunCommand, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0');
 const rootImage = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { user: ImageUser.root() });
@@ -42,7 +42,7 @@ describe('MPIJob spec', () => {
     expect(mpiJob.spec.mpiImplementation).toBe('OpenMPI');
     expect(mpiJob.spec.launcherCreationPolicy).toBe('AtStartup');
     expect(mpiJob.spec.sshAuthMountPath).toBe('/home/mpiuser/.ssh');
-    expect(mpiJob.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running' });
+    expect(mpiJob.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running', backoffLimit: 3 });
     expect(mpiJob.spec.runLauncherAsWorker).toBeUndefined();
   });
 
@@ -90,7 +90,7 @@ describe('launch command', () => {
     const { mpiJob, launcher, worker } = synthJob(props({ workers: { replicas, gpusPerWorker: gpus } }));
     expect(mpiJob.spec.slotsPerWorker).toBe(slots);
     expect(worker.replicas).toBe(replicas);
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argAfter(argv, '-np')).toBe(String(np));
     const resources = container(worker).resources ?? {};
     if (gpus > 0) {
@@ -103,14 +103,14 @@ describe('launch command', () => {
   });
 
   test('starts with mpirun and the explicit hostfile, binding and mapping', () => {
-    const argv: string[] = container(synthJob(props()).launcher).command;
+    const argv: string[] = mpirunCommand(synthJob(props()).launcher);
     expect(argv.slice(0, 9)).toEqual(['mpirun', '-np', '2', '--hostfile', '/etc/mpi/hostfile', '--bind-to', 'none', '--map-by', 'slot']);
   });
 
   test('tells ssh the port sshd listens on', () => {
     const custom = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { sshPort: 2022 });
     const { launcher, worker } = synthJob(props({ image: custom }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv).toEqual(expect.arrayContaining(['--mca', 'plm_rsh_args', '-p 2022 -o ConnectionAttempts=10']));
     expect(container(worker).command).toContain('2022');
     expect(container(worker).readinessProbe.tcpSocket.port).toBe(2022);
@@ -122,7 +122,7 @@ describe('launch command', () => {
       args: ['--deepspeed', '--epochs', '3', 'a value with spaces'],
       deepspeedConfig: { trainMicroBatchSizePerGpu: 8 },
     }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv.slice(-8)).toEqual([
       '/opt/conda/bin/python', 'training/cifar/cifar10_deepspeed.py',
       '--deepspeed', '--epochs', '3', 'a value with spaces',
@@ -162,7 +162,7 @@ describe('launch command', () => {
     const { launcher } = synthJob(props({
       mpirun: { mcaParameters: { pml: 'ob1', btl: '^openib' }, extraArgs: ['--report-bindings'], bindTo: 'core', mapBy: 'ppr:1:socket' },
     }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     const joined = argv.join(' ');
     expect(joined).toContain('--mca pml ob1 --mca btl ^openib');
     expect(argAfter(argv, '--bind-to')).toBe('core');
@@ -172,13 +172,13 @@ describe('launch command', () => {
 
   test('lets a user plm_rsh_args replace the generated one', () => {
     const { launcher } = synthJob(props({ mpirun: { mcaParameters: { plm_rsh_args: '-p 22' } } }));
-    const argv: string[] = container(launcher).command;
+    const argv: string[] = mpirunCommand(launcher);
     expect(argv.filter(a => a === 'plm_rsh_args')).toHaveLength(1);
     expect(argAfter(argv, 'plm_rsh_args')).toBe('-p 22');
   });
 
   test('passes --allow-run-as-root only for a root image, which also switches the ssh paths', () => {
-    const nonRoot = container(synthJob(props()).launcher).command;
+    const nonRoot = mpirunCommand(synthJob(props()).launcher);
     expect(nonRoot).not.toContain('--allow-run-as-root');
 
     const { mpiJob, launcher, worker } = synthJob(props({ image: rootImage }));
@@ -193,7 +193,7 @@ describe('launch command', () => {
       const hydra = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { mpiImplementation: implementation });
       const { mpiJob, launcher } = synthJob(props({ image: hydra, workers: { replicas: 3, gpusPerWorker: 4 } }));
       expect(mpiJob.spec.mpiImplementation).toBe(implementation);
-      const argv: string[] = container(launcher).command;
+      const argv: string[] = mpirunCommand(launcher);
       expect(argv.slice(0, 7)).toEqual(['mpirun', '-n', '12', '-ppn', '4', '-f', '/etc/mpi/hostfile']);
       expect(argAfter(argv, '-genvlist')).toBe('PATH,LD_LIBRARY_PATH');
       expect(argv).not.toContain('-x');
@@ -235,14 +235,14 @@ describe('run policy and job options', () => {
       cleanPodPolicy: CleanPodPolicy.ALL,
       ttlAfterFinished: Duration.hours(1),
       activeDeadline: Duration.days(2),
-      backoffLimit: 3,
+      backoffLimit: 5,
       suspend: true,
     }));
     expect(mpiJob.spec.runPolicy).toEqual({
       cleanPodPolicy: 'All',
       ttlSecondsAfterFinished: 3600,
       activeDeadlineSeconds: 172800,
-      backoffLimit: 3,
+      backoffLimit: 5,
       suspend: true,
     });
   });

@@ -106,6 +106,10 @@ describe('the restricted profile on the synthesized pod templates', () => {
       },
       security: { createServiceAccount: true },
     })).toEqual([]);
+    // The storage above gives every pod fsGroup (the image's gid), which restricted allows.
+    const withStorage = synthJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim('dataset', { claimName: 'imagenet', mountPath: '/data' })] } });
+    expect(withStorage.worker.template.spec.securityContext).toMatchObject({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
+    expect(restrictedViolations(asOperatorCreatesIt(withStorage.worker.template, 'worker', withStorage.mpiJob.spec.sshAuthMountPath))).toEqual([]);
     expect(violations({ ...base, network: { interconnect: Interconnect.tcp() } })).toEqual([]);
     expect(violations({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } })).toEqual([]);
   });
@@ -124,8 +128,12 @@ describe('the restricted profile on the synthesized pod templates', () => {
       + 'Build the image with a non-root user (the MPI Operator base image has mpiuser, uid 1000) and declare it with ImageUser.nonRoot().']]);
   });
 
-  test('InfiniBand\'s IPC_LOCK leaves baseline and restricted on the rank pods only, with a warning', () => {
-    const props = { ...base, network: { interconnect: Interconnect.infiniband() } };
+  test('the InfiniBand preset adds no IPC_LOCK for a non-root image, so the pods stay restricted', () => {
+    expect(violations({ ...base, network: { interconnect: Interconnect.infiniband() } })).toEqual([]);
+  });
+
+  test('IPC_LOCK asked for leaves baseline and restricted on the rank pods only, with a warning', () => {
+    const props = { ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } };
     expect(violations(props)).toEqual(['worker: Capabilities']);
     expect(violations(props, baselineViolations)).toEqual(['worker: Capabilities']);
     const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'security/added-capabilities');
@@ -133,7 +141,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
       'test/train: Worker container capabilities.add is ["IPC_LOCK"]: IPC_LOCK is outside the baseline and restricted Pod Security Standards, '
       + 'so PodSecurity admission rejects the pods in namespaces that enforce either level. Run the job in a namespace whose '
       + 'pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) '
-      + 'when the container runtime\'s memlock limit is unlimited).']]);
+      + 'when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).']]);
   });
 
   test('hostNetwork leaves baseline, with a warning per replica that uses it', () => {

@@ -3,7 +3,7 @@ import {
   Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, TaintEffect,
   Toleration, validateJob,
 } from '../src';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -109,6 +109,26 @@ describe('gang scheduling', () => {
     });
   });
 
+  test.each([
+    ['queued through Kueue', { kueue: { queueName: 'team-a' } }, undefined],
+    ['created suspended', {}, true],
+  ])('%s, WaitForWorkersReady does not hold the launcher back (kubeflow/mpi-operator#615): the gang is every pod', (_name, scheduling, suspend) => {
+    const { mpiJob, job } = synthJob({
+      ...base,
+      suspend,
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { ...scheduling, gangScheduling: {} },
+    });
+    expect(job.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.suspend).toBe(true);
+    expect(mpiJob.spec.runPolicy.schedulingPolicy).toEqual({
+      minAvailable: 3,
+      // the launcher (1 CPU / 2Gi) and 2 workers x (8 CPU / 32Gi / 4 GPUs)
+      minResources: { 'cpu': '17', 'memory': '66Gi', 'nvidia.com/gpu': '8' },
+    });
+    expect(validateJob(job)).toEqual([]);
+  });
+
   test('a gang larger than the job fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { gangScheduling: { minAvailable: 4 } } });
     expect(synthError(app)).toContain('[test/train] scheduling.gangScheduling.minAvailable is 4: the job has only 3 pods (2 workers and the launcher), '
@@ -129,7 +149,7 @@ describe('launcher creation and the launcher as a worker', () => {
     expect(mpiJob.spec.runLauncherAsWorker).toBe(true);
     expect(container(launcher).resources.limits['nvidia.com/gpu']).toBe(4);
     expect(job.worldSize).toBe(12);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '12']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '12']);
     expect(container(launcher).volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
   });
 
@@ -150,7 +170,7 @@ describe('launcher creation and the launcher as a worker', () => {
   test('runLauncherAsWorker with no workers: one pod, no Worker replica spec', () => {
     const { mpiJob, launcher } = synthJob({ ...base, runLauncherAsWorker: true, workers: { ...base.workers, replicas: 0 } });
     expect(Object.keys(mpiJob.spec.mpiReplicaSpecs)).toEqual(['Launcher']);
-    expect(container(launcher).command.slice(0, 3)).toEqual(['mpirun', '-np', '4']);
+    expect(mpirunCommand(launcher).slice(0, 3)).toEqual(['mpirun', '-np', '4']);
   });
 
   test('runLauncherAsWorker carries the interconnect devices to the launcher', () => {

@@ -9,10 +9,11 @@ import { container, renderUnvalidated, synthJob } from './support/synth';
 // Every test here runs the real Open MPI mpirun (Debian openmpi-bin; scripts/install-test-deps.sh).
 jest.setTimeout(60_000);
 
-/** The synthesized launcher command, split at the interpreter: [mpirun and its flags, interpreter, script and args]. */
+/** The synthesized launcher command after the wait step, split at the interpreter: [mpirun and its flags, interpreter, script and args]. */
 function splitCommand(command: string[], interpreter: string) {
-  const at = command.indexOf(interpreter);
-  return { flags: command.slice(0, at), programArgs: command.slice(at + 1) };
+  const mpirun = command.slice(command.indexOf('mpirun'));
+  const at = mpirun.indexOf(interpreter);
+  return { flags: mpirun.slice(0, at), programArgs: mpirun.slice(at + 1) };
 }
 
 describe('the CIFAR-10 example launches as synthesized', () => {
@@ -88,7 +89,20 @@ describe('the CIFAR-10 example launches as synthesized', () => {
       '/opt/DeepSpeedExamples': `${work}/pod-root/opt/DeepSpeedExamples`,
     };
     expect(rest).toEqual([...flags.slice(1).map(arg => local[arg] ?? arg), process.execPath, `${work}/probe.js`, ...programArgs]);
-    expect(report.localChanges).toHaveLength(process.getuid?.() === 0 ? 8 : 7);
+    expect(report.localChanges).toHaveLength(process.getuid?.() === 0 ? 9 : 8);
+    expect(report.localChanges[0]).toBe('wait step (/opt/conda/bin/python -c <wait program> --hostfile /etc/mpi/hostfile --port 2222 --timeout 900 --) not run: '
+      + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options)');
+  });
+
+  test('the launcher waits for its workers on the port their sshd listens on, then runs mpirun', () => {
+    expect(launcher.command.slice(0, 2)).toEqual(['/opt/conda/bin/python', '-c']);
+    expect(launcher.command.slice(3, 10)).toEqual(['--hostfile', '/etc/mpi/hostfile', '--port', '2222', '--timeout', '900', '--']);
+    expect(launcher.command[10]).toBe('mpirun');
+    expect(check(report, 'worker wait')).toEqual({
+      name: 'worker wait',
+      status: CheckStatus.PASSED,
+      detail: 'before mpirun the launcher waits up to 900 s until 2 worker pods of /etc/mpi/hostfile accept connections on port 2222, where their sshd listens (not run here)',
+    });
   });
 });
 
@@ -172,9 +186,11 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
     return renderUnvalidated(chart);
   }
   const COMMAND = '/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/command';
+  // Index of mpirun in the launcher argv: after the wait step's interpreter, program, options and `--`.
+  const M = 10;
 
   test('-np larger than the hostfile: mpirun itself refuses', async () => {
-    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/2`, '3')));
+    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/${M + 2}`, '3')));
     expect(report.passed).toBe(false);
     expect(report.checks).toEqual([{
       name: 'mpirun',
@@ -185,12 +201,12 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
   });
 
   test('a misspelt mpirun option', async () => {
-    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/3`, '--hostfil')));
+    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/${M + 3}`, '--hostfil')));
     expect(check(report, 'mpirun').detail).toMatch(/^mpirun exited with code 1: \S*mpirun: Error: unknown option "--hostfil"/);
   });
 
   test('-np smaller than the slots: runs, but the world size check fails', async () => {
-    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/2`, '1')));
+    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/${M + 2}`, '1')));
     expect(check(report, 'world size')).toEqual({
       name: 'world size',
       status: CheckStatus.FAILED,
@@ -199,8 +215,8 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
   });
 
   test('a -x without a name swallows the interpreter', async () => {
-    const manifests = patchedCifar(JsonPatch.remove(`${COMMAND}/25`));
-    expect(container(manifests[0].spec.mpiReplicaSpecs.Launcher).command.slice(24, 27))
+    const manifests = patchedCifar(JsonPatch.remove(`${COMMAND}/${M + 25}`));
+    expect(container(manifests[0].spec.mpiReplicaSpecs.Launcher).command.slice(M + 24, M + 27))
       .toEqual(['-x', '/opt/conda/bin/python', 'training/cifar/cifar10_deepspeed.py']);
     const report = await rehearse(manifests);
     expect(report.passed).toBe(false);
@@ -214,7 +230,7 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
   });
 
   test('--deepspeed_config pointing where no ConfigMap is mounted', async () => {
-    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/30`, '/etc/deepspeed/ds-config.json')));
+    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/${M + 30}`, '/etc/deepspeed/ds-config.json')));
     expect(check(report, 'DeepSpeed config')).toEqual({
       name: 'DeepSpeed config',
       status: CheckStatus.FAILED,
@@ -231,6 +247,28 @@ describe('a broken launch fails the rehearsal with a readable reason', () => {
       name: 'ssh port',
       status: CheckStatus.FAILED,
       detail: 'mpirun connects to cifar10-train-worker-0.cifar10-train.default.svc on port 2222, but the workers\' sshd listens on 2223',
+    });
+  });
+
+  test('a wait step watching another port than the workers\' sshd fails the worker wait check', async () => {
+    const report = await rehearse(patchedCifar(JsonPatch.replace(`${COMMAND}/6`, '22')));
+    expect(check(report, 'worker wait')).toEqual({
+      name: 'worker wait',
+      status: CheckStatus.FAILED,
+      detail: 'the wait step waits for port 22, but the workers\' sshd listens on 2222, so it would wait until its deadline and fail',
+    });
+    expect(report.passed).toBe(false);
+  });
+
+  test('without the wait step the launch still runs, with a warning', async () => {
+    const { manifests } = synthJob({ ...JOB_VARIATIONS['4 workers x 2 GPUs with resources and a DeepSpeed config'], waitForWorkers: false });
+    const report = await rehearse(manifests);
+    expect(report.passed).toBe(true);
+    expect(report.command[0]).toBe('mpirun');
+    expect(check(report, 'worker wait')).toEqual({
+      name: 'worker wait',
+      status: CheckStatus.WARNING,
+      detail: 'the launcher runs mpirun at once: worker names resolve only once each worker is Ready, so ssh fails on a worker that is still starting and the launcher retries',
     });
   });
 

@@ -2,12 +2,12 @@ import { JsonPatch, Size, Testing } from 'cdk8s';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, Interconnect, NcclDebugLevel, TrainingStorage,
-  validateJob, ZeroStage,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EgressDestination, EgressPort, EnvValue, Interconnect, NcclDebugLevel, SweepAxis,
+  TrainingStorage, validateJob, ZeroStage,
 } from '../src';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
-import { buildJob, container, synthError, synthJob } from './support/synth';
+import { buildJob, container, synthError, synthJob, synthSweep } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -41,6 +41,81 @@ describe('NetworkPolicy', () => {
     const off = synthJob({ ...base, security: { networkPolicy: false } });
     expect(off.manifests.some(m => m.kind === 'NetworkPolicy')).toBe(false);
     expect(off.job.networkPolicy).toBeUndefined();
+  });
+});
+
+describe('NetworkPolicy egress (security.egress)', () => {
+  const jobPods = { matchLabels: { 'training.kubeflow.org/operator-name': 'mpi-operator', 'training.kubeflow.org/job-name': 'llm' } };
+  const dns = {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  };
+  const ownPods = { to: [{ podSelector: jobPods }], ports: [{ protocol: 'TCP' }] };
+
+  test('adds Egress: DNS to kube-dns on UDP and TCP 53 and the job\'s own pods, nothing else by default', () => {
+    const policy = synthJob({ ...base, security: { egress: {} } }).manifests.find(m => m.kind === 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.egress).toEqual([dns, ownPods]);
+    expect(policy.spec.ingress).toEqual([{ from: [{ podSelector: jobPods }], ports: [{ protocol: 'TCP' }] }]);
+    expect(() => new NetworkPolicy(policy).validate()).not.toThrow();
+  });
+
+  test('listed destinations: CIDR blocks with exceptions, pods in another namespace, ports; another DNS', () => {
+    const policy = synthJob({
+      ...base,
+      security: {
+        egress: {
+          dnsNamespace: 'dns', dnsPodLabels: { app: 'coredns' },
+          destinations: [
+            EgressDestination.cidr('0.0.0.0/0', { except: ['10.0.0.0/8'], ports: [EgressPort.tcp(443)] }),
+            EgressDestination.pods({ namespace: 'storage', podLabels: { app: 'minio' }, ports: [EgressPort.tcp(9000)] }),
+            EgressDestination.pods({ namespaceLabels: { team: 'data' } }),
+            EgressDestination.cidr('fd00::/8'),
+          ],
+        },
+      },
+    }).manifests.find(m => m.kind === 'NetworkPolicy');
+    expect(policy.spec.egress).toEqual([
+      { ...dns, to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dns' } }, podSelector: { matchLabels: { app: 'coredns' } } }] },
+      ownPods,
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storage' } }, podSelector: { matchLabels: { app: 'minio' } } }], ports: [{ protocol: 'TCP', port: 9000 }] },
+      { to: [{ namespaceSelector: { matchLabels: { team: 'data' } }, podSelector: {} }] },
+      { to: [{ ipBlock: { cidr: 'fd00::/8' } }] },
+    ]);
+    expect(() => new NetworkPolicy(policy).validate()).not.toThrow();
+  });
+
+  test('bad CIDRs and ports, and egress without the NetworkPolicy, fail synth', () => {
+    const messages = (egress: any, networkPolicy?: boolean) => validateJob(buildJob({ ...base, security: { egress, networkPolicy } }).job)
+      .filter(f => f.rule === 'security/egress').map(f => f.message);
+    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0')] })).toEqual([
+      'test/train: security.egress.destinations[0] is \'10.0.0.0\': the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix). '
+      + 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+    ]);
+    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0/8', { except: ['10.300.0.0/16'] })] })).toHaveLength(1);
+    expect(messages({ destinations: [EgressDestination.pods({ podLabels: { app: 'x' }, ports: [EgressPort.tcp(70000)] })] })).toEqual([
+      'test/train: security.egress.destinations[0] ports is 70000: the API server rejects a NetworkPolicy port outside 1-65535. Use a port from 1 to 65535, or leave ports out to allow every port.',
+    ]);
+    expect(messages({}, false)).toEqual([
+      'test/train: security.egress is set with networkPolicy: false: the egress rules are part of the job\'s NetworkPolicy, which networkPolicy: false leaves out, so they would be ignored. '
+      + 'Remove networkPolicy: false, or remove security.egress.',
+    ]);
+  });
+
+  test('a sweep\'s shared policy carries the base\'s egress for the sweep\'s pods; sharedNetworkPolicy: false isolates every job', () => {
+    const sweepBase = { ...base, metadata: { namespace: 'ml' }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4 }, security: { egress: {} } };
+    const shared = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])] });
+    const [policy] = shared.manifests.filter(m => m.kind === 'NetworkPolicy');
+    const sweepPods = { matchLabels: { 'training.kubeflow.org/operator-name': 'mpi-operator', 'deepspeed-sweep/sweep': 'lr' } };
+    expect(policy.spec.egress).toEqual([dns, { to: [{ podSelector: sweepPods }], ports: [{ protocol: 'TCP' }] }]);
+    const isolated = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])], sharedNetworkPolicy: false });
+    const policies = isolated.manifests.filter(m => m.kind === 'NetworkPolicy');
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(p.spec.ingress[0].from[0].podSelector.matchLabels['training.kubeflow.org/job-name']).toBe(p.metadata.name);
+      expect(p.spec.egress[1].to[0].podSelector.matchLabels['training.kubeflow.org/job-name']).toBe(p.metadata.name);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
-import { Size } from 'cdk8s';
+import { Chart, Size, Testing } from 'cdk8s';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
-import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, PersistentVolumeAccessMode, TrainingStorage, validateJob } from '../src';
+import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, FsGroupChangePolicy, ImageUser, PersistentVolumeAccessMode, TrainingStorage, validateJob, Volume } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
@@ -42,6 +42,62 @@ describe('persistent volumes', () => {
   test('subPath mounts one directory of the volume', () => {
     const sub = synthJob({ ...base, storage: { volumes: [TrainingStorage.existingClaim('shared', { claimName: 'team', mountPath: '/data', subPath: 'imagenet' })] } });
     expect(container(sub.worker).volumeMounts).toContainEqual({ name: 'shared', mountPath: '/data', readOnly: false, subPath: 'imagenet' });
+  });
+});
+
+describe('volume ownership (fsGroup)', () => {
+  const podContext = (replica: any) => replica.template.spec.securityContext;
+
+  test('a non-root job that mounts storage gets the image\'s gid as fsGroup, changed only on a root mismatch', () => {
+    const custom = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.nonRoot({ uid: 1500, gid: 1600 }) });
+    const { launcher, worker } = synthJob({ ...base, image: custom, storage: { volumes: [checkpoints] } });
+    for (const replica of [launcher, worker]) {
+      expect(podContext(replica)).toEqual({
+        runAsUser: 1500, runAsGroup: 1600, runAsNonRoot: true, fsGroup: 1600, fsGroupChangePolicy: 'OnRootMismatch',
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+  });
+
+  test('without persistent volumes (only the config map, /dev/shm and the operator\'s secret) there is no fsGroup', () => {
+    const { launcher, worker } = synthJob({ ...base, deepspeedConfig: { trainMicroBatchSizePerGpu: 4 } });
+    for (const replica of [launcher, worker]) {
+      expect(podContext(replica).fsGroup).toBeUndefined();
+      expect(podContext(replica).fsGroupChangePolicy).toBeUndefined();
+    }
+  });
+
+  test('a root job gets none by default, and the one it asks for', () => {
+    const root = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.root() });
+    expect(podContext(synthJob({ ...base, image: root, storage: { volumes: [checkpoints] } }).worker).fsGroup).toBeUndefined();
+    const asked = synthJob({ ...base, image: root, storage: { volumes: [checkpoints], fsGroup: 3000 } });
+    expect(podContext(asked.worker)).toMatchObject({ runAsUser: 0, fsGroup: 3000, fsGroupChangePolicy: 'OnRootMismatch' });
+  });
+
+  test('overridable: another group, another change policy, or none at all', () => {
+    const other = synthJob({ ...base, storage: { volumes: [checkpoints], fsGroup: 4242, fsGroupChangePolicy: FsGroupChangePolicy.ALWAYS } });
+    expect(podContext(other.worker)).toMatchObject({ fsGroup: 4242, fsGroupChangePolicy: 'Always' });
+    const off = synthJob({ ...base, storage: { volumes: [checkpoints], setFsGroup: false } });
+    expect(podContext(off.worker).fsGroup).toBeUndefined();
+    expect(podContext(off.launcher).fsGroup).toBeUndefined();
+  });
+
+  test('a volume added with job.addVolume counts as storage too', () => {
+    const { job } = buildJob(base);
+    expect(job.workers.mountsPersistentVolume).toBe(false);
+    job.addVolume('/scratch', Volume.fromPersistentVolumeClaim('scratch'));
+    expect(job.workers.mountsPersistentVolume).toBe(true);
+    const mpiJob = Testing.synth(Chart.of(job)).find(m => m.kind === 'MPIJob');
+    expect(podContext(mpiJob.spec.mpiReplicaSpecs.Worker).fsGroup).toBe(1000);
+  });
+
+  test('a bad group or a group with setFsGroup: false fails synth', () => {
+    expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: -1 } }).app))
+      .toContain('[test/train] storage.fsGroup is -1: the API server rejects a pod whose fsGroup is not a group id from 0 to 2147483647. Set it to a group id, or remove it to use the image user\'s gid (1000).');
+    expect(synthError(buildJob({ ...base, storage: { volumes: [checkpoints], fsGroup: 1000, setFsGroup: false } }).app))
+      .toContain('[test/train] storage.fsGroup is 1000 with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroup, or remove setFsGroup: false.');
+    expect(synthError(buildJob({ ...base, storage: { fsGroupChangePolicy: FsGroupChangePolicy.ALWAYS, setFsGroup: false } }).app))
+      .toContain('[test/train] storage.fsGroupChangePolicy is \'Always\' with setFsGroup: false: setFsGroup: false leaves fsGroup off the pods, so the value would be ignored. Remove storage.fsGroupChangePolicy, or remove setFsGroup: false.');
   });
 });
 

@@ -5,7 +5,7 @@ import {
   OptimizerType, SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
 } from '../src';
 import { expectValidManifests } from './support/k8s-schema';
-import { container, synthError, synthSweep, SynthesizedSweep } from './support/synth';
+import { container, mpirunCommand, synthError, synthSweep, SynthesizedSweep } from './support/synth';
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -50,7 +50,7 @@ describe('grid', () => {
       { 'zero-stage': '2', 'workers': '1' }, { 'zero-stage': '2', 'workers': '2' }, { 'zero-stage': '2', 'workers': '4' },
     ]);
     expect(mpiJobs.map(j => j.spec.mpiReplicaSpecs.Worker.replicas)).toEqual([1, 2, 4, 1, 2, 4]);
-    expect(mpiJobs.map(j => container(j.spec.mpiReplicaSpecs.Launcher).command.slice(1, 3))).toEqual([
+    expect(mpiJobs.map(j => mpirunCommand(j.spec.mpiReplicaSpecs.Launcher).slice(1, 3))).toEqual([
       ['-np', '1'], ['-np', '2'], ['-np', '4'], ['-np', '1'], ['-np', '2'], ['-np', '4'],
     ]);
   });

@@ -1,4 +1,4 @@
-import { JsonPatch, Size } from 'cdk8s';
+import { Duration, JsonPatch, Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage,
   EnvValue, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType,
@@ -350,19 +350,19 @@ const launchCases: BadCase[] = [
   {
     title: '-np above the world size',
     props: jobProps(),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, '8')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, '8')),
     errors: [`${P}: launcher mpirun -np is '8': the hostfile the MPI Operator writes has 2 slots (2 workers × 1 slot), so mpirun stops with too few slots. Set -np to 2, or leave the launcher command to the job, which computes it.`],
   },
   {
     title: '-np below the world size',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 4 } }),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, '2')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, '2')),
     errors: [`${P}: launcher mpirun -np is '2': the hostfile the MPI Operator writes has 8 slots (2 workers × 4 slots), so mpirun would leave 6 slots and its GPUs idle. Set -np to 8, or leave the launcher command to the job, which computes it.`],
   },
   {
     title: '-np that is not a number',
     props: jobProps(),
-    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/2`, 'all')),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/12`, 'all')),
     errors: [`${P}: launcher mpirun -np is 'all': mpirun needs a positive number of ranks. Set -np to 2, or leave the launcher command to the job, which computes it.`],
   },
   {
@@ -404,6 +404,28 @@ const launchCases: BadCase[] = [
     mutate: job => job.apiObject.addJsonPatch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command`,
       job.launcher.command.filter(word => word !== '--allow-run-as-root'))),
     errors: [`${P}: launcher mpirun is run without --allow-run-as-root: the image runs as root and Open MPI's mpirun refuses to start as root without it. Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.`],
+  },
+  {
+    title: 'a fractional worker wait timeout',
+    props: jobProps({ workerWaitTimeout: Duration.millis(1500) }),
+    errors: [`${P}: workerWaitTimeout is 1.5 s: the launcher's wait for its workers takes its deadline in whole seconds of 1 or more. Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(2), or remove it for the default of 15 minutes.`],
+  },
+  {
+    title: 'a zero worker wait timeout',
+    props: jobProps({ workerWaitTimeout: Duration.seconds(0) }),
+    errors: [`${P}: workerWaitTimeout is 0 s: the launcher's wait for its workers takes its deadline in whole seconds of 1 or more. Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(1), or remove it for the default of 15 minutes.`],
+  },
+  {
+    title: 'a wait step patched to another hostfile',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command/4`, '/etc/hostfile')),
+    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].command wait step --hostfile is '/etc/hostfile': the MPI Operator mounts the hostfile at /etc/mpi/hostfile, so the launcher cannot read the hosts to wait for and fails before mpirun. Remove the JSON patch of the launcher command, or pass --hostfile /etc/mpi/hostfile.`],
+  },
+  {
+    title: 'a wait step watching another port than the workers\' sshd',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/command/3`, '2022')),
+    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].command wait step --port is '2222': the workers' sshd listens on 2022, so the launcher waits for a port that never opens and fails at its deadline. Remove the JSON patch of the launcher command, or pass --port 2022.`],
   },
   {
     title: 'worker pods forced to root for a non-root image',

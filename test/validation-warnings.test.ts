@@ -1,4 +1,4 @@
-import { JsonPatch } from 'cdk8s';
+import { Duration, JsonPatch } from 'cdk8s';
 import {
   DeepSpeedMpiJob, DeepSpeedMpiJobProps, LauncherCreationPolicy, OptimizerType, SchedulerType, Severity, validateJob,
   WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
@@ -65,6 +65,28 @@ const warningCases: WarningCase[] = [
     title: 'a vocabulary size not aligned to 8',
     props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, raw: { vocabulary_size: 50257 } } }),
     warnings: [`${P}: ds_config.vocabulary_size is 50257: DeepSpeed warns that a vocabulary size not aligned to 8 underuses tensor cores. Pad the vocabulary to a multiple of 8, e.g. 50264.`],
+  },
+  {
+    title: 'a gang of only the workers on a Kueue job with WaitForWorkersReady',
+    props: jobProps({
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      scheduling: { kueue: { queueName: 'gpu' }, gangScheduling: { minAvailable: 2 } },
+    }),
+    warnings: [`${P}: scheduling.gangScheduling.minAvailable is 2: the job is created suspended (runPolicy.suspend, as every Kueue job is), so the MPI Operator starts the launcher together with the 2 workers despite launcherCreationPolicy WaitForWorkersReady (kubeflow/mpi-operator#615), and a gang of 2 can start the launcher and 1 worker while the last worker waits. Set minAvailable to 3 (every pod) or remove it (the job then counts every pod).`],
+  },
+  {
+    title: 'WaitForWorkersReady alone on a Kueue job, with the launcher\'s wait turned off',
+    props: jobProps({
+      launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
+      waitForWorkers: false,
+      scheduling: { kueue: { queueName: 'gpu' } },
+    }),
+    warnings: [`${P}: launcherCreationPolicy is 'WaitForWorkersReady' with waitForWorkers: false on a job created suspended: the MPI Operator creates the launcher of a suspended job (every Kueue job) at once and starts it together with the workers on resume (kubeflow/mpi-operator#615), so mpirun runs before the workers resolve and every failed attempt uses up a launcher retry. Remove waitForWorkers: false, so the launcher waits until every worker accepts ssh connections.`],
+  },
+  {
+    title: 'a worker wait as long as the launcher Job\'s active deadline',
+    props: jobProps({ workerWaitTimeout: Duration.hours(1), activeDeadline: Duration.minutes(30) }),
+    warnings: [`${P}: workerWaitTimeout is 3600 s but activeDeadline is 1800 s: Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up. Set workerWaitTimeout well below activeDeadline.`],
   },
 ];
 

@@ -10,7 +10,7 @@
 // transformers 4.46.3.
 import { App, Chart, Size } from 'cdk8s';
 import {
-  BaseImage, Cpu, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, OffloadDevice,
+  BaseImage, Cpu, DeepSpeedMpiJob, DeepSpeedTrainingImage, ImageUser, OffloadDevice,
   OptimizerType, PersistentVolumeAccessMode, SchedulerType, SourceCode, TrainingStorage, WarmupType, ZeroStage,
 } from '../../src';
 
@@ -26,9 +26,9 @@ export function buildBertZero3(app: App): Chart {
     pipPackages: { transformers: '4.46.3' },
     // Built with `docker build -f <Dockerfile> examples/bert-zero3`; only the script goes in.
     source: SourceCode.fromBuildContext('examples/bert-zero3', { exclude: ['*.ts', '*.md'] }),
-    // Optimizer offload steps with DeepSpeedCPUAdam: compile it once at build time, for A100 and H100.
-    prebuiltOps: [DeepSpeedOp.CPU_ADAM],
-    cudaArchitectures: ['8.0', '9.0'],
+    // The optimizer offload steps with DeepSpeedCPUAdam, a CPU op. Not pre-built: DeepSpeed 0.16
+    // compiles CPU ops for the build host's CPU (-march=native, DeepSpeed issue #1886), so it
+    // compiles at first use on each node, for that node's CPU (about a minute, once per pod).
     // Not root: the pods meet the restricted Pod Security Standard.
     user: ImageUser.nonRoot({ name: 'trainer', uid: 1001 }),
   });

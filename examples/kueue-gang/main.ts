@@ -8,13 +8,15 @@
 //   PodGroup from runPolicy.schedulingPolicy, so the coscheduling plugin binds the workers
 //   together or not at all: quota alone does not guarantee that the pods fit on the nodes.
 // - The pods' PriorityClass lets kube-scheduler preempt lower-priority pods for them.
-// - The launcher is created once the workers are ready, so the gang is the 2 workers
-//   (kubeflow/mpi-operator#608).
+// - Kueue creates every job suspended, and the MPI Operator then starts the launcher together
+//   with the workers whatever the launcherCreationPolicy (kubeflow/mpi-operator#615): the gang
+//   is all 3 pods, and the launcher's wait step (waitForWorkers, on by default) keeps mpirun
+//   back until both workers accept ssh connections.
 //
 // The image is the one examples/cifar10 builds; its facts are the defaults of fromImage
 // (mpiuser 1000, sshd on 2222, Open MPI, /opt/conda/bin/python) plus the checkout directory.
 import { App, Chart, Duration, Size } from 'cdk8s';
-import { Cpu, DeepSpeedMpiJob, DeepSpeedTrainingImage, LauncherCreationPolicy } from '../../src';
+import { Cpu, DeepSpeedMpiJob, DeepSpeedTrainingImage } from '../../src';
 import { CIFAR10_IMAGE, CIFAR10_SCRIPT, cifar10DeepSpeedConfig } from '../cifar10/main';
 
 export function buildKueueGang(app: App): Chart {
@@ -26,7 +28,6 @@ export function buildKueueGang(app: App): Chart {
     script: CIFAR10_SCRIPT,
     args: ['--deepspeed'],
     deepspeedConfig: cifar10DeepSpeedConfig(8),
-    launcherCreationPolicy: LauncherCreationPolicy.WAIT_FOR_WORKERS_READY,
     scheduling: {
       kueue: { queueName: 'team-a-gpu', priorityClass: 'research-high' },
       priorityClassName: 'training-high',

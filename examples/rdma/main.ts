@@ -5,12 +5,15 @@
 //
 // - rdma-infiniband: InfiniBand (or RoCE) HCAs from the Mellanox RDMA shared device plugin.
 //   The image adds the verbs libraries NCCL loads at run time; without them NCCL falls back to
-//   TCP sockets without an error. IPC_LOCK, which lets verbs pin memory, is outside the baseline
-//   and restricted Pod Security Standards, so the job warns and the namespace must allow it.
+//   TCP sockets without an error. Verbs pin memory within the node's locked-memory limit
+//   (RLIMIT_MEMLOCK, set by the container runtime); IPC_LOCK would not reach the non-root ranks
+//   (kubernetes/kubernetes#56374), so the preset adds none and the pods stay restricted.
 // - rdma-efa: AWS Elastic Fabric Adapter on p4d.24xlarge nodes (8 A100 GPUs, 4 EFA devices).
 //   The image is the CIFAR-10 recipe's Dockerfile plus AWS's EFA installer (libfabric with the
 //   EFA provider and the aws-ofi-nccl plugin), which the recipe does not model; its ENV
 //   LD_LIBRARY_PATH, forwarded to every rank, must reach /opt/amazon/efa and /opt/amazon/ofi-nccl.
+// Both presets keep Open MPI's own messages on TCP (--mca pml ob1 --mca btl ^openib); NCCL carries
+// the GPU traffic over the fabric.
 import { App, Chart, Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, NcclDebugLevel,

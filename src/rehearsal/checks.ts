@@ -1,6 +1,8 @@
 import * as path from 'path';
+import { OPERATOR_HOSTFILE } from '../mpirun';
+import { WorkerWaitStep } from '../worker-wait';
 import { LauncherEnvVar } from './container-env';
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 import { MpirunCommandLine } from './mpirun-cli';
 import { configMapFileAt } from './pod-files';
 import { ProbeRecord } from './scripts';
@@ -35,8 +37,12 @@ export interface SshConnection {
 
 /** What the checks look at: the job, its command as synthesized, and what the ranks recorded. */
 export interface CheckContext {
-  readonly job: MpiJobManifest;
+  readonly job: ILaunchManifest;
   readonly commandLine: MpirunCommandLine;
+  /** The launcher's wait-for-workers step, if its argv has one. */
+  readonly wait?: WorkerWaitStep;
+  /** Whether the wait step ran (real OpenSSH) rather than being read only (stand-in). */
+  readonly waitRan?: boolean;
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
   readonly launcherEnv: LauncherEnvVar[];
@@ -46,6 +52,7 @@ export interface CheckContext {
 
 const passed = (name: string, detail: string): RehearsalCheck => ({ name, status: CheckStatus.PASSED, detail });
 const failed = (name: string, detail: string): RehearsalCheck => ({ name, status: CheckStatus.FAILED, detail });
+const warned = (name: string, detail: string): RehearsalCheck => ({ name, status: CheckStatus.WARNING, detail });
 
 /** `0, 1, 2, 5` → `0-2, 5`. */
 export function rankList(ranks: number[]): string {
@@ -64,7 +71,7 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function topology(job: MpiJobManifest): string {
+function topology(job: ILaunchManifest): string {
   const workers = job.workerHostnames.length;
   const hosts = job.runLauncherAsWorker ? `(1 launcher + ${plural(workers, 'worker')})` : plural(workers, 'worker');
   return `${hosts} × ${plural(job.slotsPerWorker, 'slot')}`;
@@ -233,8 +240,12 @@ function deepspeedConfigFile(ctx: CheckContext): RehearsalCheck | undefined {
   return passed(name, `--deepspeed_config ${file} is ${[...found].join(' and ')} in every rank's pod, and parses as JSON`);
 }
 
-/** The port the workers' sshd listens on: `-p N` in its command, else the container port named ssh, else 22. */
-export function workerSshPort(job: MpiJobManifest): number {
+/**
+ * The port the workers' sshd listens on: `-p N` in its command, else the container port named
+ * ssh, else the port of its tcp readiness probe (an sshd that reads its Port from a config file,
+ * as in the Trainer's deepspeed-distributed runtime), else 22.
+ */
+export function workerSshPort(job: ILaunchManifest): number {
   const container = job.worker?.container ?? {};
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
   const flag = argv.findIndex(a => a === '-p');
@@ -242,7 +253,9 @@ export function workerSshPort(job: MpiJobManifest): number {
   const joined = argv.find(a => /^-p[0-9]+$/.test(a));
   if (joined) return Number(joined.slice(2));
   const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
-  return named ? Number(named.containerPort) : 22;
+  if (named) return Number(named.containerPort);
+  const probed = container.readinessProbe?.tcpSocket?.port;
+  return typeof probed === 'number' ? probed : 22;
 }
 
 function sshPort(ctx: CheckContext): RehearsalCheck | undefined {
@@ -257,6 +270,35 @@ function sshPort(ctx: CheckContext): RehearsalCheck | undefined {
   return passed(name, `mpirun reached ${plural(hosts, 'worker pod')} over ssh port ${port}, where their sshd listens`);
 }
 
+/**
+ * The wait step must watch the hostfile the operator mounts and the port the workers' sshd
+ * listens on, or it waits for nothing (or forever). The stand-in rehearsal does not run it:
+ * the emulated hosts do not resolve on this machine.
+ */
+function workerWait(ctx: CheckContext): RehearsalCheck {
+  const name = 'worker wait';
+  const wait = ctx.wait;
+  if (!wait) {
+    return warned(name, 'the launcher runs mpirun at once: worker names resolve only once each worker is Ready, so ssh fails on a worker that is still starting and the launcher retries');
+  }
+  if (wait.hostfile !== OPERATOR_HOSTFILE) {
+    return failed(name, `the wait step reads --hostfile ${wait.hostfile ?? '(not given)'}, but the MPI Operator mounts the hostfile at ${OPERATOR_HOSTFILE}`);
+  }
+  const timeout = Number(wait.timeout);
+  if (wait.timeout === undefined || !Number.isFinite(timeout) || timeout <= 0) {
+    return failed(name, `the wait step's --timeout is ${wait.timeout ?? '(not given)'}, not a positive number of seconds`);
+  }
+  const hosts = ctx.job.workerHostnames.length;
+  if (hosts === 0) {
+    return passed(name, `the hostfile names only the launcher itself, which the wait step does not wait for (up to ${timeout} s)`);
+  }
+  const port = workerSshPort(ctx.job);
+  if (Number(wait.port) !== port) {
+    return failed(name, `the wait step waits for port ${wait.port ?? '(not given)'}, but the workers' sshd listens on ${port}, so it would wait until its deadline and fail`);
+  }
+  return passed(name, `before mpirun the launcher waits up to ${timeout} s until ${plural(hosts, 'worker pod')} of ${OPERATOR_HOSTFILE} accept connections on port ${port}, where their sshd listens (${ctx.waitRan ? 'ran here, over real OpenSSH' : 'not run here'})`);
+}
+
 /** Every check of a finished launch, in report order. */
 export function launchChecks(ctx: CheckContext): RehearsalCheck[] {
   return [
@@ -269,5 +311,6 @@ export function launchChecks(ctx: CheckContext): RehearsalCheck[] {
     workingDirectory(ctx),
     deepspeedConfigFile(ctx),
     sshPort(ctx),
+    workerWait(ctx),
   ].filter((c): c is RehearsalCheck => c !== undefined);
 }

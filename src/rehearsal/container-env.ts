@@ -1,4 +1,4 @@
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 
 /** Where a variable of the rehearsed launcher comes from. */
 export enum EnvSource {
@@ -35,7 +35,7 @@ export function expandKubernetesReferences(text: string, vars: Map<string, strin
 }
 
 /** What a `valueFrom` resolves to in a rehearsal: ConfigMap keys and pod fields when known, a marker otherwise. */
-function valueFromSource(valueFrom: any, job: MpiJobManifest): string {
+function valueFromSource(valueFrom: any, job: ILaunchManifest): string {
   const configMapKey = valueFrom.configMapKeyRef;
   if (configMapKey) {
     const value = job.configMap(configMapKey.name)?.data?.[configMapKey.key];
@@ -54,7 +54,7 @@ function valueFromSource(valueFrom: any, job: MpiJobManifest): string {
  * order (each value expanded against the variables before it), then the operator's
  * variables, a later variable replacing an earlier one of the same name.
  */
-export function launcherContainerEnv(job: MpiJobManifest): LauncherEnvVar[] {
+export function launcherContainerEnv(job: ILaunchManifest): LauncherEnvVar[] {
   const vars = new Map<string, LauncherEnvVar>();
   const values = () => new Map([...vars.values()].map(v => [v.name, v.value]));
   for (const entry of job.launcher.container.env ?? []) {
@@ -70,7 +70,7 @@ export function launcherContainerEnv(job: MpiJobManifest): LauncherEnvVar[] {
 }
 
 /** The launcher's argv as the container receives it: `command` then `args`, with `$(VAR)` expanded. */
-export function launcherArgv(job: MpiJobManifest): string[] {
+export function launcherArgv(job: ILaunchManifest): string[] {
   const container = job.launcher.container;
   const vars = new Map(launcherContainerEnv(job).map(v => [v.name, v.value]));
   return [...(container.command ?? []), ...(container.args ?? [])].map((arg: string) => expandKubernetesReferences(String(arg), vars));

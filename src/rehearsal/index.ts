@@ -1,7 +1,10 @@
 // The launch rehearsal's public API; the parsing and check helpers stay internal to src/rehearsal.
-export { MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { ILaunchManifest, MpiJobManifest, ReplicaManifest, OperatorEnvVar } from './manifest';
+export { TrainJobManifest } from './trainjob-manifest';
 export { EnvSource, LauncherEnvVar } from './container-env';
 export { ProbeRecord } from './scripts';
 export { CheckStatus, RehearsalCheck } from './checks';
-export { LaunchRehearsal, LaunchRehearsalOptions, IRehearsalProgress, RehearsalReport } from './rehearsal';
+export { LaunchRehearsal, LaunchRehearsalOptions, IRehearsalProgress, RehearsalMode, RehearsalReport } from './rehearsal';
+export { WorkerPodReport } from './worker-pod-report';
+export { SshAuthFile } from './ssh-auth-mount';
 export { formatRehearsalReport } from './report';

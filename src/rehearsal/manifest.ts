@@ -22,6 +22,61 @@ export interface ReplicaManifest {
   readonly container: any;
 }
 
+/**
+ * A synthesized job read back from its manifests, with what its operator derives from it for
+ * the launch: pod hostnames, the hostfile and the variables injected into the launcher. The
+ * launch rehearsal runs any job through this view: an MPIJob (`MpiJobManifest`) or a Kubeflow
+ * Trainer TrainJob (`TrainJobManifest`).
+ */
+export interface ILaunchManifest {
+  /** The job object as synthesized (the MPIJob or the TrainJob). */
+  readonly object: any;
+  /** The job's kind, `MPIJob` or `TrainJob`. */
+  readonly kind: string;
+  /** `metadata.name`. */
+  readonly name: string;
+  /** `metadata.namespace`, or `default`. */
+  readonly namespace: string;
+  /** MPI slots of every host in the hostfile. */
+  readonly slotsPerWorker: number;
+  /** Whether the launcher is a host of the hostfile. */
+  readonly runLauncherAsWorker: boolean;
+  /** The MPI implementation the operator configures the launcher for. */
+  readonly mpiImplementation: MpiImplementation;
+  /** The launcher pod as it will run (operator changes to containers applied, its injected env excepted). */
+  readonly launcher: ReplicaManifest;
+  /**
+   * The worker pods as they will run.
+   * @default - none: the launcher is the only host
+   */
+  readonly worker?: ReplicaManifest;
+  /** Hostname of the launcher pod. */
+  readonly launcherHostname: string;
+  /** Hostnames of the worker pods, in hostfile order. */
+  readonly workerHostnames: string[];
+  /** The hosts of the hostfile in order. */
+  readonly hostfileHosts: string[];
+  /** Total slots in the hostfile: what `mpirun -np` must not exceed. */
+  readonly totalSlots: number;
+  /** The hostfile the operator mounts at /etc/mpi/hostfile on the launcher. */
+  readonly hostfile: string;
+  /** The variables the operator sets on the launcher container, after the container's own. */
+  readonly launcherOperatorEnv: OperatorEnvVar[];
+  /** Where the operator mounts the SSH key files on the launcher and the workers. */
+  readonly sshAuthMountPath: string;
+  /**
+   * Permission bits of the key files the operator mounts there, by file name (`id_rsa`,
+   * `id_rsa.pub`, `authorized_keys`), before the kubelet applies `fsGroup`.
+   */
+  readonly sshKeyFileModes: { [file: string]: number };
+  /** The name the hostfile uses for a pod with this hostname. */
+  podAddress(hostname: string): string;
+  /** The replica whose pod has this hostname. */
+  replicaOf(hostname: string): ReplicaManifest | undefined;
+  /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
+  configMap(name: string): any;
+}
+
 function isMpiJob(obj: any): boolean {
   return obj?.apiVersion === 'kubeflow.org/v2beta1' && obj?.kind === 'MPIJob';
 }
@@ -37,7 +92,7 @@ function replica(role: string, spec: any): ReplicaManifest | undefined {
  * derives from it for the launch: pod hostnames, the hostfile and the launcher's injected
  * variables. Defaults are the operator's (namespace `default`, one slot per worker, Open MPI).
  */
-export class MpiJobManifest {
+export class MpiJobManifest implements ILaunchManifest {
   /** Every MPIJob in a list of manifests, each able to find the ConfigMaps next to it. */
   public static fromManifests(manifests: any[]): MpiJobManifest[] {
     return manifests.filter(isMpiJob).map(job => new MpiJobManifest(job, manifests));
@@ -48,6 +103,8 @@ export class MpiJobManifest {
     return MpiJobManifest.fromManifests(Yaml.load(file).filter(doc => doc !== null && doc !== undefined));
   }
 
+  /** Always `MPIJob`. */
+  public readonly kind = 'MPIJob';
   /** `metadata.name`. */
   public readonly name: string;
   /** `metadata.namespace`, or `default`. */
@@ -144,6 +201,17 @@ export class MpiJobManifest {
       env.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: '' }, { name: 'NVIDIA_DRIVER_CAPABILITIES', value: '' });
     }
     return env;
+  }
+
+  /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
+  public get sshAuthMountPath(): string {
+    return this.object.spec?.sshAuthMountPath ?? '/root/.ssh';
+  }
+
+  /** The operator mounts the Secret with `defaultMode: 0600` at /root/.ssh only; elsewhere the files keep the Secret default, 0644. */
+  public get sshKeyFileModes(): { [file: string]: number } {
+    const mode = this.sshAuthMountPath.replace(/\/+$/, '') === '/root/.ssh' ? 0o600 : 0o644;
+    return { 'id_rsa': mode, 'id_rsa.pub': mode, 'authorized_keys': mode };
   }
 
   /** The replica whose pod has this hostname. */

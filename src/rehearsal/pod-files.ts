@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { MpiJobManifest, ReplicaManifest } from './manifest';
+import { ILaunchManifest, ReplicaManifest } from './manifest';
 
 /** A file a pod gets from a ConfigMap volume. */
 export interface ConfigMapFile {
@@ -20,7 +20,7 @@ export interface ConfigMapFile {
  * prefix of the file, its volume, and the key the volume projects there. Returns undefined
  * when no ConfigMap volume is mounted over the path; `problem` says why the key is missing.
  */
-export function configMapFileAt(job: MpiJobManifest, replica: ReplicaManifest, filePath: string): ConfigMapFile | undefined {
+export function configMapFileAt(job: ILaunchManifest, replica: ReplicaManifest, filePath: string): ConfigMapFile | undefined {
   const file = path.posix.normalize(filePath);
   const mounts: any[] = (replica.container.volumeMounts ?? [])
     .filter((m: any) => file === m.mountPath || file.startsWith(`${m.mountPath.replace(/\/$/, '')}/`))

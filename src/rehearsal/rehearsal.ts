@@ -1,15 +1,36 @@
-import { spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
+import { parseWorkerWaitStep, WORKER_WAIT_LOG_PREFIX, WorkerWaitStep } from '../worker-wait';
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
-import { MpiJobManifest } from './manifest';
+import { ILaunchManifest } from './manifest';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
+import { oneLine, OpenSshPods, podUser } from './openssh';
+import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
 import { PROBE_LINE_PREFIX, ProbeRecord, probeSource, sshStandInSource } from './scripts';
+import { ownership, SshAuthFile } from './ssh-auth-mount';
+import { WorkerPodReport } from './worker-pod-report';
+
+/** How a rehearsal reaches the emulated worker pods. */
+export enum RehearsalMode {
+  /**
+   * An ssh stand-in starts each worker's processes on this machine: needs only `/bin/sh` and
+   * Open MPI, no root, no sshd. The launcher's wait step is not run (no worker name resolves).
+   */
+  STAND_IN = 'stand-in',
+  /**
+   * Real OpenSSH: one `sshd` per worker pod as the image's user, on its own loopback address and
+   * the job's ssh port, the operator's key files, the hostfile's names resolving once a worker
+   * is up, and the launcher's wait step and mpirun as synthesized. Needs root on Linux (mount,
+   * PID and UTS namespaces), util-linux and openssh-server.
+   */
+  OPENSSH = 'openssh',
+}
 
 /** Receives progress lines while a rehearsal runs. */
 export interface IRehearsalProgress {
@@ -39,12 +60,62 @@ export interface LaunchRehearsalOptions {
    * @default - nowhere
    */
   readonly progress?: IRehearsalProgress;
+  /**
+   * How mpirun reaches the worker pods. The stand-in runs anywhere Open MPI does; real OpenSSH
+   * needs root on Linux and proves sshd, the key files, host names and the wait step too.
+   * @default RehearsalMode.STAND_IN
+   */
+  readonly mode?: RehearsalMode;
+  /**
+   * The image's sshd_config (real OpenSSH only), for an image the recipe did not build.
+   * @default - the configuration the image recipe writes for the job's user and ssh port
+   */
+  readonly sshdConfig?: string;
+  /**
+   * The image's /etc/ssh/ssh_config (real OpenSSH only).
+   * @default - the client configuration the image recipe writes for the job's ssh port
+   */
+  readonly sshClientConfig?: string;
+  /**
+   * Workers whose sshd starts late, by pod hostname (real OpenSSH only): a cold image pull.
+   * @default - every worker starts with the launcher
+   */
+  readonly workerStartDelays?: { [hostname: string]: Duration };
+  /**
+   * Workers whose sshd never starts, by pod hostname (real OpenSSH only).
+   * @default - none
+   */
+  readonly workersThatNeverStart?: string[];
+  /**
+   * Mode of the mounted key files instead of the operator's (real OpenSSH only; fault injection).
+   * @default - the operator's: 0600 at /root/.ssh, 0644 elsewhere, then group-readable with fsGroup
+   */
+  readonly keyFileMode?: number;
+  /**
+   * Owner uid of the mounted key files instead of root (real OpenSSH only; fault injection).
+   * @default 0
+   */
+  readonly keyFileOwner?: number;
 }
 
 /** Everything a rehearsal did and found. */
 export interface RehearsalReport {
-  /** The MPIJob's name. */
+  /** The job's name. */
   readonly jobName: string;
+  /** The job's kind, `MPIJob` or `TrainJob`. */
+  readonly jobKind: string;
+  /** How the worker pods were reached. */
+  readonly mode: RehearsalMode;
+  /**
+   * Each worker pod: its address, when its sshd came up, its sshd log (real OpenSSH only).
+   * @default - none: stand-in mode
+   */
+  readonly workers?: WorkerPodReport[];
+  /**
+   * The SSH key files as mounted at `sshAuthMountPath` (real OpenSSH only).
+   * @default - none: stand-in mode
+   */
+  readonly keyFiles?: SshAuthFile[];
   /** The launcher's argv as its container receives it. */
   readonly command: string[];
   /** The argv that ran on this machine. */
@@ -161,7 +232,7 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
 }
 
 /**
- * Runs a synthesized MPIJob's launch on this machine with the real Open MPI `mpirun`: the
+ * Runs a synthesized job's launch (an MPIJob's or a TrainJob's) on this machine with the real Open MPI `mpirun`: the
  * launcher command exactly as synthesized, the hostfile and launcher environment the MPI
  * Operator would provide, and a probe in place of the training program. Each worker pod is
  * emulated by its hostname: an ssh stand-in starts its processes here, with the clean
@@ -169,102 +240,199 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
  * is what the job needs. See docs/rehearsal.md for every local-run change and why.
  */
 export class LaunchRehearsal {
-  /** Rehearses one job. Throws only when this machine has no usable Open MPI. */
-  public static async run(job: MpiJobManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
-    const progress = (message: string) => options.progress?.report(message);
-    const timeout = options.timeout ?? Duration.minutes(1);
+  /** Rehearses one job. Throws only when this machine cannot run the chosen mode (no Open MPI; for real OpenSSH, not root or no util-linux). */
+  public static async run(job: ILaunchManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
+    const mode = options.mode ?? RehearsalMode.STAND_IN;
     const command = launcherArgv(job);
     const manifestEnv = launcherContainerEnv(job);
-    const base = {
-      jobName: job.name, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
+    const base: Omit<RehearsalReport, 'checks' | 'passed'> = {
+      jobName: job.name, jobKind: job.kind, mode, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
       launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
     }
     const openMpi = localOpenMpi(options.mpirun ?? 'mpirun');
-    const commandLine = MpirunCommandLine.parse(command, openMpi.arity);
-    const reason = unsupported(command, commandLine);
+    // The wait step execs the command after its `--`: that is the mpirun command line.
+    const wait = parseWorkerWaitStep(command);
+    const mpirunArgv = wait?.command ?? command;
+    const commandLine = MpirunCommandLine.parse(mpirunArgv, openMpi.arity);
+    const reason = unsupported(mpirunArgv, commandLine);
     if (reason) return failedReport(base, 'launcher command', reason);
+    if (mode === RehearsalMode.OPENSSH) {
+      const why = sandboxUnavailable();
+      if (why) throw new Error(why);
+    }
 
     const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-rehearsal-'));
+    // The pods' users read the probe and write their records here.
+    fs.chmodSync(workDirectory, 0o755);
     try {
-      const plan = LaunchRehearsal.plan(job, commandLine, manifestEnv, openMpi, workDirectory);
-      progress(`MPIJob ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version})`);
-      for (const change of plan.localChanges) progress(`  local run: ${change}`);
-      progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
-
-      const started = Date.now();
-      const result = await runMpirun(plan.localCommand, plan.env, plan.cwd, timeout, line => {
-        if (line.startsWith(PROBE_LINE_PREFIX)) progress(`  ${line.slice(PROBE_LINE_PREFIX.length).trim()}`);
-      });
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      progress(result.exitCode === undefined
-        ? `  mpirun stopped after ${seconds} s`
-        : `  mpirun exited with code ${result.exitCode} after ${seconds} s`);
-
-      const ranks = readRankRecords(plan.ranksDirectory, plan.podRoot);
-      const report = {
-        ...base,
-        localCommand: plan.localCommand,
-        localChanges: plan.localChanges,
-        launcherEnv: plan.launcherEnv,
-        forwardedEnvNames: commandLine.exportedEnv.map(e => e.split('=')[0]),
-        exitCode: result.exitCode,
-        mpirunOutput: result.output,
-        ranks,
-        workDirectory: options.keepWorkDirectory ? workDirectory : undefined,
-      };
-      if (result.exitCode !== 0) {
-        const why = result.exitCode === undefined
-          ? `mpirun did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
-          : `mpirun exited with code ${result.exitCode}: ${mpirunFailureReason(result.output)}`;
-        return failedReport(report, 'mpirun', why);
-      }
-      const checks = [
-        { name: 'mpirun', status: CheckStatus.PASSED, detail: `exited with code 0 after ${seconds} s` },
-        ...launchChecks({
-          job,
-          commandLine,
-          ranks,
-          launcherEnv: plan.launcherEnv,
-          sshConnections: readSshLog(plan.sshLog),
-        }),
-      ];
-      return { ...report, checks, passed: checks.every(c => c.status !== CheckStatus.FAILED) };
+      const waitStep = wait ? command.slice(0, command.length - wait.command.length) : [];
+      const run = { job, options, commandLine, wait, waitStep, manifestEnv, openMpi, workDirectory, base };
+      const report = mode === RehearsalMode.OPENSSH ? await LaunchRehearsal.runOverOpenSsh(run) : await LaunchRehearsal.runWithStandIn(run);
+      return { ...report, workDirectory: options.keepWorkDirectory ? workDirectory : undefined };
     } finally {
       if (!options.keepWorkDirectory) fs.rmSync(workDirectory, { recursive: true, force: true });
     }
   }
 
-  /** Writes the hostfile, the probe and the ssh stand-in, and builds the local command and environment. */
-  private static plan(job: MpiJobManifest, commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], openMpi: LocalOpenMpi, workDirectory: string) {
+  private static async runWithStandIn(run: RunContext): Promise<RehearsalReport> {
+    const { job, commandLine, openMpi } = run;
+    const plan = LaunchRehearsal.plan(run);
+    const progress = (message: string) => run.options.progress?.report(message);
+    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
+    for (const change of plan.localChanges) progress(`  local run: ${change}`);
+    progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
+    const timeout = run.options.timeout ?? Duration.minutes(1);
+    const started = Date.now();
+    const child = spawn(plan.localCommand[0], plan.localCommand.slice(1), { env: plan.env, cwd: plan.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = await watchProcess(child, signal => processGroupSignal(child, signal), timeout, line => {
+      if (line.startsWith(PROBE_LINE_PREFIX)) progress(`  ${line.slice(PROBE_LINE_PREFIX.length).trim()}`);
+    });
+    return LaunchRehearsal.finish(run, plan, result, started, readSshLog(plan.sshLog!), []);
+  }
+
+  private static async runOverOpenSsh(run: RunContext): Promise<RehearsalReport> {
+    const { job, commandLine, openMpi, options } = run;
+    const progress = (message: string) => options.progress?.report(message);
+    const plan = LaunchRehearsal.plan(run);
+    const millis = (d: Duration) => d.toMilliseconds();
+    let stoppedFor: string | undefined;
+    let launcher: PodProcess | undefined;
+    const pods = new OpenSshPods(job, {
+      workDirectory: run.workDirectory,
+      sshdConfig: options.sshdConfig,
+      sshClientConfig: options.sshClientConfig,
+      workerStartDelays: new Map(Object.entries(options.workerStartDelays ?? {}).map(([pod, delay]) => [pod, millis(delay)])),
+      heldBackWorkers: new Set(options.workersThatNeverStart ?? []),
+      keyFileMode: options.keyFileMode,
+      keyFileOwner: options.keyFileOwner,
+      keepVisible: plan.keepVisible,
+      imageDirectories: plan.imageDirectories,
+      progress,
+    });
+    const localChanges = [...plan.localChanges, ...pods.localChanges];
+    const user = pods.workerUser;
+    const keys = pods.keyMount.files[0];
+    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
+    progress(`  pods run as uid ${user.uid} (${user.name})${user.groups.length ? `, supplementary group ${user.groups.join(',')} (fsGroup)` : ''}; keys at ${job.sshAuthMountPath}: id_rsa, id_rsa.pub, authorized_keys, ${ownership(keys)}`);
+    for (const change of localChanges) progress(`  local run: ${change}`);
+    const timeout = options.timeout ?? Duration.minutes(1);
+    const started = Date.now();
+    try {
+      // A worker whose sshd exited never comes up: once every worker has settled, the wait step
+      // could only run out its deadline, so the launcher is stopped then.
+      void pods.startWorkers().then(() => {
+        const failed = pods.workerReports.find(w => !w.heldBack && w.address === undefined && w.sshdCommand.length > 0);
+        if (!failed || stoppedFor) return;
+        stoppedFor = failed.hostname;
+        progress(`  stopping the launcher: ${failed.hostname} will never accept connections`);
+        launcher?.kill();
+      });
+      progress(`  launcher ${job.launcherHostname} starts with the workers (${run.waitStep.length > 0 ? 'wait step, then ' : ''}${commandLine.processCount ?? '?'} rank(s))`);
+      launcher = pods.startLauncher(plan.localCommand, plan.env, plan.cwd);
+      const pod = launcher;
+      if (stoppedFor) pod.kill();
+      const result = await watchProcess(pod.child, () => pod.kill(), timeout, line => {
+        progress(line.startsWith(PROBE_LINE_PREFIX) ? `  ${line.slice(PROBE_LINE_PREFIX.length).trim()}` : `  launcher: ${line}`);
+      }, line => progress(`  launcher: ${line}`));
+      pods.stop();
+      const workers = pods.workerReports;
+      const connections = workers.flatMap(w => (w.sshdLog.match(/^Accepted publickey for /gm) ?? []).map(() => ({ host: w.hostfileName, port: w.port })));
+      const stopped = stoppedFor === undefined ? result : {
+        ...result,
+        stoppedBecause: `the launcher was stopped once ${stoppedFor}'s sshd exited: that worker never comes up, so ${run.waitStep.length > 0
+          ? `the wait step could only run out its deadline (${run.wait?.timeout} s) and fail naming it` : 'mpirun cannot reach it'}`,
+      };
+      const report = LaunchRehearsal.finish(run, { ...plan, localChanges }, stopped, started, connections, [workerSshdCheck(workers, pods.keyMount.files, user.uid)]);
+      return { ...report, workers, keyFiles: pods.keyMount.files };
+    } finally {
+      pods.stop();
+      launcher?.kill();
+    }
+  }
+
+  /** The report of a finished launch: the mpirun check first, then the launch checks when it exited with 0. */
+  private static finish(run: RunContext, plan: LaunchPlan, result: ProcessResult, started: number, sshConnections: SshConnection[], podChecks: RehearsalCheck[]): RehearsalReport {
+    const progress = (message: string) => run.options.progress?.report(message);
+    const timeout = run.options.timeout ?? Duration.minutes(1);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    // Over real OpenSSH the launcher runs its wait step first; the stand-in runs mpirun only.
+    const what = run.options.mode === RehearsalMode.OPENSSH && run.waitStep.length > 0 ? 'launcher' : 'mpirun';
+    progress(result.exitCode === undefined ? `  ${what} stopped after ${seconds} s` : `  ${what} exited with code ${result.exitCode} after ${seconds} s`);
+    const ranks = readRankRecords(plan.ranksDirectory, plan.podRoot);
+    const report = {
+      ...run.base,
+      localCommand: plan.localCommand,
+      localChanges: plan.localChanges,
+      launcherEnv: plan.launcherEnv,
+      forwardedEnvNames: run.commandLine.exportedEnv.map(e => e.split('=')[0]),
+      exitCode: result.exitCode,
+      mpirunOutput: result.output,
+      ranks,
+    };
+    if (result.exitCode !== 0) {
+      const why = result.stoppedBecause ?? (result.exitCode === undefined
+        ? `${what === 'launcher' ? 'the launcher' : 'mpirun'} did not finish within ${timeout.toMilliseconds() / 1000} s and was stopped`
+        : waitStepFailure(run, result) ?? `mpirun exited with code ${result.exitCode}: ${sshErrors(result.output)}${mpirunFailureReason(result.output)}`);
+      const checks = [...podChecks, { name: 'mpirun', status: CheckStatus.FAILED, detail: why }];
+      return { ...report, checks, passed: false };
+    }
+    const checks = [
+      ...podChecks,
+      { name: 'mpirun', status: CheckStatus.PASSED, detail: `exited with code 0 after ${seconds} s` },
+      ...launchChecks({
+        job: run.job, commandLine: run.commandLine, wait: run.wait, waitRan: run.options.mode === RehearsalMode.OPENSSH,
+        ranks, launcherEnv: plan.launcherEnv, sshConnections,
+      }),
+    ];
+    return { ...report, checks, passed: checks.every(c => c.status !== CheckStatus.FAILED) };
+  }
+
+  /** Writes the hostfile and the probe (and the ssh stand-in), and builds the local command and environment. */
+  private static plan(run: RunContext): LaunchPlan {
+    const { job, commandLine, openMpi, workDirectory } = run;
+    const openSsh = run.options.mode === RehearsalMode.OPENSSH;
     const podRoot = path.join(workDirectory, 'pod-root');
     const ranksDirectory = path.join(workDirectory, 'ranks');
     const hostfile = path.join(workDirectory, 'hostfile');
     const probe = path.join(workDirectory, 'probe.js');
-    const sshStandIn = path.join(workDirectory, 'ssh-standin');
-    const sshLog = path.join(workDirectory, 'ssh.log');
-    const podTmpRoot = path.join(workDirectory, 'pod-tmp');
     const podDirectory = (podPath: string) => {
       const local = path.join(podRoot, podPath);
       fs.mkdirSync(local, { recursive: true });
+      fs.chmodSync(local, 0o755);
       return local;
     };
     fs.mkdirSync(ranksDirectory);
-    fs.writeFileSync(sshLog, '');
-    fs.writeFileSync(probe, probeSource(ranksDirectory, job.launcherHostname));
-    const remotePath = [path.dirname(openMpi.path), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
-    fs.writeFileSync(sshStandIn, sshStandInSource(sshLog, remotePath, podTmpRoot), { mode: 0o755 });
+    fs.chmodSync(ranksDirectory, 0o1777);
+    // Over real OpenSSH each pod has its own hostname, which the probe reports.
+    fs.writeFileSync(probe, probeSource(ranksDirectory, openSsh ? undefined : job.launcherHostname));
+    const python = openSsh && run.waitStep.length > 0 ? localPython() : undefined;
+    const keepVisible = [workDirectory, process.execPath, openMpi.path, '/usr/sbin/sshd', ...(python ? [python] : [])];
+    const imageDirectories: string[] = [];
+    // Over real OpenSSH a directory of the image is given to every pod by an overlay where it can be; else it moves into the work directory.
+    const imageDirectory = (podPath: string) => {
+      if (openSsh && canProvide(podPath, keepVisible)) {
+        imageDirectories.push(path.posix.normalize(podPath));
+        return podPath;
+      }
+      return podDirectory(podPath);
+    };
 
     const localChanges: string[] = [];
-    // In the cluster the launcher's own hostfile name resolves to the launcher pod, where mpirun runs.
     const launcherAddress = job.podAddress(job.launcherHostname);
-    const localHosts = job.hostfileHosts.map(h => h === launcherAddress ? 'localhost' : h);
-    fs.writeFileSync(hostfile, job.hostfile.split('\n')
-      .map(line => line.startsWith(`${launcherAddress} `) ? `localhost${line.slice(launcherAddress.length)}` : line).join('\n'));
-    if (job.runLauncherAsWorker) {
-      localChanges.push(`hostfile line ${launcherAddress} written as localhost: in the cluster that name resolves to the launcher pod itself, so mpirun starts those ranks directly`);
+    const localHosts = job.hostfileHosts.map(h => h === launcherAddress && !openSsh ? 'localhost' : h);
+    let sshLog: string | undefined;
+    if (openSsh) {
+      fs.writeFileSync(hostfile, job.hostfile);
+    } else {
+      // In the cluster the launcher's own hostfile name resolves to the launcher pod, where mpirun runs.
+      fs.writeFileSync(hostfile, job.hostfile.split('\n')
+        .map(line => line.startsWith(`${launcherAddress} `) ? `localhost${line.slice(launcherAddress.length)}` : line).join('\n'));
+      if (job.runLauncherAsWorker) {
+        localChanges.push(`hostfile line ${launcherAddress} written as localhost: in the cluster that name resolves to the launcher pod itself, so mpirun starts those ranks directly`);
+      }
     }
 
     const argv = [...commandLine.argv];
@@ -277,56 +445,94 @@ export class LaunchRehearsal {
     }
     for (const option of commandLine.optionsNamed(...WDIR_OPTIONS)) {
       if (option.values[0] === undefined) continue;
-      argv[option.index + 1] = podDirectory(option.values[0]);
-      localChanges.push(`${option.name} ${option.values[0]} → ${argv[option.index + 1]}: the image's directory, emulated`);
+      argv[option.index + 1] = imageDirectory(option.values[0]);
+      if (argv[option.index + 1] !== option.values[0]) {
+        localChanges.push(`${option.name} ${option.values[0]} → ${argv[option.index + 1]}: the image's directory, emulated`);
+      }
     }
     argv.splice(commandLine.programIndex, 1, process.execPath, probe);
     localChanges.push(`${commandLine.program} → ${process.execPath} ${probe}: the probe stands in for the training program and keeps its arguments`);
-    argv.splice(1, 0, '--mca', 'plm_rsh_agent', sshStandIn);
-    localChanges.push(`added --mca plm_rsh_agent ${sshStandIn}: an ssh stand-in starts each worker pod's processes on this machine, with a fresh environment as sshd would`);
+    if (!openSsh) {
+      const sshStandIn = path.join(workDirectory, 'ssh-standin');
+      sshLog = path.join(workDirectory, 'ssh.log');
+      fs.writeFileSync(sshLog, '');
+      const remotePath = [path.dirname(openMpi.path), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+      fs.writeFileSync(sshStandIn, sshStandInSource(sshLog, remotePath, path.join(workDirectory, 'pod-tmp')), { mode: 0o755 });
+      argv.splice(1, 0, '--mca', 'plm_rsh_agent', sshStandIn);
+      localChanges.push(`added --mca plm_rsh_agent ${sshStandIn}: an ssh stand-in starts each worker pod's processes on this machine, with a fresh environment as sshd would`);
+    }
 
-    const launcherTmp = path.join(podTmpRoot, job.launcherHostname);
-    fs.mkdirSync(launcherTmp, { recursive: true });
-    const launcherEnv = LaunchRehearsal.localLauncherEnv(commandLine, manifestEnv, hostfile, launcherTmp, localChanges);
-    const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
+    let localCommand = argv;
+    if (run.waitStep.length > 0) {
+      if (openSsh) {
+        const wait = [...run.waitStep];
+        wait[0] = python!;
+        localChanges.push(`wait step ${run.waitStep[0]} → ${python}: this machine's Python runs the wait program as synthesized`);
+        const at = wait.indexOf('--hostfile', 3);
+        if (at > 0 && wait[at + 1] === OPERATOR_HOSTFILE) {
+          wait[at + 1] = hostfile;
+          localChanges.push(`wait step --hostfile ${OPERATOR_HOSTFILE} → ${hostfile}: the same hostfile mpirun reads`);
+        }
+        localCommand = [...wait, ...argv];
+      } else {
+        const wait = run.wait!;
+        localChanges.unshift(`wait step (${wait.interpreter} -c <wait program> --hostfile ${wait.hostfile} --port ${wait.port} --timeout ${wait.timeout} --) not run: `
+          + 'the stand-in hosts do not resolve here; mpirun runs as the wait step would exec it (the check \'worker wait\' reads its options)');
+      }
+    }
+
     const workingDir = job.launcher.container.workingDir;
-    return {
-      podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, env,
-      localCommand: argv,
-      cwd: podDirectory(workingDir ?? '/'),
-    };
+    const cwd = workingDir === undefined ? (openSsh ? '/' : podDirectory('/')) : imageDirectory(workingDir);
+    const launcherEnv = LaunchRehearsal.localLauncherEnv(run, hostfile, localChanges);
+    const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
+    return { podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, env, localCommand, cwd, keepVisible, imageDirectories };
   }
 
   /**
-   * mpirun's environment: what the image would provide (this machine's PATH, HOME and the
-   * like, and a marker for other -x variables the manifest does not set), the pod's own
-   * TMPDIR, then the container's env and the operator's, then the local-run additions.
+   * mpirun's environment: what the image would provide (PATH, HOME and the like, and a marker
+   * for other -x variables the manifest does not set), then the container's env and the
+   * operator's, then the local-run additions.
    */
-  private static localLauncherEnv(commandLine: MpirunCommandLine, manifestEnv: LauncherEnvVar[], hostfile: string, launcherTmp: string, localChanges: string[]): LauncherEnvVar[] {
+  private static localLauncherEnv(run: RunContext, hostfile: string, localChanges: string[]): LauncherEnvVar[] {
+    const { commandLine, manifestEnv, job, openMpi } = run;
+    const openSsh = run.options.mode === RehearsalMode.OPENSSH;
     const vars = new Map<string, LauncherEnvVar>();
     const set = (name: string, value: string, source: EnvSource) => {
       vars.delete(name);
       vars.set(name, { name, value, source });
     };
-    for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
-      const value = process.env[name];
-      if (value !== undefined) set(name, value, EnvSource.IMAGE);
+    if (openSsh) {
+      // The launcher runs as the image's user, with the image's kind of PATH.
+      const user = launcherPodUser(job);
+      set('PATH', [...new Set([path.dirname(openMpi.path), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'])].join(':'), EnvSource.IMAGE);
+      set('HOME', user.home, EnvSource.IMAGE);
+      set('USER', user.name, EnvSource.IMAGE);
+      set('LOGNAME', user.name, EnvSource.IMAGE);
+    } else {
+      for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
+        const value = process.env[name];
+        if (value !== undefined) set(name, value, EnvSource.IMAGE);
+      }
     }
     const defined = new Set(manifestEnv.map(v => v.name));
     for (const entry of commandLine.exportedEnv) {
       if (!ENV_NAME.test(entry) || defined.has(entry) || vars.has(entry)) continue;
       set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE);
     }
-    // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
-    set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
-    localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
+    if (!openSsh) {
+      // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
+      const launcherTmp = path.join(run.workDirectory, 'pod-tmp', job.launcherHostname);
+      fs.mkdirSync(launcherTmp, { recursive: true });
+      set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
+      localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
+    }
     for (const v of manifestEnv) set(v.name, v.value, v.source);
     if (vars.get('OMPI_MCA_orte_default_hostfile')?.value === OPERATOR_HOSTFILE) {
       set('OMPI_MCA_orte_default_hostfile', hostfile, EnvSource.LOCAL_RUN);
       localChanges.push(`OMPI_MCA_orte_default_hostfile=${hostfile}: the operator's variable, pointed at the hostfile written here`);
     }
     const asRoot = runAsRootEnv();
-    if (Object.keys(asRoot).length > 0 && !commandLine.optionsNamed('--allow-run-as-root', '-allow-run-as-root').length) {
+    if (!openSsh && Object.keys(asRoot).length > 0 && !commandLine.optionsNamed('--allow-run-as-root', '-allow-run-as-root').length) {
       for (const [name, value] of Object.entries(asRoot)) set(name, value, EnvSource.LOCAL_RUN);
       localChanges.push('OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: this machine runs the rehearsal as root, which Open MPI refuses otherwise; the pods run as the image user');
     }
@@ -334,41 +540,117 @@ export class LaunchRehearsal {
   }
 }
 
-interface MpirunResult {
-  readonly exitCode?: number;
-  readonly output: string;
+/** What one run needs, whatever the mode. */
+interface RunContext {
+  readonly job: ILaunchManifest;
+  readonly options: LaunchRehearsalOptions;
+  readonly commandLine: MpirunCommandLine;
+  /** The wait step before mpirun, read back. */
+  readonly wait?: WorkerWaitStep;
+  /** The wait step's argv up to and including its `--`, or empty. */
+  readonly waitStep: string[];
+  readonly manifestEnv: LauncherEnvVar[];
+  readonly openMpi: LocalOpenMpi;
+  readonly workDirectory: string;
+  readonly base: Omit<RehearsalReport, 'checks' | 'passed'>;
 }
 
-/** Runs mpirun in its own process group, streaming stdout lines, and stops the group on timeout. */
-function runMpirun(argv: string[], env: { [name: string]: string }, cwd: string, timeout: Duration, onLine: (line: string) => void): Promise<MpirunResult> {
+/** The local command, environment and files of one run. */
+interface LaunchPlan {
+  readonly podRoot: string;
+  readonly ranksDirectory: string;
+  readonly sshLog?: string;
+  readonly localChanges: string[];
+  readonly launcherEnv: LauncherEnvVar[];
+  readonly env: { [name: string]: string };
+  readonly localCommand: string[];
+  readonly cwd: string;
+  readonly keepVisible: string[];
+  readonly imageDirectories: string[];
+}
+
+/** This machine's Python for the wait step: the system one, which every pod user can run. */
+function localPython(): string {
+  const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find(p => fs.existsSync(p)) ?? findExecutable('python3');
+  if (!python) throw new Error('python3 not found: the launcher\'s wait step is a Python program (Debian: apt-get install python3)');
+  return python;
+}
+
+function launcherPodUser(job: ILaunchManifest) {
+  return podUser(job, job.launcher);
+}
+
+/** The ssh client's own error lines, which say why mpirun could not start a daemon: `ssh said "...": `. */
+function sshErrors(output: string): string {
+  const lines = [...new Set(output.split('\n').map(l => l.trim())
+    .filter(l => /^ssh: |^Load key |Permission denied|Host key verification failed|Connection refused|Connection timed out/.test(l)))];
+  return lines.length === 0 ? '' : `ssh said ${lines.map(l => JSON.stringify(l)).join(', ')}; `;
+}
+
+/** The wait step's own failure line when it, not mpirun, ended the launch; else undefined. */
+function waitStepFailure(run: RunContext, result: ProcessResult): string | undefined {
+  if (run.waitStep.length === 0 || run.options.mode !== RehearsalMode.OPENSSH) return undefined;
+  const lines = result.output.split('\n').filter(l => l.startsWith(`${WORKER_WAIT_LOG_PREFIX} `));
+  if (lines.some(l => l.startsWith(`${WORKER_WAIT_LOG_PREFIX} all hosts up after `))) return undefined;
+  const last = lines.pop()?.slice(WORKER_WAIT_LOG_PREFIX.length + 1) ?? oneLine(result.output, 3);
+  return `the wait step exited with code ${result.exitCode} before mpirun ran: ${last}`;
+}
+
+/** How the worker pods' sshd fared: failed when one exited before listening (a worker held back on purpose is not a failure). */
+function workerSshdCheck(workers: WorkerPodReport[], keyFiles: SshAuthFile[], uid: number): RehearsalCheck {
+  const name = 'worker sshd';
+  const failedWorkers = workers.filter(w => !w.heldBack && w.address === undefined && w.sshdCommand.length > 0);
+  if (failedWorkers.length > 0) {
+    return { name, status: CheckStatus.FAILED, detail: failedWorkers.map(w => `${w.hostname}: sshd exited before listening: ${oneLine(w.sshdLog)}`).join('; ') };
+  }
+  const up = workers.filter(w => w.address !== undefined);
+  const key = keyFiles[0];
+  const accepted = up.filter(w => /^Accepted publickey for /m.test(w.sshdLog)).length;
+  return {
+    name,
+    status: CheckStatus.PASSED,
+    detail: `${up.length} of ${workers.length} worker pods listened (sshd as uid ${uid}, the mounted id_rsa as host key); ${accepted} accepted the operator's ECDSA P-521 key, `
+      + `mounted ${ownership(key)} at ${path.posix.dirname(key.path)}`,
+  };
+}
+
+interface ProcessResult {
+  readonly exitCode?: number;
+  readonly output: string;
+  /** Why the rehearsal stopped the launcher itself, when it did. */
+  readonly stoppedBecause?: string;
+}
+
+function processGroupSignal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** Collects a process's output, streaming its lines, and stops it on timeout: `stop('SIGTERM')`, then `stop('SIGKILL')`. */
+function watchProcess(child: ChildProcess, stop: (signal: NodeJS.Signals) => void, timeout: Duration,
+  onLine: (line: string) => void, onErrorLine?: (line: string) => void): Promise<ProcessResult> {
   return new Promise(resolve => {
-    const child = spawn(argv[0], argv.slice(1), { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    let pending = '';
+    const pending = { out: '', err: '' };
     let killed = false;
-    child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (stream: 'out' | 'err', chunk: Buffer, handler?: (line: string) => void) => {
       output += chunk.toString();
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      lines.forEach(onLine);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, name);
-      } catch {
-        // already gone
-      }
+      pending[stream] += chunk.toString();
+      const complete = pending[stream].split('\n');
+      pending[stream] = complete.pop() ?? '';
+      if (handler) complete.forEach(handler);
     };
+    child.stdout!.on('data', (chunk: Buffer) => lines('out', chunk, onLine));
+    child.stderr!.on('data', (chunk: Buffer) => lines('err', chunk, onErrorLine));
     let forceKill: NodeJS.Timeout | undefined;
     // SIGTERM first: mpirun then stops its daemons and ranks; SIGKILL if it does not exit.
     const timer = setTimeout(() => {
       killed = true;
-      signal('SIGTERM');
-      forceKill = setTimeout(() => signal('SIGKILL'), 5000);
+      stop('SIGTERM');
+      forceKill = setTimeout(() => stop('SIGKILL'), 5000);
     }, timeout.toMilliseconds());
     const stopTimers = () => {
       clearTimeout(timer);
@@ -380,7 +662,8 @@ function runMpirun(argv: string[], env: { [name: string]: string }, cwd: string,
     });
     child.on('close', code => {
       stopTimers();
-      if (pending) onLine(pending);
+      if (pending.out) onLine(pending.out);
+      if (pending.err && onErrorLine) onErrorLine(pending.err);
       resolve({ exitCode: killed || code === null ? undefined : code, output });
     });
   });

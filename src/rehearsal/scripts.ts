@@ -32,15 +32,16 @@ export interface ProbeRecord {
 /**
  * Node program run in place of the Python interpreter. It writes its record to
  * `<ranksDirectory>/rank-<N>.json` and prints one progress line. Ranks that mpirun starts
- * itself (on the launcher) carry no POD_VARIABLE, so they report `localPod`.
+ * itself (on the launcher) carry no POD_VARIABLE, so they report `localPod`; without one (real
+ * OpenSSH, where each pod has its own UTS namespace) every rank reports its hostname.
  */
-export function probeSource(ranksDirectory: string, localPod: string): string {
+export function probeSource(ranksDirectory: string, localPod?: string): string {
   return `'use strict';
 // cdk8s-deepspeed rehearsal probe: stands in for the training program and records what this rank received.
 const fs = require('fs');
 const path = require('path');
 const env = Object.assign({}, process.env);
-const pod = env[${JSON.stringify(POD_VARIABLE)}] || ${JSON.stringify(localPod)};
+const pod = env[${JSON.stringify(POD_VARIABLE)}] || ${localPod === undefined ? "require('os').hostname()" : JSON.stringify(localPod)};
 delete env[${JSON.stringify(POD_VARIABLE)}];
 const int = name => (env[name] === undefined ? null : Number(env[name]));
 const record = {

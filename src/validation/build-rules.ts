@@ -1,5 +1,6 @@
 import { BuildContext, BuildRule } from './context';
 import { error, Finding, show } from './finding';
+import { isLabelValue, isQualifiedName } from './kubernetes-syntax';
 
 /** The in-cluster build context holds only the Dockerfile. */
 const gitSource: BuildRule = (ctx: BuildContext): Finding[] => {
@@ -14,5 +15,17 @@ const gitSource: BuildRule = (ctx: BuildContext): Finding[] => {
   })];
 };
 
+/** The build Job's node selector must be labels the API server accepts. */
+const nodeSelector: BuildRule = (ctx: BuildContext): Finding[] =>
+  Object.entries(ctx.build.nodeSelector)
+    .filter(([key, value]) => !isQualifiedName(key) || !isLabelValue(value))
+    .map(([key, value]) => error('build/node-selector', {
+      path: ctx.path,
+      field: `nodeSelector ${show(key)}`,
+      value: show(value),
+      why: 'the API server rejects a Job whose nodeSelector is not label keys (an optional DNS prefix and a name of at most 63 characters) with label values (at most 63 characters of letters, digits, \'-\', \'_\' and \'.\')',
+      fix: 'Use the label key and value of a node label, e.g. \'node.kubernetes.io/instance-type\': \'m5.4xlarge\'.',
+    }));
+
 /** Rules for in-cluster image builds (`InClusterImageBuild`). */
-export const BUILD_RULES: BuildRule[] = [gitSource];
+export const BUILD_RULES: BuildRule[] = [gitSource, nodeSelector];

@@ -1,4 +1,5 @@
-import type { DeepSpeedMpiJobProps } from '../job';
+import type { DeepSpeedJobProps } from '../job';
+import type { WorkerWaitStep } from '../worker-wait';
 
 /*
  * The facts about one training job that the rules read: plain data, no constructs. Each
@@ -81,7 +82,7 @@ export interface LaunchFacts {
   readonly launcherHostsRanks: boolean;
   /** Ranks the hostfile has room for: slotsPerWorker on every host. */
   readonly worldSize: number;
-  /** The launcher's argv (command then args), a shell line split into words. */
+  /** The launcher's argv (command then args) after its wait-for-workers step, a shell line split into words. */
   readonly argv: string[];
   /** mpirun's own options in the argv (up to the Python program), undefined when it runs no mpirun. */
   readonly mpirunOptions?: string[];
@@ -89,10 +90,23 @@ export interface LaunchFacts {
   readonly program: string[];
   /** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */
   readonly usesDeepSpeedRunner: boolean;
+  /**
+   * The launcher's wait-for-workers step, as written.
+   * @default - the launcher runs its command without waiting
+   */
+  readonly wait?: WorkerWaitStep;
+  /** Whether the launcher's wait is on (`waitForWorkers`), and its deadline in seconds (`workerWaitTimeout`, unrounded). */
+  readonly waitForWorkers: { readonly enabled: boolean; readonly timeoutSeconds: number };
   /** Extended resource name of the GPUs. */
   readonly gpuResourceName: string;
   /** The gang minimum the typed gang-scheduling props render, if gang scheduling is on. */
   readonly gangMinAvailable?: number;
+  /** Where the operator mounts the SSH keys, as written (operator default applied). */
+  readonly sshAuthMountPath: unknown;
+  /** The manifest field that sets it, for messages. */
+  readonly sshAuthMountPathField: string;
+  /** Whether the job is created suspended, as written (undefined when not set). */
+  readonly suspend: unknown;
 }
 
 /** Everything a job rule reads. */
@@ -100,15 +114,18 @@ export interface JobFacts {
   /** Construct path of the job, the prefix of every message. */
   readonly path: string;
   /** The props as the user wrote them; their paths (`workers.cpuLimit`) name them in messages. */
-  readonly props: DeepSpeedMpiJobProps;
+  readonly props: DeepSpeedJobProps;
   /** The image's facts. */
   readonly image: ImageFacts;
   /** The computed launch. */
   readonly launch: LaunchFacts;
   /** The rendered pod templates, launcher first. */
   readonly pods: PodFacts[];
-  /** The operator the manifest is for and its release, e.g. `{ kind: 'MPIJob', version: 'v0.8' }`. */
-  readonly operator: { readonly kind: string; readonly version: string };
+  /**
+   * The operator the manifest is for, its release and its name in messages, e.g.
+   * `{ kind: 'MPIJob', version: 'v0.8', name: 'the MPI Operator' }`.
+   */
+  readonly operator: { readonly kind: string; readonly version: string; readonly name: string };
   /** The job's manifest as it will be written, escape hatches included (operator-specific rules read it). */
   readonly manifest: any;
   /**

@@ -1,4 +1,5 @@
 import { CudaImageFlavor } from '../base-image';
+import { CPU_OPS } from '../image-packages';
 import { BakedDataKind } from '../image-source';
 import { ImageContext, ImageRule } from './context';
 import { error, Finding, FindingText, show, warning } from './finding';
@@ -336,7 +337,32 @@ const sshPort: ImageRule = (ctx: ImageContext): Finding[] => {
 };
 
 /** Rules for image recipes (`DeepSpeedTrainingImage`). */
+/**
+ * DeepSpeed 0.16 compiles its CPU ops for the build host's CPU (`-march=native`, and AVX-512 or
+ * AVX2 as that host has them), so a pre-built one crashes with SIGILL on an older CPU (DeepSpeed
+ * issue #1886). Legal, and right only when the build host is the cluster's oldest CPU.
+ */
+const buildHostCpuOps: ImageRule = (ctx: ImageContext): Finding[] => {
+  const image = ctx.image;
+  const cpuOps = image.prebuiltOps.filter(op => CPU_OPS.includes(op));
+  if (cpuOps.length > 0 && !image.allowBuildHostCpuOps) {
+    return [warning('image/build-host-cpu-ops', {
+      ...at(ctx, 'prebuiltOps', show(cpuOps)),
+      why: 'DeepSpeed 0.16 compiles CPU ops with -march=native and the SIMD width (AVX-512, AVX2) of the machine that builds the image, so on a node with an older CPU they crash with SIGILL (illegal instruction, DeepSpeed issue #1886)',
+      fix: 'Remove them from prebuiltOps (they then compile at first use on each node, for its CPU), or build the image on the oldest CPU generation of the training nodes (InClusterImageBuild nodeSelector) and set allowBuildHostCpuOps: true.',
+    })];
+  }
+  if (cpuOps.length === 0 && image.allowBuildHostCpuOps) {
+    return [warning('image/build-host-cpu-ops', {
+      ...at(ctx, 'allowBuildHostCpuOps', 'true'),
+      why: 'prebuiltOps lists no CPU op (CPU_ADAM, CPU_ADAGRAD, CPU_LION, AIO), so the setting does nothing',
+      fix: 'Remove allowBuildHostCpuOps, or list the CPU ops to pre-build.',
+    })];
+  }
+  return [];
+};
+
 export const IMAGE_RULES: ImageRule[] = [
   pinnedImages, pinnedPipPackages, torchPresent, cudaMatchesTorch, opsNeedToolkit, pinnedSource,
-  imagePaths, names, singleLines, sshPort,
+  imagePaths, names, singleLines, sshPort, buildHostCpuOps,
 ];

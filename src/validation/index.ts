@@ -74,7 +74,7 @@ function warningsAreErrors(scope: IConstruct): boolean {
  * construct at once and writes nothing. Warnings go to stderr once, prefixed with
  * `[cdk8s-deepspeed warning]`, or fail synth like errors in strict mode.
  */
-function registerFindings(scope: IConstruct, check: () => Finding[]): void {
+export function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
   scope.node.addValidation({
     validate: () => {
@@ -102,10 +102,8 @@ function registerFindings(scope: IConstruct, check: () => Finding[]): void {
 export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // cdk8s validates the whole app once per synthesis and again for every chart it synthesizes
   // (app.synthYaml, Testing.synth). Rules read only the rendered manifest and config and props
-  // fixed at construction, so an unchanged render reuses the findings of the last pass.
-  // The spec object is reused while nothing changes (see MpiJobResource), so an unchanged spec
-  // and metadata are recognized without comparing the whole render.
-  // The last render is compared as text only when its spec object was not reused (a new synthesis).
+  // fixed at construction, so an unchanged render reuses the findings of the last pass: the same
+  // spec object while nothing changed (see TypedSpecRenderer), else the same text.
   let last: { manifest: any; metadata: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
     const manifest = job._manifestForValidation();

@@ -91,7 +91,7 @@ const volumeNames: JobRule = (ctx: JobFacts): Finding[] =>
       path: ctx.path,
       field: `${podSpecPath(pod)}.volumes[].name`,
       value: show(name),
-      why: 'the MPI Operator adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name',
+      why: `${ctx.operator.name} adds a volume of that name, so the Kubernetes API server would reject the pod for a duplicate volume name`,
       fix: 'Rename the volume.',
     }));
     return [...invalid, ...repeated, ...reserved];
@@ -128,7 +128,7 @@ const volumeMounts: JobRule = (ctx: JobFacts): Finding[] =>
       path: ctx.path,
       field: `${placed.path}.volumeMounts[].mountPath`,
       value: show(mountPath),
-      why: 'the MPI Operator mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path',
+      why: `${ctx.operator.name} mounts its own volume there, so the Kubernetes API server would reject the pod for a duplicate mount path`,
       fix: 'Mount the volume at a different path.',
     }));
     return [...undeclared, ...repeated, ...collisions];

@@ -1,7 +1,8 @@
 import { JobRule } from './context';
 import { JobFacts, mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import { gpuCount, mountPaths, worldSizeTerms } from './manifest';
+import { gpuCount, mountPaths, workerSshPort, worldSizeTerms } from './manifest';
+import { OPERATOR_HOSTFILE } from '../mpirun';
 
 /** The manifest path of the launcher's command, for messages. */
 function launcherCommandPath(ctx: JobFacts): string {
@@ -22,7 +23,9 @@ const launcherGpus: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: 'launcher.gpus',
     value: show(gpus),
-    why: 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle',
+    why: ctx.operator.kind === 'MPIJob'
+      ? 'the MPI Operator hides GPUs from a launcher that does not run as a worker, so they would sit idle'
+      : `${ctx.operator.name} lists a launcher that does not run as a node in no hostfile line, so mpirun starts no rank there and they would sit idle`,
     fix: 'Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.',
   })];
 };
@@ -35,7 +38,7 @@ const noSlots: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: typed ? 'workers.slotsPerWorker' : 'spec.slotsPerWorker',
     value: '0',
-    why: 'the MPI Operator writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank',
+    why: `${ctx.operator.name} writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank`,
     fix: typed ? 'Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.' : 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
@@ -56,8 +59,8 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
     : count > expected
-      ? `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
-      : `the hostfile the MPI Operator writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
+      ? `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun stops with too few slots`
+      : `the hostfile ${ctx.operator.name} writes has ${plural(expected, 'slot')} (${worldSizeTerms(ctx)}), so mpirun would leave ${plural(expected - count, 'slot')} and its GPUs idle`;
   return [error('launch/process-count', {
     path: ctx.path,
     field: `launcher mpirun ${flag}`,
@@ -144,7 +147,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
       path: ctx.path,
       field: launcherCommandPath(ctx),
       value: show(argv.join(' ')),
-      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but the MPI Operator writes 'host:N' lines for ${implementation(ctx)}`,
+      why: `DeepSpeed's runner parses only Open MPI hostfile lines ('host slots=N'), but ${ctx.operator.name} writes 'host:N' lines for ${implementation(ctx)}`,
       fix: 'Start the ranks with mpirun (the job\'s default launcher command), or use an Open MPI image.',
     })];
   }
@@ -153,7 +156,7 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: launcherCommandPath(ctx),
     value: show(argv.join(' ')),
-    why: 'DeepSpeed\'s runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher, whose GPUs the MPI Operator hides',
+    why: `DeepSpeed's runner reads /job/hostfile unless told otherwise and, finding none, runs every rank on the launcher${ctx.operator.kind === 'MPIJob' ? ', whose GPUs the MPI Operator hides' : ''}`,
     fix: 'Pass --hostfile /etc/mpi/hostfile to deepspeed.',
   })];
 };
@@ -161,11 +164,11 @@ const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
 /** The operator mounts the SSH keys at sshAuthMountPath; ssh and sshd look in the image user's ~/.ssh. */
 const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   const user = ctx.image.user;
-  const mounted = ctx.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
+  const mounted = ctx.launch.sshAuthMountPath;
   if (typeof mounted !== 'string' || mounted === '' || mounted.replace(/\/+$/, '') === user.sshDirectory) return [];
   return [error('launch/ssh-auth-mount-path', {
     path: ctx.path,
-    field: 'spec.sshAuthMountPath',
+    field: ctx.launch.sshAuthMountPathField,
     value: show(mounted),
     why: `the image runs sshd and the ranks as ${user.name} (uid ${user.uid}), whose ssh reads keys from ${user.sshDirectory}, so the launcher cannot reach the workers`,
     fix: `Remove the JSON patch so the job sets ${show(user.sshDirectory)}, or declare the image user that owns ${show(mounted)}.`,
@@ -407,9 +410,63 @@ const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
   }));
 };
 
+/**
+ * The wait step's deadline: whole seconds of 1 or more (it is a command-line number), and
+ * shorter than the launcher Job's activeDeadlineSeconds, or the Job is killed first and the
+ * failure never names the hosts that did not come up.
+ */
+const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
+  const { enabled, timeoutSeconds: seconds } = ctx.launch.waitForWorkers;
+  if (!enabled) return [];
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${seconds} s`,
+      why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+    })];
+  }
+  const deadline = ctx.props.activeDeadline?.toSeconds({ integral: false });
+  // A malformed activeDeadline is operator/run-policy-numbers' to report.
+  if (deadline === undefined || !Number.isInteger(deadline) || deadline < 1 || seconds < deadline) return [];
+  return [warning('launch/worker-wait-timeout', {
+    path: ctx.path,
+    field: 'workerWaitTimeout',
+    value: `${seconds} s but activeDeadline is ${deadline} s`,
+    why: 'Kubernetes stops the launcher Job at its activeDeadlineSeconds before the wait gives up, so the job fails without naming the workers that never came up',
+    fix: 'Set workerWaitTimeout well below activeDeadline.',
+  })];
+};
+
+/** The wait step must read the operator's hostfile and the port the workers' sshd listens on, or it waits for nothing, or until its deadline. */
+const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
+  const wait = ctx.launch.wait;
+  if (!wait) return [];
+  const field = `${launcherCommandPath(ctx)} wait step`;
+  if (wait.hostfile !== OPERATOR_HOSTFILE) {
+    return [error('launch/worker-wait', {
+      path: ctx.path,
+      field: `${field} --hostfile`,
+      value: show(wait.hostfile),
+      why: `${ctx.operator.name} mounts the hostfile at ${OPERATOR_HOSTFILE}, so the launcher cannot read the hosts to wait for and fails before mpirun`,
+      fix: `Remove the JSON patch of the launcher command, or pass --hostfile ${OPERATOR_HOSTFILE}.`,
+    })];
+  }
+  const port = workerSshPort(podOf(ctx, 'Worker'));
+  if (port === undefined || String(port) === wait.port) return [];
+  return [error('launch/worker-wait', {
+    path: ctx.path,
+    field: `${field} --port`,
+    value: show(wait.port),
+    why: `the workers' sshd listens on ${port}, so the launcher waits for a port that never opens and fails at its deadline`,
+    fix: `Remove the JSON patch of the launcher command, or pass --port ${port}.`,
+  })];
+};
+
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
   sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
-  hydraIgnoredOptions,
+  hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

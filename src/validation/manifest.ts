@@ -1,5 +1,6 @@
 import { parseQuantity, quantityToNumber } from '../quantity';
-import { JobFacts, PodFacts, specOf } from './facts';
+import { parseWorkerWaitStep } from '../worker-wait';
+import { JobFacts, mainContainerOf, PodFacts, specOf } from './facts';
 import { plural } from './finding';
 
 /**
@@ -16,12 +17,19 @@ export function worldSizeTerms(facts: JobFacts): string {
   return facts.launch.launcherHostsRanks ? `${workers} + ${plural(slots, 'launcher slot')}` : workers;
 }
 
+/** An argv as written: command then args, strings only. */
+export function writtenArgv(command: unknown, args: unknown): string[] {
+  return [...(Array.isArray(command) ? command : []), ...(Array.isArray(args) ? args : [])].filter(w => typeof w === 'string');
+}
+
 /**
- * An argv (command then args). A shell invocation (`sh -c '...'`) is split into words so that
- * the mpirun line inside it can be checked too.
+ * An argv (command then args), after the launcher's wait-for-workers step when there is one:
+ * the command the wait step execs. A shell invocation (`sh -c '...'`) is split into words so
+ * that the mpirun line inside it can be checked too.
  */
 export function splitArgv(command: unknown, args: unknown): string[] {
-  const argv: string[] = [...(Array.isArray(command) ? command : []), ...(Array.isArray(args) ? args : [])].filter(w => typeof w === 'string');
+  const written = writtenArgv(command, args);
+  const argv = parseWorkerWaitStep(written)?.command ?? written;
   const shell = argv.findIndex((word, i) => /(^|\/)(ba|da|z)?sh$/.test(word) && argv[i + 1] === '-c');
   if (shell < 0 || argv[shell + 2] === undefined) return argv;
   return argv[shell + 2].split(/\s+/).filter(word => word !== '');
@@ -56,6 +64,22 @@ export function mpirunOptions(argv: string[]): string[] | undefined {
 export function programArgv(argv: string[]): string[] {
   const options = mpirunOptions(argv);
   return options === undefined ? [] : argv.slice(mpirunIndex(argv) + 1 + options.length);
+}
+
+/**
+ * The port a worker pod's sshd listens on: `sshd -p PORT` in its command, else the container
+ * port named `ssh`, else sshd's default 22. Undefined without a worker container.
+ */
+export function workerSshPort(pod: PodFacts | undefined): number | undefined {
+  const container = mainContainerOf(pod);
+  if (!container) return undefined;
+  const argv = writtenArgv(container.command, container.args).map(String);
+  const flag = argv.indexOf('-p');
+  if (flag >= 0) return Number(argv[flag + 1]);
+  const joined = argv.find(word => /^-p[0-9]+$/.test(word));
+  if (joined) return Number(joined.slice(2));
+  const named = (container.ports ?? []).find((p: any) => p.name === 'ssh');
+  return named ? Number(named.containerPort) : 22;
 }
 
 /** Mount paths of a pod's main container. */

@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import type { DeepSpeedMpiJob } from '../job';
 import { effectiveMinAvailable } from '../scheduling';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner } from './manifest';
+import { parseWorkerWaitStep } from '../worker-wait';
+import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner, writtenArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedMpiJob from its props and its MPIJob manifest as it will be
@@ -77,11 +78,16 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       mpirunOptions: mpirunOptions(argv),
       program: programArgv(argv),
       usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
+      wait: parseWorkerWaitStep(writtenArgv(launcher?.command, launcher?.args)),
+      waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       gangMinAvailable: gang ? effectiveMinAvailable(job, gang) : undefined,
+      sshAuthMountPath: spec.sshAuthMountPath ?? '/root/.ssh',
+      sshAuthMountPathField: 'spec.sshAuthMountPath',
+      suspend: spec.runPolicy?.suspend,
     },
     pods,
-    operator: { kind: 'MPIJob', version: job.operatorVersion },
+    operator: { kind: 'MPIJob', version: job.operatorVersion, name: 'the MPI Operator' },
     manifest,
     deepspeedConfig: job.deepspeedConfigJson,
   };

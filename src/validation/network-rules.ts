@@ -69,5 +69,22 @@ const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobFacts): Finding[] =>
     })];
   });
 
+/**
+ * IPC_LOCK never reaches a non-root process: Kubernetes sets no ambient capabilities, so it is
+ * dropped at exec (kubernetes/kubernetes#56374), and ranks started by sshd have none either.
+ */
+const ipcLockNonRoot: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
+  const user = ctx.image.user;
+  if (interconnect?.ipcLock !== true || user.isRoot || !interconnect.capabilitiesFor(false).includes('IPC_LOCK')) return [];
+  return [warning('network/ipc-lock', {
+    path: ctx.path,
+    field: 'network.interconnect ipcLock',
+    value: 'true',
+    why: `the image runs as ${user.name} (uid ${user.uid}), and a non-root process never holds an added capability: Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node's locked-memory limit (RLIMIT_MEMLOCK)`,
+    fix: 'Remove ipcLock, and make sure the nodes\' container runtime sets an unlimited memlock limit (containerd: LimitMEMLOCK=infinity).',
+  })];
+};
+
 /** Rules for the interconnect and NCCL settings. */
-export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory];
+export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory, ipcLockNonRoot];

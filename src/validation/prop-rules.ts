@@ -30,17 +30,17 @@ const wholeNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   const props = ctx.props;
   return [
     ...wholeCount(ctx, 'workers.replicas', props.workers.replicas, 0,
-      'the MPI Operator creates whole worker pods and requires a whole number of them (0 only with runLauncherAsWorker)',
+      `${ctx.operator.name} creates whole worker pods and requires a whole number of them (0 only with runLauncherAsWorker)`,
       'Set workers.replicas to a whole number of 1 or more.'),
     ...wholeCount(ctx, 'workers.gpusPerWorker', props.workers.gpusPerWorker, 0, WHOLE_DEVICES,
       'Set workers.gpusPerWorker to the whole number of GPUs each worker pod gets, or 0 for CPU workers.'),
     ...wholeCount(ctx, 'workers.slotsPerWorker', props.workers.slotsPerWorker, 0,
-      'the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values',
+      `${ctx.operator.name} writes it into the hostfile as a whole number of ranks per pod and rejects other values`,
       'Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.'),
     ...wholeCount(ctx, 'launcher.gpus', props.launcher?.gpus, 0, WHOLE_DEVICES,
       'Set launcher.gpus to a whole number of GPUs, or remove it.'),
     ...wholeCount(ctx, 'backoffLimit', props.backoffLimit, 0,
-      'the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more',
+      `${ctx.operator.name} copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more`,
       'Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.'),
   ];
 };
@@ -222,7 +222,7 @@ const jobImage: JobRule = (ctx: JobFacts): Finding[] => {
 const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
   const paths: Array<[string, string | undefined, string]> = [
     ['image.user home', ctx.image.user.home,
-      `the MPI Operator mounts the SSH keys at the home's .ssh ('${ctx.image.user.sshDirectory}'), and the API server rejects relative mount paths, so no pod is ever created`],
+      `${ctx.operator.name} mounts the SSH keys at the home's .ssh ('${ctx.image.user.sshDirectory}'), and the API server rejects relative mount paths, so no pod is ever created`],
     ['image.workingDirectory', ctx.image.workingDirectory,
       'the container runtime refuses to start a container whose working directory is relative, and mpirun\'s --wdir would resolve it differently on each pod'],
   ];

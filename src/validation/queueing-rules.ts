@@ -41,7 +41,7 @@ const kueueLabelValues: JobRule = (ctx: JobFacts): Finding[] => {
 
 /** Kueue resumes jobs itself; `suspend: false` is overridden by its webhook. */
 const kueueSuspend: JobRule = (ctx: JobFacts): Finding[] => {
-  if (!ctx.props.scheduling?.kueue || ctx.manifest.spec?.runPolicy?.suspend !== false) return [];
+  if (!ctx.props.scheduling?.kueue || ctx.launch.suspend !== false) return [];
   return [warning('kueue/suspend', {
     path: ctx.path,
     field: 'suspend',
@@ -77,7 +77,7 @@ const gangMinAvailable: JobRule = (ctx: JobFacts): Finding[] => {
     value: show(minAvailable),
     why: minAvailable > pods
       ? `the job has only ${pods} pods (${ctx.props.workers.replicas} workers and the launcher), so the PodGroup never reaches minMember and the gang scheduler never starts the job`
-      : 'the PodGroup needs a whole number of at least one pod; the MPI Operator passes the value through unchecked',
+      : `the PodGroup needs a whole number of at least one pod; ${ctx.operator.name} passes the value through unchecked`,
     fix: `Remove minAvailable (it defaults to all ${pods} pods) or set it between 1 and ${pods}.`,
   })];
 };

@@ -9,6 +9,11 @@ function waitsForWorkers(ctx: JobFacts): boolean {
   return ctx.manifest.spec?.launcherCreationPolicy === 'WaitForWorkersReady';
 }
 
+/** Created suspended (every Kueue job): the launcher then starts together with the workers (kubeflow/mpi-operator#615). */
+function createdSuspended(ctx: JobFacts): boolean {
+  return ctx.launch.suspend === true;
+}
+
 /** Pods of the job: the workers and the launcher. */
 function podCount(ctx: JobFacts): number {
   return ctx.launch.workers + 1;
@@ -43,6 +48,7 @@ const gangWaitsForWorkers: JobRule = (ctx: JobFacts): Finding[] => {
   const scheduling = ctx.manifest.spec?.runPolicy?.schedulingPolicy;
   const workers = ctx.launch.workers;
   if (!waitsForWorkers(ctx) || scheduling === undefined || scheduling === null || workers === 0) return [];
+  if (createdSuspended(ctx)) return gangOfSuspendedJob(ctx, scheduling.minAvailable, workers);
   const minAvailable = scheduling.minAvailable;
   const typed = gangMinAvailable(ctx);
   if (minAvailable === workers || (Number.isInteger(minAvailable) && minAvailable > podCount(ctx))) return [];
@@ -58,6 +64,23 @@ const gangWaitsForWorkers: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
+/**
+ * A job created suspended starts its launcher with the workers despite WaitForWorkersReady
+ * (kubeflow/mpi-operator#615), so a gang of only the workers lets the launcher and one worker
+ * fewer start while the last worker waits with nothing to run on.
+ */
+function gangOfSuspendedJob(ctx: JobFacts, minAvailable: unknown, workers: number): Finding[] {
+  if (minAvailable !== workers) return [];
+  const typed = gangMinAvailable(ctx);
+  return [warning('scheduling/gang-wait-for-workers', {
+    path: ctx.path,
+    field: typed !== undefined && minAvailable === typed ? 'scheduling.gangScheduling.minAvailable' : MIN_AVAILABLE,
+    value: show(minAvailable),
+    why: `the job is created suspended (runPolicy.suspend, as every Kueue job is), so the MPI Operator starts the launcher together with the ${plural(workers, 'worker')} despite launcherCreationPolicy WaitForWorkersReady (kubeflow/mpi-operator#615), and a gang of ${minAvailable} can start the launcher and ${plural(workers - 1, 'worker')} while the last worker waits`,
+    fix: `Set minAvailable to ${workers + 1} (every pod) or remove it (the job then counts every pod).`,
+  })];
+}
+
 /** Without a readiness probe a worker is Ready before sshd listens, so WaitForWorkersReady waits for nothing. */
 const workerReadinessProbe: JobRule = (ctx: JobFacts): Finding[] => {
   const worker = podOf(ctx, 'Worker');
@@ -72,5 +95,21 @@ const workerReadinessProbe: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
+/**
+ * A suspended job's launcher starts with its workers despite WaitForWorkersReady
+ * (kubeflow/mpi-operator#615): with the launcher's own wait turned off nothing keeps mpirun
+ * back until the workers resolve.
+ */
+const suspendedWaitForWorkers: JobRule = (ctx: JobFacts): Finding[] => {
+  if (!waitsForWorkers(ctx) || !createdSuspended(ctx) || ctx.launch.waitForWorkers.enabled || ctx.launch.workers === 0) return [];
+  return [warning('scheduling/suspended-wait-for-workers', {
+    path: ctx.path,
+    field: 'launcherCreationPolicy',
+    value: `'WaitForWorkersReady' with waitForWorkers: false on a job created suspended`,
+    why: 'the MPI Operator creates the launcher of a suspended job (every Kueue job) at once and starts it together with the workers on resume (kubeflow/mpi-operator#615), so mpirun runs before the workers resolve and every failed attempt uses up a launcher retry',
+    fix: 'Remove waitForWorkers: false, so the launcher waits until every worker accepts ssh connections.',
+  })];
+};
+
 /** Gang scheduling and launcher-creation settings that would stall the job. */
-export const SCHEDULING_RULES: JobRule[] = [minAvailableRange, gangWaitsForWorkers, workerReadinessProbe];
+export const SCHEDULING_RULES: JobRule[] = [minAvailableRange, gangWaitsForWorkers, workerReadinessProbe, suspendedWaitForWorkers];

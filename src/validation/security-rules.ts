@@ -44,7 +44,7 @@ const addedCapabilities: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).f
     field: `${role} container capabilities.add`,
     value: show(added),
     why: `${beyondRestricted.join(', ')} ${beyondRestricted.length === 1 ? 'is' : 'are'} outside ${levels}, so PodSecurity admission rejects the pods in namespaces that enforce ${beyondBaseline.length > 0 ? 'either level' : 'it'}`,
-    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the container runtime\'s memlock limit is unlimited).',
+    fix: 'Run the job in a namespace whose pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).',
   })];
 });
 
@@ -105,9 +105,62 @@ const literalCredentials: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).
       path: ctx.path,
       field: `${role} env ${e.name}`,
       value: 'a literal value',
-      why: 'the value is written in plain text into the synthesized MPIJob manifest, where anyone who can read the manifest or the MPIJob can read it',
+      why: `the value is written in plain text into the synthesized ${ctx.operator.kind} manifest, where anyone who can read the manifest or the ${ctx.operator.kind} can read it`,
       fix: `Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for ${e.name}.`,
     })));
 
 /** Pod security, identity and credential hygiene. */
-export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials];
+/** An IPv4 or IPv6 CIDR as the API server accepts it in an ipBlock. */
+function isCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split('/');
+  if (rest.length > 0 || prefix === undefined || !/^[0-9]{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  if (/^[0-9.]+$/.test(address)) {
+    const octets = address.split('.');
+    return octets.length === 4 && octets.every(o => /^[0-9]{1,3}$/.test(o) && Number(o) <= 255) && bits <= 32;
+  }
+  return /^[0-9a-fA-F:]+$/.test(address) && address.includes(':') && (address.match(/::/g) ?? []).length <= 1 && bits <= 128;
+}
+
+/**
+ * Egress rules live on the job's NetworkPolicy, so they need it; their CIDRs and ports must be
+ * what the API server accepts.
+ */
+const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
+  const security = ctx.props.security ?? {};
+  const egress = security.egress;
+  if (!egress) return [];
+  if (security.networkPolicy === false) {
+    return [error('security/egress', {
+      path: ctx.path,
+      field: 'security.egress',
+      value: 'set with networkPolicy: false',
+      why: 'the egress rules are part of the job\'s NetworkPolicy, which networkPolicy: false leaves out, so they would be ignored',
+      fix: 'Remove networkPolicy: false, or remove security.egress.',
+    })];
+  }
+  return (egress.destinations ?? []).flatMap((destination, index) => {
+    const field = `security.egress.destinations[${index}]`;
+    const badCidr = destination.cidrs.find(cidr => !isCidr(cidr));
+    if (badCidr !== undefined) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field,
+        value: show(badCidr),
+        why: 'the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix)',
+        fix: 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+      })];
+    }
+    const badPort = (destination.ports ?? []).find(p => !Number.isInteger(p.port) || p.port < 1 || p.port > 65535);
+    if (badPort === undefined) return [];
+    return [error('security/egress', {
+      path: ctx.path,
+      field: `${field} ports`,
+      value: show(badPort.port),
+      why: 'the API server rejects a NetworkPolicy port outside 1-65535',
+      fix: 'Use a port from 1 to 65535, or leave ports out to allow every port.',
+    })];
+  });
+};
+
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];

@@ -5,9 +5,7 @@ import { specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Volumes the MPI Operator adds to the pods it creates. */
-const OPERATOR_VOLUMES = ['ssh-auth', 'mpi-job-config'];
-/** Where the MPI Operator mounts the hostfile on the launcher. */
+/** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
 const OPERATOR_HOSTFILE_DIR = '/etc/mpi';
 
 function storages(ctx: JobFacts): TrainingStorage[] {
@@ -47,8 +45,8 @@ const volumeNames: JobRule = (ctx: JobFacts): Finding[] => {
     let why: string | undefined;
     if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
       why = 'the API server rejects pod volume names that are not DNS labels (lowercase letters, digits and \'-\', at most 63 characters)';
-    } else if (OPERATOR_VOLUMES.includes(name)) {
-      why = 'the MPI Operator adds a volume of that name to the pods it creates, and the API server rejects the duplicate';
+    } else if (ctx.pods.some(pod => pod.operatorVolumes.includes(name))) {
+      why = `${ctx.operator.name} adds a volume of that name to the pods it creates, and the API server rejects the duplicate`;
     } else if (jobVolumes.has(name)) {
       why = 'the job already has a volume of that name, and the API server rejects the duplicate';
     } else if (duplicate) {
@@ -82,7 +80,7 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
       why = 'the API server rejects relative mount paths';
     } else if (clash) {
       why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
-        ? `the MPI Operator mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
+        ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
@@ -172,5 +170,35 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
+/** Kubernetes' limit for a group id (`IsValidGroupID`). */
+const MAX_GROUP_ID = 2147483647;
+
+/**
+ * fsGroup is a group id the API server checks, and turning fsGroup off while setting its
+ * group or change policy would drop what was written.
+ */
+const fsGroup: JobRule = (ctx: JobFacts): Finding[] => {
+  const storage = ctx.props.storage ?? {};
+  if (storage.setFsGroup === false && (storage.fsGroup !== undefined || storage.fsGroupChangePolicy !== undefined)) {
+    const given = storage.fsGroup !== undefined ? 'fsGroup' : 'fsGroupChangePolicy';
+    return [error('storage/fs-group', {
+      path: ctx.path,
+      field: `storage.${given}`,
+      value: `${show(storage.fsGroup ?? storage.fsGroupChangePolicy)} with setFsGroup: false`,
+      why: 'setFsGroup: false leaves fsGroup off the pods, so the value would be ignored',
+      fix: `Remove storage.${given}, or remove setFsGroup: false.`,
+    })];
+  }
+  const gid = storage.fsGroup;
+  if (gid === undefined || (Number.isInteger(gid) && gid >= 0 && gid <= MAX_GROUP_ID)) return [];
+  return [error('storage/fs-group', {
+    path: ctx.path,
+    field: 'storage.fsGroup',
+    value: show(gid),
+    why: `the API server rejects a pod whose fsGroup is not a group id from 0 to ${MAX_GROUP_ID}`,
+    fix: `Set it to a group id, or remove it to use the image user's gid (${ctx.image.user.gid}).`,
+  })];
+};
+
 /** Rules for persistent volumes and the checkpoint directory. */
-export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess];
+export const STORAGE_RULES: JobRule[] = [volumeNames, mountPaths, checkpointLocation, sharedAccess, fsGroup];

@@ -90,7 +90,8 @@ export function kubernetesAjv(): Ajv {
   for (const [format, [min, max]] of Object.entries(INT_RANGES)) {
     ajv.addFormat(format, { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= min && n <= max });
   }
-  for (const annotation of ['x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type']) {
+  // x-kubernetes-validations (CEL) are checked by trainerCelErrors for the create-time rules.
+  for (const annotation of ['x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type', 'x-kubernetes-validations']) {
     ajv.addKeyword(annotation);
   }
   // Lists the API server keeps unique: a set by value, a map by its key fields.
@@ -138,5 +139,84 @@ export function expectValidMpiJob(obj: any): void {
   const errors = mpiJobSchemaErrors(obj);
   if (errors.length > 0) {
     throw new Error(`MPIJob ${obj?.metadata?.name} violates the MPIJob CRD schema:\n  ${errors.join('\n  ')}`);
+  }
+}
+
+/** Where the Kubeflow Trainer v2.3.0 CRDs are read from unless TRAINER_CRD_DIR says otherwise (relative to the repo root). */
+export const DEFAULT_TRAINER_CRD_DIR = '../shared/crds/kubeflow-trainer-v2.3.0';
+
+/** The Trainer CRD files the suite validates against, by kind. */
+const TRAINER_CRD_FILES: Record<string, string> = {
+  TrainJob: 'trainer.kubeflow.org_trainjobs.yaml',
+  TrainingRuntime: 'trainer.kubeflow.org_trainingruntimes.yaml',
+};
+
+/** The upstream URL of a Trainer CRD file pinned in cdk8s.yaml. */
+export function pinnedTrainerCrdUrl(file: string): string {
+  const cdk8sYaml = fs.readFileSync(path.join(REPO_ROOT, 'cdk8s.yaml'), 'utf8');
+  const url = cdk8sYaml.split('\n').map(line => /^\s*-\s*(https:\/\/\S+)\s*$/.exec(line)?.[1]).find(u => u?.endsWith(`/${file}`));
+  if (!url) throw new Error(`cdk8s.yaml pins no ${file} URL under imports`);
+  return url;
+}
+
+/** The v1alpha1 openAPIV3Schema of a Trainer CRD (`TrainJob`, `TrainingRuntime`); one clear line when the file is missing. */
+export function loadTrainerCrdSchema(kind: string): any {
+  const file = TRAINER_CRD_FILES[kind];
+  const crdPath = path.resolve(REPO_ROOT, process.env.TRAINER_CRD_DIR || DEFAULT_TRAINER_CRD_DIR, file);
+  if (!fs.existsSync(crdPath)) {
+    throw new Error(`${kind} CRD not found at ${crdPath}: download ${pinnedTrainerCrdUrl(file)} and set TRAINER_CRD_DIR to its directory.`);
+  }
+  const crd = parseAllDocuments(fs.readFileSync(crdPath, 'utf8')).map(doc => doc.toJS()).find(doc => doc?.kind === 'CustomResourceDefinition');
+  const schema = crd?.spec?.versions?.find((v: any) => v.name === 'v1alpha1')?.schema?.openAPIV3Schema;
+  if (!schema) throw new Error(`${crdPath} holds no v1alpha1 schema`);
+  return schema;
+}
+
+/**
+ * The CEL rules (x-kubernetes-validations) of the v2.3.0 TrainJob and TrainingRuntime CRDs that
+ * apply when an object is created, written out: ajv does not run CEL, and `self == oldSelf`
+ * immutability rules need an old object.
+ */
+export function trainerCelErrors(obj: any): string[] {
+  const errors: string[] = [];
+  const name: string = obj?.metadata?.name ?? '';
+  if (obj?.kind === 'TrainJob') {
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name)) errors.push(`metadata.name: '${name}' must match ^[a-z]([-a-z0-9]*[a-z0-9])?$ (RFC 1035)`);
+    if (name.length > 63) errors.push(`metadata.name: '${name}' is longer than 63 characters`);
+    const managedBy = obj.spec?.managedBy;
+    if (managedBy !== undefined && !['trainer.kubeflow.org/trainjob-controller', 'kueue.x-k8s.io/multikueue'].includes(managedBy)) {
+      errors.push(`spec.managedBy: '${managedBy}' is not one of the two allowed controllers`);
+    }
+  }
+  if (obj?.kind === 'TrainingRuntime') {
+    const policy = obj.spec?.mlPolicy ?? {};
+    if (['torch', 'mpi', 'jax', 'xgboost', 'flux'].filter(k => policy[k] !== undefined).length > 1) errors.push('spec.mlPolicy: Only one of the policy can be configured');
+    const jobset = obj.spec?.template?.spec ?? {};
+    if (jobset.startupPolicy?.startupPolicyOrder === 'InOrder' && (jobset.replicatedJobs ?? []).some((j: any) => j.dependsOn !== undefined)) {
+      errors.push('spec.template.spec: StartupPolicy and DependsOn APIs are mutually exclusive');
+    }
+  }
+  return errors;
+}
+
+const trainerValidators = new Map<string, (obj: any) => string[]>();
+
+/** Every way `obj` violates its v2.3.0 Trainer CRD (`TrainJob`, `TrainingRuntime`) under strict field validation, CEL create rules included. */
+export function trainerSchemaErrors(obj: any): string[] {
+  const kind: string = obj?.kind;
+  if (!TRAINER_CRD_FILES[kind]) return [`(root): no Trainer CRD for kind ${kind}`];
+  let validate = trainerValidators.get(kind);
+  if (!validate) {
+    validate = crdValidator(loadTrainerCrdSchema(kind));
+    trainerValidators.set(kind, validate);
+  }
+  return [...validate(obj), ...trainerCelErrors(obj)];
+}
+
+/** Fails with every violation, one per line, unless `obj` is a valid TrainJob or TrainingRuntime. */
+export function expectValidTrainerObject(obj: any): void {
+  const errors = trainerSchemaErrors(obj);
+  if (errors.length > 0) {
+    throw new Error(`${obj?.kind} ${obj?.metadata?.name} violates the Trainer v2.3.0 CRD schema:\n  ${errors.join('\n  ')}`);
   }
 }

@@ -137,10 +137,11 @@ export function excerptProblem(document: any, manifests: any[]): string | undefi
   if (typeof kind !== 'string' || typeof name !== 'string') {
     return `an excerpt must start at a manifest's root with kind and metadata.name: ${JSON.stringify(document).slice(0, 80)}`;
   }
-  const target = manifests.find(m => m.kind === kind && m.metadata?.name === name);
-  if (!target) return `no ${kind} named ${name} is synthesized`;
-  const mismatches = excerptMismatches(target, document);
-  return mismatches.length === 0 ? undefined : `${kind} ${name}: ${mismatches.join('; ')}`;
+  // Charts of one example may hold objects of the same kind and name (one job for two operators): any may match.
+  const targets = manifests.filter(m => m.kind === kind && m.metadata?.name === name);
+  if (targets.length === 0) return `no ${kind} named ${name} is synthesized`;
+  const mismatches = targets.map(target => excerptMismatches(target, document));
+  return mismatches.some(m => m.length === 0) ? undefined : `${kind} ${name}: ${mismatches[0].join('; ')}`;
 }
 
 /** The `dist/examples/...` paths a markdown text names, e.g. in `kubectl apply -f`. */

@@ -1,6 +1,6 @@
 import { ErrorObject } from 'ajv';
 import { PodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
-import { mpiJobSchemaErrors } from './crd-schema';
+import { mpiJobSchemaErrors, trainerSchemaErrors } from './crd-schema';
 import { describeSchemaErrors } from './schema-errors';
 
 /**
@@ -51,7 +51,8 @@ export function podTemplateSchemaErrors(template: any): string[] {
 /**
  * Every schema violation in a list of synthesized manifests, each line prefixed with the
  * object it belongs to: MPIJobs against the CRD (strict) and their launcher and worker pod
- * templates against Kubernetes 1.27; everything else against its Kubernetes 1.27 model.
+ * templates against Kubernetes 1.27; TrainJobs and TrainingRuntimes against the Trainer v2.3.0
+ * CRDs (strict) and a runtime's pod templates against Kubernetes 1.27; everything else against its Kubernetes 1.27 model.
  */
 export function manifestSchemaErrors(manifests: any[]): string[] {
   return manifests.flatMap(obj => {
@@ -60,6 +61,14 @@ export function manifestSchemaErrors(manifests: any[]): string[] {
       const templates = Object.entries(obj.spec?.mpiReplicaSpecs ?? {}).flatMap(([role, replica]: [string, any]) =>
         podTemplateSchemaErrors(replica?.template).map(e => `${name}: ${role} pod template: ${e}`));
       return [...mpiJobSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
+    }
+    if (obj?.apiVersion === 'trainer.kubeflow.org/v1alpha1') {
+      // Generated runtimes hold whole pod templates; a TrainJob's runtime patches hold partial ones (no image).
+      const templates = obj.kind === 'TrainingRuntime'
+        ? (obj.spec?.template?.spec?.replicatedJobs ?? []).flatMap((job: any) =>
+          podTemplateSchemaErrors(job?.template?.spec?.template).map(e => `${name}: ${job?.name} pod template: ${e}`))
+        : [];
+      return [...trainerSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
     }
     return coreObjectSchemaErrors(obj).map(e => `${name}: ${e}`);
   });

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
   BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
-  validateJob,
+  parseWorkerWaitStep, validateJob,
 } from '../../src';
 import { expectValidManifests } from './k8s-schema';
 
@@ -54,6 +54,12 @@ function synthesizeJob(chart: Chart, job: DeepSpeedMpiJob): SynthesizedJob {
 /** The first container of a replica spec. */
 export function container(replica: any): any {
   return replica.template.spec.containers[0];
+}
+
+/** The launcher's mpirun argv: its container command after the wait-for-workers step, if any. */
+export function mpirunCommand(launcher: any): string[] {
+  const command: string[] = container(launcher).command;
+  return parseWorkerWaitStep(command)?.command ?? command;
 }
 
 /** Runs the app's validation the way `app.synth()` does and returns the thrown message, or undefined. */
