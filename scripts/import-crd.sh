@@ -21,10 +21,13 @@ for file in "${trainer_files[@]}"; do
   require "$trainer_dir/$file" TRAINER_CRD_DIR
 done
 
-CDK8S_CHECK_UPGRADE=false npx cdk8s import "$mpijob_crd" --language typescript --output imports
 # Both Trainer CRDs are in one API group, which cdk8s writes to one file: import them together.
-combined=$(mktemp -d)/trainer-crds.yaml
-trap 'rm -rf "$(dirname "$combined")"' EXIT
+work=$(mktemp -d)
+combined="$work/trainer-crds.yaml"
+# `cdk8s import FILE` appends FILE to cdk8s.yaml; keep cdk8s.yaml to the pinned upstream URLs.
+cp cdk8s.yaml "$work/cdk8s.yaml"
+trap 'cp "$work/cdk8s.yaml" cdk8s.yaml; rm -rf "$work"' EXIT
+CDK8S_CHECK_UPGRADE=false npx cdk8s import "$mpijob_crd" --language typescript --output imports
 for file in "${trainer_files[@]}"; do
   cat "$trainer_dir/$file"
   printf '\n---\n'

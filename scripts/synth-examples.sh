@@ -11,5 +11,5 @@ export CDK8S_CHECK_UPGRADE=false
 for main in examples/*/main.ts; do
   name="$(basename "$(dirname "$main")")"
   # cdk8s synth empties its output folder first, so each example gets a folder of its own.
-  npx --no-install cdk8s synth --app "node $lib_root/$name/main.js" --output "$out_root/$name"
+  node_modules/.bin/cdk8s synth --app "node $lib_root/$name/main.js" --output "$out_root/$name"
 done

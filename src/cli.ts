@@ -2,13 +2,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Duration, Yaml } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { formatRehearsalReport, ILaunchManifest, LaunchRehearsal, MpiJobManifest, RehearsalMode, RehearsalReport, TrainJobManifest } from './rehearsal';
+import { readManifestFile } from './rehearsal/manifest';
 
-const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
+/** The CLI's help text. */
+export const USAGE = `Usage: cdk8s-deepspeed rehearse [options] [manifest.yaml ...]
 
-Runs the launch of every MPIJob and TrainJob in the manifests (default: dist/manifests/*.k8s.yaml;
-a TrainJob's runtime may be in any of the files) on this machine with Open MPI's mpirun: the
+Runs the launch of every MPIJob and TrainJob in the manifests (default: the *.k8s.yaml files in
+cdk8s.yaml's output folder, or in dist/, where cdk8s synth writes them; a TrainJob's runtime may
+be in any of the files) on this machine with Open MPI's mpirun: the
 launcher command as synthesized, the operator's hostfile and
 launcher environment, and a probe in place of the training program. Prints what each rank
 received and checks it against the job. Progress goes to stderr, the summary to stdout.
@@ -22,11 +25,16 @@ Options:
   --ssh-config FILE       openssh: the image's /etc/ssh/ssh_config (default: the image recipe's)
   --late-worker POD=SECS  openssh: start that worker's sshd SECS seconds late (repeatable)
   --absent-worker POD     openssh: never start that worker's sshd (repeatable)
+  --expect-missing NAME   a forwarded variable that only the cluster can fill in (a Secret key,
+                          a pod field) may be missing here (repeatable); without it such a
+                          variable fails the rehearsal unless this shell sets it, whose value
+                          then stands in
   --mpirun PATH           the Open MPI mpirun to run (default: mpirun on PATH)
   --timeout SECONDS       stop the launcher after this long (default: 60)
   --keep                  keep each work directory (hostfile, probe, rank records, pods)
   --json                  print the reports as JSON instead of text
   -h, --help              show this help
+  --version               print the version
 
 Exit status: 0 every rehearsal passed, 1 one failed, 2 usage or setup error.`;
 
@@ -40,13 +48,35 @@ export interface CliOutput {
 
 class UsageError extends Error {}
 
-function defaultManifests(cwd: string): string[] {
-  const dir = path.join(cwd, 'dist', 'manifests');
+/** Where `cdk8s synth` writes in this app: cdk8s.yaml's `output`, or cdk8s's default `dist`. */
+function synthOutputFolder(cwd: string): string {
+  const config = path.join(cwd, 'cdk8s.yaml');
+  if (fs.existsSync(config)) {
+    const output = /^output:\s*["']?([^"'#\s]+)["']?\s*(#.*)?$/m.exec(fs.readFileSync(config, 'utf8'))?.[1];
+    if (output) return output;
+  }
+  return 'dist';
+}
+
+function defaultManifests(cwd: string, folder: string): string[] {
+  const dir = path.resolve(cwd, folder);
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter(f => f.endsWith('.k8s.yaml')).sort().map(f => path.join(dir, f));
 }
 
-async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Promise<number> {
+/** The version in the package.json next to the compiled (lib/src) or source (src) CLI. */
+function packageVersion(): string {
+  for (const dir of [path.join(__dirname, '..', '..'), path.join(__dirname, '..')]) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (pkg.name === 'cdk8s-deepspeed') return pkg.version;
+    }
+  }
+  return 'unknown';
+}
+
+async function rehearseCommand(args: string[], cwd: string, io: CliOutput, env: { [name: string]: string }): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -61,6 +91,7 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
       'timeout': { type: 'string' },
       'keep': { type: 'boolean' },
       'json': { type: 'boolean' },
+      'expect-missing': { type: 'string', multiple: true },
       'help': { type: 'boolean', short: 'h' },
     },
   });
@@ -89,17 +120,21 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   };
   const sshdConfig = readConfig(values['sshd-config']);
   const sshClientConfig = readConfig(values['ssh-config']);
-  const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd);
-  if (files.length === 0) throw new UsageError('no manifests given and none in dist/manifests: run `npx projen synth` (or `cdk8s synth`) first, or name the files');
+  const expectedMissing = values['expect-missing'] ?? [];
+  const badName = expectedMissing.find(n => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  if (badName !== undefined) throw new UsageError(`--expect-missing takes a variable name, got '${badName}'`);
+  const folder = synthOutputFolder(cwd);
+  const files = positionals.length > 0 ? positionals.map(f => path.resolve(cwd, f)) : defaultManifests(cwd, folder);
+  if (files.length === 0) throw new UsageError(`no manifests given and no *.k8s.yaml in ${folder}/: run \`cdk8s synth\` in your cdk8s app first, or name the files`);
   for (const file of files) {
     if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
   }
   // A TrainJob's runtime may come from any of the files (e.g. the platform's ClusterTrainingRuntime).
-  const runtimes = files.flatMap(file => Yaml.load(file)).filter(doc => doc?.apiVersion === 'trainer.kubeflow.org/v1alpha1' && doc.kind !== 'TrainJob');
+  const runtimes = files.flatMap(file => readManifestFile(file)).filter(doc => doc?.apiVersion === 'trainer.kubeflow.org/v1alpha1' && doc.kind !== 'TrainJob');
   const jobs = files.flatMap(file => {
     let trainJobs: ILaunchManifest[];
     try {
-      trainJobs = TrainJobManifest.fromManifests(Yaml.load(file).filter(d => d != null), runtimes);
+      trainJobs = TrainJobManifest.fromManifests(readManifestFile(file), runtimes);
     } catch (e) {
       throw new UsageError(`${(e as Error).message}: pass the runtime's manifest as another file`);
     }
@@ -123,6 +158,8 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
       timeout: timeout === undefined ? undefined : Duration.millis(timeout * 1000),
       keepWorkDirectory: values.keep,
       progress: { report: line => io.err(line) },
+      environment: env,
+      expectedMissingEnv: expectedMissing,
     });
     reports.push(report);
     if (!values.json) io.out(`${formatRehearsalReport(report)}\n`);
@@ -133,12 +170,20 @@ async function rehearseCommand(args: string[], cwd: string, io: CliOutput): Prom
   return passed === reports.length ? 0 : 1;
 }
 
-/** Runs the CLI with `args` (without node and the script) and returns the exit status. */
-export async function main(args: string[], cwd: string = process.cwd(), io?: CliOutput): Promise<number> {
+/**
+ * Runs the CLI with `args` (without node and the script) and returns the exit status. `env` is
+ * where stand-ins for values only the cluster has come from (see `--expect-missing`).
+ */
+export async function main(args: string[], cwd: string = process.cwd(), io?: CliOutput, env: { [name: string]: string | undefined } = process.env): Promise<number> {
   const output = io ?? { out: t => process.stdout.write(`${t}\n`), err: t => process.stderr.write(`${t}\n`) };
+  const definedEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   try {
     const [command, ...rest] = args;
-    if (command === 'rehearse') return await rehearseCommand(rest, cwd, output);
+    if (command === 'rehearse') return await rehearseCommand(rest, cwd, output, definedEnv);
+    if (command === '--version') {
+      output.out(packageVersion());
+      return 0;
+    }
     if (command === undefined || command === '-h' || command === '--help') {
       output.out(USAGE);
       return command === undefined ? 2 : 0;

@@ -39,16 +39,16 @@ export class DeepSpeedConfigRegistry extends Construct {
    * created on first use.
    *
    * @param config the config as DeepSpeed reads it, e.g. `DeepSpeedConfigFile.render(...)`
-   * @param namespace namespace of the jobs that mount it
+   * @param jobNamespace namespace of the jobs that mount it
    */
-  public configMapFor(config: { [key: string]: any }, namespace?: string): ApiObject {
+  public configMapFor(config: { [key: string]: any }, jobNamespace?: string): ApiObject {
     // The file text is a function of the compact JSON, which is cheaper to build for every job.
-    const key = `${namespace ?? ''}\n${JSON.stringify(config)}`;
+    const key = `${jobNamespace ?? ''}\n${JSON.stringify(config)}`;
     const existing = this.byContent.get(key);
     if (existing) return existing;
     const text = renderDeepSpeedConfigFile(config);
     const hash = createHash('sha256').update(text).digest('hex').slice(0, CONTENT_HASH_LENGTH);
-    const configMap = newDeepSpeedConfigMap(this, namespace ? `${namespace}-${hash}` : hash, `${this.namePrefix}-${hash}`, text, namespace);
+    const configMap = newDeepSpeedConfigMap(this, jobNamespace ? `${jobNamespace}-${hash}` : hash, `${this.namePrefix}-${hash}`, text, jobNamespace);
     this.byContent.set(key, configMap);
     return configMap;
   }

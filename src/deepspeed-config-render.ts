@@ -48,8 +48,8 @@ function renderOptimizer(o: DeepSpeedOptimizerConfig | undefined): Json | undefi
     ['adam_w_mode', o.adamWMode],
   ]);
   return obj([
-    ['type', o.type ?? o.torchOptimizer],
-    ['params', deepMerge(params ?? {}, o.params ?? {})],
+    ['type', o.kind ?? o.torchOptimizer],
+    ['params', deepMerge(params ?? {}, o.extraParams ?? {})],
   ]);
 }
 
@@ -78,8 +78,8 @@ function renderScheduler(s: DeepSpeedSchedulerConfig | undefined): Json | undefi
     ['lr_range_test_staircase', s.lrRangeTestStaircase],
   ]);
   return obj([
-    ['type', s.type ?? s.torchScheduler],
-    ['params', deepMerge(params ?? {}, s.params ?? {})],
+    ['type', s.kind ?? s.torchScheduler],
+    ['params', deepMerge(params ?? {}, s.extraParams ?? {})],
   ]);
 }
 

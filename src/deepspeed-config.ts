@@ -66,7 +66,7 @@ export enum OptimizerType {
 export enum SchedulerType {
   /** Learning-rate range test. */
   LR_RANGE_TEST = 'LRRangeTest',
-  /** One-cycle policy; needs cycleMinLr and cycleMaxLr in params. */
+  /** One-cycle policy; needs cycle_min_lr and cycle_max_lr in extraParams. */
   ONE_CYCLE = 'OneCycle',
   /** Warm up, then hold. */
   WARMUP_LR = 'WarmupLR',
@@ -97,13 +97,13 @@ export enum CheckpointTagValidation {
 /** The `optimizer` section. */
 export interface DeepSpeedOptimizerConfig {
   /**
-   * A DeepSpeed optimizer. Set exactly one of `type` and `torchOptimizer`.
+   * A DeepSpeed optimizer. Set exactly one of `kind` and `torchOptimizer`.
    * @default - none; set torchOptimizer instead
    */
-  readonly type?: OptimizerType;
+  readonly kind?: OptimizerType;
   /**
    * A `torch.optim` class name, case-sensitive (e.g. `SGD`), for optimizers DeepSpeed does not implement.
-   * @default - none; set type instead
+   * @default - none; set kind instead
    */
   readonly torchOptimizer?: string;
   /**
@@ -140,19 +140,19 @@ export interface DeepSpeedOptimizerConfig {
    * Further optimizer parameters, written verbatim (DeepSpeed's snake_case names).
    * @default - none
    */
-  readonly params?: { [key: string]: any };
+  readonly extraParams?: { [key: string]: any };
 }
 
 /** The `scheduler` section. */
 export interface DeepSpeedSchedulerConfig {
   /**
-   * A DeepSpeed scheduler. Set exactly one of `type` and `torchScheduler`.
+   * A DeepSpeed scheduler. Set exactly one of `kind` and `torchScheduler`.
    * @default - none; set torchScheduler instead
    */
-  readonly type?: SchedulerType;
+  readonly kind?: SchedulerType;
   /**
    * A `torch.optim.lr_scheduler` class name, case-sensitive.
-   * @default - none; set type instead
+   * @default - none; set kind instead
    */
   readonly torchScheduler?: string;
   /**
@@ -261,7 +261,7 @@ export interface DeepSpeedSchedulerConfig {
    * Further scheduler parameters, written verbatim (DeepSpeed's snake_case names).
    * @default - none
    */
-  readonly params?: { [key: string]: any };
+  readonly extraParams?: { [key: string]: any };
 }
 
 /** The `fp16` section. */

@@ -38,7 +38,7 @@ export interface CidrDestinationOptions {
    * CIDRs inside the block that stay closed (e.g. the cluster's pod and service ranges).
    * @default - none
    */
-  readonly except?: string[];
+  readonly exceptCidrs?: string[];
   /**
    * Ports allowed.
    * @default - every port and protocol
@@ -57,10 +57,10 @@ export interface PodDestinationOptions {
    * Namespace of the destination pods, by name (`kubernetes.io/metadata.name`).
    * @default - the job's namespace, unless `namespaceLabels` is set
    */
-  readonly namespace?: string;
+  readonly namespaceName?: string;
   /**
    * Labels of the destination pods' namespaces.
-   * @default - the job's namespace, unless `namespace` is set
+   * @default - the job's namespace, unless `namespaceName` is set
    */
   readonly namespaceLabels?: { [key: string]: string };
   /**
@@ -79,13 +79,13 @@ export interface PodDestinationOptions {
 export class EgressDestination {
   /** Addresses in a CIDR block (`ipBlock`), e.g. `10.20.0.0/16` for a storage network. */
   public static cidr(cidr: string, options: CidrDestinationOptions = {}): EgressDestination {
-    return new EgressDestination({ ipBlock: { cidr, except: options.except } }, options.ports, `cidr ${cidr}`);
+    return new EgressDestination({ ipBlock: { cidr, except: options.exceptCidrs } }, options.ports, `cidr ${cidr}`);
   }
 
   /** Pods selected by labels, in the job's namespace or in other namespaces. */
   public static pods(options: PodDestinationOptions): EgressDestination {
-    const namespaceLabels = options.namespace !== undefined
-      ? { ...options.namespaceLabels, 'kubernetes.io/metadata.name': options.namespace }
+    const namespaceLabels = options.namespaceName !== undefined
+      ? { ...options.namespaceLabels, 'kubernetes.io/metadata.name': options.namespaceName }
       : options.namespaceLabels;
     const peer: { [key: string]: any } = { podSelector: options.podLabels ? { matchLabels: options.podLabels } : {} };
     if (namespaceLabels !== undefined) peer.namespaceSelector = { matchLabels: namespaceLabels };

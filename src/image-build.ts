@@ -39,7 +39,7 @@ export interface InClusterImageBuildProps {
    * Namespace of the ConfigMap and the Job.
    * @default - the chart's namespace
    */
-  readonly namespace?: string;
+  readonly buildNamespace?: string;
 
   /**
    * CPU of the builder, request and limit. Compiling DeepSpeed ops and mpi4py is CPU-bound.
@@ -88,14 +88,6 @@ export interface InClusterImageBuildProps {
   readonly nodeSelector?: { [key: string]: string };
 }
 
-/**
- * Builds and pushes a training image inside the cluster: a ConfigMap with the recipe's
- * Dockerfile and a Job running rootless BuildKit (`buildctl-daemonless.sh`).
- *
- * Registry credentials come from the named Secret and never appear in the manifests. The
- * build context holds only the Dockerfile, so the recipe's code must come from git.
- * Rootless BuildKit needs seccomp and AppArmor unconfined for its container (no privileges).
- */
 /** CPU architecture of the node the build Job runs on (`kubernetes.io/arch`). */
 export enum BuildArchitecture {
   /** x86-64 nodes. */
@@ -104,7 +96,18 @@ export enum BuildArchitecture {
   ARM64 = 'arm64',
 }
 
+/**
+ * Builds and pushes a training image inside the cluster: a ConfigMap with the recipe's
+ * Dockerfile and a Job running rootless BuildKit (`buildctl-daemonless.sh`).
+ *
+ * Registry credentials come from the named Secret and never appear in the manifests. The
+ * build context holds only the Dockerfile, so the recipe's code must come from git.
+ * Rootless BuildKit needs seccomp and AppArmor unconfined for its container (no privileges).
+ */
 export class InClusterImageBuild extends Construct {
+  /** The builder image used unless `builderImage` is set (rootless BuildKit). */
+  public static readonly DEFAULT_BUILDER_IMAGE: string = DEFAULT_BUILDER_IMAGE;
+
   /** The ConfigMap holding the Dockerfile. */
   public readonly configMap: ApiObject;
   /** The build Job. */
@@ -126,13 +129,13 @@ export class InClusterImageBuild extends Construct {
     const resources = { cpu: kplus.k8s.Quantity.fromString(cpu), memory: kplus.k8s.Quantity.fromString(memory) };
 
     this.configMap = new kplus.k8s.KubeConfigMap(this, 'Dockerfile', {
-      metadata: { name: `${image.name}-dockerfile`, namespace: props.namespace },
+      metadata: { name: `${image.name}-dockerfile`, namespace: props.buildNamespace },
       // Rendered at synth, after validation, so an invalid recipe reports instead of throwing here.
       data: Lazy.any({ produce: () => ({ Dockerfile: image.dockerfile }) }),
     });
 
     this.job = new kplus.k8s.KubeJob(this, 'Resource', {
-      metadata: { name: `${image.name}-build`, namespace: props.namespace },
+      metadata: { name: `${image.name}-build`, namespace: props.buildNamespace },
       spec: {
         backoffLimit: props.backoffLimit ?? 1,
         ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),

@@ -83,10 +83,6 @@ export class MpiInstallation {
 }
 
 /**
- * DeepSpeed ops compiled when the image is built (`DS_BUILD_<op>=1`) instead of
- * just-in-time on first use. Needs the CUDA toolkit at build time (a `-devel` base).
- */
-/**
  * DeepSpeed's CPU ops: DeepSpeed 0.16 compiles them with `-march=native` and the SIMD width
  * (AVX-512, AVX2) of the machine that builds them (`op_builder/builder.py` `cpu_arch()`,
  * `simd_width()`), with no setting to choose another target, so a pre-built one crashes with
@@ -95,6 +91,10 @@ export class MpiInstallation {
  */
 export const CPU_OPS: string[] = ['CPU_ADAM', 'CPU_ADAGRAD', 'CPU_LION', 'AIO', 'GDS'];
 
+/**
+ * DeepSpeed ops compiled when the image is built (`DS_BUILD_<op>=1`) instead of
+ * just-in-time on first use. Needs the CUDA toolkit at build time (a `-devel` base).
+ */
 export enum DeepSpeedOp {
   /**
    * Every op compatible with the image (`DS_BUILD_OPS=1`) except the CPU ops, which the recipe

@@ -245,6 +245,9 @@ export interface DeepSpeedTrainingImageProps {
  * Use `DeepSpeedTrainingImage.fromImage()` for an image built elsewhere.
  */
 export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrainingImage {
+  /** The directory under the synth output where each recipe's build directory is written (`images`). */
+  public static readonly IMAGES_DIRECTORY: string = IMAGES_DIRECTORY;
+
   /**
    * A prebuilt image. Declare the facts that differ from the MPI Operator base-image
    * layout (non-root `mpiuser`, sshd on 2222, Open MPI).
@@ -268,8 +271,8 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
   public readonly name: string;
   /** The base image. */
   public readonly baseImage: BaseImage;
-  /** DeepSpeed version. */
-  public readonly deepspeedVersion: string;
+  /** DeepSpeed version (always set on a recipe; optional because `IDeepSpeedTrainingImage` may not know it). */
+  public readonly deepspeedVersion?: string;
   /** torch installed by the recipe, if any. */
   public readonly torch?: TorchPackages;
   /** mpi4py version. */
@@ -377,7 +380,7 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
       imageRef: this.imageRef,
       base: this.baseImage,
       torch: this.torch,
-      deepspeedVersion: this.deepspeedVersion,
+      deepspeedVersion: this.deepspeedVersion ?? '',
       mpi4pyVersion: this.mpi4pyVersion,
       pipPackages: Object.entries(this.pipPackages),
       systemPackages: this.systemPackages,

@@ -158,8 +158,8 @@ export function buildJobParts(scope: Construct, apiObject: ApiObject, props: Dee
     serviceAccountName: security.serviceAccountName ?? serviceAccount?.name,
     automountServiceAccountToken: security.automountServiceAccountToken ?? false,
   };
-  launcher.setIdentity(identity);
-  workers.setIdentity(identity);
+  launcher.useIdentity(identity);
+  workers.useIdentity(identity);
   const ownership = {
     enabled: storage.setFsGroup ?? true,
     fsGroup: storage.fsGroup,

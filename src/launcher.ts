@@ -12,20 +12,11 @@ import { workerWaitCommand } from './worker-wait';
 export const DEFAULT_WORKER_WAIT_TIMEOUT = Duration.minutes(15);
 
 /**
- * Options for the launcher pod.
+ * Options for the launcher pod. Its `cpu` defaults to `Cpu.units(1)` and its `memory` to
+ * `Size.gibibytes(2)` (unless a limit is set): mpirun needs little, and a request keeps the launcher out of
+ * the BestEffort class that is evicted first.
  */
 export interface MpiLauncherOptions extends MpiReplicaOptions {
-  /**
-   * CPU request, also used as the limit unless `cpuLimit` is set. mpirun needs little;
-   * a request keeps the launcher out of the BestEffort class that is evicted first.
-   * @default Cpu.units(1)
-   */
-  readonly cpu?: Cpu;
-  /**
-   * Memory request, also used as the limit unless `memoryLimit` is set.
-   * @default Size.gibibytes(2); with runLauncherAsWorker, the workers' memory, or none
-   */
-  readonly memory?: Size;
   /**
    * GPUs on the launcher. The operator hides launcher GPUs unless the launcher runs as a worker.
    * @default - the workers' GPU count when the launcher runs as a worker, otherwise 0

@@ -22,7 +22,7 @@ type Requests = mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesRequ
 export interface MpiReplicaOptions {
   /**
    * CPU request, also used as the limit unless `cpuLimit` is set.
-   * @default - no CPU request or limit
+   * @default - no CPU request or limit; `Cpu.units(1)` on the launcher
    */
   readonly cpu?: Cpu;
   /**
@@ -32,7 +32,7 @@ export interface MpiReplicaOptions {
   readonly cpuLimit?: Cpu;
   /**
    * Memory request, also used as the limit unless `memoryLimit` is set.
-   * @default - no memory request or limit
+   * @default - no memory request or limit; `Size.gibibytes(2)` on the launcher
    */
   readonly memory?: Size;
   /**
@@ -142,6 +142,9 @@ interface Mount {
  * container, built through the types imported from the MPIJob CRD.
  */
 export abstract class MpiReplica extends Construct {
+  /** Where the memory-backed shared-memory volume is mounted (`/dev/shm`). */
+  public static readonly SHARED_MEMORY_PATH: string = SHARED_MEMORY_PATH;
+
   /** The image this replica runs. */
   public readonly image: IDeepSpeedTrainingImage;
   /** Restart policy of the replica. */
@@ -300,7 +303,7 @@ export abstract class MpiReplica extends Construct {
   }
 
   /** Sets the pods' PriorityClass (`priorityClassName`). */
-  public setPriorityClassName(name: string): void {
+  public usePriorityClassName(name: string): void {
     this.revision++;
     this.priorityClassName = name;
   }
@@ -310,6 +313,7 @@ export abstract class MpiReplica extends Construct {
    * @internal
    */
   public _setVolumeOwnership(ownership: VolumeOwnership): void {
+    this.revision++;
     this.volumeOwnership = ownership;
   }
 
@@ -327,7 +331,7 @@ export abstract class MpiReplica extends Construct {
   }
 
   /** Sets the pods' ServiceAccount and whether its token is mounted. */
-  public setIdentity(identity: PodIdentity): void {
+  public useIdentity(identity: PodIdentity): void {
     this.revision++;
     this.identity = identity;
   }
@@ -394,7 +398,7 @@ export abstract class MpiReplica extends Construct {
    * Container ports.
    * @internal
    */
-  protected renderPorts(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts[] | undefined {
+  protected _renderPorts(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts[] | undefined {
     return undefined;
   }
 
@@ -402,7 +406,7 @@ export abstract class MpiReplica extends Construct {
    * Container readiness probe.
    * @internal
    */
-  protected renderReadinessProbe(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe | undefined {
+  protected _renderReadinessProbe(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe | undefined {
     return undefined;
   }
 
@@ -480,8 +484,8 @@ export abstract class MpiReplica extends Construct {
       env: this.env.size > 0
         ? [...this.env.entries()].map(([name, value]) => value._toKube(name))
         : undefined,
-      ports: this.renderPorts(),
-      readinessProbe: this.renderReadinessProbe(),
+      ports: this._renderPorts(),
+      readinessProbe: this._renderReadinessProbe(),
       resources: this.renderResources(),
       volumeMounts: this.mounts.length > 0
         ? this.mounts.map(m => ({

@@ -133,8 +133,8 @@ export interface ScheduledPods {
  */
 export function applyPodScheduling(job: ScheduledPods, options: JobSchedulingOptions): void {
   if (options.priorityClassName) {
-    job.launcher.setPriorityClassName(options.priorityClassName);
-    job.workers.setPriorityClassName(options.priorityClassName);
+    job.launcher.usePriorityClassName(options.priorityClassName);
+    job.workers.usePriorityClassName(options.priorityClassName);
   }
   if (options.spreadWorkers) job.spreadRankPods();
   if (options.gpuProduct) {

@@ -19,6 +19,8 @@ const DEFAULT_LABEL_PREFIX = 'deepspeed-sweep';
 const POINT_HASH_LENGTH = 10;
 /** The operator's limit for `<name>-worker-<index>`, the last worker's hostname. */
 const HOSTNAME_LIMIT = 63;
+/** Worker index digits every job name leaves room for (up to 10,000 workers), whatever the sweep's points. */
+const WORKER_INDEX_DIGITS = 4;
 /** Axis names become label name parts: lowercase DNS labels, at most 63 characters. */
 const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** JobSet's limit on a TrainJob name: 63 minus `-launcher-0-0-<5 chars>`. */
@@ -53,9 +55,9 @@ export class SweepAxis {
   public static learningRate(values: number[]): SweepAxis {
     return SweepAxis.typed('learning-rate', values, (props, lr) => withConfig(props, 'learning-rate', config => {
       const scheduler = config.scheduler;
-      const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.type ?? '');
+      const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.kind ?? '');
       if (!config.optimizer && !warmup) {
-        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in base.deepspeedConfig');
+        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in baseJob.deepspeedConfig');
       }
       return {
         ...config,
@@ -160,7 +162,7 @@ export class SweepAxis {
 /** Applies a change to the base's DeepSpeed config, which a config axis cannot invent. */
 function withConfig(props: DeepSpeedMpiJobProps, axis: string, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
   if (!props.deepspeedConfig) {
-    throw new Error(`the ${axis} axis changes the DeepSpeed config, but base.deepspeedConfig is not set`);
+    throw new Error(`the ${axis} axis changes the DeepSpeed config, but baseJob.deepspeedConfig is not set`);
   }
   return { ...props, deepspeedConfig: change(props.deepspeedConfig) };
 }
@@ -192,9 +194,10 @@ export interface DeepSpeedSweepProps {
   /**
    * Props every job starts from; each axis changes them for its value. The image, the
    * config registry, Kueue and other settings pass through to every job. `metadata.name`
-   * must not be set: every job gets `<sweep name>-<point hash>`.
+   * must not be set: every job gets `<sweep name>-<point values>-<point hash>`, the values as
+   * far as the name's length budget allows.
    */
-  readonly base: DeepSpeedMpiJobProps;
+  readonly baseJob: DeepSpeedMpiJobProps;
 
   /**
    * The axes; the sweep covers their cartesian product (the grid).
@@ -271,8 +274,8 @@ export class DeepSpeedSweep extends Construct {
 
   public constructor(scope: Construct, id: string, props: DeepSpeedSweepProps) {
     super(scope, id);
-    if (props.base.metadata?.name !== undefined) {
-      throw new Error(`${this.node.path}: base.metadata.name is '${props.base.metadata.name}': every job of a sweep is named <sweep name>-<point hash>. Set the sweep's name instead.`);
+    if (props.baseJob.metadata?.name !== undefined) {
+      throw new Error(`${this.node.path}: baseJob.metadata.name is '${props.baseJob.metadata.name}': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep's name instead.`);
     }
     const axes = props.axes ?? [];
     const names = axes.map(a => a.name);
@@ -293,32 +296,34 @@ export class DeepSpeedSweep extends Construct {
     if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
       throw new Error(`${this.node.path}: parallelism.maxJobs is ${maxJobs}: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.`);
     }
-    if (props.parallelism && props.base.scheduling?.kueue) {
-      throw new Error(`${this.node.path}: parallelism is set and base.scheduling.kueue names queue '${props.base.scheduling.kueue.queueName}': `
+    if (props.parallelism && props.baseJob.scheduling?.kueue) {
+      throw new Error(`${this.node.path}: parallelism is set and baseJob.scheduling.kueue names queue '${props.baseJob.scheduling.kueue.queueName}': `
         + 'parallelism submits every job to a queue of its own. Remove one of them.');
     }
-    const namespace = props.base.metadata?.namespace;
-    const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.base.security?.networkPolicy ?? true);
+    const namespace = props.baseJob.metadata?.namespace;
+    const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.baseJob.security?.networkPolicy ?? true);
     const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
     const planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
       const values: { [axis: string]: string } = {};
       axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
       const id = pointId(values);
-      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.base));
+      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.baseJob));
       return { id, values, jobProps };
     });
 
-    // One prefix length for all jobs: the one the largest worker count leaves room for, or
-    // JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
+    // One length budget for all jobs: what the operator's `<name>-worker-<index>` hostname leaves
+    // for worker indexes of up to 4 digits (more if a point needs them), so that adding points keeps
+    // every name; or JobSet's limit on a TrainJob name (its pods are `<name>-launcher-0-0-<5 chars>`).
     const maxWorkers = planned.reduce((max, p) => Math.max(max, p.jobProps.workers.replicas), 1);
-    const room = props.trainerRuntime ? TRAINJOB_NAME_LIMIT : HOSTNAME_LIMIT - '-worker-'.length - String(maxWorkers - 1).length;
-    const prefix = this.name.slice(0, Math.max(1, room - 1 - POINT_HASH_LENGTH)).replace(/-+$/, '');
+    const room = props.trainerRuntime
+      ? TRAINJOB_NAME_LIMIT
+      : HOSTNAME_LIMIT - '-worker-'.length - Math.max(WORKER_INDEX_DIGITS, String(maxWorkers - 1).length);
 
     const taken = new Set<string>();
     this.points = planned.map(({ id, values, jobProps }) => {
       const hash = pointHash(this.name, values);
-      const name = `${prefix}-${hash}`;
+      const name = pointJobName(this.name, values, hash, room);
       if (taken.has(name)) {
         throw new Error(`${this.node.path}/${id}: job name '${name}' is already used by another point (a hash collision). Rename the sweep.`);
       }
@@ -350,7 +355,7 @@ export class DeepSpeedSweep extends Construct {
       // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.
       this.networkPolicy = createPeerNetworkPolicy(this, this.name, namespace, props.trainerRuntime
         ? { [sweepPodLabel]: this.name }
-        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.base.security?.egress);
+        : { [OPERATOR_NAME_LABEL]: OPERATOR_NAME, [sweepPodLabel]: this.name }, props.baseJob.security?.egress);
     }
     if (props.parallelism) {
       const queues = createSweepQueues(this, this.name, namespace, this.largestJobTimes(props.parallelism.maxJobs), props.parallelism);
@@ -422,6 +427,22 @@ function pointId(values: { [axis: string]: string }): string {
  * A hash of the sweep name and the point's values in axis-name order: the same point keeps
  * its job name when axes are reordered or values are added elsewhere.
  */
+/**
+ * A job's name: the sweep name, the point's values in axis-name order (as DNS label characters)
+ * as far as they fit in `room`, then the point hash, which keeps names unique when values are
+ * shortened or spell alike. `lr-scan-0-0003-2-<hash>` is the point learning-rate=0.0003, zero-stage=2.
+ */
+function pointJobName(sweepName: string, values: { [axis: string]: string }, hash: string, room: number): string {
+  const available = room - 1 - POINT_HASH_LENGTH;
+  const prefix = sweepName.slice(0, Math.max(1, available)).replace(/-+$/, '');
+  const readable = Object.keys(values).sort()
+    .map(axis => values[axis].toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, ''))
+    .filter(part => part !== '')
+    .join('-');
+  const shown = readable.slice(0, Math.max(0, available - prefix.length - 1)).replace(/-+$/, '');
+  return [prefix, shown, hash].filter(part => part !== '').join('-');
+}
+
 function pointHash(sweepName: string, values: { [axis: string]: string }): string {
   const canonical = Object.keys(values).sort().map(axis => `${axis}=${values[axis]}`);
   return createHash('sha256').update([sweepName, ...canonical].join('\n')).digest('hex').slice(0, POINT_HASH_LENGTH);

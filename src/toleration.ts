@@ -135,8 +135,7 @@ export class NodeLabelQuery {
 
   /** The label key. */
   public readonly key: string;
-  /** The operator (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`). */
-  public readonly operator: string;
+  private readonly operator: string;
   /** The values compared, if the operator takes any. */
   public readonly values?: string[];
 

@@ -102,7 +102,7 @@ export interface HostPathVolumeOptions {
    * What must exist at the path.
    * @default HostPathVolumeType.DEFAULT
    */
-  readonly type?: HostPathVolumeType;
+  readonly hostPathType?: HostPathVolumeType;
 }
 
 /**
@@ -183,7 +183,7 @@ export class Volume {
 
   /** A path of the node (devices such as `/dev/infiniband`); outside the restricted Pod Security Standard. */
   public static fromHostPath(name: string, options: HostPathVolumeOptions): Volume {
-    return new Volume(name, { hostPath: { path: options.path, type: options.type || undefined } });
+    return new Volume(name, { hostPath: { path: options.path, type: options.hostPathType || undefined } });
   }
 
   /** The volume's name in the pod. */

@@ -99,12 +99,12 @@ export class MpiWorkerPool extends MpiReplica {
   }
 
   /** @internal */
-  protected renderPorts(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts[] {
+  protected _renderPorts(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts[] {
     return [{ name: 'ssh', containerPort: this.image.sshPort, protocol: 'TCP' }];
   }
 
   /** @internal */
-  protected renderReadinessProbe(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe {
+  protected _renderReadinessProbe(): mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe {
     // Ready means sshd accepts connections: what the launcher and WaitForWorkersReady need.
     return {
       tcpSocket: { port: mpi.MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTcpSocketPort.fromNumber(this.image.sshPort) },

@@ -4,28 +4,28 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, JsonPatch, Testing, Yaml } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
-import { DeepSpeedMpiJob, DeepSpeedTrainingImage, DeepSpeedTrainJob, TrainerRuntime } from '../src';
-import { main } from '../src/cli';
+import { DeepSpeedMpiJob, DeepSpeedTrainingImage, DeepSpeedTrainJob, EnvValue, TrainerRuntime } from '../src';
+import { main, USAGE } from '../src/cli';
 import { renderUnvalidated } from './support/synth';
 
 jest.setTimeout(60_000);
 
 const REPO = path.resolve(__dirname, '..');
 
-/** Runs the CLI as users do, in its own node process (TypeScript sources, transpiled on the fly). */
+/** Runs the CLI as users do, in its own node process (TypeScript sources, transpiled on the fly by swc). */
 function cli(args: string[], cwd: string) {
   const result = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register'), path.join(REPO, 'src', 'cli.ts'), ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json') },
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_SWC: 'true', TS_NODE_PROJECT: path.join(REPO, 'tsconfig.json') },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A cdk8s app directory whose dist/manifests holds the synthesized CIFAR-10 example. */
-function appWithCifar10(): string {
+/** A plain cdk8s app directory (no cdk8s.yaml output): `cdk8s synth` wrote the CIFAR-10 example to dist/. */
+function appWithCifar10(outdir = 'dist'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
-  const app = new App({ outdir: path.join(dir, 'dist', 'manifests') });
+  const app = new App({ outdir: path.join(dir, outdir) });
   buildCifar10(app);
   app.synth();
   return dir;
@@ -51,9 +51,9 @@ describe('cdk8s-deepspeed rehearse, end to end', () => {
     expect(fs.readFileSync(path.join(REPO, 'src', 'cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
-  test('rehearses dist/manifests by default: progress on stderr, per-rank summary on stdout, exit 0', () => {
+  test('rehearses dist/, where cdk8s synth writes, by default: progress on stderr, per-rank summary on stdout, exit 0', () => {
     const { status, stdout, stderr } = cli(['rehearse'], dir);
-    expect(stderr).toContain('rehearsing cifar10-train from dist/manifests/cifar10.k8s.yaml');
+    expect(stderr).toContain('rehearsing cifar10-train from dist/cifar10.k8s.yaml');
     expect(stderr).toMatch(/mpirun from \S*mpirun \(Open MPI \d/);
     expect(stderr).toContain('rank 0 of 2 on cifar10-train-worker-0');
     expect(stderr).toContain('rank 1 of 2 on cifar10-train-worker-1');
@@ -64,6 +64,7 @@ describe('cdk8s-deepspeed rehearse, end to end', () => {
       'training/cifar/cifar10_deepspeed.py', '--deepspeed', '--deepspeed_config', '/etc/deepspeed/ds_config.json',
     ]));
     expect(stdout).toContain('    NCCL_DEBUG=INFO  (manifest)');
+    expect(stdout).toContain(`    PATH=${process.env.PATH}  (not in the manifest: this machine's PATH, standing in for the image's PATH)`);
     expect(stdout).toContain('    PASS  world size: 2 ranks: -np 2 = 2 workers × 1 slot');
     expect(stdout).not.toContain('FAIL');
     expect(stdout.trimEnd().split('\n').pop()).toBe('1 of 1 job rehearsal passed');
@@ -89,7 +90,7 @@ describe('cdk8s-deepspeed options and errors', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('--json prints the reports, --job picks one, --keep leaves the work directory', async () => {
-    const file = path.join(dir, 'dist', 'manifests', 'cifar10.k8s.yaml');
+    const file = path.join(dir, 'dist', 'cifar10.k8s.yaml');
     const { status, out } = await run(['rehearse', '--json', '--keep', '--job', 'cifar10-train', file], dir);
     expect(status).toBe(0);
     const [report] = JSON.parse(out);
@@ -100,10 +101,10 @@ describe('cdk8s-deepspeed options and errors', () => {
 
   test('usage errors exit 2 with a reason', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-empty-'));
-    expect(await run(['rehearse'], empty)).toMatchObject({
-      status: 2,
-      err: expect.stringMatching(/^cdk8s-deepspeed: no manifests given and none in dist\/manifests: run `npx projen synth`/),
-    });
+    expect(await run(['rehearse'], empty)).toMatchObject({ status: 2, err: `cdk8s-deepspeed: no manifests given and no *.k8s.yaml in dist/: run \`cdk8s synth\` in your cdk8s app first, or name the files\n\n${USAGE}` });
+    fs.writeFileSync(path.join(empty, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\noutput: out/k8s  # where synth writes\n');
+    expect(await run(['rehearse'], empty)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: no manifests given and no \*\.k8s\.yaml in out\/k8s\/: run `cdk8s synth`/) });
+    expect(await run(['rehearse', '--expect-missing', 'HF-TOKEN'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: --expect-missing takes a variable name, got 'HF-TOKEN'/) });
     expect(await run(['rehearse', '--job', 'other'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/^cdk8s-deepspeed: no MPIJob or TrainJob named other in /) });
     expect(await run(['rehearse', '--timeout', 'soon'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/--timeout must be a positive number of seconds, got soon/) });
     expect(await run(['rehearse', '--bogus'], dir)).toMatchObject({ status: 2, err: expect.stringMatching(/Unknown option '--bogus'/) });
@@ -141,9 +142,70 @@ describe('cdk8s-deepspeed options and errors', () => {
     expect(await run(['rehearse', '--mpirun', '/nonexistent/mpirun'], dir)).toEqual({
       status: 2,
       out: '',
-      err: 'rehearsing cifar10-train from dist/manifests/cifar10.k8s.yaml\n'
+      err: 'rehearsing cifar10-train from dist/cifar10.k8s.yaml\n'
         + 'cdk8s-deepspeed: /nonexistent/mpirun not found: install Open MPI (Debian: apt-get install openmpi-bin, or run scripts/install-test-deps.sh)',
     });
+  });
+
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    expect(await run(['--version'], dir)).toEqual({ status: 0, out: version, err: '' });
+  });
+
+  test('reads cdk8s.yaml\'s output folder', async () => {
+    const app = appWithCifar10('dist/manifests');
+    fs.writeFileSync(path.join(app, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\noutput: dist/manifests\n');
+    const { status, err } = await run(['rehearse'], app);
+    expect(err.split('\n')[0]).toBe('rehearsing cifar10-train from dist/manifests/cifar10.k8s.yaml');
+    expect(status).toBe(0);
+    fs.rmSync(app, { recursive: true, force: true });
+  });
+
+  test('an unreadable YAML is reported as a YAML error with its line', async () => {
+    const file = path.join(dir, 'broken-yaml.k8s.yaml');
+    fs.writeFileSync(file, 'apiVersion: kubeflow.org/v2beta1\nkind: MPIJob\nmetadata:\n  name: x\nspec:\n  mpiReplicaSpecs:\n    Launcher:\n      replicas: 1\n     template: {}\n');
+    expect(await run(['rehearse', file], dir)).toEqual({
+      status: 2,
+      out: '',
+      err: `cdk8s-deepspeed: ${file} line 9, column 1: not valid YAML: All mapping items must start at the same column`,
+    });
+  });
+});
+
+describe('a forwarded variable that only the cluster can fill in (a Secret-backed HF_TOKEN)', () => {
+  async function run(args: string[], cwd: string, env: { [name: string]: string } = {}) {
+    const out: string[] = [];
+    const status = await main(args, cwd, { out: t => out.push(t), err: () => undefined }, env);
+    return { status, out: out.join('\n') };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-secret-'));
+  const chart = buildCifar10(Testing.app());
+  const job = chart.node.findAll().find((c): c is DeepSpeedMpiJob => c instanceof DeepSpeedMpiJob)!;
+  job.addEnv('HF_TOKEN', EnvValue.fromSecretKey('hf-token', 'token'));
+  const file = path.join(dir, 'cifar10.k8s.yaml');
+  fs.writeFileSync(file, Yaml.stringify(...renderUnvalidated(chart)));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('fails the rehearsal: it would not reach the ranks here', async () => {
+    const { status, out } = await run(['rehearse', file], dir);
+    expect(out).toContain('    HF_TOKEN  (manifest: the key token of Secret hf-token; left out, only the cluster can read it)');
+    expect(out).toContain('    FAIL  forwarded env: HF_TOKEN is the key token of Secret hf-token, which only the cluster can read, so it did not reach ranks 0-1: '
+      + 'set HF_TOKEN in the rehearsal\'s environment to stand in for it, or expect it missing (--expect-missing HF_TOKEN)');
+    expect(status).toBe(1);
+  });
+
+  test('passes with --expect-missing, and says so', async () => {
+    const { status, out } = await run(['rehearse', '--expect-missing', 'HF_TOKEN', file], dir);
+    expect(out).toContain('    PASS  forwarded env: PATH, LD_LIBRARY_PATH, NCCL_DEBUG reached all 2 ranks with the launcher\'s values; '
+      + 'HF_TOKEN (the key token of Secret hf-token) did not, as expected');
+    expect(status).toBe(0);
+  });
+
+  test('passes with a stand-in value from the rehearsal\'s environment, labelled as one', async () => {
+    const { status, out } = await run(['rehearse', file], dir, { HF_TOKEN: 'hf_standin' });
+    expect(out).toContain('    HF_TOKEN=hf_standin  (manifest: the key token of Secret hf-token; the rehearsal environment\'s HF_TOKEN stands in)');
+    expect(out).toContain('    PASS  forwarded env: PATH, LD_LIBRARY_PATH, NCCL_DEBUG, HF_TOKEN reached all 2 ranks with the launcher\'s values');
+    expect(status).toBe(0);
   });
 });
 

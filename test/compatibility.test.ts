@@ -1,7 +1,7 @@
 import { Size } from 'cdk8s';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, MpiImplementation, MpiOperatorVersion,
-  TrainingStorage, validateJob,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, MpiImplementation,
+  MpiOperatorVersion, TrainingStorage, Validation,
 } from '../src';
 import { specDrift } from './support/crd';
 import { buildJob, synthError, synthJob } from './support/synth';
@@ -25,7 +25,7 @@ const everything: DeepSpeedMpiJobProps = {
 
 function compatibility(props: DeepSpeedMpiJobProps): Array<[string, string]> {
   const { job } = buildJob(props);
-  return validateJob(job).filter(f => f.rule === 'compatibility/operator-version').map(f => [f.severity, f.message.split(':')[1].trim()]);
+  return Validation.validateJob(job).filter(f => f.rule === 'compatibility/operator-version').map(f => [f.severity, f.message.split(':')[1].trim()]);
 }
 
 describe('operatorVersion', () => {

@@ -5,6 +5,7 @@ import {
 } from './support/crd-schema';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 describe('the MPIJob v0.8.0 CRD schema accepts what the library synthesizes', () => {
   test('the CIFAR-10 example', () => {
@@ -14,6 +15,7 @@ describe('the MPIJob v0.8.0 CRD schema accepts what the library synthesizes', ()
 
   test.each(Object.keys(JOB_VARIATIONS))('%s', name => {
     expect(mpiJobSchemaErrors(synthJob(JOB_VARIATIONS[name]).mpiJob)).toEqual([]);
+    expectWarnings(...name === 'root image with custom env from every source' ? ['test/train: image.user is ImageUser.root()'] : []);
   });
 });
 

@@ -1,13 +1,14 @@
 import {
-  CheckpointTagValidation, DeepSpeedDataType, OffloadDevice, OptimizerType, renderDeepSpeedConfig, SchedulerType,
+  CheckpointTagValidation, DeepSpeedConfigFile, DeepSpeedDataType, OffloadDevice, OptimizerType, SchedulerType,
   WarmupType, ZeroStage,
 } from '../src';
 import { synthJob } from './support/synth';
 import { DeepSpeedTrainingImage } from '../src';
+import { expectWarnings } from './support/warnings';
 
 describe('renderDeepSpeedConfig', () => {
   test('renders every typed field under DeepSpeed\'s own key names', () => {
-    const json = renderDeepSpeedConfig({
+    const json = DeepSpeedConfigFile.render({
       trainBatchSize: 256,
       trainMicroBatchSizePerGpu: 4,
       gradientAccumulationSteps: 2,
@@ -23,8 +24,8 @@ describe('renderDeepSpeedConfig', () => {
       zeroAllowUntestedOptimizer: true,
       zeroForceDsCpuOptimizer: false,
       dataloaderDropLast: true,
-      optimizer: { type: OptimizerType.ADAMW, lr: 3e-4, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1, torchAdam: true, adamWMode: true, params: { amsgrad: false } },
-      scheduler: { type: SchedulerType.WARMUP_DECAY_LR, warmupMinLr: 0, warmupMaxLr: 3e-4, warmupNumSteps: 500, warmupType: WarmupType.LINEAR, totalNumSteps: 10000 },
+      optimizer: { kind: OptimizerType.ADAMW, lr: 3e-4, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1, torchAdam: true, adamWMode: true, extraParams: { amsgrad: false } },
+      scheduler: { kind: SchedulerType.WARMUP_DECAY_LR, warmupMinLr: 0, warmupMaxLr: 3e-4, warmupNumSteps: 500, warmupType: WarmupType.LINEAR, totalNumSteps: 10000 },
       bf16: { enabled: true, immediateGradUpdate: true },
       zeroOptimization: {
         stage: ZeroStage.STAGE_3,
@@ -108,22 +109,22 @@ describe('renderDeepSpeedConfig', () => {
   });
 
   test('leaves out what is not set', () => {
-    expect(renderDeepSpeedConfig({})).toEqual({});
-    expect(renderDeepSpeedConfig({ fp16: { enabled: true }, optimizer: { type: OptimizerType.ADAM } })).toEqual({
+    expect(DeepSpeedConfigFile.render({})).toEqual({});
+    expect(DeepSpeedConfigFile.render({ fp16: { enabled: true }, optimizer: { kind: OptimizerType.ADAM } })).toEqual({
       fp16: { enabled: true },
       optimizer: { type: 'Adam' },
     });
   });
 
   test('a torch optimizer or scheduler keeps its case-sensitive class name', () => {
-    expect(renderDeepSpeedConfig({ optimizer: { torchOptimizer: 'SGD', lr: 0.1, params: { momentum: 0.9 } }, scheduler: { torchScheduler: 'StepLR', params: { step_size: 10 } } })).toEqual({
+    expect(DeepSpeedConfigFile.render({ optimizer: { torchOptimizer: 'SGD', lr: 0.1, extraParams: { momentum: 0.9 } }, scheduler: { torchScheduler: 'StepLR', extraParams: { step_size: 10 } } })).toEqual({
       optimizer: { type: 'SGD', params: { lr: 0.1, momentum: 0.9 } },
       scheduler: { type: 'StepLR', params: { step_size: 10 } },
     });
   });
 
   test('raw keys are deep-merged last and win over typed fields', () => {
-    expect(renderDeepSpeedConfig({
+    expect(DeepSpeedConfigFile.render({
       trainBatchSize: 16,
       zeroOptimization: { stage: ZeroStage.STAGE_2, overlapComm: true },
       raw: { zero_optimization: { overlap_comm: false, round_robin_gradients: true }, seq_parallel_communication_data_type: 'fp32' },
@@ -142,5 +143,6 @@ describe('renderDeepSpeedConfig', () => {
       deepspeedConfig: { trainMicroBatchSizePerGpu: 1, zeroOptimization: { stage: ZeroStage.STAGE_2, reduceBucketSize: 5e8 } },
     });
     expect(configMap.data['ds_config.json']).toContain('"reduce_bucket_size": 500000000');
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 });

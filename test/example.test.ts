@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { buildCifar10 } from '../examples/cifar10/main';
-import { validateJob, DeepSpeedMpiJob } from '../src';
+import { DeepSpeedMpiJob, Validation } from '../src';
 import { aptProblems, lintAll, parseInstructions } from './support/dockerfile';
 import { container, mpirunCommand } from './support/synth';
 
@@ -78,7 +78,7 @@ describe('CIFAR-10 example', () => {
     const app = Testing.app();
     const chart = buildCifar10(app);
     const job = chart.node.findAll().find((c): c is DeepSpeedMpiJob => c instanceof DeepSpeedMpiJob)!;
-    expect(validateJob(job)).toEqual([]);
+    expect(Validation.validateJob(job)).toEqual([]);
   });
 
   test('full YAML snapshot (alongside the assertions above)', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, TrainJobManifest, validateImage, validateJob } from '../src';
+import { CheckStatus, ILaunchManifest, LaunchRehearsal, MpiJobManifest, TrainJobManifest, Validation } from '../src';
 import { aptProblems, commands, lintAll, parseInstructions, runContaining } from './support/dockerfile';
 import {
   deepspeedConfigOf, EXAMPLES_DIR, excerptMismatches, excerptProblem, exampleNames, manifest, referencedOutputPaths,
@@ -29,7 +29,7 @@ function restrictedBreaches(mpiJob: any): string[] {
 
 /** Every finding of every job and image recipe of an example, as `severity rule: message`. */
 function findings(example: SynthesizedExample): string[] {
-  return [...example.jobs.flatMap(validateJob), ...example.images.flatMap(validateImage)]
+  return [...example.jobs.flatMap(Validation.validateJob), ...example.images.flatMap(Validation.validateImage)]
     .map(f => `${f.severity} ${f.rule}: ${f.message}`);
 }
 
@@ -294,6 +294,12 @@ describe('every example', () => {
     expect(report.checks.filter(c => c.status !== CheckStatus.PASSED)).toEqual([]);
     expect(report.ranks).toHaveLength(job.totalSlots);
   }, 120_000);
+});
+
+describe('example warnings', () => {
+  test.each(exampleNames())('examples/%s: synth prints no warnings', name => {
+    expect(synthExample(name).warnings).toEqual([]);
+  });
 });
 
 describe('example READMEs', () => {

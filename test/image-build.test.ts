@@ -80,7 +80,7 @@ describe('in-cluster image build', () => {
     const { chart, image } = imageRecipe(GIT);
     new InClusterImageBuild(chart, 'build', {
       image, registrySecretName: 'push', cpu: Cpu.millis(1500), memory: Size.gibibytes(32), storage: Size.gibibytes(100),
-      namespace: 'builds', backoffLimit: 3, builderImage: 'mirror.example.com/buildkit:v0.23.2-rootless',
+      buildNamespace: 'builds', backoffLimit: 3, builderImage: 'mirror.example.com/buildkit:v0.23.2-rootless',
     });
     const job = Testing.synth(chart).find(m => m.kind === 'Job');
     expect(job.metadata.namespace).toBe('builds');

@@ -1,6 +1,7 @@
 import { DeepSpeedTrainingImageProps, ImageUser, MpiInstallation, SourceCode } from '../src';
 import { commands, envNames, parseInstructions, printedFile, runs } from './support/dockerfile';
 import { container, mpirunCommand, synthJobWithRecipe } from './support/synth';
+import { takeWarnings } from './support/warnings';
 
 /** What the Dockerfile says, read back from its text rather than from the recipe's facts. */
 function readDockerfile(text: string) {
@@ -39,9 +40,15 @@ describe.each<[string, Partial<DeepSpeedTrainingImageProps>]>([
   ['Intel MPI', { mpi: MpiInstallation.intel() }],
 ])('launcher and workers agree with the %s image', (_name, recipe) => {
   const { image, mpiJob, launcher, worker } = synthJobWithRecipe(recipe, JOB);
+  const synthWarnings = takeWarnings();
   const built = readDockerfile(image.dockerfile);
   const workerCommand: string[] = container(worker).command;
   const launcherCommand = mpirunCommand(launcher);
+
+  test('synth warns about the image user only when it is root', () => {
+    const rootWarning = 'test/train: image.user is ImageUser.root()';
+    expect(synthWarnings.map(w => w.slice(0, rootWarning.length))).toEqual(built.uid === 0 ? [rootWarning] : []);
+  });
 
   test('the operator mounts the keys in the home of the user the pods run as', () => {
     expect(mpiJob.spec.sshAuthMountPath).toBe(`${built.home}/.ssh`);

@@ -74,7 +74,7 @@ describe('writing the Dockerfile during synth', () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'out-'));
     const { image } = imageRecipe({ imageRef: 'registry.example.com/train' });
     expect(() => image.writeBuildFiles(other)).toThrow(
-      'Not writing the Dockerfile of test/image, which fails validation:\n  test/image: imageRef is \'registry.example.com/train\'');
+      'Not writing the Dockerfile of test/image, which fails validation:\n  imageRef is \'registry.example.com/train\'');
     expect(filesUnder(other)).toEqual([]);
   });
 });

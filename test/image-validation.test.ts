@@ -1,9 +1,11 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, MpiInstallation, SourceCode, WARNINGS_AS_ERRORS_CONTEXT,
+  BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, MpiInstallation,
+  SourceCode, Validation,
 } from '../src';
 import { imageTag } from '../src/validation/image-rules';
 import { BASE_RECIPE, imageFindings, imageRecipe, synthError } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const RUNTIME = BaseImage.pytorch({ torchVersion: '2.4.1', cudaVersion: '12.4', cudnnVersion: '9', flavor: CudaImageFlavor.RUNTIME });
 
@@ -236,8 +238,9 @@ describe('image recipe validation', () => {
     expect(synthError(app)).toContain('[test/image] imageRef is \'registry.example.com/train:latest\'');
 
     expect(synthError(imageRecipe({ baseImage: RUNTIME }).app)).toBeUndefined();
+    expectWarnings('test/image: baseImage is \'pytorch/pytorch:2.4.1-cuda12.4-cudnn9-runtime\'');
     const strict = Testing.app();
-    strict.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true);
+    strict.node.setContext(Validation.WARNINGS_AS_ERRORS_CONTEXT, true);
     new DeepSpeedTrainingImage(new Chart(strict, 'test'), 'image', { ...BASE_RECIPE, baseImage: RUNTIME });
     expect(synthError(strict)).toContain('[test/image] baseImage is \'pytorch/pytorch:2.4.1-cuda12.4-cudnn9-runtime\'');
   });

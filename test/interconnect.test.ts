@@ -1,9 +1,10 @@
 import { Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, Interconnect, MpiImplementation,
-  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, validateJob,
+  NcclAsyncErrorHandling, NcclDebugLevel, NcclDebugSubsystem, Validation,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -50,12 +51,13 @@ describe('interconnect presets', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '0', NCCL_IB_HCA: 'mlx5_0,mlx5_1', NCCL_IB_GID_INDEX: '3' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_IB_GID_INDEX']));
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker container capabilities.add is ["IPC_LOCK"]');
   });
 
   test('InfiniBand defaults: one shared HCA device; IPC_LOCK for a root image only, unless asked otherwise', () => {
     const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband() } });
     expect(container(worker).resources.limits['rdma/hca_shared_devices_a']).toBe(1);
-    expect(validateJob(job)).toEqual([]);
+    expect(Validation.validateJob(job)).toEqual([]);
     const root = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.root() });
     const asRoot = synthJob({ ...base, image: root, network: { interconnect: Interconnect.infiniband() } });
     expect(container(asRoot.worker).securityContext).toEqual({ capabilities: { add: ['IPC_LOCK'] } });
@@ -63,12 +65,13 @@ describe('interconnect presets', () => {
     expect(container(rootNoLock.worker).securityContext).toBeUndefined();
     const noLock = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
     expect(container(noLock.worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]');
   });
 
   test('IPC_LOCK asked for on a non-root image is added, and reported as doing nothing but breaking Pod Security', () => {
     const { worker, job } = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } });
     expect(container(worker).securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
-    expect(validateJob(job).filter(f => f.rule === 'network/ipc-lock').map(f => [f.severity, f.message])).toEqual([['warning',
+    expect(Validation.validateJob(job).filter(f => f.rule === 'network/ipc-lock').map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: network.interconnect ipcLock is true: the image runs as mpiuser (uid 1000), and a non-root process never holds an added capability: '
       + 'Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. '
       + 'It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node\'s locked-memory limit (RLIMIT_MEMLOCK). '
@@ -93,7 +96,7 @@ describe('interconnect presets', () => {
     const intel = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { mpiImplementation: MpiImplementation.INTEL });
     const { job, launcher } = synthJob({ ...base, image: intel, network: { interconnect: Interconnect.efa({ devicesPerPod: 4 }) } });
     expect(mpirunCommand(launcher)).not.toContain('--mca');
-    expect(validateJob(job).filter(f => f.rule === 'launch/mpirun-syntax')).toEqual([]);
+    expect(Validation.validateJob(job).filter(f => f.rule === 'launch/mpirun-syntax')).toEqual([]);
   });
 
   test('AWS EFA: EFA devices and 2 MiB huge pages on the rank pods, FI_PROVIDER=efa on every rank', () => {
@@ -129,6 +132,7 @@ describe('interconnect presets', () => {
     const { env } = rankEnv(props);
     expect(env.NCCL_SOCKET_IFNAME).toBeUndefined();
     expect(env.NCCL_IB_DISABLE).toBe('1');
+    expectWarnings('test/train: Worker hostNetwork is true', 'test/train: Worker hostNetwork is true');
   });
 
   test('hostNetwork with sshd on the node\'s port 22 fails synth', () => {
@@ -139,6 +143,7 @@ describe('interconnect presets', () => {
     });
     expect(synthError(app)).toContain('[test/train] image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
       + 'already listens on 22, so the worker\'s sshd cannot bind and never becomes ready. Build the image with sshd on another port');
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker hostNetwork is true');
   });
 });
 
@@ -171,10 +176,11 @@ describe('NCCL settings', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '1', NCCL_NVLS_ENABLE: '0' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_NVLS_ENABLE']));
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'network/env-overrides-network');
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: env.NCCL_IB_DISABLE is \'1\': it replaces the value \'0\' that the network options set for every rank. '
       + 'Remove NCCL_IB_DISABLE from env to keep the network setting, or change the network option instead.']]);
+    expectWarnings(...Array(2).fill('test/train: env.NCCL_IB_DISABLE is \'1\''));
   });
 
   test('Hydra launchers (Intel MPI, MPICH) get the same variables through -genvlist', () => {

@@ -4,6 +4,7 @@ import {
   LauncherCreationPolicy, MpiImplementation, NodeLabelQuery, ReplicaRestartPolicy, TaintEffect, Toleration, Volume,
 } from '../src';
 import { container, mpirunCommand, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0');
 const rootImage = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1.0', { user: ImageUser.root() });
@@ -186,6 +187,7 @@ describe('launch command', () => {
     expect(mpiJob.spec.sshAuthMountPath).toBe('/root/.ssh');
     expect(container(worker).command).toEqual(['/usr/sbin/sshd', '-De', '-p', '2222']);
     expect(worker.template.spec.securityContext).toMatchObject({ runAsUser: 0 });
+    expectWarnings('test/train: image.user is ImageUser.root()');
   });
 
   test('uses Hydra syntax for Intel MPI and MPICH', () => {

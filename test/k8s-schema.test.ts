@@ -3,6 +3,7 @@ import { buildCifar10 } from '../examples/cifar10/main';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { coreObjectSchemaErrors, expectValidManifests, manifestSchemaErrors, podTemplateSchemaErrors } from './support/k8s-schema';
 import { synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 describe('Kubernetes 1.27 schemas accept every object the library synthesizes', () => {
   test('the CIFAR-10 example: the ConfigMap and both pod templates', () => {
@@ -17,6 +18,7 @@ describe('Kubernetes 1.27 schemas accept every object the library synthesizes', 
 
   test.each(Object.keys(JOB_VARIATIONS))('%s', name => {
     expect(manifestSchemaErrors(synthJob(JOB_VARIATIONS[name]).manifests)).toEqual([]);
+    expectWarnings(...name === 'root image with custom env from every source' ? ['test/train: image.user is ImageUser.root()'] : []);
   });
 });
 

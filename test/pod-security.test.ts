@@ -1,9 +1,10 @@
 import { Size } from 'cdk8s';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, validateJob, Volume,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, Interconnect, TrainingStorage, Validation, Volume,
 } from '../src';
 import { asOperatorCreatesIt, baselineViolations, restrictedViolations } from './support/pod-security';
 import { synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -121,11 +122,13 @@ describe('the restricted profile on the synthesized pod templates', () => {
       'worker: Privilege Escalation', 'worker: Running as Non-root', 'worker: Running as Non-root user', 'worker: Capabilities',
     ]));
     expect(violations(props, baselineViolations)).toEqual([]);
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'security/root-user');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'security/root-user');
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: image.user is ImageUser.root(): sshd and every rank run as uid 0 with the container\'s default capabilities, '
       + 'which PodSecurity admission rejects in namespaces that enforce the restricted Pod Security Standard. '
       + 'Build the image with a non-root user (the MPI Operator base image has mpiuser, uid 1000) and declare it with ImageUser.nonRoot().']]);
+    // violations() synthesizes twice, then synthJob once: each synth prints the warning.
+    expectWarnings(...Array(3).fill('test/train: image.user is ImageUser.root()'));
   });
 
   test('the InfiniBand preset adds no IPC_LOCK for a non-root image, so the pods stay restricted', () => {
@@ -136,25 +139,27 @@ describe('the restricted profile on the synthesized pod templates', () => {
     const props = { ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: true }) } };
     expect(violations(props)).toEqual(['worker: Capabilities']);
     expect(violations(props, baselineViolations)).toEqual(['worker: Capabilities']);
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'security/added-capabilities');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'security/added-capabilities');
     expect(findings.map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: Worker container capabilities.add is ["IPC_LOCK"]: IPC_LOCK is outside the baseline and restricted Pod Security Standards, '
       + 'so PodSecurity admission rejects the pods in namespaces that enforce either level. Run the job in a namespace whose '
       + 'pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) '
       + 'when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).']]);
+    expectWarnings(...Array(3).fill('test/train: Worker container capabilities.add is ["IPC_LOCK"]'));
   });
 
   test('hostNetwork leaves baseline, with a warning per replica that uses it', () => {
     const props = { ...base, runLauncherAsWorker: true, network: { interconnect: Interconnect.tcp({ hostNetwork: true }) } };
     expect(violations(props)).toEqual(['launcher: Host Namespaces', 'worker: Host Namespaces']);
-    const findings = validateJob(synthJob(props).job).filter(f => f.rule === 'security/host-network');
+    const findings = Validation.validateJob(synthJob(props).job).filter(f => f.rule === 'security/host-network');
     expect(findings.map(f => f.message.split(':')[1])).toEqual([' Launcher hostNetwork is true', ' Worker hostNetwork is true']);
+    expectWarnings(...Array(2).fill(['test/train: Launcher hostNetwork is true', 'test/train: Worker hostNetwork is true']).flat());
   });
 
   test('a hostPath volume added by hand is reported', () => {
     const { job } = synthJob(base);
     job.addVolume('/dev/infiniband', Volume.fromHostPath('ib', { path: '/dev/infiniband' }));
-    const findings = validateJob(job).filter(f => f.rule === 'security/volume-types');
+    const findings = Validation.validateJob(job).filter(f => f.rule === 'security/volume-types');
     expect(findings.map(f => f.message.split(':')[1])).toEqual([
       ' Launcher volume \'ib\' is a hostPath volume', ' Worker volume \'ib\' is a hostPath volume',
     ]);

@@ -1,9 +1,10 @@
 import { Duration, Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, Interconnect, LauncherCreationPolicy, TaintEffect,
-  Toleration, validateJob,
+  Toleration, Validation,
 } from '../src';
 import { buildJob, container, mpirunCommand, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -40,9 +41,10 @@ describe('Kueue', () => {
   test('suspend: false with a queue is reported, since Kueue suspends the job anyway', () => {
     const { job, mpiJob } = synthJob({ ...base, suspend: false, scheduling: { kueue: { queueName: 'team-a' } } });
     expect(mpiJob.spec.runPolicy.suspend).toBe(false);
-    expect(validateJob(job).filter(f => f.rule === 'kueue/suspend').map(f => [f.severity, f.message])).toEqual([['warning',
+    expect(Validation.validateJob(job).filter(f => f.rule === 'kueue/suspend').map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: suspend is false: Kueue\'s webhook suspends queued jobs on creation and resumes them on admission, so the value has no effect. '
       + 'Remove suspend; the job starts suspended and Kueue resumes it.']]);
+    expectWarnings('test/train: suspend is false');
   });
 
   test('a queue name that is not a label value fails synth', () => {
@@ -126,7 +128,7 @@ describe('gang scheduling', () => {
       // the launcher (1 CPU / 2Gi) and 2 workers x (8 CPU / 32Gi / 4 GPUs)
       minResources: { 'cpu': '17', 'memory': '66Gi', 'nvidia.com/gpu': '8' },
     });
-    expect(validateJob(job)).toEqual([]);
+    expect(Validation.validateJob(job)).toEqual([]);
   });
 
   test('a gang larger than the job fails synth', () => {

@@ -1,10 +1,12 @@
 // The README is the first thing a user runs: its commands, code and YAML must be the real thing.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { excerptMismatches, yamlExcerpts } from './support/examples';
+import { expectWarnings } from './support/warnings';
 
 const ROOT = path.resolve(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -60,7 +62,8 @@ test('every TypeScript block type-checks against the public API', () => {
     const program = ts.createProgram(files, {
       target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
     });
-    const problems = ts.getPreEmitDiagnostics(program).map(d =>
+    // Only the README's own files: the library's sources are type-checked by the test task's tsc step.
+    const problems = files.flatMap(file => ts.getPreEmitDiagnostics(program, program.getSourceFile(file))).map(d =>
       `${path.basename(d.file?.fileName ?? '')}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(problems).toEqual([]);
   } finally {
@@ -105,4 +108,63 @@ test('the production options example synthesizes', () => {
   const production = otherPrograms.find(code => code.includes('Interconnect.infiniband'))!;
   const manifests = runProgram(production);
   expect(manifests.map(m => m.kind).sort()).toEqual(['MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
+  expectWarnings('llm/train: Worker container capabilities.add is ["IPC_LOCK"]');
+});
+
+/** Every name the public TypeScript API offers: exported symbols, static members, enum members, props and parameters. */
+function publicApiNames(): { exported: Set<string>; members: Set<string> } {
+  const program = ts.createProgram([SRC], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, skipLibCheck: true });
+  const checker = program.getTypeChecker();
+  const exported = new Set<string>();
+  const members = new Set<string>();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(SRC)!)!;
+  for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
+    exported.add(symbol.name);
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    for (const decl of target.declarations ?? []) {
+      ts.forEachChild(decl, function visit(node: ts.Node) {
+        if ((ts.isPropertySignature(node) || ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node)
+          || ts.isEnumMember(node) || ts.isParameter(node) || ts.isGetAccessorDeclaration(node)) && node.name) {
+          members.add(node.name.getText());
+        }
+        ts.forEachChild(node, visit);
+      });
+    }
+  }
+  return { exported, members };
+}
+
+/** The cdk8s_deepspeed names a Python program uses (imports, attributes, keywords, struct dict keys). */
+function pythonNames(code: string): { imports: string[]; attributes: string[]; keys: string[] } {
+  const script = [
+    'import ast, json, re, sys',
+    'tree = ast.parse(sys.stdin.read())',
+    'compile(ast.unparse(tree), "readme", "exec")',
+    'imports = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "cdk8s_deepspeed" for a in n.names]',
+    'attributes = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in imports]',
+    'keys = [k.arg for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg]',
+    'keys += [k.value for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys',
+    '         if isinstance(k, ast.Constant) and isinstance(k.value, str) and re.fullmatch("[a-z][a-z0-9_]*", k.value)]',
+    'print(json.dumps({"imports": imports, "attributes": attributes, "keys": keys}))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: code, encoding: 'utf8' }));
+}
+
+const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+test('the Python quick start compiles, uses only names of the public API, and sets what the TypeScript one sets', () => {
+  const [python] = blocks(README, 'python');
+  expect(python).toBeDefined();
+  const { exported, members } = publicApiNames();
+  const used = pythonNames(python);
+  expect(used.imports.filter(name => !exported.has(name))).toEqual([]);
+  // jsii's Python names: methods and props in snake_case, enum members as they are.
+  expect(used.attributes.filter(name => !members.has(camel(name)) && !members.has(name))).toEqual([]);
+  expect(used.keys.filter(name => !members.has(camel(name)))).toEqual([]);
+  // Same job: every prop the TypeScript quick start writes, the Python one writes too.
+  const tsProps = [...quickStart.matchAll(/\b([a-z][A-Za-z0-9]*): /g)].map(m => m[1]);
+  const pythonProps = new Set(used.keys.map(camel));
+  expect(tsProps.filter(prop => !pythonProps.has(prop))).toEqual([]);
+  expect(new Set(used.imports)).toEqual(new Set([...quickStart.matchAll(/import \{([^}]*)\} from 'cdk8s-deepspeed'/g)]
+    .flatMap(m => m[1].split(',').map(n => n.trim()).filter(Boolean))));
 });

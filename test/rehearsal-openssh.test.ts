@@ -167,10 +167,17 @@ describe('the launcher\'s wait step, run as synthesized over real OpenSSH', () =
 
 describe('loopback addresses', () => {
   test('an address another process holds on the ssh port is given up for another: sshd\'s bind failure picks again', async () => {
-    const held = '127.201.202.203';
-    const server = net.createServer();
-    await new Promise<void>(resolve => server.listen(2222, held, resolve));
+    // Hold a random address on the ssh port ourselves (another run may hold any fixed one), then make it the first pick.
     const real = loopback.randomLoopbackAddress;
+    const server = net.createServer();
+    let held = '';
+    for (let bound = false; !bound;) {
+      held = real();
+      bound = await new Promise<boolean>(resolve => {
+        server.once('error', () => resolve(false));
+        server.listen(2222, held, () => resolve(true));
+      });
+    }
     const pick = jest.spyOn(loopback, 'randomLoopbackAddress').mockImplementationOnce(() => held).mockImplementation(taken => real(taken));
     const lines: string[] = [];
     try {

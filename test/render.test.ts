@@ -2,6 +2,7 @@ import { App, AppProps, Chart, IResolver, JsonPatch, Lazy, ResolutionContext, Si
 import { buildCifar10 } from '../examples/cifar10/main';
 import { cifar10ScaleSweep } from '../examples/sweep/main';
 import { DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, TaintEffect, Toleration } from '../src';
+import { expectWarnings } from './support/warnings';
 
 /** An app-level resolver that changes nothing and counts the MPIJob spec values it is shown. */
 class CountingResolver implements IResolver {
@@ -36,7 +37,8 @@ function busyJob(app: App, overrides: Partial<DeepSpeedMpiJobProps> = {}): DeepS
   job.apiObject.metadata.addLabel('added', 'later');
   job.apiObject.addJsonPatch(
     JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/resources/limits/memory', '80Gi'),
-    JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/terminationGracePeriodSeconds', 30));
+    // A field the props do not set: patches reach the written manifest either way.
+    JsonPatch.add('/spec/runPolicy/ttlSecondsAfterFinished', 3600));
   return job;
 }
 
@@ -66,6 +68,8 @@ describe('the MPIJob renders the same with and without the cdk8s resolver', () =
     const [direct, resolved] = bothWays(build);
     expect(direct).toContain('kind: MPIJob');
     expect(direct).toBe(resolved);
+    // Each of the two syntheses warns about busyJob's root image.
+    expectWarnings(...direct.includes('name: busy-train') ? Array(2).fill('busy/train: image.user is ImageUser.root()') : []);
   });
 
   test('with key sorting turned off (CDK8S_DISABLE_SORT)', () => {
@@ -73,6 +77,7 @@ describe('the MPIJob renders the same with and without the cdk8s resolver', () =
     try {
       const [direct, resolved] = bothWays(app => busyJob(app));
       expect(direct).toBe(resolved);
+      expectWarnings(...Array(2).fill('busy/train: image.user is ImageUser.root()'));
     } finally {
       delete process.env.CDK8S_DISABLE_SORT;
     }

@@ -2,12 +2,13 @@ import { JsonPatch, Size, Testing } from 'cdk8s';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodTemplate, ServiceAccount } from 'kubernetes-models/v1';
 import {
-  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EgressDestination, EgressPort, EnvValue, Interconnect, NcclDebugLevel, SweepAxis,
-  TrainingStorage, validateJob, ZeroStage,
+  DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EgressDestination, EgressPort, EnvValue, Interconnect,
+  NcclDebugLevel, SweepAxis, TrainingStorage, Validation, ZeroStage,
 } from '../src';
 import { buildCifar10 } from '../examples/cifar10/main';
 import { scanForSecrets } from './support/secret-scan';
 import { buildJob, container, synthError, synthJob, synthSweep } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -67,8 +68,8 @@ describe('NetworkPolicy egress (security.egress)', () => {
         egress: {
           dnsNamespace: 'dns', dnsPodLabels: { app: 'coredns' },
           destinations: [
-            EgressDestination.cidr('0.0.0.0/0', { except: ['10.0.0.0/8'], ports: [EgressPort.tcp(443)] }),
-            EgressDestination.pods({ namespace: 'storage', podLabels: { app: 'minio' }, ports: [EgressPort.tcp(9000)] }),
+            EgressDestination.cidr('0.0.0.0/0', { exceptCidrs: ['10.0.0.0/8'], ports: [EgressPort.tcp(443)] }),
+            EgressDestination.pods({ namespaceName: 'storage', podLabels: { app: 'minio' }, ports: [EgressPort.tcp(9000)] }),
             EgressDestination.pods({ namespaceLabels: { team: 'data' } }),
             EgressDestination.cidr('fd00::/8'),
           ],
@@ -87,13 +88,13 @@ describe('NetworkPolicy egress (security.egress)', () => {
   });
 
   test('bad CIDRs and ports, and egress without the NetworkPolicy, fail synth', () => {
-    const messages = (egress: any, networkPolicy?: boolean) => validateJob(buildJob({ ...base, security: { egress, networkPolicy } }).job)
+    const messages = (egress: any, networkPolicy?: boolean) => Validation.validateJob(buildJob({ ...base, security: { egress, networkPolicy } }).job)
       .filter(f => f.rule === 'security/egress').map(f => f.message);
     expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0')] })).toEqual([
       'test/train: security.egress.destinations[0] is \'10.0.0.0\': the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix). '
       + 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
     ]);
-    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0/8', { except: ['10.300.0.0/16'] })] })).toHaveLength(1);
+    expect(messages({ destinations: [EgressDestination.cidr('10.0.0.0/8', { exceptCidrs: ['10.300.0.0/16'] })] })).toHaveLength(1);
     expect(messages({ destinations: [EgressDestination.pods({ podLabels: { app: 'x' }, ports: [EgressPort.tcp(70000)] })] })).toEqual([
       'test/train: security.egress.destinations[0] ports is 70000: the API server rejects a NetworkPolicy port outside 1-65535. Use a port from 1 to 65535, or leave ports out to allow every port.',
     ]);
@@ -105,11 +106,11 @@ describe('NetworkPolicy egress (security.egress)', () => {
 
   test('a sweep\'s shared policy carries the base\'s egress for the sweep\'s pods; sharedNetworkPolicy: false isolates every job', () => {
     const sweepBase = { ...base, metadata: { namespace: 'ml' }, deepspeedConfig: { trainMicroBatchSizePerGpu: 4 }, security: { egress: {} } };
-    const shared = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])] });
+    const shared = synthSweep({ name: 'lr', baseJob: sweepBase, axes: [SweepAxis.workers([1, 2])] });
     const [policy] = shared.manifests.filter(m => m.kind === 'NetworkPolicy');
     const sweepPods = { matchLabels: { 'training.kubeflow.org/operator-name': 'mpi-operator', 'deepspeed-sweep/sweep': 'lr' } };
     expect(policy.spec.egress).toEqual([dns, { to: [{ podSelector: sweepPods }], ports: [{ protocol: 'TCP' }] }]);
-    const isolated = synthSweep({ name: 'lr', base: sweepBase, axes: [SweepAxis.workers([1, 2])], sharedNetworkPolicy: false });
+    const isolated = synthSweep({ name: 'lr', baseJob: sweepBase, axes: [SweepAxis.workers([1, 2])], sharedNetworkPolicy: false });
     const policies = isolated.manifests.filter(m => m.kind === 'NetworkPolicy');
     expect(policies).toHaveLength(2);
     for (const p of policies) {
@@ -162,7 +163,7 @@ describe('ServiceAccount and token', () => {
       ...base,
       security: { createServiceAccount: true, serviceAccountName: 'other' },
     });
-    expect(validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
+    expect(Validation.validateJob(job).filter(f => f.rule === 'security/service-account').map(f => f.severity)).toEqual(['error']);
     expect(synthError(app)).toContain(
       '[test/train] security.serviceAccountName is \'other\': createServiceAccount is also set, and the pods can run as only one ServiceAccount. '
       + 'Remove createServiceAccount to use the existing ServiceAccount, or remove serviceAccountName to use the job\'s own.');
@@ -190,6 +191,7 @@ describe('no secret material in synthesized output', () => {
     expect(manifests.map(m => m.kind).sort()).toEqual(['ConfigMap', 'MPIJob', 'NetworkPolicy', 'PersistentVolumeClaim', 'ServiceAccount']);
     expect(scanForSecrets(manifests)).toEqual([]);
     expect(scanForSecrets(Testing.synth(buildCifar10(Testing.app())))).toEqual([]);
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('the pod templates of that job are valid core/v1 pod templates', () => {
@@ -197,6 +199,7 @@ describe('no secret material in synthesized output', () => {
     for (const replica of [launcher, worker]) {
       expect(() => new PodTemplate({ metadata: { name: 'llm' }, template: replica.template }).validate()).not.toThrow();
     }
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('the scan finds key material smuggled in through an escape hatch or a literal env value', () => {
@@ -208,13 +211,15 @@ describe('no secret material in synthesized output', () => {
     expect(kinds).toEqual(expect.arrayContaining(['PEM block', 'credential-named variable', 'opaque token']));
     expect(container(job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher).env.find((e: any) => e.name === 'HF_TOKEN').value)
       .toMatch(/^hf_/);
+    expectWarnings('test/train: ds_config.optimizer is not set');
   });
 
   test('a literal value for a credential-named variable is reported', () => {
     const { job } = synthJob({ ...base, env: { HF_TOKEN: EnvValue.fromValue('hf_x') } });
-    expect(validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
+    expect(Validation.validateJob(job).filter(f => f.rule === 'security/literal-credential').map(f => f.message)).toEqual([
       'test/train: Launcher env HF_TOKEN is a literal value: the value is written in plain text into the synthesized MPIJob manifest, '
       + 'where anyone who can read the manifest or the MPIJob can read it. Keep it in a Secret and pass EnvValue.fromSecretKey(secretName, key) for HF_TOKEN.',
     ]);
+    expectWarnings('test/train: Launcher env HF_TOKEN is a literal value');
   });
 });

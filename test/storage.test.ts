@@ -1,7 +1,8 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1';
-import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, FsGroupChangePolicy, ImageUser, PersistentVolumeAccessMode, TrainingStorage, validateJob, Volume } from '../src';
+import { DeepSpeedMpiJobProps, DeepSpeedTrainingImage, FsGroupChangePolicy, ImageUser, PersistentVolumeAccessMode, TrainingStorage, Validation, Volume } from '../src';
 import { buildJob, container, synthError, synthJob } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 const image = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1');
 const base: DeepSpeedMpiJobProps = {
@@ -105,7 +106,7 @@ describe('checkpoint directory', () => {
   test('is passed to the script after its own arguments', () => {
     const { launcher, job } = synthJob({ ...base, storage: { volumes: [checkpoints], checkpoint: { directory: '/checkpoints/run-1' } } });
     expect(container(launcher).command.slice(-5)).toEqual(['/opt/train.py', '--epochs', '3', '--checkpoint_dir', '/checkpoints/run-1']);
-    expect(validateJob(job).filter(f => f.rule.startsWith('storage/'))).toEqual([]);
+    expect(Validation.validateJob(job).filter(f => f.rule.startsWith('storage/'))).toEqual([]);
   });
 
   test('with the script\'s own flag name', () => {
@@ -115,9 +116,10 @@ describe('checkpoint directory', () => {
 
   test('outside every volume it fails synth: the shards would stay in the pods', () => {
     const { job } = buildJob({ ...base, storage: { checkpoint: { directory: '/tmp/ckpt' } } });
-    expect(validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
+    expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
+    expectWarnings('test/train: storage.checkpoint.directory is \'/tmp/ckpt\'');
   });
 
   test('on a read-only volume it fails synth', () => {
@@ -136,11 +138,12 @@ describe('storage rules', () => {
   test('ReadWriteOnce across several pods is a warning, ReadWriteOncePod an error', () => {
     const rwo = TrainingStorage.newClaim('scratch', { size: Size.gibibytes(100), mountPath: '/scratch', accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE });
     const { job } = synthJob({ ...base, storage: { volumes: [rwo] } });
-    expect(validateJob(job).filter(f => f.rule === 'storage/access-mode').map(f => [f.severity, f.message])).toEqual([['warning',
+    expect(Validation.validateJob(job).filter(f => f.rule === 'storage/access-mode').map(f => [f.severity, f.message])).toEqual([['warning',
       'test/train: storage.volumes \'scratch\' accessMode is \'ReadWriteOnce\': a ReadWriteOnce volume attaches to one node, and the job\'s 3 pods mount it, '
       + 'so pods on other nodes wait in ContainerCreating with a Multi-Attach error. Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.']]);
     const rwop = TrainingStorage.newClaim('scratch', { size: Size.gibibytes(100), mountPath: '/scratch', accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE_POD });
     expect(synthError(buildJob({ ...base, storage: { volumes: [rwop] } }).app)).toContain('only one pod can use a ReadWriteOncePod volume');
+    expectWarnings('test/train: storage.volumes \'scratch\' accessMode is \'ReadWriteOnce\'');
   });
 
   test('volume names the job or the operator already use fail synth', () => {

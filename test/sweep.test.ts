@@ -2,7 +2,7 @@ import { Chart, Size, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   Cpu, DeepSpeedDataType, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage,
-  OptimizerType, SchedulerType, SweepAxis, WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
+  OptimizerType, SchedulerType, SweepAxis, Validation, ZeroStage,
 } from '../src';
 import { expectValidManifests } from './support/k8s-schema';
 import { container, mpirunCommand, synthError, synthSweep, SynthesizedSweep } from './support/synth';
@@ -15,8 +15,8 @@ const base: DeepSpeedMpiJobProps = {
   script: 'train.py',
   deepspeedConfig: {
     trainMicroBatchSizePerGpu: 8,
-    optimizer: { type: OptimizerType.ADAM, lr: 0.001 },
-    scheduler: { type: SchedulerType.WARMUP_LR, warmupMaxLr: 0.001 },
+    optimizer: { kind: OptimizerType.ADAM, lr: 0.001 },
+    scheduler: { kind: SchedulerType.WARMUP_LR, warmupMaxLr: 0.001 },
     fp16: { enabled: true, lossScaleWindow: 500 },
     zeroOptimization: { stage: ZeroStage.STAGE_1, overlapComm: true },
   },
@@ -41,7 +41,7 @@ function lastWorkerHostname(name: string, replicas: number): string {
 describe('grid', () => {
   test('one job per point of the cartesian product, in grid order, with the values applied', () => {
     const { mpiJobs, sweep } = synthSweep({
-      base,
+      baseJob: base,
       name: 'grid',
       axes: [SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]), SweepAxis.workers([1, 2, 4])],
     });
@@ -56,7 +56,7 @@ describe('grid', () => {
   });
 
   test('without axes the sweep is one job with the base props', () => {
-    const { mpiJobs, sweep } = synthSweep({ base, name: 'single' });
+    const { mpiJobs, sweep } = synthSweep({ baseJob: base, name: 'single' });
     expect(sweep.points).toHaveLength(1);
     expect(sweep.points[0].values).toEqual({});
     expect(sweep.jobs[0].node.path).toBe('test/sweep/base');
@@ -64,7 +64,7 @@ describe('grid', () => {
   });
 
   test('every job runs the one image passed in', () => {
-    const { mpiJobs, sweep } = synthSweep({ base, name: 'image', axes: [SweepAxis.workers([1, 2, 3])] });
+    const { mpiJobs, sweep } = synthSweep({ baseJob: base, name: 'image', axes: [SweepAxis.workers([1, 2, 3])] });
     expect(sweep.jobs.every(j => j.image === base.image)).toBe(true);
     expect(new Set(mpiJobs.flatMap(j => [j.spec.mpiReplicaSpecs.Launcher, j.spec.mpiReplicaSpecs.Worker].map(r => container(r).image))))
       .toEqual(new Set(['registry.example.com/train:1']));
@@ -73,21 +73,21 @@ describe('grid', () => {
 
 describe('axes', () => {
   test('learningRate sets the optimizer lr and the peak of a warm-up scheduler', () => {
-    const result = synthSweep({ base, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
+    const result = synthSweep({ baseJob: base, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
     const config = mountedConfig(result, result.mpiJobs[0]);
     expect(config.optimizer.params.lr).toBe(0.0003);
     expect(config.scheduler.params.warmup_max_lr).toBe(0.0003);
   });
 
   test('learningRate leaves a scheduler without warmup_max_lr alone', () => {
-    const cosine = { ...base.deepspeedConfig, scheduler: { type: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 1000 } };
-    const result = synthSweep({ base: { ...base, deepspeedConfig: cosine }, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
+    const cosine = { ...base.deepspeedConfig, scheduler: { kind: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 1000 } };
+    const result = synthSweep({ baseJob: { ...base, deepspeedConfig: cosine }, name: 'lr', axes: [SweepAxis.learningRate([0.0003])] });
     expect(mountedConfig(result, result.mpiJobs[0]).scheduler).toEqual({ type: 'WarmupCosineLR', params: { total_num_steps: 1000 } });
   });
 
   test('precision enables one of fp16 and bf16, keeping the base settings of the enabled one', () => {
     const result = synthSweep({
-      base,
+      baseJob: base,
       name: 'precision',
       axes: [SweepAxis.precision([DeepSpeedDataType.FP16, DeepSpeedDataType.BF16, DeepSpeedDataType.FP32])],
     });
@@ -99,7 +99,7 @@ describe('axes', () => {
 
   test('zeroStage, microBatchSize and gradientAccumulationSteps set their keys and keep the rest', () => {
     const result = synthSweep({
-      base,
+      baseJob: base,
       name: 'batch',
       axes: [SweepAxis.zeroStage([ZeroStage.STAGE_3]), SweepAxis.microBatchSize([4]), SweepAxis.gradientAccumulationSteps([2])],
     });
@@ -110,14 +110,14 @@ describe('axes', () => {
   });
 
   test('gpusPerWorker sets the GPU request and the slots that follow it', () => {
-    const { mpiJobs } = synthSweep({ base, name: 'gpus', axes: [SweepAxis.gpusPerWorker([4])] });
+    const { mpiJobs } = synthSweep({ baseJob: base, name: 'gpus', axes: [SweepAxis.gpusPerWorker([4])] });
     expect(mpiJobs[0].spec.slotsPerWorker).toBe(4);
     expect(container(mpiJobs[0].spec.mpiReplicaSpecs.Worker).resources.limits['nvidia.com/gpu']).toBe(4);
   });
 
   test('a custom axis passes each value to its setter', () => {
     const { mpiJobs } = synthSweep({
-      base,
+      baseJob: base,
       name: 'custom',
       axes: [SweepAxis.custom('script', ['a.py', 'b.py'], { apply: (props, value) => ({ ...props, script: value }) })],
     });
@@ -138,23 +138,38 @@ describe('axes', () => {
 
   test('the same axis twice is refused', () => {
     const app = Testing.app();
-    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base, axes: [SweepAxis.workers([1]), SweepAxis.workers([2])] }))
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: base, axes: [SweepAxis.workers([1]), SweepAxis.workers([2])] }))
       .toThrow('test/sweep: axis \'workers\' is given twice: merge its values into one axis.');
   });
 });
 
 describe('names', () => {
   const props: DeepSpeedSweepProps = {
-    base,
+    baseJob: base,
     name: 'lr-scan',
     axes: [SweepAxis.learningRate([1e-4, 1e-3]), SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]), SweepAxis.workers([1, 8])],
   };
 
-  test('are DNS-1035 labels made of the sweep name and a point hash, unique within the sweep', () => {
+  test('are DNS-1035 labels made of the sweep name, the point\'s values and a point hash, unique within the sweep', () => {
     const { sweep } = synthSweep(props);
     const names = sweep.jobs.map(j => j.name);
-    expect(names.every(n => DNS_1035_LABEL.test(n) && /^lr-scan-[0-9a-f]{10}$/.test(n))).toBe(true);
+    expect(names.every(n => DNS_1035_LABEL.test(n) && /^lr-scan-[a-z0-9-]+-[0-9a-f]{10}$/.test(n))).toBe(true);
     expect(new Set(names).size).toBe(8);
+    // Values in axis-name order (learning-rate, workers, zero-stage), '.' and other characters as '-'.
+    const point = sweep.points.find(p => p.values['learning-rate'] === '0.001' && p.values.workers === '8' && p.values['zero-stage'] === '2')!;
+    expect(point.job.name).toMatch(/^lr-scan-0-001-8-2-[0-9a-f]{10}$/);
+  });
+
+  test('keep the values that fit and the hash when values are long, and stay unique when values spell alike', () => {
+    const custom = SweepAxis.custom('tag', ['a.b', 'a-b', 'x'.repeat(80)], { apply: p => p });
+    const { sweep } = synthSweep({ baseJob: base, name: 'tags', axes: [custom] });
+    const names = sweep.jobs.map(j => j.name);
+    expect(names[0]).toMatch(/^tags-a-b-[0-9a-f]{10}$/);
+    expect(names[1]).toMatch(/^tags-a-b-[0-9a-f]{10}$/);
+    expect(names[0]).not.toBe(names[1]);
+    // 63 - '-worker-' - 4 index digits leaves 51: 'tags-', 35 characters of the value, '-' and the hash.
+    expect(names[2]).toMatch(new RegExp(`^tags-${'x'.repeat(35)}-[0-9a-f]{10}$`));
+    expect(names[2]).toHaveLength(51);
   });
 
   test('are stable across runs, axis orders and added values', () => {
@@ -177,10 +192,13 @@ describe('names', () => {
 
   test('leave room for the last worker hostname at the largest worker count', () => {
     const long = 'a-sweep-name-long-enough-to-need-shortening-for-big-jobs-x';
-    const { sweep } = synthSweep({ base, name: long, axes: [SweepAxis.workers([1, 1000])] });
-    // 63 - '-worker-999' leaves 52; 10 hash digits and '-' leave 41 for the sweep name.
-    for (const job of sweep.jobs) expect(job.name).toMatch(/^a-sweep-name-long-enough-to-need-shorteni-[0-9a-f]{10}$/);
-    expect(lastWorkerHostname(sweep.jobs[1].name, 1000)).toHaveLength(63);
+    const { sweep } = synthSweep({ baseJob: base, name: long, axes: [SweepAxis.workers([1, 1000])] });
+    // 63 - '-worker-' - 4 index digits leaves 51; 10 hash digits and '-' leave 40 for the sweep name, none for values.
+    for (const job of sweep.jobs) expect(job.name).toMatch(/^a-sweep-name-long-enough-to-need-shorten-[0-9a-f]{10}$/);
+    expect(lastWorkerHostname(sweep.jobs[1].name, 1000)).toHaveLength(62);
+    const huge = synthSweep({ baseJob: base, name: long, axes: [SweepAxis.workers([1, 100_000])] }).sweep;
+    // Index 99999 needs 5 digits: one character less for everything else.
+    expect(lastWorkerHostname(huge.jobs[1].name, 100_000)).toHaveLength(63);
   });
 
   test('fit the operator rule for any sweep name and worker count (property)', () => {
@@ -188,26 +206,26 @@ describe('names', () => {
       fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/),
       fc.integer({ min: 2, max: 100_000 }),
       (name, maxWorkers) => {
-        const sweep = new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', { base, name, axes: [SweepAxis.workers([1, maxWorkers])] });
+        const sweep = new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', { baseJob: base, name, axes: [SweepAxis.workers([1, maxWorkers])] });
         return sweep.jobs.every(j => DNS_1035_LABEL.test(j.name) && lastWorkerHostname(j.name, maxWorkers).length <= 63);
       }), { numRuns: 100 });
   });
 
-  test('base.metadata.name is refused', () => {
+  test('baseJob.metadata.name is refused', () => {
     const app = Testing.app();
-    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base: { ...base, metadata: { name: 'train' } } }))
-      .toThrow('test/sweep: base.metadata.name is \'train\': every job of a sweep is named <sweep name>-<point hash>. Set the sweep\'s name instead.');
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: { ...base, metadata: { name: 'train' } } }))
+      .toThrow('test/sweep: baseJob.metadata.name is \'train\': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep\'s name instead.');
   });
 });
 
 describe('labels and annotations', () => {
   test('carry the sweep, the point hash and each value, next to the base labels', () => {
     const { mpiJobs, sweep } = synthSweep({
-      base: { ...base, metadata: { labels: { 'kueue.x-k8s.io/queue-name': 'team-a' }, annotations: { owner: 'ml' } } },
+      baseJob: { ...base, metadata: { labels: { 'kueue.x-k8s.io/queue-name': 'team-a' }, annotations: { owner: 'ml' } } },
       name: 'lr-scan',
       axes: [SweepAxis.learningRate([1e-4]), SweepAxis.workers([8])],
     });
-    const hash = sweep.jobs[0].name.slice('lr-scan-'.length);
+    const hash = sweep.jobs[0].name.slice(-10);
     expect(mpiJobs[0].metadata.labels).toEqual({
       'kueue.x-k8s.io/queue-name': 'team-a',
       'deepspeed-sweep/sweep': 'lr-scan',
@@ -225,7 +243,7 @@ describe('labels and annotations', () => {
 
   test('label values are made label-safe; the annotation keeps the exact value', () => {
     const { mpiJobs, sweep } = synthSweep({
-      base,
+      baseJob: base,
       name: 'data',
       labelPrefix: 'sweeps.example.com',
       axes: [SweepAxis.custom('data', ['-/scratch/data v2-'], { apply: (props, value) => ({ ...props, args: ['--data', value] }) })],
@@ -240,7 +258,7 @@ describe('labels and annotations', () => {
 describe('sharing', () => {
   test('one ConfigMap per distinct DeepSpeed config, mounted by every job that renders it', () => {
     const result = synthSweep({
-      base,
+      baseJob: base,
       name: 'share',
       axes: [SweepAxis.learningRate([1e-4, 1e-3]), SweepAxis.workers([1, 2, 4])],
     });
@@ -255,7 +273,7 @@ describe('sharing', () => {
 
   test('the ConfigMap count equals the number of distinct configs across config axes', () => {
     const result = synthSweep({
-      base,
+      baseJob: base,
       name: 'share',
       axes: [
         SweepAxis.precision([DeepSpeedDataType.FP16, DeepSpeedDataType.BF16]),
@@ -270,7 +288,7 @@ describe('sharing', () => {
   });
 
   test('a base without a DeepSpeed config makes no ConfigMaps', () => {
-    const { configMaps, mpiJobs } = synthSweep({ base: { ...base, deepspeedConfig: undefined }, name: 'none', axes: [SweepAxis.workers([1, 2])] });
+    const { configMaps, mpiJobs } = synthSweep({ baseJob: { ...base, deepspeedConfig: undefined }, name: 'none', axes: [SweepAxis.workers([1, 2])] });
     expect([mpiJobs.length, configMaps.length]).toEqual([2, 0]);
   });
 });
@@ -279,7 +297,7 @@ describe('validation of each point', () => {
   test('an invalid point fails synth with its axis values in the message', () => {
     const app = Testing.app();
     new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', {
-      base,
+      baseJob: base,
       name: 'launcher',
       axes: [
         SweepAxis.workers([2]),
@@ -294,9 +312,9 @@ describe('validation of each point', () => {
 
   test('warnings of a point name it too, and fail synth in strict mode', () => {
     const app = Testing.app();
-    app.node.setContext(WARNINGS_AS_ERRORS_CONTEXT, true);
+    app.node.setContext(Validation.WARNINGS_AS_ERRORS_CONTEXT, true);
     new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', {
-      base: { ...base, workers: { ...base.workers, slotsPerWorker: 1 } },
+      baseJob: { ...base, workers: { ...base.workers, slotsPerWorker: 1 } },
       name: 'slots',
       axes: [SweepAxis.gpusPerWorker([1, 2])],
     });
@@ -309,12 +327,12 @@ describe('validation of each point', () => {
   test('a setter that cannot apply its value names the point', () => {
     const app = Testing.app();
     const noOptimizer = { ...base, deepspeedConfig: { trainBatchSize: 16 } };
-    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { base: noOptimizer, axes: [SweepAxis.learningRate([1e-4])] }))
-      .toThrow('test/sweep/learning-rate=0.0001: the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in base.deepspeedConfig');
+    expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: noOptimizer, axes: [SweepAxis.learningRate([1e-4])] }))
+      .toThrow('test/sweep/learning-rate=0.0001: the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in baseJob.deepspeedConfig');
     expect(() => new DeepSpeedSweep(new Chart(app, 'test2'), 'sweep', {
-      base: { ...base, deepspeedConfig: undefined },
+      baseJob: { ...base, deepspeedConfig: undefined },
       axes: [SweepAxis.zeroStage([ZeroStage.STAGE_2])],
-    })).toThrow('test2/sweep/zero-stage=2: the zero-stage axis changes the DeepSpeed config, but base.deepspeedConfig is not set');
+    })).toThrow('test2/sweep/zero-stage=2: the zero-stage axis changes the DeepSpeed config, but baseJob.deepspeedConfig is not set');
   });
 });
 
@@ -324,9 +342,9 @@ describe('seeded sampling', () => {
     SweepAxis.zeroStage([ZeroStage.STAGE_0, ZeroStage.STAGE_1, ZeroStage.STAGE_2, ZeroStage.STAGE_3]),
     SweepAxis.workers([1, 2, 4, 8, 16]),
   ];
-  const grid = synthSweep({ base, name: 'sample', axes }).sweep.points.map(p => p.values);
+  const grid = synthSweep({ baseJob: base, name: 'sample', axes }).sweep.points.map(p => p.values);
   const sampled = (count: number, seed: number) => new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', {
-    base, name: 'sample', axes, sample: { count, seed },
+    baseJob: base, name: 'sample', axes, sample: { count, seed },
   }).points.map(p => p.values);
 
   test('draws the same distinct points for the same seed, in grid order', () => {
@@ -343,8 +361,8 @@ describe('seeded sampling', () => {
   });
 
   test('a sampled point keeps the name it has in the full grid', () => {
-    const full = namesByPoint(synthSweep({ base, name: 'sample', axes }).sweep);
-    const sample = namesByPoint(synthSweep({ base, name: 'sample', axes, sample: { count: 7, seed: 42 } }).sweep);
+    const full = namesByPoint(synthSweep({ baseJob: base, name: 'sample', axes }).sweep);
+    const sample = namesByPoint(synthSweep({ baseJob: base, name: 'sample', axes, sample: { count: 7, seed: 42 } }).sweep);
     for (const [point, name] of sample) expect(full.get(point)).toBe(name);
   });
 
@@ -362,7 +380,7 @@ describe('shared NetworkPolicy', () => {
   const axes = [SweepAxis.workers([1, 2, 4])];
 
   test('one policy for the sweep: its pods admit only each other, selected by the sweep label on both pod templates', () => {
-    const result = synthSweep({ name: 'np', base: { ...base, metadata: { namespace: 'ml' } }, axes });
+    const result = synthSweep({ name: 'np', baseJob: { ...base, metadata: { namespace: 'ml' } }, axes });
     const policies = result.manifests.filter(m => m.kind === 'NetworkPolicy');
     expect(policies).toHaveLength(1);
     const selector = { 'training.kubeflow.org/operator-name': 'mpi-operator', 'deepspeed-sweep/sweep': 'np' };
@@ -383,14 +401,14 @@ describe('shared NetworkPolicy', () => {
   });
 
   test('sharedNetworkPolicy: false keeps one policy per job, selected by job name', () => {
-    const result = synthSweep({ name: 'np', base, axes, sharedNetworkPolicy: false });
+    const result = synthSweep({ name: 'np', baseJob: base, axes, sharedNetworkPolicy: false });
     const policies = result.manifests.filter(m => m.kind === 'NetworkPolicy');
     expect(policies.map(p => p.metadata.name).sort()).toEqual(result.mpiJobs.map(j => j.metadata.name).sort());
     expect(result.mpiJobs[0].spec.mpiReplicaSpecs.Worker.template.metadata).toBeUndefined();
   });
 
   test('a base without a NetworkPolicy gets none, shared or not', () => {
-    const result = synthSweep({ name: 'np', base: { ...base, security: { networkPolicy: false } }, axes });
+    const result = synthSweep({ name: 'np', baseJob: { ...base, security: { networkPolicy: false } }, axes });
     expect(result.manifests.filter(m => m.kind === 'NetworkPolicy')).toEqual([]);
   });
 });
@@ -399,7 +417,7 @@ describe('parallelism through Kueue', () => {
   const sized = { ...base, workers: { ...base.workers, cpu: Cpu.units(8), memory: Size.gibibytes(32) }, metadata: { namespace: 'ml' } };
 
   test('a ClusterQueue holds maxJobs of the largest job, and every job waits in the sweep\'s LocalQueue', () => {
-    const result = synthSweep({ name: 'lr', base: sized, axes: [SweepAxis.workers([1, 4])], parallelism: { maxJobs: 2 } });
+    const result = synthSweep({ name: 'lr', baseJob: sized, axes: [SweepAxis.workers([1, 4])], parallelism: { maxJobs: 2 } });
     const clusterQueue = result.manifests.find(m => m.kind === 'ClusterQueue');
     // Largest job: launcher (1 CPU, 2Gi) + 4 workers x (8 CPU, 32Gi, 1 GPU) = 33 CPU, 130Gi, 4 GPUs; times 2.
     expect(clusterQueue).toEqual({
@@ -431,7 +449,7 @@ describe('parallelism through Kueue', () => {
   });
 
   test('a flavor and a cohort of your own', () => {
-    const result = synthSweep({ name: 'lr', base: sized, parallelism: { maxJobs: 1, resourceFlavor: 'a100', cohort: 'research' } });
+    const result = synthSweep({ name: 'lr', baseJob: sized, parallelism: { maxJobs: 1, resourceFlavor: 'a100', cohort: 'research' } });
     const clusterQueue = result.manifests.find(m => m.kind === 'ClusterQueue');
     expect(clusterQueue.spec.cohort).toBe('research');
     expect(clusterQueue.spec.resourceGroups[0].flavors[0].name).toBe('a100');
@@ -440,9 +458,9 @@ describe('parallelism through Kueue', () => {
   test('refuses a queue of the base, and a maxJobs below 1', () => {
     const app = Testing.app();
     expect(() => new DeepSpeedSweep(new Chart(app, 'c'), 's', {
-      base: { ...base, scheduling: { kueue: { queueName: 'team-a' } } }, parallelism: { maxJobs: 2 },
-    })).toThrow("c/s: parallelism is set and base.scheduling.kueue names queue 'team-a': parallelism submits every job to a queue of its own. Remove one of them.");
-    expect(() => new DeepSpeedSweep(new Chart(app, 'd'), 's', { base, parallelism: { maxJobs: 0 } }))
+      baseJob: { ...base, scheduling: { kueue: { queueName: 'team-a' } } }, parallelism: { maxJobs: 2 },
+    })).toThrow("c/s: parallelism is set and baseJob.scheduling.kueue names queue 'team-a': parallelism submits every job to a queue of its own. Remove one of them.");
+    expect(() => new DeepSpeedSweep(new Chart(app, 'd'), 's', { baseJob: base, parallelism: { maxJobs: 0 } }))
       .toThrow('d/s: parallelism.maxJobs is 0: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.');
   });
 });

@@ -1,12 +1,14 @@
 import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import {
-  CleanPodPolicy, DeepSpeedMpiJob, EnvValue, DeepSpeedSweep, SweepAxis, DeepSpeedTrainingImage, DeepSpeedTrainJob, DeepSpeedTrainJobProps, ImageUser, LauncherCreationPolicy,
-  MpiImplementation, OptimizerType, Severity, TrainerRuntime, TrainingStorage, validateTrainJob,
+  CleanPodPolicy, DeepSpeedMpiJob, DeepSpeedSweep, DeepSpeedTrainingImage, DeepSpeedTrainJob,
+  DeepSpeedTrainJobProps, EnvValue, ImageUser, LauncherCreationPolicy, MpiImplementation, OptimizerType,
+  Severity, SweepAxis, TrainerRuntime, TrainingStorage, Validation,
 } from '../src';
 import { trainerSchemaErrors } from './support/crd-schema';
 import { JOB_VARIATIONS } from './support/job-variations';
 import { expectValidManifests, manifestSchemaErrors } from './support/k8s-schema';
 import { jobProps, renderUnvalidated } from './support/synth';
+import { expectWarnings, takeWarnings } from './support/warnings';
 
 function synthTrainJob(overrides: Partial<DeepSpeedTrainJobProps> = {}) {
   const chart = new Chart(Testing.app(), 'test');
@@ -30,7 +32,7 @@ function buildTrainJob(overrides: Partial<DeepSpeedTrainJobProps> = {}, id = 'tr
 }
 
 function messages(job: DeepSpeedTrainJob, rule: string): string[] {
-  return validateTrainJob(job).filter(f => f.rule === rule).map(f => `${f.severity}: ${f.message}`);
+  return Validation.validateTrainJob(job).filter(f => f.rule === rule).map(f => `${f.severity}: ${f.message}`);
 }
 
 const DISTRIBUTED = TrainerRuntime.clusterRuntime('deepspeed-distributed');
@@ -115,7 +117,7 @@ describe('a generated TrainingRuntime (the default) follows the Trainer MPI plug
   });
 
   test('a valid job has no findings', () => {
-    expect(validateTrainJob(out.job)).toEqual([]);
+    expect(Validation.validateTrainJob(out.job)).toEqual([]);
   });
 });
 
@@ -136,7 +138,7 @@ describe('the same props switch operator with one construct name', () => {
     const trainerDifferences = ['trainer/openmpi-only', 'trainer/launcher-only-node', 'launch/process-count', 'trainer/gang-depends-on'];
     const failing: Record<string, string[]> = {};
     for (const [name, props] of Object.entries(JOB_VARIATIONS)) {
-      const errors = validateTrainJob(buildTrainJob(props)).filter(f => f.severity === Severity.ERROR).map(f => f.rule);
+      const errors = Validation.validateTrainJob(buildTrainJob(props)).filter(f => f.severity === Severity.ERROR).map(f => f.rule);
       expect({ name, unexpected: errors.filter(rule => !trainerDifferences.includes(rule)) }).toEqual({ name, unexpected: [] });
       if (errors.length > 0) failing[name] = errors;
     }
@@ -164,11 +166,24 @@ describe('the same props switch operator with one construct name', () => {
     expect(trainerSchemaErrors({ ...out.trainJob, spec: { ...out.trainJob.spec, managedBy: 'someone' } })).toEqual([
       expect.stringContaining('spec.managedBy'),
     ]);
+    const referenced = synthTrainJob({ image: RUNTIME_IMAGE, runtime: DISTRIBUTED, runLauncherAsWorker: true }).trainJob;
+    referenced.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath = 5;
+    expect(manifestSchemaErrors([referenced])).toEqual([
+      'TrainJob test-train: spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[1].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+      'TrainJob test-train: node pod template patch: spec.containers[0].volumeMounts[0].mountPath: must be string, got 5',
+    ]);
+    expectWarnings('test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set');
   });
 });
 
 describe('a referenced runtime: the TrainJob sets only what a TrainJob may set', () => {
   const out = synthTrainJob({ image: RUNTIME_IMAGE, runtime: DISTRIBUTED, runLauncherAsWorker: true, env: { NCCL_DEBUG: EnvValue.fromValue('INFO') } });
+  const synthWarnings = takeWarnings();
+
+  test('synth warns that the referenced runtime mounts the ServiceAccount token', () => {
+    const start = 'test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set';
+    expect(synthWarnings.map(w => w.slice(0, start.length))).toEqual([start]);
+  });
 
   test('no runtime is generated; the TrainJob references the ClusterTrainingRuntime', () => {
     expect(out.runtime).toBeUndefined();
@@ -200,7 +215,7 @@ describe('a referenced runtime: the TrainJob sets only what a TrainJob may set',
   });
 
   test('against deepspeed-distributed with its own image, only what the runtime lacks is reported', () => {
-    expect(validateTrainJob(out.job).map(f => `${f.severity}: ${f.message}`)).toEqual([
+    expect(Validation.validateTrainJob(out.job).map(f => `${f.severity}: ${f.message}`)).toEqual([
       'warning: test/train: runtime \'deepspeed-distributed\' automountServiceAccountToken is not set (the token is mounted), not false: runtime patches cannot set it, so every rank can read the ServiceAccount token. Use TrainerRuntime.generated() to generate a runtime from the image\'s facts, or change the props to what the runtime provides.',
     ]);
   });
@@ -213,7 +228,7 @@ describe('a referenced runtime: the TrainJob sets only what a TrainJob may set',
 
   test('an unknown runtime gets every requirement as a warning', () => {
     const job = buildTrainJob({ runtime: TrainerRuntime.clusterRuntime('team-mpi'), scheduling: { priorityClassName: 'high' } });
-    const found = validateTrainJob(job).filter(f => f.rule === 'trainer/runtime-provides');
+    const found = Validation.validateTrainJob(job).filter(f => f.rule === 'trainer/runtime-provides');
     expect(found.every(f => f.severity === Severity.WARNING)).toBe(true);
     expect(found.map(f => f.message.split(':')[1].trim())).toEqual([
       'runtime \'team-mpi\' node image is required to be \'registry.example.com/train',
@@ -251,7 +266,7 @@ describe('scheduling, storage and run settings with a Trainer equivalent', () =>
     expect(out.runtime.spec.podGroupPolicy).toEqual({ coscheduling: { scheduleTimeoutSeconds: 120 } });
     expect(out.launcher.dependsOn).toBeUndefined();
     expect(out.nodePod.spec.schedulerName).toBe('scheduler-plugins-scheduler');
-    expect(validateTrainJob(out.job)).toEqual([]);
+    expect(Validation.validateTrainJob(out.job)).toEqual([]);
   });
 
   test('Volcano: the queue as the JobSet annotation, the volcano scheduler', () => {
@@ -267,6 +282,7 @@ describe('scheduling, storage and run settings with a Trainer equivalent', () =>
     expect(messages(out.job, 'trainer/gang-options')).toEqual([
       'warning: test/train: scheduling.gangScheduling.minAvailable is 2: the Trainer ignores it: minMember is always every pod of the job (the launcher and the nodes). Remove minAvailable.',
     ]);
+    expectWarnings('test/train: scheduling.gangScheduling.minAvailable is 2');
   });
 
   test('storage and checkpoints: claims, mounts on both pods, the checkpoint argument', () => {
@@ -358,7 +374,7 @@ describe('Trainer rules', () => {
 
   test('shared rules run on the TrainJob with the Trainer named', () => {
     const job = buildTrainJob({ launcher: { gpus: 1 } });
-    expect(validateTrainJob(job).find(f => f.rule === 'launch/launcher-gpus')?.message).toBe(
+    expect(Validation.validateTrainJob(job).find(f => f.rule === 'launch/launcher-gpus')?.message).toBe(
       'test/train: launcher.gpus is 1: the Trainer lists a launcher that does not run as a node in no hostfile line, so mpirun starts no rank there and they would sit idle. Remove launcher.gpus, or set runLauncherAsWorker: true to run ranks on the launcher too.');
   });
 
@@ -366,6 +382,7 @@ describe('Trainer rules', () => {
     const out = synthTrainJob({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/root:1', { user: ImageUser.root() }) });
     expect(out.runtime.spec.mlPolicy.mpi.sshAuthMountPath).toBe('/root/.ssh');
     expect(out.nodePod.spec.securityContext.fsGroup).toBeUndefined();
+    expectWarnings('test/train: image.user is ImageUser.root()');
   });
 });
 
@@ -374,7 +391,7 @@ describe('sweeps target either operator with one prop', () => {
     const chart = new Chart(Testing.app(), 'test');
     const sweep = new DeepSpeedSweep(chart, 'sweep', {
       name: 'a-sweep-name-long-enough-to-need-shortening',
-      base: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 1, optimizer: { type: OptimizerType.ADAMW, lr: 1e-4 } } }),
+      baseJob: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 1, optimizer: { kind: OptimizerType.ADAMW, lr: 1e-4 } } }),
       axes: [SweepAxis.learningRate([1e-4, 3e-4])],
       trainerRuntime: TrainerRuntime.generated(),
     });

@@ -2,11 +2,12 @@ import { Duration, JsonPatch, Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedDataType, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage,
   EnvValue, ImageUser, Interconnect, LauncherCreationPolicy, MpiImplementation, OffloadDevice, OptimizerType,
-  SchedulerType, Severity, TrainingStorage, validateImage, validateJob, Volume, ZeroStage,
+  SchedulerType, Severity, TrainingStorage, Validation, Volume, ZeroStage,
 } from '../src';
 import {
   imageRecipe, jobProps, LAUNCHER, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER,
 } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 /** One invalid configuration and every error message it must produce, in report order. */
 interface BadCase {
@@ -14,6 +15,8 @@ interface BadCase {
   readonly props: DeepSpeedMpiJobProps;
   readonly mutate?: (job: DeepSpeedMpiJob) => void;
   readonly errors: string[];
+  /** The start of each warning synth prints (legal, probably wrong, and not this case's subject). */
+  readonly warnings?: string[];
 }
 
 const P = 'test/train';
@@ -39,7 +42,7 @@ function withConfig(config: DeepSpeedConfig, overrides: Partial<DeepSpeedMpiJobP
   return jobProps({ ...overrides, deepspeedConfig: hasBatch ? config : { trainMicroBatchSizePerGpu: 4, ...config } });
 }
 
-const ADAM = { type: OptimizerType.ADAM };
+const ADAM = { kind: OptimizerType.ADAM };
 
 const operatorCases: BadCase[] = [
   { title: 'job name with an uppercase letter', props: jobProps({ metadata: { name: 'Train' } }), errors: [NAME_SYNTAX.replace('%s', '\'Train\'')] },
@@ -233,12 +236,14 @@ const kubernetesCases: BadCase[] = [
     title: 'GPU request below its limit (the blog post\'s mistake)',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/resources/limits/nvidia.com~1gpu`, 2)),
+    warnings: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 1`],
     errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.requests['nvidia.com/gpu'] is 1 but the limit is 2: the Kubernetes API server requires the request of an extended resource such as a GPU to equal its limit. Set request and limit to the same number (gpusPerWorker sets both).`],
   },
   {
     title: 'fractional GPU limit',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/resources/limits/nvidia.com~1gpu`, '1.5')),
+    warnings: [`${P}: workers.gpusPerWorker is 1.5 but slotsPerWorker is 1`],
     errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.limits['nvidia.com/gpu'] is '1.5': the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU. Use a whole number.`],
   },
   {
@@ -403,6 +408,7 @@ const launchCases: BadCase[] = [
     props: jobProps({ image: ROOT }),
     mutate: job => job.apiObject.addJsonPatch(JsonPatch.replace(`${LAUNCHER_CONTAINER}/command`,
       job.launcher.command.filter(word => word !== '--allow-run-as-root'))),
+    warnings: [`${P}: image.user is ImageUser.root()`],
     errors: [`${P}: launcher mpirun is run without --allow-run-as-root: the image runs as root and Open MPI's mpirun refuses to start as root without it. Add --allow-run-as-root (the job adds it for ImageUser.root()), or run the image as a non-root user.`],
   },
   {
@@ -443,6 +449,7 @@ const launchCases: BadCase[] = [
     title: 'runAsNonRoot on a root image',
     props: jobProps({ image: ROOT }),
     mutate: patch(JsonPatch.add(`${LAUNCHER_CONTAINER}/securityContext`, { runAsNonRoot: true })),
+    warnings: [`${P}: image.user is ImageUser.root()`],
     errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].securityContext.runAsNonRoot is true: the image runs as root and the kubelet refuses to start a root container that must run as non-root. Remove runAsNonRoot, or use an image with a non-root user (ImageUser.nonRoot()).`],
   },
 ];
@@ -511,7 +518,7 @@ const deepspeedCases: BadCase[] = [
   },
   {
     title: '"auto" learning rate',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAM, params: { lr: 'auto' } } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAM, extraParams: { lr: 'auto' } } }),
     errors: [`${P}: ds_config.optimizer.params.lr is 'auto': only the Hugging Face Trainer fills in 'auto'; DeepSpeed itself drops it inside sections and fails on it at the top level. Write the actual value.`],
   },
   {
@@ -610,27 +617,27 @@ const deepspeedCases: BadCase[] = [
   },
   {
     title: 'Lamb with bf16',
-    props: withConfig({ optimizer: { type: OptimizerType.LAMB }, bf16: { enabled: true } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.LAMB }, bf16: { enabled: true } }),
     errors: [`${P}: ds_config.optimizer.type is 'Lamb': bf16 fixes the loss scale at 1 and DeepSpeed fails with "DeepSpeed lamb optimizer requires dynamic loss scaling". Use fp16 with loss_scale 0, or another optimizer such as AdamW.`],
   },
   {
     title: 'Lamb with a static fp16 loss scale',
-    props: withConfig({ optimizer: { type: OptimizerType.LAMB }, fp16: { enabled: true, lossScale: 128 } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.LAMB }, fp16: { enabled: true, lossScale: 128 } }),
     errors: [`${P}: ds_config.optimizer.type is 'Lamb': fp16.loss_scale is 128 (static) and DeepSpeed fails with "DeepSpeed lamb optimizer requires dynamic loss scaling". Set fp16.loss_scale to 0 (dynamic).`],
   },
   {
     title: 'Lamb with ZeRO and no untested-optimizer opt-in',
-    props: withConfig({ optimizer: { type: OptimizerType.LAMB }, zeroOptimization: { stage: ZeroStage.STAGE_1 } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.LAMB }, zeroOptimization: { stage: ZeroStage.STAGE_1 } }),
     errors: [`${P}: ds_config.optimizer.type is 'Lamb': ZeRO stage 1 is enabled and DeepSpeed fails with "You are using an untested ZeRO Optimizer. Please add <"zero_allow_untested_optimizer": true> in the configuration file to use it.". Set zeroAllowUntestedOptimizer: true, or use Adam, AdamW, Adagrad or Lion.`],
   },
   {
     title: '1-bit Adam with ZeRO',
-    props: withConfig({ optimizer: { type: OptimizerType.ONE_BIT_ADAM }, fp16: { enabled: true }, zeroOptimization: { stage: ZeroStage.STAGE_2 } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.ONE_BIT_ADAM }, fp16: { enabled: true }, zeroOptimization: { stage: ZeroStage.STAGE_2 } }),
     errors: [`${P}: ds_config.optimizer.type is 'OneBitAdam': ZeRO stage 2 is enabled and DeepSpeed fails with "1bit-Adam is not compatible with ZeRO". Set zero_optimization.stage to 0, or use Adam or AdamW.`],
   },
   {
     title: 'max_grad_norm as an optimizer parameter',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAM, params: { max_grad_norm: 1.0 } } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAM, extraParams: { max_grad_norm: 1.0 } } }),
     errors: [`${P}: ds_config.optimizer.params.max_grad_norm is 1: DeepSpeed fails with "'max_grad_norm' is not supported as an optimizer parameter, please switch to using the deepspeed parameter 'gradient_clipping'". Remove it and set gradientClipping: 1 instead.`],
   },
   {
@@ -645,7 +652,7 @@ const deepspeedCases: BadCase[] = [
   },
   {
     title: 'WarmupDecayLR without total_num_steps',
-    props: withConfig({ scheduler: { type: SchedulerType.WARMUP_DECAY_LR } }),
+    props: withConfig({ scheduler: { kind: SchedulerType.WARMUP_DECAY_LR } }),
     errors: [`${P}: ds_config.scheduler.params.total_num_steps is not set: DeepSpeed's WarmupDecayLR requires it and fails with a TypeError when it builds the scheduler. Set scheduler.totalNumSteps to the number of training steps.`],
   },
   {
@@ -739,6 +746,7 @@ describe.each(groups)('%s rules reject invalid jobs at synth', (_group, cases) =
     const outcome = synthToTempDir(badCase.props, { mutate: badCase.mutate });
     expect(outcome.errors).toEqual(badCase.errors);
     expect(outcome.written).toEqual([]);
+    expectWarnings(...badCase.warnings ?? []);
   });
 });
 
@@ -767,7 +775,7 @@ describe('values rendered by typed feature props are reported once, by the featu
   const errorRules = (props: DeepSpeedMpiJobProps, mutate?: (job: DeepSpeedMpiJob) => void) => {
     const outcome = synthToTempDir(props, { mutate });
     expect(outcome.written).toEqual([]);
-    return validateJob(outcome.job).filter(f => f.severity === Severity.ERROR).map(f => f.rule);
+    return Validation.validateJob(outcome.job).filter(f => f.severity === Severity.ERROR).map(f => f.rule);
   };
 
   test('a storage volume name that is not a DNS label', () => {
@@ -803,8 +811,8 @@ describe('values rendered by typed feature props are reported once, by the featu
   test('the sshd port of an image recipe', () => {
     const { chart, image } = imageRecipe({ sshPort: 70000 });
     const job = new DeepSpeedMpiJob(chart, 'train', jobProps({ image }));
-    expect(validateJob(job).map(f => f.rule)).toEqual([]);
-    expect(validateImage(image).map(f => f.rule)).toEqual(['image/ssh-port']);
+    expect(Validation.validateJob(job).map(f => f.rule)).toEqual([]);
+    expect(Validation.validateImage(image).map(f => f.rule)).toEqual(['image/ssh-port']);
   });
 
   test('an escape hatch over a typed gang is still checked', () => {

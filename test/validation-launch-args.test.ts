@@ -1,13 +1,13 @@
 // The launch checks that look at what the ranks run: the script's DeepSpeed flags, and bf16 on the GPUs the pods are pinned to.
 import { Size } from 'cdk8s';
-import { DeepSpeedTrainingImage, validateJob } from '../src';
+import { DeepSpeedTrainingImage, Validation } from '../src';
 import { buildJob, jobProps, synthToTempDir } from './support/synth';
 
 const IMAGE_0_16 = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { deepspeedVersion: '0.16.3' });
 const IMAGE_0_12 = DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { deepspeedVersion: '0.12.6' });
 
 function findings(props: Parameters<typeof jobProps>[0]) {
-  return validateJob(buildJob(jobProps(props)).job).map(f => `${f.severity}: ${f.message}`);
+  return Validation.validateJob(buildJob(jobProps(props)).job).map(f => `${f.severity}: ${f.message}`);
 }
 
 describe('--deepspeed_mpi', () => {

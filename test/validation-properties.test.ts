@@ -2,7 +2,7 @@ import { JsonPatch } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, MpiImplementation,
-  OffloadDevice, OptimizerType, Severity, validateJob, ZeroStage,
+  OffloadDevice, OptimizerType, Severity, Validation, ZeroStage,
 } from '../src';
 import { LAUNCHER, synthToTempDir } from './support/synth';
 
@@ -100,7 +100,7 @@ function configProps(c: DrawnConfig): DeepSpeedConfig {
       offloadOptimizer: offloadProps(c.offloadOptimizer),
     },
     optimizer: c.optimizer === undefined ? undefined
-      : c.optimizer === 'SGD' ? { torchOptimizer: 'SGD' } : { type: c.optimizer as OptimizerType },
+      : c.optimizer === 'SGD' ? { torchOptimizer: 'SGD' } : { kind: c.optimizer as OptimizerType },
   };
 }
 
@@ -268,7 +268,7 @@ describe('random jobs: synth fails exactly when an independent check finds a bro
       const patches = patchesFrom(d);
       const outcome = synthToTempDir(jobPropsFrom(d), { mutate: job => job.apiObject.addJsonPatch(...patches) });
       const expected = oracle(d, outcome.job.apiObject.toJson(), outcome.job.deepspeedConfigJson);
-      const findings = validateJob(outcome.job);
+      const findings = Validation.validateJob(outcome.job);
       const errors = findings.filter(f => f.severity === Severity.ERROR).map(f => f.rule);
       const warnings = findings.filter(f => f.severity === Severity.WARNING).map(f => f.rule).filter(inGroups);
       // These props touch no typed feature, so every error comes from the five groups.

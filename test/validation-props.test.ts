@@ -1,9 +1,9 @@
 // Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
 import { JsonPatch, Size } from 'cdk8s';
 import {
-  Cpu, EnvValue, PersistentVolumeAccessMode, TaintEffect, Toleration,
-  DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, MpiImplementation, OffloadDevice,
-  OptimizerType, SchedulerType, Severity, TrainingStorage, validateJob, ZeroStage,
+  Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser,
+  MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
+  TaintEffect, Toleration, TrainingStorage, Validation, ZeroStage,
 } from '../src';
 import { buildJob, findingMessages, jobProps, patch, synthError, synthToTempDir } from './support/synth';
 
@@ -218,27 +218,27 @@ const noEffect: Case[] = [
   },
   {
     title: 'a torch optimizer next to a DeepSpeed optimizer type',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAMW, torchOptimizer: 'SGD' } }),
-    errors: [`${P}: deepspeedConfig.optimizer.torchOptimizer is 'SGD': deepspeedConfig.optimizer.type is 'AdamW' too, and ds_config.json has one optimizer type, so 'SGD' would be silently dropped. Set one of deepspeedConfig.optimizer.type and deepspeedConfig.optimizer.torchOptimizer.`],
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, torchOptimizer: 'SGD' } }),
+    errors: [`${P}: deepspeedConfig.optimizer.torchOptimizer is 'SGD': deepspeedConfig.optimizer.kind is 'AdamW' too, and ds_config.json has one optimizer type, so 'SGD' would be silently dropped. Set one of deepspeedConfig.optimizer.kind and deepspeedConfig.optimizer.torchOptimizer.`],
   },
   {
     title: 'a torch scheduler next to a DeepSpeed scheduler type',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAMW }, scheduler: { type: SchedulerType.WARMUP_LR, torchScheduler: 'StepLR' } }),
-    errors: [`${P}: deepspeedConfig.scheduler.torchScheduler is 'StepLR': deepspeedConfig.scheduler.type is 'WarmupLR' too, and ds_config.json has one scheduler type, so 'StepLR' would be silently dropped. Set one of deepspeedConfig.scheduler.type and deepspeedConfig.scheduler.torchScheduler.`],
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_LR, torchScheduler: 'StepLR' } }),
+    errors: [`${P}: deepspeedConfig.scheduler.torchScheduler is 'StepLR': deepspeedConfig.scheduler.kind is 'WarmupLR' too, and ds_config.json has one scheduler type, so 'StepLR' would be silently dropped. Set one of deepspeedConfig.scheduler.kind and deepspeedConfig.scheduler.torchScheduler.`],
   },
   {
     title: 'torchAdam with Lamb',
-    props: withConfig({ optimizer: { type: OptimizerType.LAMB, torchAdam: true } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.LAMB, torchAdam: true } }),
     errors: [`${P}: deepspeedConfig.optimizer.torchAdam is true: DeepSpeed removes torch_adam from the params of Adam and AdamW only and passes it to Lamb's constructor, which fails with "TypeError: __init__() got an unexpected keyword argument 'torch_adam'". Remove torchAdam: it applies to Adam and AdamW only.`],
   },
   {
     title: 'warmup_max_lr for WarmupCosineLR',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAMW }, scheduler: { type: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 5000, warmupMaxLr: 0.001 } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 5000, warmupMaxLr: 0.001 } }),
     errors: [`${P}: deepspeedConfig.scheduler.warmupMaxLr is 0.001: DeepSpeed passes every scheduler param to WarmupCosineLR's constructor, which does not take warmup_max_lr (only WarmupLR, WarmupDecayLR do), and fails with "TypeError: __init__() got an unexpected keyword argument 'warmup_max_lr'". Remove it; WarmupCosineLR takes totalNumSteps, warmupMinRatio, warmupNumSteps, cosMinRatio, warmupType.`],
   },
   {
     title: 'a raw cycle param for WarmupLR',
-    props: withConfig({ optimizer: { type: OptimizerType.ADAMW }, scheduler: { type: SchedulerType.WARMUP_LR, params: { cycle_min_lr: 0.0001 } } }),
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { kind: SchedulerType.WARMUP_LR, extraParams: { cycle_min_lr: 0.0001 } } }),
     errors: [`${P}: ds_config.scheduler.params.cycle_min_lr is 0.0001: DeepSpeed passes every scheduler param to WarmupLR's constructor, which does not take cycle_min_lr (only OneCycle do), and fails with "TypeError: __init__() got an unexpected keyword argument 'cycle_min_lr'". Remove it; WarmupLR takes warmupMinLr, warmupMaxLr, warmupNumSteps, warmupType.`],
   },
 ];
@@ -279,7 +279,7 @@ const runtime: Case[] = [
   {
     title: 'NVMe offload to a path with nothing mounted',
     props: withConfig({
-      optimizer: { type: OptimizerType.ADAMW },
+      optimizer: { kind: OptimizerType.ADAMW },
       zeroOptimization: { stage: ZeroStage.STAGE_3, offloadParam: { device: OffloadDevice.NVME, nvmePath: '/local_nvme' } },
     }),
     errors: [`${P}: deepspeedConfig.zeroOptimization.offloadParam.nvmePath is '/local_nvme': nothing is mounted there on the worker pods, so DeepSpeed swaps the offloaded tensors into the container's writable layer on the node's root disk, not an NVMe drive, and the kubelet evicts the pod once that disk runs short. Mount a local NVMe volume at that path on every pod that hosts ranks (storage.volumes or job.addVolume).`],
@@ -394,14 +394,14 @@ describe('messages', () => {
 
   test('validateJob keeps the path in each message, for tools that read findings', () => {
     const { job } = buildJob(jobProps({ backoffLimit: -1 }));
-    expect(validateJob(job).map(f => f.message)).toEqual([
+    expect(Validation.validateJob(job).map(f => f.message)).toEqual([
       `${P}: backoffLimit is -1: the MPI Operator copies it to the launcher Job, whose API server validation requires a whole number of retries, 0 or more. Set backoffLimit to a whole number of 0 or more, or remove it for the Kubernetes default of 6.`,
     ]);
   });
 
   test('a derived name that is too long says which construct ids to shorten', () => {
     const { job } = buildJob(jobProps(), 'a-very-long-training-job-id-for-the-cifar10-model', 'chart-with-a-long-id');
-    expect(validateJob(job).map(f => f.message)).toEqual([
+    expect(Validation.validateJob(job).map(f => f.message)).toEqual([
       'chart-with-a-long-id/a-very-long-training-job-id-for-the-cifar10-model: metadata.name is not set, so derived from the construct path: '
       + '\'chart-with-a-a-very-long-training-job-id-for-the-cifar10-model\' (62 characters): the MPI Operator rejects the job because the last worker\'s hostname '
       + '\'chart-with-a-a-very-long-training-job-id-for-the-cifar10-model-worker-1\' is 71 characters, over the DNS limit of 63. '

@@ -1,10 +1,11 @@
 import { JsonPatch, Size } from 'cdk8s';
 import {
   Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, ImageUser, LauncherCreationPolicy,
-  MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, TaintEffect, Toleration, validateJob, Volume,
+  MpiImplementation, OffloadDevice, OptimizerType, SchedulerType, TaintEffect, Toleration, Validation, Volume,
   ZeroStage,
 } from '../src';
 import { container, jobProps, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER, WORKER_CONTAINER } from './support/synth';
+import { expectWarnings } from './support/warnings';
 
 /** A valid configuration and the rank count its launcher must start (undefined: no -np to check). */
 interface GoodCase {
@@ -21,7 +22,7 @@ function expectedWarnings(props: DeepSpeedMpiJobProps): string[] {
 
 const image = (options = {}) => DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', options);
 const ROOT = image({ user: ImageUser.root() });
-const ADAMW = { type: OptimizerType.ADAMW, lr: 1e-4 };
+const ADAMW = { kind: OptimizerType.ADAMW, lr: 1e-4 };
 
 const goodCases: GoodCase[] = [
   { title: '1 CPU-only worker, no DeepSpeed config', props: jobProps({ workers: { replicas: 1 } }), ranks: 1 },
@@ -92,7 +93,7 @@ const goodCases: GoodCase[] = [
       deepspeedConfig: {
         trainMicroBatchSizePerGpu: 4,
         fp16: { enabled: true, fp16MasterWeightsAndGrads: true },
-        optimizer: { type: OptimizerType.ADAM },
+        optimizer: { kind: OptimizerType.ADAM },
         zeroOptimization: { stage: ZeroStage.STAGE_2, offloadOptimizer: { device: OffloadDevice.CPU } },
       },
     }),
@@ -118,14 +119,14 @@ const goodCases: GoodCase[] = [
   },
   {
     title: 'Lamb with dynamic fp16 loss scaling',
-    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, optimizer: { type: OptimizerType.LAMB }, fp16: { enabled: true } } }),
+    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.LAMB }, fp16: { enabled: true } } }),
     ranks: 2,
   },
   {
     title: 'Lamb under ZeRO-1 with the untested-optimizer opt-in',
     props: jobProps({
       deepspeedConfig: {
-        trainMicroBatchSizePerGpu: 4, optimizer: { type: OptimizerType.LAMB }, zeroAllowUntestedOptimizer: true,
+        trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.LAMB }, zeroAllowUntestedOptimizer: true,
         zeroOptimization: { stage: ZeroStage.STAGE_1 },
       },
     }),
@@ -136,8 +137,8 @@ const goodCases: GoodCase[] = [
     props: jobProps({
       deepspeedConfig: {
         trainMicroBatchSizePerGpu: 4,
-        optimizer: { torchOptimizer: 'SGD', lr: 0.1, params: { momentum: 0.9 } },
-        scheduler: { type: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 5000, warmupNumSteps: 100 },
+        optimizer: { torchOptimizer: 'SGD', lr: 0.1, extraParams: { momentum: 0.9 } },
+        scheduler: { kind: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 5000, warmupNumSteps: 100 },
       },
     }),
     ranks: 2,
@@ -232,7 +233,8 @@ describe('valid jobs synthesize without findings (root images get the security w
     const outcome = synthToTempDir(goodCase.props, { mutate: goodCase.mutate });
     expect(outcome.errors).toEqual([]);
     expect(outcome.written).toEqual(['test.k8s.yaml']);
-    expect(validateJob(outcome.job).map(f => f.rule)).toEqual(expectedWarnings(goodCase.props));
+    expect(Validation.validateJob(outcome.job).map(f => f.rule)).toEqual(expectedWarnings(goodCase.props));
+    expectWarnings(...goodCase.props.image.user.isRoot ? ['test/train: image.user is ImageUser.root()'] : []);
     if (goodCase.ranks !== undefined) {
       expect(requestedRanks(outcome.job)).toBe(goodCase.ranks);
     }

@@ -1,9 +1,10 @@
 import { Duration, JsonPatch } from 'cdk8s';
 import {
-  DeepSpeedMpiJob, DeepSpeedMpiJobProps, LauncherCreationPolicy, OptimizerType, SchedulerType, Severity, validateJob,
-  WARNINGS_AS_ERRORS_CONTEXT, ZeroStage,
+  DeepSpeedMpiJob, DeepSpeedMpiJobProps, LauncherCreationPolicy, OptimizerType, SchedulerType, Severity,
+  Validation, ZeroStage,
 } from '../src';
 import { findingMessages, jobProps, LAUNCHER_CONTAINER, patch, synthToTempDir, WORKER_CONTAINER } from './support/synth';
+import { takeWarnings } from './support/warnings';
 
 /** A legal but almost certainly wrong job and the warnings it must produce. */
 interface WarningCase {
@@ -53,12 +54,12 @@ const warningCases: WarningCase[] = [
   },
   {
     title: '1-bit Adam without fp16',
-    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, optimizer: { type: OptimizerType.ONE_BIT_ADAM } } }),
+    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ONE_BIT_ADAM } } }),
     warnings: [`${P}: ds_config.optimizer.type is 'OneBitAdam': DeepSpeed warns "Currently the convergence of 1-bit Adam is only verified under FP16". Enable fp16, or use Adam.`],
   },
   {
     title: 'training shorter than the warm-up',
-    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, scheduler: { type: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 500 } } }),
+    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, scheduler: { kind: SchedulerType.WARMUP_COSINE_LR, totalNumSteps: 500 } } }),
     warnings: [`${P}: ds_config.scheduler.params.total_num_steps is 500: it is less than warmup_num_steps 1000, so training ends during warm-up (DeepSpeed warns "total_num_steps 500 is less than warmup_num_steps 1000"). Raise totalNumSteps or lower warmupNumSteps.`],
   },
   {
@@ -122,10 +123,11 @@ describe.each(warningCases.map(c => [c.title, c] as const))('warning: %s', (_tit
   const synth = (context?: { [key: string]: any }) =>
     synthToTempDir(warningCase.props, { mutate: warningCase.mutate, chartId: warningCase.chartId, context });
 
-  test('is reported by validateJob as a warning, with no errors', () => {
+  test('is reported by Validation.validateJob as a warning, with no errors', () => {
     const { job } = withStrictEnv(undefined, () => synth());
     expect(findingMessages(job, Severity.WARNING)).toEqual(warningCase.warnings);
     expect(findingMessages(job, Severity.ERROR)).toEqual([]);
+    expect(takeWarnings()).toEqual(warningCase.warnings);
   });
 
   test('lets synth write the manifest and prints the warning to stderr once', () => {
@@ -137,7 +139,7 @@ describe.each(warningCases.map(c => [c.title, c] as const))('warning: %s', (_tit
   });
 
   test('fails synth and writes nothing with the warnings-as-errors context', () => {
-    const outcome = withStrictEnv(undefined, () => synth({ [WARNINGS_AS_ERRORS_CONTEXT]: true }));
+    const outcome = withStrictEnv(undefined, () => synth({ [Validation.WARNINGS_AS_ERRORS_CONTEXT]: true }));
     expect(outcome.errors).toEqual(warningCase.warnings);
     expect(outcome.written).toEqual([]);
   });
@@ -154,12 +156,12 @@ describe('strict mode switches', () => {
   });
 
   test('the context value \'true\' (from cdk8s.yaml or --context) also turns warnings into errors', () => {
-    const outcome = withStrictEnv(undefined, () => synthToTempDir(props, { context: { [WARNINGS_AS_ERRORS_CONTEXT]: 'true' } }));
+    const outcome = withStrictEnv(undefined, () => synthToTempDir(props, { context: { [Validation.WARNINGS_AS_ERRORS_CONTEXT]: 'true' } }));
     expect(outcome.errors).toEqual(warnings);
   });
 
   test('an explicit false in the context wins over the environment variable', () => {
-    const outcome = captureStderrOutcome(() => withStrictEnv('1', () => synthToTempDir(props, { context: { [WARNINGS_AS_ERRORS_CONTEXT]: false } })));
+    const outcome = captureStderrOutcome(() => withStrictEnv('1', () => synthToTempDir(props, { context: { [Validation.WARNINGS_AS_ERRORS_CONTEXT]: false } })));
     expect(outcome.errors).toEqual([]);
     expect(outcome.written).toEqual(['test.k8s.yaml']);
   });
@@ -182,7 +184,7 @@ describe('strict mode switches', () => {
 
   test('validateJob names the rule and severity of each finding', () => {
     const { job } = captureStderrOutcome(() => withStrictEnv(undefined, () => synthToTempDir(props)));
-    expect(validateJob(job).map(f => [f.rule, f.severity])).toEqual([['launch/slots-match-gpus', Severity.WARNING]]);
+    expect(Validation.validateJob(job).map(f => [f.rule, f.severity])).toEqual([['launch/slots-match-gpus', Severity.WARNING]]);
   });
 });
 

@@ -96,7 +96,7 @@ test('Volume sources and mount options render every field', () => {
     job.workers.mount('/etc/settings', Volume.fromConfigMap('settings', { items: { level: 'level.txt' }, defaultMode: 0o444 }), { readOnly: true });
     job.workers.mount('/etc/token', Volume.fromSecret('hf-token', { name: 'token', optional: true }), { subPath: 'token', readOnly: true });
     job.workers.mount('/data', Volume.fromPersistentVolumeClaim('datasets', { readOnly: true }), { subPathExpr: '$(POD_NAME)' });
-    job.workers.mount('/dev/infiniband', Volume.fromHostPath('ib', { path: '/dev/infiniband', type: HostPathVolumeType.DIRECTORY }),
+    job.workers.mount('/dev/infiniband', Volume.fromHostPath('ib', { path: '/dev/infiniband', hostPathType: HostPathVolumeType.DIRECTORY }),
       { propagation: MountPropagation.HOST_TO_CONTAINER });
   });
   expect(spec.volumes).toEqual(expect.arrayContaining([

@@ -4,7 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { parseWorkerWaitStep, WORKER_WAIT_PROGRAM } from '../src';
+import { parseWorkerWaitStep, WORKER_WAIT_PROGRAM } from '../src/worker-wait';
 import { container, synthJob } from './support/synth';
 import { JOB_VARIATIONS } from './support/job-variations';
 

@@ -74,9 +74,9 @@ export function buildBertZero3(app: App): Chart {
       stepsPerPrint: 100,
       gradientClipping: 1.0,
       bf16: { enabled: true },
-      optimizer: { type: OptimizerType.ADAMW, lr: 1e-4, betas: [0.9, 0.98], eps: 1e-6, weightDecay: 0.01 },
+      optimizer: { kind: OptimizerType.ADAMW, lr: 1e-4, betas: [0.9, 0.98], eps: 1e-6, weightDecay: 0.01 },
       scheduler: {
-        type: SchedulerType.WARMUP_DECAY_LR,
+        kind: SchedulerType.WARMUP_DECAY_LR,
         warmupMinLr: 0,
         warmupMaxLr: 1e-4,
         warmupNumSteps: 1000,

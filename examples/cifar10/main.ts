@@ -47,8 +47,8 @@ export function cifar10DeepSpeedConfig(worldSize: number): DeepSpeedConfig {
     trainMicroBatchSizePerGpu: CIFAR10_MICRO_BATCH,
     gradientAccumulationSteps: 1,
     stepsPerPrint: 2000,
-    optimizer: { type: OptimizerType.ADAM, lr: 0.001, betas: [0.8, 0.999], eps: 1e-8, weightDecay: 3e-7 },
-    scheduler: { type: SchedulerType.WARMUP_LR, warmupMinLr: 0, warmupMaxLr: 0.001, warmupNumSteps: 1000 },
+    optimizer: { kind: OptimizerType.ADAM, lr: 0.001, betas: [0.8, 0.999], eps: 1e-8, weightDecay: 3e-7 },
+    scheduler: { kind: SchedulerType.WARMUP_LR, warmupMinLr: 0, warmupMaxLr: 0.001, warmupNumSteps: 1000 },
     gradientClipping: 1.0,
     prescaleGradients: false,
     fp16: {

@@ -17,7 +17,7 @@ export function buildSweep(app: App): Chart {
   const chart = new Chart(app, 'lr-zero');
   new DeepSpeedSweep(chart, 'sweep', {
     name: 'cifar10-lr-zero',
-    base: sweepBase(chart),
+    baseJob: sweepBase(chart),
     axes: [
       SweepAxis.learningRate([3e-4, 1e-3, 3e-3]),
       SweepAxis.zeroStage([ZeroStage.STAGE_1, ZeroStage.STAGE_2]),
@@ -31,7 +31,7 @@ export function cifar10ScaleSweep(app: App, sample?: SweepSample): Chart {
   const chart = new Chart(app, 'cifar10-sweep');
   new DeepSpeedSweep(chart, 'sweep', {
     name: 'cifar10-sweep',
-    base: sweepBase(chart),
+    baseJob: sweepBase(chart),
     axes: [
       SweepAxis.learningRate([1e-4, 2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2]),
       SweepAxis.zeroStage([ZeroStage.STAGE_0, ZeroStage.STAGE_1, ZeroStage.STAGE_2, ZeroStage.STAGE_3]),

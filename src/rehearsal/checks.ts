@@ -46,6 +46,10 @@ export interface CheckContext {
   readonly ranks: ProbeRecord[];
   /** The environment mpirun ran with. */
   readonly launcherEnv: LauncherEnvVar[];
+  /** Forwarded variables that only the cluster can fill in, left out of that environment. */
+  readonly leftOutEnv: LauncherEnvVar[];
+  /** Names the user expects to be left out. */
+  readonly expectedMissingEnv: string[];
   /** Every ssh connection the stand-in received. */
   readonly sshConnections: SshConnection[];
 }
@@ -132,9 +136,21 @@ function forwardedEnv(ctx: CheckContext): RehearsalCheck {
   });
   if (entries.length === 0) return passed(name, 'the command forwards no variables with -x');
   const problems: string[] = [];
+  const leftOut = new Map(ctx.leftOutEnv.map(v => [v.name, v]));
+  const expectedMissing: string[] = [];
   for (const entry of entries) {
     if (!ENV_NAME.test(entry.name)) {
       problems.push(`-x ${entry.name} is not a variable name: a -x without one takes the next argument`);
+      continue;
+    }
+    const unknown = leftOut.get(entry.name)?.unknownValue;
+    if (entry.value === undefined && unknown !== undefined) {
+      if (ctx.expectedMissingEnv.includes(entry.name)) {
+        expectedMissing.push(`${entry.name} (the ${unknown}) did not, as expected`);
+      } else {
+        problems.push(`${entry.name} is the ${unknown}, which only the cluster can read, so it did not reach ranks ${rankList(ctx.ranks.map(r => r.rank))}: `
+          + `set ${entry.name} in the rehearsal's environment to stand in for it, or expect it missing (--expect-missing ${entry.name})`);
+      }
       continue;
     }
     if (entry.value === undefined) {
@@ -147,7 +163,11 @@ function forwardedEnv(ctx: CheckContext): RehearsalCheck {
     if (differs.length > 0) problems.push(`${entry.name} reached ranks ${rankList(differs)} with another value than ${JSON.stringify(entry.value)}`);
   }
   if (problems.length > 0) return failed(name, problems.join('; '));
-  return passed(name, `${entries.map(e => e.name).join(', ')} reached all ${plural(ctx.ranks.length, 'rank')} with the launcher's values`);
+  const reached = entries.filter(e => e.value !== undefined).map(e => e.name);
+  return passed(name, [
+    ...reached.length > 0 ? [`${reached.join(', ')} reached all ${plural(ctx.ranks.length, 'rank')} with the launcher's values`] : [],
+    ...expectedMissing,
+  ].join('; '));
 }
 
 /** Variables on the launcher container that some ranks never see because no -x forwards them. */

@@ -10,6 +10,8 @@ export enum EnvSource {
   IMAGE = 'image',
   /** Added for the local run only. */
   LOCAL_RUN = 'local run',
+  /** Taken from the environment the rehearsal runs in, in place of a value only the cluster has (a Secret key, the image's variable). */
+  REHEARSAL_ENVIRONMENT = 'rehearsal environment',
 }
 
 /** A variable of the rehearsed launcher environment. */
@@ -20,6 +22,12 @@ export interface LauncherEnvVar {
   readonly value: string;
   /** Where it comes from. */
   readonly source: EnvSource;
+  /**
+   * What the real value is when the rehearsal cannot know it (a Secret key, a pod field, the
+   * image's variable): `value` is then a marker or a stand-in.
+   * @default - the value is the real one
+   */
+  readonly unknownValue?: string;
 }
 
 /**
@@ -34,19 +42,19 @@ export function expandKubernetesReferences(text: string, vars: Map<string, strin
   });
 }
 
-/** What a `valueFrom` resolves to in a rehearsal: ConfigMap keys and pod fields when known, a marker otherwise. */
-function valueFromSource(valueFrom: any, job: ILaunchManifest): string {
+/** What a `valueFrom` resolves to in a rehearsal: ConfigMap keys in the manifests and the namespace, or what the cluster would read. */
+function valueFromSource(valueFrom: any, job: ILaunchManifest): { value: string } | { unknown: string } {
   const configMapKey = valueFrom.configMapKeyRef;
   if (configMapKey) {
     const value = job.configMap(configMapKey.name)?.data?.[configMapKey.key];
-    return value ?? `<key ${configMapKey.key} of ConfigMap ${configMapKey.name}>`;
+    return value !== undefined ? { value } : { unknown: `key ${configMapKey.key} of ConfigMap ${configMapKey.name}` };
   }
   const field = valueFrom.fieldRef?.fieldPath;
-  if (field === 'metadata.namespace') return job.namespace;
-  if (field) return `<pod field ${field}>`;
-  if (valueFrom.secretKeyRef) return `<key ${valueFrom.secretKeyRef.key} of Secret ${valueFrom.secretKeyRef.name}>`;
-  if (valueFrom.resourceFieldRef) return `<resource ${valueFrom.resourceFieldRef.resource}>`;
-  return '<valueFrom>';
+  if (field === 'metadata.namespace') return { value: job.jobNamespace };
+  if (field) return { unknown: `pod field ${field}` };
+  if (valueFrom.secretKeyRef) return { unknown: `key ${valueFrom.secretKeyRef.key} of Secret ${valueFrom.secretKeyRef.name}` };
+  if (valueFrom.resourceFieldRef) return { unknown: `resource ${valueFrom.resourceFieldRef.resource}` };
+  return { unknown: 'valueFrom' };
 }
 
 /**
@@ -58,9 +66,11 @@ export function launcherContainerEnv(job: ILaunchManifest): LauncherEnvVar[] {
   const vars = new Map<string, LauncherEnvVar>();
   const values = () => new Map([...vars.values()].map(v => [v.name, v.value]));
   for (const entry of job.launcher.container.env ?? []) {
-    const value = entry.valueFrom ? valueFromSource(entry.valueFrom, job) : expandKubernetesReferences(entry.value ?? '', values());
     vars.delete(entry.name);
-    vars.set(entry.name, { name: entry.name, value, source: EnvSource.MANIFEST });
+    const from = entry.valueFrom ? valueFromSource(entry.valueFrom, job) : { value: expandKubernetesReferences(entry.value ?? '', values()) };
+    vars.set(entry.name, 'value' in from
+      ? { name: entry.name, value: from.value, source: EnvSource.MANIFEST }
+      : { name: entry.name, value: `<${from.unknown}>`, source: EnvSource.MANIFEST, unknownValue: from.unknown });
   }
   for (const entry of job.launcherOperatorEnv) {
     vars.delete(entry.name);

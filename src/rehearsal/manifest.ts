@@ -1,4 +1,5 @@
-import { Yaml } from 'cdk8s';
+import * as fs from 'fs';
+import { parseAllDocuments } from 'yaml';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { MpiImplementation } from '../types';
 
@@ -30,13 +31,13 @@ export interface ReplicaManifest {
  */
 export interface ILaunchManifest {
   /** The job object as synthesized (the MPIJob or the TrainJob). */
-  readonly object: any;
+  readonly manifest: any;
   /** The job's kind, `MPIJob` or `TrainJob`. */
   readonly kind: string;
   /** `metadata.name`. */
   readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  readonly namespace: string;
+  readonly jobNamespace: string;
   /** MPI slots of every host in the hostfile. */
   readonly slotsPerWorker: number;
   /** Whether the launcher is a host of the hostfile. */
@@ -100,7 +101,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** Every MPIJob in a YAML file such as `dist/manifests/app.k8s.yaml`. */
   public static fromFile(file: string): MpiJobManifest[] {
-    return MpiJobManifest.fromManifests(Yaml.load(file).filter(doc => doc !== null && doc !== undefined));
+    return MpiJobManifest.fromManifests(readManifestFile(file));
   }
 
   /** Always `MPIJob`. */
@@ -108,7 +109,7 @@ export class MpiJobManifest implements ILaunchManifest {
   /** `metadata.name`. */
   public readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  public readonly namespace: string;
+  public readonly jobNamespace: string;
   /** `spec.slotsPerWorker` (operator default 1). */
   public readonly slotsPerWorker: number;
   /** `spec.runLauncherAsWorker`. */
@@ -122,12 +123,12 @@ export class MpiJobManifest implements ILaunchManifest {
 
   private constructor(
     /** The MPIJob object as synthesized. */
-    public readonly object: any,
+    public readonly manifest: any,
     private readonly siblings: any[],
   ) {
-    const spec = object.spec ?? {};
-    this.name = object.metadata?.name ?? '';
-    this.namespace = object.metadata?.namespace ?? 'default';
+    const spec = manifest.spec ?? {};
+    this.name = manifest.metadata?.name ?? '';
+    this.jobNamespace = manifest.metadata?.namespace ?? 'default';
     this.slotsPerWorker = spec.slotsPerWorker ?? 1;
     this.runLauncherAsWorker = spec.runLauncherAsWorker === true;
     this.mpiImplementation = (spec.mpiImplementation ?? MpiImplementation.OPEN_MPI) as MpiImplementation;
@@ -149,7 +150,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** The name the hostfile uses for a pod: `<hostname>.<job>.<namespace>.svc`, resolved by the job's headless Service. */
   public podAddress(hostname: string): string {
-    return `${hostname}.${this.name}.${this.namespace}.svc`;
+    return `${hostname}.${this.name}.${this.jobNamespace}.svc`;
   }
 
   /** The hosts of the hostfile in order (the launcher first when it runs as a worker), each with `slotsPerWorker` slots. */
@@ -205,7 +206,7 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** `spec.sshAuthMountPath` (operator default `/root/.ssh`): where launcher and workers get the SSH key files. */
   public get sshAuthMountPath(): string {
-    return this.object.spec?.sshAuthMountPath ?? '/root/.ssh';
+    return this.manifest.spec?.sshAuthMountPath ?? '/root/.ssh';
   }
 
   /** The operator mounts the Secret with `defaultMode: 0600` at /root/.ssh only; elsewhere the files keep the Secret default, 0644. */
@@ -223,6 +224,24 @@ export class MpiJobManifest implements ILaunchManifest {
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
+      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
   }
+}
+
+/**
+ * The documents of a YAML file, empty ones left out. cdk8s's Yaml.load keeps going past a syntax
+ * error and returns what it could read, which then looks like a broken job; this throws the YAML
+ * error and where it is instead.
+ * @internal
+ */
+export function readManifestFile(file: string): any[] {
+  const documents = parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  for (const document of documents) {
+    const error = document.errors[0];
+    if (error) {
+      const where = error.linePos ? ` line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+      throw new Error(`${file}${where}: not valid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+    }
+  }
+  return documents.map(d => d.toJS()).filter(doc => doc !== null && doc !== undefined);
 }

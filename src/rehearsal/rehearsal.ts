@@ -9,6 +9,7 @@ import { parseWorkerWaitStep, WORKER_WAIT_LOG_PREFIX, WorkerWaitStep } from '../
 import { CheckStatus, ENV_NAME, launchChecks, RehearsalCheck, SshConnection } from './checks';
 import { EnvSource, launcherArgv, launcherContainerEnv, LauncherEnvVar } from './container-env';
 import { ILaunchManifest } from './manifest';
+import { formatRehearsalReport } from './report';
 import { MpirunCommandLine, parseMpirunHelp } from './mpirun-cli';
 import { oneLine, OpenSshPods, podUser } from './openssh';
 import { canProvide, PodProcess, sandboxUnavailable } from './pod-sandbox';
@@ -96,6 +97,19 @@ export interface LaunchRehearsalOptions {
    * @default 0
    */
   readonly keyFileOwner?: number;
+  /**
+   * Values for forwarded variables that only the cluster can fill in (a Secret key, a pod field,
+   * a ConfigMap that is not in the manifests), by name: each stands in for the real value.
+   * The CLI passes its own environment.
+   * @default - none: such variables are left out, and the rehearsal fails unless they are expected
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Forwarded variables that may be left out because only the cluster can fill them in, such as a
+   * Secret-backed token: the rehearsal passes without them, and says so.
+   * @default - none
+   */
+  readonly expectedMissingEnv?: string[];
 }
 
 /** Everything a rehearsal did and found. */
@@ -128,6 +142,8 @@ export interface RehearsalReport {
   readonly launcherEnv: LauncherEnvVar[];
   /** Names of the variables the command forwards to the ranks with `-x`. */
   readonly forwardedEnvNames: string[];
+  /** Forwarded variables that only the cluster can fill in and that had no stand-in: left out of mpirun's environment. */
+  readonly leftOutEnv: LauncherEnvVar[];
   /**
    * mpirun's exit code.
    * @default - none: mpirun did not run, or was stopped at the timeout
@@ -240,6 +256,14 @@ function failedReport(base: Omit<RehearsalReport, 'checks' | 'passed'>, name: st
  * is what the job needs. See docs/rehearsal.md for every local-run change and why.
  */
 export class LaunchRehearsal {
+  /**
+   * A report as text: the command, one line per rank (pod, local rank, argv), the forwarded
+   * variables, then every check and the verdict.
+   */
+  public static formatReport(report: RehearsalReport): string {
+    return formatRehearsalReport(report);
+  }
+
   /** Rehearses one job. Throws only when this machine cannot run the chosen mode (no Open MPI; for real OpenSSH, not root or no util-linux). */
   public static async run(job: ILaunchManifest, options: LaunchRehearsalOptions = {}): Promise<RehearsalReport> {
     const mode = options.mode ?? RehearsalMode.STAND_IN;
@@ -247,7 +271,7 @@ export class LaunchRehearsal {
     const manifestEnv = launcherContainerEnv(job);
     const base: Omit<RehearsalReport, 'checks' | 'passed'> = {
       jobName: job.name, jobKind: job.kind, mode, command, localCommand: [], localChanges: [], hostfile: job.hostfile,
-      launcherEnv: manifestEnv, forwardedEnvNames: [], mpirunOutput: '', ranks: [],
+      launcherEnv: manifestEnv, forwardedEnvNames: [], leftOutEnv: [], mpirunOutput: '', ranks: [],
     };
     if (job.mpiImplementation !== MpiImplementation.OPEN_MPI) {
       return failedReport(base, 'launcher command', `the job uses ${job.mpiImplementation}; the rehearsal runs Open MPI's mpirun only`);
@@ -281,7 +305,7 @@ export class LaunchRehearsal {
     const { job, commandLine, openMpi } = run;
     const plan = LaunchRehearsal.plan(run);
     const progress = (message: string) => run.options.progress?.report(message);
-    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
+    progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), ssh stand-in`);
     for (const change of plan.localChanges) progress(`  local run: ${change}`);
     progress(`  starting ${commandLine.processCount ?? '?'} rank(s)`);
     const timeout = run.options.timeout ?? Duration.minutes(1);
@@ -315,7 +339,7 @@ export class LaunchRehearsal {
     const localChanges = [...plan.localChanges, ...pods.localChanges];
     const user = pods.workerUser;
     const keys = pods.keyMount.files[0];
-    progress(`${job.kind} ${job.namespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
+    progress(`${job.kind} ${job.jobNamespace}/${job.name}: ${job.hostfileHosts.length} host(s) × ${job.slotsPerWorker} slot(s), mpirun from ${openMpi.path} (Open MPI ${openMpi.version}), real OpenSSH`);
     progress(`  pods run as uid ${user.uid} (${user.name})${user.groups.length ? `, supplementary group ${user.groups.join(',')} (fsGroup)` : ''}; keys at ${job.sshAuthMountPath}: id_rsa, id_rsa.pub, authorized_keys, ${ownership(keys)}`);
     for (const change of localChanges) progress(`  local run: ${change}`);
     const timeout = options.timeout ?? Duration.minutes(1);
@@ -368,6 +392,7 @@ export class LaunchRehearsal {
       localChanges: plan.localChanges,
       launcherEnv: plan.launcherEnv,
       forwardedEnvNames: run.commandLine.exportedEnv.map(e => e.split('=')[0]),
+      leftOutEnv: plan.leftOutEnv,
       exitCode: result.exitCode,
       mpirunOutput: result.output,
       ranks,
@@ -385,6 +410,7 @@ export class LaunchRehearsal {
       ...launchChecks({
         job: run.job, commandLine: run.commandLine, wait: run.wait, waitRan: run.options.mode === RehearsalMode.OPENSSH,
         ranks, launcherEnv: plan.launcherEnv, sshConnections,
+        leftOutEnv: plan.leftOutEnv, expectedMissingEnv: run.options.expectedMissingEnv ?? [],
       }),
     ];
     return { ...report, checks, passed: checks.every(c => c.status !== CheckStatus.FAILED) };
@@ -483,23 +509,26 @@ export class LaunchRehearsal {
 
     const workingDir = job.launcher.container.workingDir;
     const cwd = workingDir === undefined ? (openSsh ? '/' : podDirectory('/')) : imageDirectory(workingDir);
-    const launcherEnv = LaunchRehearsal.localLauncherEnv(run, hostfile, localChanges);
+    const { launcherEnv, leftOutEnv } = LaunchRehearsal.localLauncherEnv(run, hostfile, localChanges);
     const env = Object.fromEntries(launcherEnv.map(v => [v.name, v.value]));
-    return { podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, env, localCommand, cwd, keepVisible, imageDirectories };
+    return { podRoot, ranksDirectory, sshLog, localChanges, launcherEnv, leftOutEnv, env, localCommand, cwd, keepVisible, imageDirectories };
   }
 
   /**
    * mpirun's environment: what the image would provide (PATH, HOME and the like, and a marker
    * for other -x variables the manifest does not set), then the container's env and the
-   * operator's, then the local-run additions.
+   * operator's, then the local-run additions. A forwarded variable whose value only the cluster
+   * has (a Secret key, a pod field) takes its stand-in from `options.environment`, or is left out:
+   * it would not reach the ranks.
    */
-  private static localLauncherEnv(run: RunContext, hostfile: string, localChanges: string[]): LauncherEnvVar[] {
+  private static localLauncherEnv(run: RunContext, hostfile: string, localChanges: string[]): { launcherEnv: LauncherEnvVar[]; leftOutEnv: LauncherEnvVar[] } {
     const { commandLine, manifestEnv, job, openMpi } = run;
     const openSsh = run.options.mode === RehearsalMode.OPENSSH;
+    const environment = run.options.environment ?? {};
     const vars = new Map<string, LauncherEnvVar>();
-    const set = (name: string, value: string, source: EnvSource) => {
+    const set = (name: string, value: string, source: EnvSource, unknownValue?: string) => {
       vars.delete(name);
-      vars.set(name, { name, value, source });
+      vars.set(name, { name, value, source, ...unknownValue === undefined ? {} : { unknownValue } });
     };
     if (openSsh) {
       // The launcher runs as the image's user, with the image's kind of PATH.
@@ -511,13 +540,13 @@ export class LaunchRehearsal {
     } else {
       for (const name of ['PATH', 'HOME', 'USER', 'LOGNAME']) {
         const value = process.env[name];
-        if (value !== undefined) set(name, value, EnvSource.IMAGE);
+        if (value !== undefined) set(name, value, EnvSource.IMAGE, `the image's ${name}`);
       }
     }
     const defined = new Set(manifestEnv.map(v => v.name));
     for (const entry of commandLine.exportedEnv) {
       if (!ENV_NAME.test(entry) || defined.has(entry) || vars.has(entry)) continue;
-      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE);
+      set(entry, process.env[entry] ?? `<${entry} from the image>`, EnvSource.IMAGE, `the image's ${entry}`);
     }
     if (!openSsh) {
       // Each pod has its own /tmp, where Open MPI keeps its session directory; emulated pods sharing one would race.
@@ -526,7 +555,16 @@ export class LaunchRehearsal {
       set('TMPDIR', launcherTmp, EnvSource.LOCAL_RUN);
       localChanges.push(`TMPDIR=${launcherTmp}: each emulated pod gets its own temporary directory, as each pod has its own /tmp`);
     }
-    for (const v of manifestEnv) set(v.name, v.value, v.source);
+    const forwarded = new Set(commandLine.exportedEnv);
+    const leftOutEnv: LauncherEnvVar[] = [];
+    for (const v of manifestEnv) {
+      if (v.unknownValue === undefined || !forwarded.has(v.name)) set(v.name, v.value, v.source, v.unknownValue);
+      else if (environment[v.name] !== undefined) set(v.name, environment[v.name], EnvSource.REHEARSAL_ENVIRONMENT, v.unknownValue);
+      else {
+        vars.delete(v.name);
+        leftOutEnv.push(v);
+      }
+    }
     if (vars.get('OMPI_MCA_orte_default_hostfile')?.value === OPERATOR_HOSTFILE) {
       set('OMPI_MCA_orte_default_hostfile', hostfile, EnvSource.LOCAL_RUN);
       localChanges.push(`OMPI_MCA_orte_default_hostfile=${hostfile}: the operator's variable, pointed at the hostfile written here`);
@@ -536,7 +574,7 @@ export class LaunchRehearsal {
       for (const [name, value] of Object.entries(asRoot)) set(name, value, EnvSource.LOCAL_RUN);
       localChanges.push('OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1: this machine runs the rehearsal as root, which Open MPI refuses otherwise; the pods run as the image user');
     }
-    return [...vars.values()];
+    return { launcherEnv: [...vars.values()], leftOutEnv };
   }
 }
 
@@ -562,6 +600,7 @@ interface LaunchPlan {
   readonly sshLog?: string;
   readonly localChanges: string[];
   readonly launcherEnv: LauncherEnvVar[];
+  readonly leftOutEnv: LauncherEnvVar[];
   readonly env: { [name: string]: string };
   readonly localCommand: string[];
   readonly cwd: string;

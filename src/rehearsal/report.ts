@@ -1,6 +1,6 @@
 import { parseWorkerWaitStep } from '../worker-wait';
 import { CheckStatus } from './checks';
-import { EnvSource } from './container-env';
+import { EnvSource, LauncherEnvVar } from './container-env';
 import { RehearsalReport } from './rehearsal';
 import { ownership } from './ssh-auth-mount';
 
@@ -19,6 +19,19 @@ function table(rows: string[][]): string[] {
   return rows.map(r => r.map((cell, col) => col === r.length - 1 ? cell : cell.padEnd(widths[col])).join('  ').trimEnd());
 }
 
+/** Where a forwarded variable's value comes from, and whether it is the real one. */
+function envOrigin(v: LauncherEnvVar): string {
+  if (v.source === EnvSource.IMAGE) {
+    if (v.unknownValue === undefined) return 'not in the manifest: the image\'s, as the rehearsal sets it up';
+    return v.value === `<${v.name} from the image>`
+      ? `not in the manifest: ${v.unknownValue}, unknown here`
+      : `not in the manifest: this machine's ${v.name}, standing in for ${v.unknownValue}`;
+  }
+  if (v.source === EnvSource.REHEARSAL_ENVIRONMENT) return `manifest: the ${v.unknownValue}; the rehearsal environment's ${v.name} stands in`;
+  if (v.unknownValue !== undefined) return `${v.source}: the ${v.unknownValue}, a marker here`;
+  return v.source;
+}
+
 /**
  * A rehearsal report as text: the command, one line per rank (pod, local rank, argv),
  * the forwarded variables, then every check and the verdict.
@@ -35,9 +48,10 @@ export function formatRehearsalReport(report: RehearsalReport): string {
     ])];
     out.push(...table(rows).map(line => `    ${line}`));
     const forwarded = report.launcherEnv.filter(v => report.forwardedEnvNames.includes(v.name));
-    if (forwarded.length > 0) {
+    if (forwarded.length > 0 || report.leftOutEnv.length > 0) {
       out.push('  forwarded with -x (value on the launcher, and where it comes from):');
-      for (const v of forwarded) out.push(`    ${v.name}=${v.value}  (${v.source === EnvSource.IMAGE ? 'not in the manifest: the image\'s, emulated' : v.source})`);
+      for (const v of forwarded) out.push(`    ${v.name}=${v.value}  (${envOrigin(v)})`);
+      for (const v of report.leftOutEnv) out.push(`    ${v.name}  (manifest: the ${v.unknownValue}; left out, only the cluster can read it)`);
     }
   }
   if (report.workers && report.workers.length > 0) {

@@ -124,7 +124,7 @@ export class TrainJobManifest implements ILaunchManifest {
   /** `metadata.name`, also the JobSet's and the headless Service's. */
   public readonly name: string;
   /** `metadata.namespace`, or `default`. */
-  public readonly namespace: string;
+  public readonly jobNamespace: string;
   /** The DNS subdomain of the pods: the runtime's `network.subdomain`, else the JobSet name. */
   public readonly subdomain: string;
   /** Slots of every host: `trainer.numProcPerNode`, else the runtime's, and 1 becomes the GPU count when that is more. */
@@ -146,17 +146,17 @@ export class TrainJobManifest implements ILaunchManifest {
 
   private constructor(
     /** The TrainJob as synthesized. */
-    public readonly object: any,
+    public readonly manifest: any,
     /** The TrainingRuntime or ClusterTrainingRuntime it references. */
     public readonly runtime: any,
     private readonly siblings: any[],
   ) {
-    this.name = object.metadata?.name ?? '';
-    this.namespace = object.metadata?.namespace ?? 'default';
+    this.name = manifest.metadata?.name ?? '';
+    this.jobNamespace = manifest.metadata?.namespace ?? 'default';
     const jobset = runtime.spec?.template?.spec ?? {};
     this.subdomain = jobset.network?.subdomain ?? this.name;
     const mpi = runtime.spec?.mlPolicy?.mpi ?? {};
-    const trainer = object.spec?.trainer ?? {};
+    const trainer = manifest.spec?.trainer ?? {};
     this.runLauncherAsWorker = mpi.runLauncherAsNode === true;
     this.mpiImplementation = (mpi.mpiImplementation || MpiImplementation.OPEN_MPI) as MpiImplementation;
     this.sshAuthMountPath = mpi.sshAuthMountPath ?? '/root/.ssh';
@@ -165,7 +165,7 @@ export class TrainJobManifest implements ILaunchManifest {
     const launcherJob = jobs.find(j => j.template?.metadata?.labels?.[ANCESTOR_LABEL] === 'trainer');
     const nodeJob = jobs.find(j => j.name === 'node');
     if (!launcherJob) throw new Error(`TrainJob ${this.name}: runtime ${runtime.metadata?.name} has no replicated job labelled ${ANCESTOR_LABEL}: trainer`);
-    const patches = (name: string) => (object.spec?.runtimePatches ?? [])
+    const patches = (name: string) => (manifest.spec?.runtimePatches ?? [])
       .flatMap((p: any) => p?.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? [])
       .filter((j: any) => j?.name === name)
       .map((j: any) => j.template?.spec?.template);
@@ -261,6 +261,6 @@ export class TrainJobManifest implements ILaunchManifest {
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
     return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.namespace);
+      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
   }
 }

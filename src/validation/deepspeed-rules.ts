@@ -446,7 +446,7 @@ const scheduler = configRule((ctx, config) => {
   const missing = required.filter(param => params[param] === undefined).map(param => error('deepspeed/scheduler',
     at(ctx, `scheduler.params.${param}`, 'not set',
       `DeepSpeed's ${type} requires it and fails with a TypeError when it builds the scheduler`,
-      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.${SCHEDULER_PARAM_PROPS[param] ?? `params.${param}`}.`)));
+      param === 'total_num_steps' ? 'Set scheduler.totalNumSteps to the number of training steps.' : `Set scheduler.${SCHEDULER_PARAM_PROPS[param] ?? `extraParams.${param}`}.`)));
   // DeepSpeed passes every param to the scheduler's constructor, which takes only its own.
   const accepted = DEEPSPEED_SCHEDULER_PARAMS[type];
   const typedScheduler = ctx.props.deepspeedConfig?.scheduler as { [key: string]: unknown } | undefined;
@@ -507,15 +507,15 @@ const miscellaneous = configRule((ctx, config) => {
 const ADAM_ONLY_PARAMS: Array<[string, string]> = [['torchAdam', 'torch_adam'], ['adamWMode', 'adam_w_mode']];
 
 /**
- * One optimizer and one scheduler: the typed config renders `type` and drops a `torchOptimizer` or
+ * One optimizer and one scheduler: the typed config renders `kind` and drops a `torchOptimizer` or
  * `torchScheduler` given next to it, and Adam-only params break every other optimizer.
  */
 const oneChoice: JobRule = (ctx: JobFacts): Finding[] => {
   const config = ctx.props.deepspeedConfig;
   const findings: Finding[] = [];
   const both: Array<[string, string | undefined, string | undefined, string]> = [
-    ['optimizer', config?.optimizer?.type, config?.optimizer?.torchOptimizer, 'torchOptimizer'],
-    ['scheduler', config?.scheduler?.type, config?.scheduler?.torchScheduler, 'torchScheduler'],
+    ['optimizer', config?.optimizer?.kind, config?.optimizer?.torchOptimizer, 'torchOptimizer'],
+    ['scheduler', config?.scheduler?.kind, config?.scheduler?.torchScheduler, 'torchScheduler'],
   ];
   for (const [section, type, torch, torchProp] of both) {
     if (type === undefined || torch === undefined) continue;
@@ -523,8 +523,8 @@ const oneChoice: JobRule = (ctx: JobFacts): Finding[] => {
       path: ctx.path,
       field: `deepspeedConfig.${section}.${torchProp}`,
       value: show(torch),
-      why: `deepspeedConfig.${section}.type is ${show(type)} too, and ds_config.json has one ${section} type, so ${show(torch)} would be silently dropped`,
-      fix: `Set one of deepspeedConfig.${section}.type and deepspeedConfig.${section}.${torchProp}.`,
+      why: `deepspeedConfig.${section}.kind is ${show(type)} too, and ds_config.json has one ${section} type, so ${show(torch)} would be silently dropped`,
+      fix: `Set one of deepspeedConfig.${section}.kind and deepspeedConfig.${section}.${torchProp}.`,
     }));
   }
   const type = ctx.deepspeedConfig ? optimizerType(ctx.deepspeedConfig) : undefined;

@@ -81,7 +81,7 @@ const pinnedImages: ImageRule = (ctx: ImageContext): Finding[] => {
 const pinnedPipPackages: ImageRule = (ctx: ImageContext): Finding[] => {
   const image = ctx.image;
   const versions: Array<[string, string]> = [
-    ['deepspeedVersion', image.deepspeedVersion],
+    ['deepspeedVersion', image.deepspeedVersion ?? ''],
     ['mpi4pyVersion', image.mpi4pyVersion],
     ...(image.torch ? [['torch.version', image.torch.version] as [string, string]] : []),
     ...(image.torch?.torchvisionVersion !== undefined ? [['torch.torchvisionVersion', image.torch.torchvisionVersion] as [string, string]] : []),

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { DeepSpeedMpiJob, DeepSpeedTrainingImage } from '../../src';
+import { restoreWarnings, takeWarnings } from './warnings';
 
 /** The repository's examples/ directory. */
 export const EXAMPLES_DIR = path.resolve(__dirname, '../../examples');
@@ -23,6 +24,8 @@ export interface SynthesizedExample {
   readonly manifests: any[];
   readonly jobs: DeepSpeedMpiJob[];
   readonly images: DeepSpeedTrainingImage[];
+  /** The warnings the synthesis printed (taken from the test's warning capture). */
+  readonly warnings: string[];
 }
 
 /**
@@ -35,9 +38,14 @@ export function synthExample(name: string): SynthesizedExample {
   const builders = Object.entries(module).filter(([key, value]) => /^build[A-Z]/.test(key) && typeof value === 'function');
   if (builders.length === 0) throw new Error(`examples/${name}/main.ts exports no build function`);
   for (const [, build] of builders) (build as (app: App) => Chart)(app);
+  const before = takeWarnings();
   const charts = Object.fromEntries(app.charts.map(chart => [chart.node.id, Testing.synth(chart)]));
+  const warnings = takeWarnings();
+  // Warnings written before this call stay for the caller to assert.
+  restoreWarnings(before);
   const constructs = app.node.findAll();
   return {
+    warnings,
     app,
     charts,
     manifests: Object.values(charts).flat(),

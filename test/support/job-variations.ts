@@ -34,7 +34,7 @@ export const JOB_VARIATIONS: Record<string, DeepSpeedMpiJobProps> = {
     deepspeedConfig: {
       trainMicroBatchSizePerGpu: 4,
       gradientAccumulationSteps: 2,
-      optimizer: { type: OptimizerType.ADAMW, lr: 3e-4 },
+      optimizer: { kind: OptimizerType.ADAMW, lr: 3e-4 },
       zeroOptimization: { stage: ZeroStage.STAGE_2 },
       bf16: { enabled: true },
     },

@@ -63,11 +63,13 @@ export function manifestSchemaErrors(manifests: any[]): string[] {
       return [...mpiJobSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
     }
     if (obj?.apiVersion === 'trainer.kubeflow.org/v1alpha1') {
-      // Generated runtimes hold whole pod templates; a TrainJob's runtime patches hold partial ones (no image).
-      const templates = obj.kind === 'TrainingRuntime'
-        ? (obj.spec?.template?.spec?.replicatedJobs ?? []).flatMap((job: any) =>
-          podTemplateSchemaErrors(job?.template?.spec?.template).map(e => `${name}: ${job?.name} pod template: ${e}`))
-        : [];
+      // Generated runtimes hold whole pod templates; a TrainJob's runtime patches partial ones
+      // (no image or command), which still follow the PodTemplateSpec schema field by field.
+      const jobs: any[] = obj.kind === 'TrainingRuntime'
+        ? obj.spec?.template?.spec?.replicatedJobs ?? []
+        : (obj.spec?.runtimePatches ?? []).flatMap((patch: any) => patch?.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []);
+      const templates = jobs.flatMap((job: any) => job?.template?.spec?.template === undefined ? [] :
+        podTemplateSchemaErrors(job.template.spec.template).map(e => `${name}: ${job?.name} pod template${obj.kind === 'TrainJob' ? ' patch' : ''}: ${e}`));
       return [...trainerSchemaErrors(obj).map(e => `${name}: ${e}`), ...templates];
     }
     return coreObjectSchemaErrors(obj).map(e => `${name}: ${e}`);

@@ -3,9 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import {
-  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, validateImage,
-  parseWorkerWaitStep, validateJob,
+  BaseImage, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps,
+  DeepSpeedTrainingImage, DeepSpeedTrainingImageProps, Severity, Validation,
 } from '../../src';
+import { parseWorkerWaitStep } from '../../src/worker-wait';
 import { expectValidManifests } from './k8s-schema';
 
 /** What a chart with one job synthesizes, split by kind. */
@@ -133,7 +134,7 @@ export function synthToTempDir(props: DeepSpeedMpiJobProps, options: SynthOption
 
 /** Messages of a job's findings of one severity, in report order. */
 export function findingMessages(job: DeepSpeedMpiJob, severity: Severity): string[] {
-  return validateJob(job).filter(f => f.severity === severity).map(f => f.message);
+  return Validation.validateJob(job).filter(f => f.severity === severity).map(f => f.message);
 }
 
 /** A minimal valid recipe: the pytorch 2.4.1 / CUDA 12.4 devel base with DeepSpeed 0.16.3. */
@@ -155,7 +156,7 @@ export function imageRecipe(props: Partial<DeepSpeedTrainingImageProps> = {}, id
 
 /** The messages of every finding of an image recipe. */
 export function imageFindings(image: DeepSpeedTrainingImage): string[] {
-  return validateImage(image).map(f => `${f.severity}: ${f.message}`);
+  return Validation.validateImage(image).map(f => `${f.severity}: ${f.message}`);
 }
 
 /** Builds one job in a fresh app without synthesizing it, for rules that fail synth. */
