@@ -119,7 +119,6 @@ describe('checkpoint directory', () => {
     expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
-    expectWarnings('test/train: storage.checkpoint.directory is \'/tmp/ckpt\'');
   });
 
   test('on a read-only volume it fails synth', () => {
