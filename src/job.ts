@@ -42,10 +42,10 @@ const MPI_OPERATOR_POD_CONVENTIONS: OperatorPodConventions = {
 class MpiJobResource extends mpi.MpiJob {
   private readonly renderer: TypedSpecRenderer<mpi.MpiJobSpec>;
 
-  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec) {
+  public constructor(scope: Construct, id: string, metadata: ApiObjectMetadata, renderSpec: () => mpi.MpiJobSpec, revision: () => number) {
     super(scope, id, { metadata, spec: Lazy.any({ produce: renderSpec }) });
     this.renderer = new TypedSpecRenderer(this, renderSpec,
-      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }));
+      (meta, spec) => ({ ...mpi.MpiJob.GVK, ...mpi.toJson_MpiJobProps({ metadata: meta, spec }) }), revision);
   }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
@@ -54,6 +54,14 @@ class MpiJobResource extends mpi.MpiJob {
 
   public toJson(): any {
     return this.renderer.toJson(() => super.toJson());
+  }
+
+  /**
+   * The manifest as validation sees it: the same as `toJson()`, and kept for the next `toJson()`.
+   * @internal
+   */
+  public _toJsonForValidation(): any {
+    return this.renderer.toJson(() => super.toJson(), true);
   }
 }
 
@@ -303,7 +311,7 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
     this.apiObject = new MpiJobResource(this, 'Resource', {
       ...props.metadata,
       name: props.metadata?.name ?? Names.toDnsLabel(this, { includeHash: false }),
-    }, () => this.renderSpec());
+    }, () => this.renderSpec(), () => this.launcher._revision + this.workers._revision);
 
     const parts = buildJobParts(this, this.apiObject, props, MPI_OPERATOR_POD_CONVENTIONS);
     this.workers = parts.workers;
@@ -314,6 +322,15 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
     this.serviceAccount = parts.serviceAccount;
 
     registerJobValidation(this);
+  }
+
+  /**
+   * The MPIJob as it will be written, for the job's registered validation: the synthesis that
+   * follows reuses its spec when nothing changed in between.
+   * @internal
+   */
+  public _manifestForValidation(): any {
+    return (this.apiObject as MpiJobResource)._toJsonForValidation();
   }
 
   /** The replicas whose pods host ranks: the workers, and the launcher when it runs as a worker. */

@@ -161,6 +161,8 @@ export abstract class MpiReplica extends Construct {
   private readonly requests = new Map<string, string | number>();
   private readonly limits = new Map<string, string | number>();
   private readonly addedCapabilities: string[] = [];
+  /** Counts the changes to what the replica renders, so an unchanged render can be reused. */
+  private revision = 0;
   private antiAffinity?: RankPodSelector;
   private readonly containerNameOverride?: string;
   private hostNetwork = false;
@@ -187,10 +189,19 @@ export abstract class MpiReplica extends Construct {
   public abstract get containerName(): string;
 
   /**
+   * How many times what the replica renders has changed.
+   * @internal
+   */
+  public get _revision(): number {
+    return this.revision;
+  }
+
+  /**
    * Sets a variable on this replica's container. On workers it only reaches sshd, not the
    * ranks; use the job's training env for variables the training processes need.
    */
   public addEnv(name: string, value: EnvValue): void {
+    this.revision++;
     this.env.set(name, value);
   }
 
@@ -201,11 +212,13 @@ export abstract class MpiReplica extends Construct {
 
   /** Adds a volume to the pod without mounting it. */
   public addVolume(volume: Volume): void {
+    this.revision++;
     if (!this.volumes.includes(volume)) this.volumes.push(volume);
   }
 
   /** Mounts a volume into the container at `path`, adding the volume to the pod. */
   public mount(path: string, volume: Volume, options: MountOptions = {}): void {
+    this.revision++;
     this.addVolume(volume);
     this.mounts.push({ path, volume, options });
   }
@@ -221,26 +234,31 @@ export abstract class MpiReplica extends Construct {
 
   /** Lets the pods schedule onto nodes with these taints. */
   public tolerate(...tolerations: Toleration[]): void {
+    this.revision++;
     this.tolerations.push(...tolerations);
   }
 
   /** Requires nodes labelled `key=value` (`nodeSelector`). */
   public addNodeSelector(key: string, value: string): void {
+    this.revision++;
     this.nodeSelector[key] = value;
   }
 
   /** Requires nodes matching all these label queries (required node affinity). */
   public requireNodeLabels(...queries: NodeLabelQuery[]): void {
+    this.revision++;
     this.requiredNodeLabels.push(...queries);
   }
 
   /** Adds a label to the pod template. */
   public addPodLabel(key: string, value: string): void {
+    this.revision++;
     this.podLabels[key] = value;
   }
 
   /** Adds an annotation to the pod template. */
   public addPodAnnotation(key: string, value: string): void {
+    this.revision++;
     this.podAnnotations[key] = value;
   }
 
@@ -271,6 +289,7 @@ export abstract class MpiReplica extends Construct {
    * Anything but NET_BIND_SERVICE takes the pods out of the `restricted` Pod Security Standard.
    */
   public addCapability(capability: string): void {
+    this.revision++;
     if (!this.addedCapabilities.includes(capability)) this.addedCapabilities.push(capability);
   }
 
@@ -279,11 +298,13 @@ export abstract class MpiReplica extends Construct {
    * resolvable (`ClusterFirstWithHostNet`).
    */
   public useHostNetwork(): void {
+    this.revision++;
     this.hostNetwork = true;
   }
 
   /** Sets the pods' PriorityClass (`priorityClassName`). */
   public usePriorityClassName(name: string): void {
+    this.revision++;
     this.priorityClassName = name;
   }
 
@@ -292,6 +313,7 @@ export abstract class MpiReplica extends Construct {
    * @internal
    */
   public _setVolumeOwnership(ownership: VolumeOwnership): void {
+    this.revision++;
     this.volumeOwnership = ownership;
   }
 
@@ -310,6 +332,7 @@ export abstract class MpiReplica extends Construct {
 
   /** Sets the pods' ServiceAccount and whether its token is mounted. */
   public useIdentity(identity: PodIdentity): void {
+    this.revision++;
     this.identity = identity;
   }
 
@@ -327,6 +350,7 @@ export abstract class MpiReplica extends Construct {
    * @internal
    */
   public _spreadAcrossNodesMatching(selector: RankPodSelector): void {
+    this.revision++;
     this.antiAffinity = selector;
   }
 
@@ -387,6 +411,7 @@ export abstract class MpiReplica extends Construct {
   }
 
   private setResource(name: string, request: string | number | undefined, limit: string | number | undefined): void {
+    this.revision++;
     if (request !== undefined) this.requests.set(name, request);
     if (limit !== undefined) this.limits.set(name, limit);
   }

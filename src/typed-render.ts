@@ -52,10 +52,24 @@ export class TypedSpecRenderer<Spec> {
    * @param renderSpec produces the typed spec
    * @param toManifest the generated `toJson_<Kind>Props` applied to metadata and a sanitized spec, with the GVK
    */
+  /**
+   * The manifest (metadata aside) a validation rendered, kept for the synthesis that follows it:
+   * cdk8s validates right before it renders, and once more for every chart with synthYaml. A new
+   * revision or patch discards it, and synthesis takes it once.
+   */
+  private kept?: { readonly revision: number; readonly manifest: any };
+
+  /**
+   * @param resource the API object
+   * @param renderSpec produces the typed spec
+   * @param toManifest the generated `toJson_<Kind>Props` applied to metadata and a sanitized spec, with the GVK
+   * @param revision counts the changes to what renderSpec produces; without it nothing is kept
+   */
   public constructor(
     private readonly resource: ApiObject,
     private readonly renderSpec: () => Spec,
     private readonly toManifest: (metadata: any, spec: Spec) => any,
+    private readonly revision?: () => number,
   ) {}
 
   /** Queues patches for the final manifest. */
@@ -64,16 +78,24 @@ export class TypedSpecRenderer<Spec> {
   }
 
   /** The manifest: rendered without the resolver when possible, else by `resolved`, then patched. */
-  public toJson(resolved: () => any): any {
-    const json = this.renderWithoutResolver() ?? resolved();
-    return this.finalPatches.length > 0 ? JsonPatch.apply(json, ...this.finalPatches) : json;
+  public toJson(resolved: () => any, forValidation = false): any {
+    const revision = this.revision ? this.revision() + this.finalPatches.length : undefined;
+    const kept = revision !== undefined && this.kept?.revision === revision ? this.kept.manifest : undefined;
+    const base = kept ?? this.renderWithoutResolver();
+    this.kept = forValidation && revision !== undefined && base !== undefined ? { revision, manifest: base } : undefined;
+    // Metadata is rendered every time: labels can change through the cdk8s metadata API.
+    const json = base === undefined ? resolved() : { ...base, metadata: this.resource.metadata.toJson() };
+    if (this.finalPatches.length === 0) return json;
+    // JSON patches change the document they are applied to: never the kept manifest.
+    return JsonPatch.apply(base === undefined ? json : structuredClone(json), ...this.finalPatches);
   }
 
+  /** The manifest with empty metadata, or undefined when it needs the cdk8s resolver. */
   private renderWithoutResolver(): any | undefined {
     if (!onlyBuiltInResolvers(App.of(this.resource))) return undefined;
     try {
       const spec = sanitizeTyped(this.renderSpec(), !process.env.CDK8S_DISABLE_SORT);
-      return this.toManifest(this.resource.metadata.toJson(), spec);
+      return this.toManifest({}, spec);
     } catch (e) {
       if (e === NEEDS_RESOLVER) return undefined;
       throw e;

@@ -243,6 +243,8 @@ const kubernetesCases: BadCase[] = [
     title: 'fractional GPU limit',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER_CONTAINER}/resources/limits/nvidia.com~1gpu`, '1.5')),
+    // No slot advice for a GPU count that is itself the error.
+    warnings: [],
     errors: [`${P}: ${WORKER_SPEC}.containers[0].resources.limits['nvidia.com/gpu'] is '1.5': the Kubernetes API server accepts only whole numbers of an extended resource such as a GPU. Use a whole number.`],
   },
   {

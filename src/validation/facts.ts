@@ -84,6 +84,12 @@ export interface LaunchFacts {
   readonly worldSize: number;
   /** The launcher's argv (command then args) after its wait-for-workers step, a shell line split into words. */
   readonly argv: string[];
+  /** mpirun's own options in the argv (up to the Python program), undefined when it runs no mpirun. */
+  readonly mpirunOptions?: string[];
+  /** What the ranks run: the interpreter or script and every word after it; empty without mpirun. */
+  readonly program: string[];
+  /** Whether the launcher starts DeepSpeed's own `deepspeed` runner rather than mpirun. */
+  readonly usesDeepSpeedRunner: boolean;
   /**
    * The launcher's wait-for-workers step, as written.
    * @default - the launcher runs its command without waiting

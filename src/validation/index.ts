@@ -45,16 +45,21 @@ export function validateJob(job: DeepSpeedMpiJob): Finding[] {
 }
 
 /** The facts of an MPIJob as it will be written now, escape hatches included. */
-function jobFacts(job: DeepSpeedMpiJob): JobFacts {
-  return mpiJobFacts(job, job.apiObject.toJson(), imageFacts(job.image));
+function jobFacts(job: DeepSpeedMpiJob, manifest: any = job.apiObject.toJson()): JobFacts {
+  return mpiJobFacts(job, manifest, imageFacts(job.image));
 }
 
 /** Runs every job rule against a job's facts, whichever operator's job built them. */
 export function runJobRules(facts: JobFacts): Finding[] {
   // One mistake, one message: a value two pods share (a launcher that hosts ranks inherits the
   // workers' settings) is reported once.
-  const seen = new Set<string>();
-  return ALL_RULES.flatMap(rule => rule(facts)).filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
+  const findings: Finding[] = [];
+  for (const rule of ALL_RULES) {
+    for (const finding of rule(facts)) {
+      if (!findings.some(f => f.message === finding.message)) findings.push(finding);
+    }
+  }
+  return findings;
 }
 
 function warningsAreErrors(scope: IConstruct): boolean {
@@ -97,12 +102,15 @@ export function registerFindings(scope: IConstruct, check: () => Finding[]): voi
 export function registerJobValidation(job: DeepSpeedMpiJob): void {
   // cdk8s validates the whole app once per synthesis and again for every chart it synthesizes
   // (app.synthYaml, Testing.synth). Rules read only the rendered manifest and config and props
-  // fixed at construction, so an unchanged render reuses the findings of the last pass.
-  let last: { render: string; findings: Finding[] } | undefined;
+  // fixed at construction, so an unchanged render reuses the findings of the last pass: the same
+  // spec object while nothing changed (see TypedSpecRenderer), else the same text.
+  let last: { manifest: any; metadata: string; findings: Finding[] } | undefined;
   registerFindings(job, () => {
-    const facts = jobFacts(job);
-    const render = JSON.stringify([facts.manifest, facts.deepspeedConfig]);
-    if (last?.render !== render) last = { render, findings: runJobRules(facts) };
+    const manifest = job._manifestForValidation();
+    const metadata = JSON.stringify(manifest.metadata);
+    if (last && last.manifest.spec === manifest.spec && last.metadata === metadata) return last.findings;
+    const same = last !== undefined && JSON.stringify(last.manifest) === JSON.stringify(manifest);
+    last = { manifest, metadata, findings: same ? last!.findings : runJobRules(jobFacts(job, manifest)) };
     return last.findings;
   });
 }

@@ -1,7 +1,7 @@
 import { JobRule } from './context';
 import { JobFacts, mainContainerOf, podOf, podSpecPath, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import { gpuCount, mountPaths, mpirunOptions, programArgv, usesDeepSpeedRunner, workerSshPort, worldSizeTerms } from './manifest';
+import { gpuCount, mountPaths, workerSshPort, worldSizeTerms } from './manifest';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 
 /** The manifest path of the launcher's command, for messages. */
@@ -47,7 +47,7 @@ const PROCESS_COUNT_FLAGS = ['-np', '--np', '-n', '--n', '-c'];
 
 /** `mpirun -np` must equal the slots of the hostfile the operator writes. */
 const processCount: JobRule = (ctx: JobFacts): Finding[] => {
-  const options = mpirunOptions(ctx.launch.argv);
+  const options = ctx.launch.mpirunOptions;
   const index = options?.findIndex(word => PROCESS_COUNT_FLAGS.includes(word)) ?? -1;
   if (options === undefined || index < 0) return [];
   const flag = options[index];
@@ -119,7 +119,7 @@ const HYDRA_ONLY = ['genv', 'genvlist', 'genvall', 'genvnone', 'f', 'envlist'];
 
 /** Intel MPI and MPICH (Hydra) and Open MPI each reject the other's options. */
 const mpirunSyntax: JobRule = (ctx: JobFacts): Finding[] => {
-  const options = mpirunOptions(ctx.launch.argv);
+  const options = ctx.launch.mpirunOptions;
   const hydra = ['Intel', 'MPICH'].includes(implementation(ctx));
   if (options === undefined || (!hydra && implementation(ctx) !== 'OpenMPI')) return [];
   const foreign = options.filter(word => word.startsWith('-') && (hydra ? OPEN_MPI_ONLY : HYDRA_ONLY).includes(word.replace(/^-+/, '')));
@@ -141,7 +141,7 @@ const mpirunSyntax: JobRule = (ctx: JobFacts): Finding[] => {
 /** DeepSpeed's own runner parses only `host slots=N` lines and defaults to another hostfile. */
 const deepspeedRunner: JobRule = (ctx: JobFacts): Finding[] => {
   const argv = ctx.launch.argv;
-  if (!usesDeepSpeedRunner(argv)) return [];
+  if (!ctx.launch.usesDeepSpeedRunner) return [];
   if (implementation(ctx) !== 'OpenMPI') {
     return [error('launch/deepspeed-runner', {
       path: ctx.path,
@@ -186,7 +186,7 @@ function allowsRootByEnv(ctx: JobFacts): boolean {
 
 /** Open MPI refuses to run as root without an explicit opt-in; a non-root user needs none. */
 const allowRunAsRoot: JobRule = (ctx: JobFacts): Finding[] => {
-  const options = mpirunOptions(ctx.launch.argv);
+  const options = ctx.launch.mpirunOptions;
   if (options === undefined || implementation(ctx) !== 'OpenMPI') return [];
   const user = ctx.image.user;
   const flagged = options.some(word => ALLOW_RUN_AS_ROOT.includes(word));
@@ -255,7 +255,7 @@ function versionAtLeast(version: string, wanted: number[]): boolean {
 
 /** `--deepspeed_mpi` never did anything, and DeepSpeed 0.13.1 removed it from its arguments. */
 const deepspeedMpiFlag: JobRule = (ctx: JobFacts): Finding[] => {
-  if (!programArgv(ctx.launch.argv).includes('--deepspeed_mpi')) return [];
+  if (!ctx.launch.program.includes('--deepspeed_mpi')) return [];
   const version = ctx.image.deepspeedVersion;
   const text = {
     path: ctx.path,
@@ -279,7 +279,7 @@ const deepspeedMpiFlag: JobRule = (ctx: JobFacts): Finding[] => {
 
 /** The config file ranks read must be given once, by an absolute path that exists on every rank's pod. */
 const deepspeedConfigPath: JobRule = (ctx: JobFacts): Finding[] => {
-  const program = programArgv(ctx.launch.argv);
+  const program = ctx.launch.program;
   const paths = program.flatMap((word, i) => word === '--deepspeed_config' ? [program[i + 1] ?? '']
     : word.startsWith('--deepspeed_config=') ? [word.slice('--deepspeed_config='.length)] : []);
   if (paths.length === 0) return [];

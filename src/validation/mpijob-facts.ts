@@ -3,7 +3,7 @@ import type { DeepSpeedMpiJob } from '../job';
 import { effectiveMinAvailable } from '../scheduling';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
 import { parseWorkerWaitStep } from '../worker-wait';
-import { splitArgv, writtenArgv } from './manifest';
+import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner, writtenArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedMpiJob from its props and its MPIJob manifest as it will be
@@ -62,6 +62,7 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
   const hosts = workers + (launcherHostsRanks ? 1 : 0);
   const launcher = mpiReplicaSpec(manifest, 'Launcher')?.template?.spec?.containers?.[0];
   const gang = props.scheduling?.gangScheduling;
+  const argv = splitArgv(launcher?.command, launcher?.args);
   return {
     path: job.node.path,
     props,
@@ -73,7 +74,10 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       hosts,
       launcherHostsRanks,
       worldSize: hosts * slotsPerWorker,
-      argv: splitArgv(launcher?.command, launcher?.args),
+      argv,
+      mpirunOptions: mpirunOptions(argv),
+      program: programArgv(argv),
+      usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
       wait: parseWorkerWaitStep(writtenArgv(launcher?.command, launcher?.args)),
       waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,

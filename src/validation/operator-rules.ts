@@ -83,7 +83,7 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const replicas = worker.replicas;
   if (Number.isInteger(replicas) && replicas >= 1) return [];
-  const typed = replicas === ctx.props.workers.replicas;
+  const typed = Object.is(replicas, ctx.props.workers.replicas);
   // A count that is not whole is reported under the prop by props/whole-numbers.
   if (typed && !(Number.isInteger(replicas) && replicas >= 0)) return [];
   return [error('operator/worker-replicas', {
@@ -132,7 +132,7 @@ const containers: JobRule = (ctx: JobFacts): Finding[] =>
 /** The operator requires `slotsPerWorker >= 0`; the CRD types it as an integer. */
 const slots: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.spec?.slotsPerWorker;
-  if (value === undefined || (Number.isInteger(value) && value >= 0) || value === ctx.props.workers.slotsPerWorker) return [];
+  if (value === undefined || (Number.isInteger(value) && value >= 0) || Object.is(value, ctx.props.workers.slotsPerWorker)) return [];
   return [error('operator/slots-per-worker', {
     path: ctx.path,
     field: 'spec.slotsPerWorker',
@@ -177,7 +177,7 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   return ['ttlSecondsAfterFinished', 'activeDeadlineSeconds', 'backoffLimit'].flatMap(key => {
     const value = runPolicy[key];
     if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
-    if (key === 'backoffLimit' && value === ctx.props.backoffLimit) return []; // reported by props/whole-numbers
+    if (key === 'backoffLimit' && Object.is(value, ctx.props.backoffLimit)) return []; // reported by props/whole-numbers
     return [error('operator/run-policy-numbers', {
       path: ctx.path,
       field: `spec.runPolicy.${key}`,

@@ -3,7 +3,7 @@ import type { DeepSpeedTrainJob } from '../train-job';
 import { DEEPSPEED_DISTRIBUTED_RUNTIME } from '../trainer-runtime';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
 import { parseWorkerWaitStep } from '../worker-wait';
-import { splitArgv, writtenArgv } from './manifest';
+import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner, writtenArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedTrainJob, so the rules every operator shares run on the
@@ -74,6 +74,9 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
       launcherHostsRanks,
       worldSize: (launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes) * slotsPerWorker,
       argv,
+      mpirunOptions: mpirunOptions(argv),
+      program: programArgv(argv),
+      usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
       wait: parseWorkerWaitStep(written),
       waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,

@@ -54,5 +54,5 @@ export function resourceProp(ctx: JobFacts, pod: PodFacts, kind: 'requests' | 'l
   const found = pick(own, pod.prop) ?? (name === ctx.launch.gpuResourceName && pod.prop === 'launcher'
     ? (inherited && ctx.props.launcher?.gpus === undefined ? pick(inherited, 'workers') : undefined)
     : (inherited && (ctx.props.launcher as any)?.[name] === undefined && (ctx.props.launcher as any)?.[`${name}Limit`] === undefined ? pick(inherited, 'workers') : undefined));
-  return found && found[1] === rendered ? found[0] : undefined;
+  return found && Object.is(found[1], rendered) ? found[0] : undefined;
 }
