@@ -51,7 +51,7 @@ describe('interconnect presets', () => {
     const { env, forwarded } = rankEnv(props);
     expect(env).toMatchObject({ NCCL_IB_DISABLE: '0', NCCL_IB_HCA: 'mlx5_0,mlx5_1', NCCL_IB_GID_INDEX: '3' });
     expect(forwarded).toEqual(expect.arrayContaining(['NCCL_IB_DISABLE', 'NCCL_IB_HCA', 'NCCL_IB_GID_INDEX']));
-    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker container capabilities.add is ["IPC_LOCK"]');
+    // No capability, so no Pod Security warning.
   });
 
   test('InfiniBand defaults: one shared HCA device; IPC_LOCK for a root image only, unless asked otherwise', () => {
@@ -65,7 +65,7 @@ describe('interconnect presets', () => {
     expect(container(rootNoLock.worker).securityContext).toBeUndefined();
     const noLock = synthJob({ ...base, network: { interconnect: Interconnect.infiniband({ ipcLock: false }) } });
     expect(container(noLock.worker).securityContext.capabilities).toEqual({ drop: ['ALL'] });
-    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]');
+    expectWarnings('test/train: image.user is ImageUser.root()', 'test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: image.user is ImageUser.root()');
   });
 
   test('IPC_LOCK asked for on a non-root image is added, and reported as doing nothing but breaking Pod Security', () => {
@@ -76,6 +76,7 @@ describe('interconnect presets', () => {
       + 'Kubernetes sets no ambient capabilities, so IPC_LOCK is dropped at exec (kubernetes/kubernetes#56374), and the ranks sshd starts have none either. '
       + 'It only takes the pods out of the baseline and restricted Pod Security Standards; pinned memory is governed by the node\'s locked-memory limit (RLIMIT_MEMLOCK). '
       + 'Remove ipcLock, and make sure the nodes\' container runtime sets an unlimited memlock limit (containerd: LimitMEMLOCK=infinity).']]);
+    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: network.interconnect ipcLock is true');
   });
 
   test.each([
@@ -143,7 +144,7 @@ describe('interconnect presets', () => {
     });
     expect(synthError(app)).toContain('[test/train] image.sshPort is 22: with hostNetwork the worker\'s sshd shares the node\'s ports and the node\'s own sshd '
       + 'already listens on 22, so the worker\'s sshd cannot bind and never becomes ready. Build the image with sshd on another port');
-    expectWarnings('test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: Worker hostNetwork is true');
+    expectWarnings('test/train: Worker hostNetwork is true');
   });
 });
 

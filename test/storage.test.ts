@@ -73,6 +73,7 @@ describe('volume ownership (fsGroup)', () => {
     expect(podContext(synthJob({ ...base, image: root, storage: { volumes: [checkpoints] } }).worker).fsGroup).toBeUndefined();
     const asked = synthJob({ ...base, image: root, storage: { volumes: [checkpoints], fsGroup: 3000 } });
     expect(podContext(asked.worker)).toMatchObject({ runAsUser: 0, fsGroup: 3000, fsGroupChangePolicy: 'OnRootMismatch' });
+    expectWarnings('test/train: image.user is ImageUser.root()', 'test/train: image.user is ImageUser.root()');
   });
 
   test('overridable: another group, another change policy, or none at all', () => {
@@ -119,7 +120,6 @@ describe('checkpoint directory', () => {
     expect(Validation.validateJob(job).filter(f => f.rule === 'storage/checkpoint-location').map(f => [f.severity, f.message])).toEqual([['error',
       'test/train: storage.checkpoint.directory is \'/tmp/ckpt\': it is on no storage volume, so every pod writes its shards to its own container filesystem, '
       + 'they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.']]);
-    expectWarnings('test/train: storage.checkpoint.directory is \'/tmp/ckpt\'');
   });
 
   test('on a read-only volume it fails synth', () => {
