@@ -145,6 +145,7 @@ describe('the restricted profile on the synthesized pod templates', () => {
       + 'so PodSecurity admission rejects the pods in namespaces that enforce either level. Run the job in a namespace whose '
       + 'pod-security.kubernetes.io/enforce level allows it, or drop the capability (Interconnect.infiniband({ ipcLock: false }) '
       + 'when the node\'s memlock limit, RLIMIT_MEMLOCK, is unlimited).']]);
+    // Each of the 3 syntheses: the Pod Security warning and the one that says IPC_LOCK does nothing for a non-root image.
     expectWarnings(...Array(3).fill(['test/train: Worker container capabilities.add is ["IPC_LOCK"]', 'test/train: network.interconnect ipcLock is true']).flat());
   });
 
