@@ -46,7 +46,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // Used inside only: no cdk8s-plus type is in the public API, so the user's app may use any flavour
   // (a peer would make npm install a second, silent copy next to the app's own; README, Compatibility).
   // yaml: the rehearse CLI reports YAML syntax errors with their line (cdk8s's bundled parser hides them).
-  deps: ['cdk8s-plus-27@^2.9.5', 'yaml@^2.6.0'],
+  deps: ['cdk8s-plus-27@^2.9.5'],
+  // Not a jsii module, so jsii needs it bundled into the package.
+  bundledDeps: ['yaml@^2.6.0'],
   devDeps: [
     'cdk8s-cli@2.207.60',
     'ajv@^8.17.1', 'ajv-formats@^3.0.1', 'dockerfile-ast@^0.7.1', 'dockerfile-utils@^0.16.3',
