@@ -85,6 +85,36 @@ function copiesOf(appDir: string, name: string): string[] {
   return found;
 }
 
+/** The quick start of README.md: its shell blocks, its first TypeScript block, and the error output it shows. */
+function readmeQuickStart() {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf-8');
+  const section = /^## Quick start\n([\s\S]*?)^## /m.exec(readme)![1];
+  const fenced = (lang: string) => [...section.matchAll(/^```(\S*)\n([\s\S]*?)^```$/gm)].filter(m => m[1] === lang).map(m => m[2]);
+  const [setup, build] = fenced('sh');
+  const [program] = fenced('ts');
+  const errorOutput = fenced('').find(block => block.includes('Validation failed'))!;
+  return { setup, build, program, errorOutput };
+}
+
+/** A regular expression for output shown with cuts: `…` alone on a line stands for any lines, within a line for any text. */
+function shownOutput(shown: string): RegExp {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const lines = shown.trimEnd().split('\n').map(line => line.trim() === '…' ? '[\\s\\S]*?' : line.split('…').map(escape).join('.*?'));
+  return new RegExp(`^${lines.join('\n')}$`);
+}
+
+/** Runs a command and resolves with its exit code and output (stdout, then stderr), whatever the code. */
+function runStatus(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => stdout += d);
+    child.stderr.on('data', d => stderr += d);
+    child.on('close', code => resolve({ code, stdout, stderr }));
+  });
+}
+
 interface AppResult {
   readonly spec: AppSpec;
   readonly dir: string;
@@ -95,13 +125,32 @@ interface AppResult {
 describe('fresh apps on every cdk8s-plus flavour', () => {
   let work: string;
   const results: AppResult[] = [];
+  let quickStartResult: any;
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-deepspeed-apps-'));
     // One pack for every app; the tarball is what `npm publish` would upload.
     const packed = JSON.parse(spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf-8' }).stdout);
     const tarball = path.join(work, packed[0].filename);
-    await Promise.all(APPS.map(async spec => {
+    const quickStart = async () => {
+      // The README's commands as written, in a fresh directory, with the tarball in place of the registry's package.
+      const { setup, build, program } = readmeQuickStart();
+      const install = setup.split('\n').filter(line => line.startsWith('npm install '));
+      expect(install).toHaveLength(1);
+      const script = setup.replace(install[0], install[0].replace(/ cdk8s-deepspeed( |$)/, ` ${tarball}$1`));
+      expect(script).not.toBe(setup);
+      const dir = (await run('bash', ['-euo', 'pipefail', '-c', `${script}\npwd`], work)).trim().split('\n').pop()!;
+      fs.writeFileSync(path.join(dir, 'main.ts'), program);
+      const synth = await runStatus('bash', ['-euo', 'pipefail', '-c', build], dir);
+      const manifests = synth.code === 0 && fs.existsSync(path.join(dir, 'dist', 'cifar10.k8s.yaml'))
+        ? parseAllDocuments(fs.readFileSync(path.join(dir, 'dist', 'cifar10.k8s.yaml'), 'utf-8')).map(d => d.toJS()) : [];
+      // The README's mistake, built and synthesized the same way.
+      fs.writeFileSync(path.join(dir, 'main.ts'), program.replace('trainMicroBatchSizePerGpu: 8,', 'trainBatchSize: 12, trainMicroBatchSizePerGpu: 8,'));
+      const broken = await runStatus('bash', ['-euo', 'pipefail', '-c', build], dir);
+      const typescriptVersion = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'typescript', 'package.json'), 'utf-8')).version;
+      quickStartResult = { dir, synth, manifests, broken, typescriptVersion };
+    };
+    await Promise.all([quickStart(), ...APPS.map(async spec => {
       const dir = path.join(work, `plus-${spec.flavour}-ts-${spec.typescript.replace(/[^0-9a-z]/g, '')}`);
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
@@ -121,7 +170,7 @@ describe('fresh apps on every cdk8s-plus flavour', () => {
       const manifests = parseAllDocuments(fs.readFileSync(path.join(dir, 'dist', 'app.k8s.yaml'), 'utf-8')).map(d => d.toJS());
       const typescriptVersion = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'typescript', 'package.json'), 'utf-8')).version;
       results.push({ spec, dir, typescriptVersion, manifests });
-    }));
+    })]);
   }, 600_000);
 
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -159,6 +208,31 @@ describe('fresh apps on every cdk8s-plus flavour', () => {
     const result = results.find(r => r.spec === spec)!;
     expect(copiesOf(result.dir, 'cdk8s').map(d => path.relative(result.dir, d))).toEqual([path.join('node_modules', 'cdk8s')]);
     expect(copiesOf(result.dir, 'constructs').map(d => path.relative(result.dir, d))).toEqual([path.join('node_modules', 'constructs')]);
+  });
+
+  test('the README quick start, run as written (npm install, cdk8s.yaml, tsconfig.json, main.ts, tsc, cdk8s synth), writes the MPIJob', () => {
+    const result = quickStartResult;
+    expect(`${result.synth.code}\n${result.synth.stderr}`).toBe('0\n');
+    expect(result.synth.stdout).toContain('dist/cifar10.k8s.yaml');
+    // npm's default TypeScript, which is why the README compiles with tsc instead of running ts-node.
+    expect(result.typescriptVersion).not.toMatch(/^5\./);
+    expect(result.manifests.map((m: any) => m.kind).sort()).toEqual(['ConfigMap', 'MPIJob', 'NetworkPolicy']);
+    const mpiJob = result.manifests.find((m: any) => m.kind === 'MPIJob');
+    expect(mpiJob.apiVersion).toBe('kubeflow.org/v2beta1');
+    expect(mpiJob.metadata.name).toBe('cifar10-train');
+    expect(mpiJob.spec.mpiReplicaSpecs.Worker.replicas).toBe(2);
+  });
+
+  test('the README\'s error output is what cdk8s synth prints for its mistake (cuts marked …)', () => {
+    const result = quickStartResult;
+    expect(result.broken.code).not.toBe(0);
+    expect(fs.existsSync(path.join(result.dir, 'dist', 'cifar10.k8s.yaml'))).toBe(false);
+    const real = `${result.broken.stdout}${result.broken.stderr}`.trimEnd();
+    const { errorOutput } = readmeQuickStart();
+    expect(real).toMatch(shownOutput(errorOutput));
+    // The message line is shown whole.
+    const message = errorOutput.split('\n').find(line => line.startsWith('  [cifar10/train]'))!;
+    expect(real.split('\n')).toContain(message);
   });
 
   test('the registry\'s default TypeScript is a different major than 5.9 (so both are covered)', () => {
