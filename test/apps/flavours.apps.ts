@@ -2,9 +2,9 @@
 // apps on cdk8s-plus-27, -30 and -33, with TypeScript 5.9 and with the registry's default TypeScript. Each
 // app uses its own flavour's Secret, ConfigMap and claim next to the library's values (a Secret-backed
 // HF_TOKEN, GPU tolerations, volumes), compiles with `strict`, synthesizes, and holds one copy of cdk8s
-// and of constructs. One more app is the README's quick start, set up by running its blocks as written (and its
-// shown error output compared with a real `cdk8s synth` of its mistake). Needs the registry, so it runs as `npx projen test:apps` (and in .ci/run), not in
-// the fast suite.
+// and of constructs. One more app is the README's quick start, set up by running its blocks as written, with
+// its shown error output compared with a real `cdk8s synth` of its mistake. Needs the registry, so it runs as
+// `npx projen test:apps` (and in .ci/run), not in the fast suite.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
