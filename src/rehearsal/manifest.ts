@@ -89,6 +89,24 @@ function replica(role: string, spec: any): ReplicaManifest | undefined {
 }
 
 /**
+ * The replica of a launch manifest whose pod has this hostname: the same rule for every operator.
+ * @internal
+ */
+export function replicaOfHostname(manifest: ILaunchManifest, hostname: string): ReplicaManifest | undefined {
+  if (hostname === manifest.launcherHostname) return manifest.launcher;
+  return manifest.workerHostnames.includes(hostname) ? manifest.worker : undefined;
+}
+
+/**
+ * A ConfigMap among the objects of the same manifests, in `namespace`; undefined when absent.
+ * @internal
+ */
+export function configMapIn(objects: any[], name: string, namespace: string): any {
+  return objects.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
+    && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === namespace);
+}
+
+/**
  * A synthesized MPIJob read back from its manifest, with what the MPI Operator (v0.8)
  * derives from it for the launch: pod hostnames, the hostfile and the launcher's injected
  * variables. Defaults are the operator's (namespace `default`, one slot per worker, Open MPI).
@@ -217,14 +235,12 @@ export class MpiJobManifest implements ILaunchManifest {
 
   /** The replica whose pod has this hostname. */
   public replicaOf(hostname: string): ReplicaManifest | undefined {
-    if (hostname === this.launcherHostname) return this.launcher;
-    return this.workerHostnames.includes(hostname) ? this.worker : undefined;
+    return replicaOfHostname(this, hostname);
   }
 
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
-    return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
+    return configMapIn(this.siblings, name, this.jobNamespace);
   }
 }
 

@@ -2,7 +2,7 @@ import { Yaml } from 'cdk8s';
 import { OPERATOR_HOSTFILE } from '../mpirun';
 import { parseQuantity, quantityToNumber } from '../quantity';
 import { MpiImplementation } from '../types';
-import { ILaunchManifest, OperatorEnvVar, ReplicaManifest } from './manifest';
+import { configMapIn, ILaunchManifest, OperatorEnvVar, replicaOfHostname, ReplicaManifest } from './manifest';
 
 const TRAINER_API_VERSION = 'trainer.kubeflow.org/v1alpha1';
 const ANCESTOR_LABEL = 'trainer.kubeflow.org/trainjob-ancestor-step';
@@ -254,13 +254,11 @@ export class TrainJobManifest implements ILaunchManifest {
 
   /** The replica whose pod has this hostname. */
   public replicaOf(hostname: string): ReplicaManifest | undefined {
-    if (hostname === this.launcherHostname) return this.launcher;
-    return this.workerHostnames.includes(hostname) ? this.worker : undefined;
+    return replicaOfHostname(this, hostname);
   }
 
   /** A ConfigMap from the same manifests, in the job's namespace; undefined when absent. */
   public configMap(name: string): any {
-    return this.siblings.find(obj => obj?.apiVersion === 'v1' && obj?.kind === 'ConfigMap'
-      && obj.metadata?.name === name && (obj.metadata?.namespace ?? 'default') === this.jobNamespace);
+    return configMapIn(this.siblings, name, this.jobNamespace);
   }
 }
