@@ -6,6 +6,7 @@ import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
 import { nodeSelectorProps } from './prop-rules';
+import { readsWholeJob } from './shared-findings';
 import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
@@ -365,14 +366,19 @@ function withoutTypedNodeLabels(ctx: JobFacts, map: { [key: string]: unknown } |
   return Object.fromEntries(Object.entries(map).filter(([key, value]) => !typed.some(m => m[key] === value)));
 }
 
-/** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
-const labels: JobRule = (ctx: JobFacts): Finding[] => {
+/** Label and annotation syntax on the MPIJob. */
+const labels: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
-  const findings = [
+  return [
     ...checkStringMap(ctx, 'metadata.labels', metadata.labels, true),
     ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
     ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
   ];
+});
+
+/** Label, annotation and nodeSelector syntax on the pod templates. */
+const podLabels: JobRule = (ctx: JobFacts): Finding[] => {
+  const findings: Finding[] = [];
   for (const pod of ctx.pods) {
     const template = pod.template;
     if (!template) continue;
@@ -399,7 +405,7 @@ const envNames: JobRule = (ctx: JobFacts): Finding[] =>
     })]));
 
 /** The namespace is a DNS-1123 label. */
-const namespace: JobRule = (ctx: JobFacts): Finding[] => {
+const namespace: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.metadata?.namespace;
   if (value === undefined || (typeof value === 'string' && isDns1123Label(value))) return [];
   return [error('kubernetes/namespace', {
@@ -409,9 +415,9 @@ const namespace: JobRule = (ctx: JobFacts): Finding[] => {
     why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
     fix: 'Use an existing namespace\'s name.',
   })];
-};
+});
 
 /** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
 export const KUBERNETES_RULES: JobRule[] = [
-  namespace, labels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities,
+  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities,
 ];
