@@ -1,7 +1,7 @@
 // Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
-import { JsonPatch, Size } from 'cdk8s';
+import { Chart, JsonPatch, Size, Testing } from 'cdk8s';
 import {
-  Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser,
+  Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, SweepAxis, DeepSpeedTrainingImage, EnvValue, ImageUser,
   MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
   TaintEffect, Toleration, TrainingStorage, Validation, ZeroStage,
 } from '../src';
@@ -407,5 +407,40 @@ describe('messages', () => {
       + '\'chart-with-a-a-very-long-training-job-id-for-the-cifar10-model-worker-1\' is 71 characters, over the DNS limit of 63. '
       + 'Shorten the construct ids the name is made of (\'chart-with-a-long-id\', \'a-very-long-training-job-id-for-the-cifar10-model\'), or set metadata.name to at most 54 characters.',
     ]);
+  });
+});
+
+/** A sweep prop that is wrong whatever the points: the constructor throws one message naming the sweep and the prop. */
+const SWEEP_BASE: DeepSpeedMpiJobProps = jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ADAMW } } });
+const LR = () => SweepAxis.learningRate([1e-4, 3e-4]);
+const sweepCases: Array<[string, () => Partial<DeepSpeedSweepProps>, string]> = [
+  ['an axis without values', () => ({ axes: [LR(), SweepAxis.workers([])] }),
+    'test/sweep: axes[1] \'workers\' values is []: an axis without values makes a grid of no points, so the sweep would create no job. Give the axis at least one value.'],
+  ['an axis listing a value twice', () => ({ axes: [SweepAxis.zeroStage([ZeroStage.STAGE_2, ZeroStage.STAGE_2])] }),
+    'test/sweep: axes[0] \'zero-stage\' values is ["2","2"]: \'2\' is listed twice, and both points would be the same job under the same name. List \'2\' once.'],
+  ['a custom axis with an uppercase name', () => ({ axes: [SweepAxis.custom('Seed', ['1', '2'], { apply: props => props })] }),
+    'test/sweep: axes[0] name is \'Seed\': it becomes the name part of a label key (\'<labelPrefix>/<axis name>\') on every job and pod, and the API server rejects names that are not at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit. Name the axis with lowercase letters, digits and \'-\', other than \'sweep\' and \'point\', e.g. \'seed\'.'],
+  ['a learning-rate axis on a base without a DeepSpeed config', () => ({ baseJob: jobProps(), axes: [LR()] }),
+    'test/sweep: baseJob.deepspeedConfig is not set: axes[0] \'learning-rate\' changes the DeepSpeed config of every job, and the base has none to change. Set baseJob.deepspeedConfig, e.g. { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ADAMW } }.'],
+  ['an uppercase sweep name (one message, not one per job)', () => ({ name: 'LR-Scan', axes: [LR()] }),
+    'test/sweep: name is \'LR-Scan\': it starts every job name, which the MPI Operator requires to be a DNS-1035 label, and is the value of the \'<labelPrefix>/sweep\' label on every job and pod, at most 63 characters. Set name to lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit, e.g. \'lr-scan\', or remove it to derive it from the construct path.'],
+  ['a sweep name longer than a label value', () => ({ name: `lr-${'a'.repeat(61)}` }),
+    `test/sweep: name is 'lr-${'a'.repeat(61)}': it starts every job name, which the MPI Operator requires to be a DNS-1035 label, and is the value of the '<labelPrefix>/sweep' label on every job and pod, at most 63 characters. Set name to lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, e.g. 'lr-scan', or remove it to derive it from the construct path.`],
+  ['a label prefix with a slash', () => ({ labelPrefix: 'example.com/sweep' }),
+    'test/sweep: labelPrefix is \'example.com/sweep\': it prefixes the sweep\'s label keys (\'example.com/sweep/sweep\', \'example.com/sweep/point\' and one per axis) on every job and pod, and the API server rejects label key prefixes that are not DNS subdomains (at most 253 lowercase letters, digits, \'-\' and \'.\'). Set labelPrefix to a domain of your own, e.g. \'ml.example.com\', or remove it.'],
+  ['maxJobs 0', () => ({ parallelism: { maxJobs: 0 } }),
+    'test/sweep: parallelism.maxJobs is 0: it is how many jobs may run at once: the sweep\'s ClusterQueue gets a quota of maxJobs times the largest job, so below 1 Kueue admits no job and a fraction admits only the whole jobs it covers. Set parallelism.maxJobs to a whole number of 1 or more.'],
+  ['an uppercase ResourceFlavor', () => ({ parallelism: { maxJobs: 2, resourceFlavor: 'A100' } }),
+    'test/sweep: parallelism.resourceFlavor is \'A100\': it is the name of a Kueue ResourceFlavor, which the ClusterQueue schema requires to be a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit), so the API server rejects the sweep\'s ClusterQueue. Use the name as it exists in the cluster (kubectl get resourceflavors).'],
+  ['a cohort with a space', () => ({ parallelism: { maxJobs: 2, cohort: 'team a' } }),
+    'test/sweep: parallelism.cohort is \'team a\': it is a Kueue cohort name, which the ClusterQueue schema requires to be a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit), so the API server rejects the sweep\'s ClusterQueue. Use the name as it exists in the cluster.'],
+  ['a sample larger than the grid', () => ({ axes: [LR()], sample: { count: 3, seed: 1 } }),
+    'test/sweep: sample.count is 3: a sample draws a whole number of distinct points from the grid of 2. Set sample.count to a whole number from 1 to 2.'],
+];
+
+describe('sweep props', () => {
+  test.each(sweepCases)('%s', (_title, props, message) => {
+    const chart = new Chart(Testing.app(), 'test');
+    expect(() => new DeepSpeedSweep(chart, 'sweep', { baseJob: SWEEP_BASE, ...props() })).toThrow(new Error(message));
   });
 });
