@@ -313,12 +313,12 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'worker pod label value with a space',
     props: jobProps({ workers: { replicas: 2, podLabels: { team: 'ML team!' } } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.metadata.labels.team is 'ML team!': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
+    errors: [`${P}: workers.podLabels.team is 'ML team!': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
   },
   {
     title: 'launcher annotation key with two slashes',
     props: jobProps({ launcher: { podAnnotations: { 'example.com/a/b': 'x' } } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Launcher.template.metadata.annotations key is 'example.com/a/b': the Kubernetes API server requires ${KEY_SYNTAX}. Rename the key, e.g. 'example.com/team'.`],
+    errors: [`${P}: launcher.podAnnotations key is 'example.com/a/b': the Kubernetes API server requires ${KEY_SYNTAX}. Rename the key, e.g. 'example.com/team'.`],
   },
   {
     title: 'annotations over 256 KiB',

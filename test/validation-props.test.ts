@@ -1,5 +1,5 @@
 // Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
-import { Chart, JsonPatch, Size, Testing } from 'cdk8s';
+import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, SweepAxis, DeepSpeedTrainingImage, EnvValue, ImageUser,
   MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
@@ -96,6 +96,26 @@ const numbers: Case[] = [
     errors: [`${P}: workers.sharedMemorySize is '0': NCCL and the PyTorch data loader fail to allocate shared memory in an empty /dev/shm. Set workers.sharedMemorySize above zero, e.g. Size.gibibytes(16).`],
   },
   {
+    title: 'a fractional deadline names the prop instead of failing while rendering',
+    props: jobProps({ activeDeadline: Duration.millis(1500) }),
+    errors: [`${P}: activeDeadline is 1.5 s: the MPI Operator writes it as the launcher Job's activeDeadlineSeconds, a whole number of seconds, and the API server rejects 1.5 (the schema's type is integer). Give activeDeadline in whole seconds, e.g. Duration.seconds(2).`],
+  },
+  {
+    title: 'a deadline of 0 seconds',
+    props: jobProps({ activeDeadline: Duration.seconds(0) }),
+    errors: [`${P}: activeDeadline is 0 s: the MPI Operator copies it to the launcher Job, whose deadline of 0 seconds has passed the moment it starts, so Kubernetes fails the Job at once (DeadlineExceeded) before any rank runs. Set activeDeadline to the longest the training may run, e.g. Duration.hours(24), or remove it for no deadline.`],
+  },
+  {
+    title: 'a fractional TTL',
+    props: jobProps({ ttlAfterFinished: Duration.millis(500) }),
+    errors: [`${P}: ttlAfterFinished is 0.5 s: it becomes ttlSecondsAfterFinished, a whole number of seconds, and the API server rejects 0.5 (the schema's type is integer). Give ttlAfterFinished in whole seconds, e.g. Duration.seconds(1).`],
+  },
+  {
+    title: 'a fractional toleration timeout',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.exists('spot', { effect: TaintEffect.NO_EXECUTE, evictAfter: Duration.millis(2500) })] } }),
+    errors: [`${P}: workers.tolerations[0] evictAfter is 2.5 s: it becomes tolerationSeconds, a whole number of seconds, and the API server rejects 2.5 (the schema's type is integer). Give workers.tolerations[0] evictAfter in whole seconds, e.g. Duration.seconds(3).`],
+  },
+  {
     title: 'a negative CPU request names the prop',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, cpu: Cpu.units(-2) } }),
     errors: [
@@ -129,6 +149,31 @@ const names: Case[] = [
     title: 'a toleration value with a slash',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.equal('dedicated', 'ml/gpu')] } }),
     errors: [`${P}: workers.tolerations[0] value is 'ml/gpu': a taint value is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, and the API server rejects the pod. Use the taint value as kubectl describe node shows it, e.g. 'present'.`],
+  },
+  {
+    title: 'evictAfter on a NoSchedule toleration names the job and the prop (it used to throw without either)',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, tolerations: [Toleration.exists('spot', { effect: TaintEffect.NO_SCHEDULE, evictAfter: Duration.minutes(1) })] } }),
+    errors: [`${P}: workers.tolerations[0] evictAfter is 60 s with effect 'NoSchedule': tolerationSeconds only limits how long a pod stays on a node after a NoExecute taint appears, and the API server rejects it with any other effect ("effect must be 'NoExecute' when \`tolerationSeconds\` is set"). Set effect: TaintEffect.NO_EXECUTE, or remove evictAfter.`],
+  },
+  {
+    title: 'an Equal toleration without a key',
+    props: jobProps({ launcher: { tolerations: [Toleration.equal('', 'ml')] } }),
+    errors: [`${P}: launcher.tolerations[0] key is '': an Equal toleration matches a taint by key and value, and the API server rejects one without a key ("operator must be Exists when \`key\` is empty"). Give the taint key, e.g. Toleration.equal('dedicated', 'ml'), or use Toleration.all() to tolerate every taint.`],
+  },
+  {
+    title: 'a Kueue queue name with a space: one message, not a second one for the label it becomes',
+    props: jobProps({ scheduling: { kueue: { queueName: 'team a' } } }),
+    errors: [`${P}: scheduling.kueue.queueName is 'team a': it becomes the kueue.x-k8s.io/queue-name label, and the API server rejects label values longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics. Use the name of the LocalQueue as it exists in the cluster (kubectl get localqueues -n <namespace>).`],
+  },
+  {
+    title: 'an empty Kueue queue name (a legal label that matches no queue)',
+    props: jobProps({ scheduling: { kueue: { queueName: '' } } }),
+    errors: [`${P}: scheduling.kueue.queueName is '': it becomes the kueue.x-k8s.io/queue-name label, which the API server accepts empty, but an empty name matches no LocalQueue, so Kueue cannot queue the job in one. Use the name of the LocalQueue as it exists in the cluster (kubectl get localqueues -n <namespace>), or remove it.`],
+  },
+  {
+    title: 'a pod label key with a space names workers.podLabels',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, podLabels: { 'team name': 'ml' } } }),
+    errors: [`${P}: workers.podLabels key is 'team name': the Kubernetes API server requires a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit. Rename the key, e.g. 'example.com/team'.`],
   },
   {
     title: 'a node-selector key with two slashes, inherited by a launcher that hosts ranks: one message',
@@ -351,6 +396,24 @@ const escapeHatches: Case[] = [
     props: jobProps(),
     mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/nodeSelectors', { a: 'b' })),
     errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.nodeSelectors is {"a":"b"}: the MPIJob CRD does not declare this field, and the API server prunes undeclared fields of a structural schema without a word, so the setting would be silently lost. Check the field's name and level against the MPIJob CRD (kubectl explain mpijob.spec), or remove the JSON patch.`],
+  },
+  {
+    title: 'a worker image patched to an uppercase repository',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/image', 'registry.example.com/Team/train:1')),
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.containers[0].image is 'registry.example.com/Team/train:1': ${BAD_REFERENCE}`],
+  },
+  {
+    title: 'a launcher image patched to :latest',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace('/spec/mpiReplicaSpecs/Launcher/template/spec/containers/0/image', 'registry.example.com/train:latest')),
+    errors: [`${P}: spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].image is 'registry.example.com/train:latest': the 'latest' tag moves: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed. Pin a tag of the build, e.g. 'registry.example.com/train:v1', or a digest (@sha256:...).`],
+  },
+  {
+    title: 'a toleration added by a patch with a key the API server rejects',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/tolerations', [{ key: 'nvidia gpu', operator: 'Exists' }])),
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.tolerations[0].key is 'nvidia gpu': the Kubernetes API server rejects the pod: a taint key is a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit. Use the taint key as kubectl describe node shows it, e.g. 'nvidia.com/gpu'.`],
   },
   {
     title: 'a patched GPU count names the manifest path',

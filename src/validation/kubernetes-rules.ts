@@ -5,6 +5,7 @@ import { error, Finding, show } from './finding';
 import {
   isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
+import { KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL } from '../scheduling';
 import { nodeSelectorProps } from './prop-rules';
 import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
 
@@ -319,13 +320,19 @@ const otherQuantities: JobRule = (ctx: JobFacts): Finding[] => {
 const KEY_SYNTAX = 'a qualified name: an optional DNS subdomain prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit';
 const VALUE_SYNTAX = 'at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (or empty)';
 
-/** Checks the keys (and, for label-like maps, the values) of one string map. */
-function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean): Finding[] {
+/**
+ * Checks the keys (and, for label-like maps, the values) of one string map. `typed` is the map a
+ * prop wrote and its name (`workers.podLabels`): entries it still holds are reported under it.
+ */
+function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean,
+  typed?: [string, { [key: string]: string } | undefined]): Finding[] {
   return Object.entries(map ?? {}).flatMap(([key, value]) => {
+    const fromProp = typed?.[1] !== undefined && Object.prototype.hasOwnProperty.call(typed[1], key) && typed[1][key] === value;
+    const name = fromProp ? typed![0] : field;
     if (!isQualifiedName(key)) {
       return [error('kubernetes/labels', {
         path: ctx.path,
-        field: `${field} key`,
+        field: `${name} key`,
         value: show(key),
         why: `the Kubernetes API server requires ${KEY_SYNTAX}`,
         fix: 'Rename the key, e.g. \'example.com/team\'.',
@@ -334,7 +341,7 @@ function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unkn
     if (typeof value !== 'string' || (checkValues && !isLabelValue(value))) {
       return [error('kubernetes/labels', {
         path: ctx.path,
-        field: `${field}${keyPath(key)}`,
+        field: `${name}${keyPath(key)}`,
         value: show(value),
         why: checkValues ? `the Kubernetes API server requires ${VALUE_SYNTAX}` : 'the Kubernetes API server requires a string',
         fix: checkValues ? 'Shorten or rewrite the value.' : 'Quote the value.',
@@ -365,11 +372,19 @@ function withoutTypedNodeLabels(ctx: JobFacts, map: { [key: string]: unknown } |
   return Object.fromEntries(Object.entries(map).filter(([key, value]) => !typed.some(m => m[key] === value)));
 }
 
+/** The job's labels without the Kueue labels scheduling.kueue writes (checked by queueing rules under its props). */
+function withoutKueueLabels(ctx: JobFacts, labels: { [key: string]: unknown } | undefined): { [key: string]: unknown } | undefined {
+  const kueue = ctx.props.scheduling?.kueue;
+  if (!labels || !kueue) return labels;
+  const typed: { [key: string]: unknown } = { [KUEUE_QUEUE_LABEL]: kueue.queueName, [KUEUE_PRIORITY_LABEL]: kueue.priorityClass };
+  return Object.fromEntries(Object.entries(labels).filter(([key, value]) => !(key in typed && typed[key] === value)));
+}
+
 /** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
 const labels: JobRule = (ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
   const findings = [
-    ...checkStringMap(ctx, 'metadata.labels', metadata.labels, true),
+    ...checkStringMap(ctx, 'metadata.labels', withoutKueueLabels(ctx, metadata.labels), true),
     ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
     ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
   ];
@@ -377,9 +392,11 @@ const labels: JobRule = (ctx: JobFacts): Finding[] => {
     const template = pod.template;
     if (!template) continue;
     const base = pod.path;
+    // A launcher that hosts ranks does not inherit the workers' pod labels: each pod's own prop.
+    const own = pod.prop === 'launcher' ? ctx.props.launcher : ctx.props.workers;
     findings.push(
-      ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true),
-      ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false),
+      ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true, [`${pod.prop}.podLabels`, own?.podLabels]),
+      ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false, [`${pod.prop}.podAnnotations`, own?.podAnnotations]),
       ...checkAnnotationSize(ctx, `${base}.metadata.annotations`, template.metadata?.annotations),
       ...checkStringMap(ctx, `${base}.spec.nodeSelector`, withoutTypedNodeLabels(ctx, template.spec?.nodeSelector), true),
     );
@@ -411,7 +428,49 @@ const namespace: JobRule = (ctx: JobFacts): Finding[] => {
   })];
 };
 
+/** The toleration fields the API server checks, for tolerations an escape hatch or a method wrote (props/names checks the props'). */
+const tolerations: JobRule = (ctx: JobFacts): Finding[] => {
+  // Compared field by field: the rendered manifest need not keep the props' key order.
+  const canonical = (t: any) => JSON.stringify(['key', 'operator', 'value', 'effect', 'tolerationSeconds'].map(k => t[k] ?? null));
+  const typed = new Set([...(ctx.props.workers.tolerations ?? []), ...(ctx.props.launcher?.tolerations ?? [])]
+    .map(t => canonical(t._toKube())));
+  return ctx.pods.flatMap(pod => ((specOf(pod).tolerations ?? []) as any[]).flatMap((t, index) => {
+    if (t === null || typeof t !== 'object' || typed.has(canonical(t))) return [];
+    const field = `${podSpecPath(pod)}.tolerations[${index}]`;
+    const problem = (suffix: string, value: unknown, why: string, fix: string) => [error('kubernetes/tolerations', {
+      path: ctx.path, field: `${field}.${suffix}`, value: show(value), why: `the Kubernetes API server rejects the pod: ${why}`, fix,
+    })];
+    const key = t.key ?? '';
+    const operator = t.operator ?? 'Equal';
+    if (key !== '' && !isQualifiedName(key)) {
+      return problem('key', key, `a taint key is ${KEY_SYNTAX}`, 'Use the taint key as kubectl describe node shows it, e.g. \'nvidia.com/gpu\'.');
+    }
+    if (!['Equal', 'Exists'].includes(operator)) {
+      return problem('operator', t.operator, 'the operator is Equal or Exists', 'Set operator to \'Exists\' or \'Equal\'.');
+    }
+    if (key === '' && operator !== 'Exists') {
+      return problem('key', key, 'operator must be Exists when `key` is empty', 'Give the taint key, or set operator to \'Exists\' to tolerate every taint.');
+    }
+    if (operator === 'Exists' && (t.value ?? '') !== '') {
+      return problem('value', t.value, 'value must be empty when `operator` is \'Exists\'', 'Remove the value, or set operator to \'Equal\'.');
+    }
+    if (typeof (t.value ?? '') !== 'string' || !isLabelValue(t.value ?? '')) {
+      return problem('value', t.value, `a taint value is ${VALUE_SYNTAX}`, 'Use the taint value as kubectl describe node shows it.');
+    }
+    if (t.effect !== undefined && !['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+      return problem('effect', t.effect, 'the effect is NoSchedule, PreferNoSchedule or NoExecute', 'Set effect to one of these, or remove it to tolerate every effect.');
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      return problem('tolerationSeconds', t.tolerationSeconds, 'effect must be \'NoExecute\' when `tolerationSeconds` is set', 'Set effect to \'NoExecute\', or remove tolerationSeconds.');
+    }
+    if (t.tolerationSeconds !== undefined && !Number.isInteger(t.tolerationSeconds)) {
+      return problem('tolerationSeconds', t.tolerationSeconds, 'tolerationSeconds is a whole number of seconds', 'Use whole seconds.');
+    }
+    return [];
+  }));
+};
+
 /** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
 export const KUBERNETES_RULES: JobRule[] = [
-  namespace, labels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities,
+  namespace, labels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations,
 ];

@@ -178,6 +178,9 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
     const value = runPolicy[key];
     if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
     if (key === 'backoffLimit' && Object.is(value, ctx.props.backoffLimit)) return []; // reported by props/whole-numbers
+    // Durations are reported by props/durations under their props.
+    if (key === 'activeDeadlineSeconds' && Object.is(value, ctx.props.activeDeadline?.toSeconds({ integral: false }))) return [];
+    if (key === 'ttlSecondsAfterFinished' && Object.is(value, ctx.props.ttlAfterFinished?.toSeconds({ integral: false }))) return [];
     return [error('operator/run-policy-numbers', {
       path: ctx.path,
       field: `spec.runPolicy.${key}`,

@@ -1,8 +1,8 @@
-import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { sizeToQuantity } from '../quantity';
-import type { Toleration } from '../toleration';
+import { TaintEffect, Toleration } from '../toleration';
 import { JobRule } from './context';
-import { JobFacts } from './facts';
+import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
 import { isDns1123Subdomain, isLabelValue, isQualifiedName } from './kubernetes-syntax';
 
@@ -62,6 +62,42 @@ const gpusPerNode: JobRule = (ctx: JobFacts): Finding[] => {
     }));
 };
 
+/** Durations the manifest holds in whole seconds: whole, and for the deadline at least 1. */
+const durations: JobRule = (ctx: JobFacts): Finding[] => {
+  const props = ctx.props;
+  const given: Array<[string, Duration | undefined, number, string]> = [
+    ['activeDeadline', props.activeDeadline, 1, `${ctx.operator.kind === 'MPIJob' ? 'the MPI Operator writes it as the launcher Job\'s activeDeadlineSeconds' : 'it becomes activeDeadlineSeconds'}, a whole number of seconds`],
+    ['ttlAfterFinished', props.ttlAfterFinished, 0, 'it becomes ttlSecondsAfterFinished, a whole number of seconds'],
+    ['scheduling.gangScheduling.scheduleTimeout', props.scheduling?.gangScheduling?.scheduleTimeout, 0, 'it becomes scheduleTimeoutSeconds, a whole number of seconds'],
+    ...([['workers.tolerations', props.workers.tolerations ?? []], ['launcher.tolerations', props.launcher?.tolerations ?? []]] as Array<[string, Toleration[]]>)
+      .flatMap(([prop, list]) => list.map((t, i): [string, Duration | undefined, number, string] =>
+        [`${prop}[${i}] evictAfter`, t.evictAfter, 0, 'it becomes tolerationSeconds, a whole number of seconds'])),
+  ];
+  return given.flatMap(([field, duration, min, what]) => {
+    if (duration === undefined) return [];
+    const seconds = duration.toSeconds({ integral: false });
+    if (Number.isInteger(seconds) && seconds >= min) return [];
+    if (Number.isInteger(seconds) && field === 'activeDeadline') {
+      return [error('props/durations', {
+        path: ctx.path,
+        field,
+        value: `${seconds} s`,
+        why: ctx.operator.kind === 'MPIJob'
+          ? 'the MPI Operator copies it to the launcher Job, whose deadline of 0 seconds has passed the moment it starts, so Kubernetes fails the Job at once (DeadlineExceeded) before any rank runs'
+          : `${ctx.operator.name} requires activeDeadlineSeconds of at least 1, and the API server rejects the ${ctx.operator.kind}`,
+        fix: 'Set activeDeadline to the longest the training may run, e.g. Duration.hours(24), or remove it for no deadline.',
+      })];
+    }
+    return [error('props/durations', {
+      path: ctx.path,
+      field,
+      value: `${seconds} s`,
+      why: `${what}, and the API server rejects ${seconds} (the schema's type is integer)`,
+      fix: `Give ${field} in whole seconds, e.g. Duration.seconds(${Math.max(min, Math.ceil(seconds))}).`,
+    })];
+  });
+};
+
 /** Kibibytes of a Size, without rounding. */
 export function sizeInKibibytes(size: Size): number {
   return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
@@ -113,7 +149,23 @@ const names: JobRule = (ctx: JobFacts): Finding[] => {
   for (const [prop, list] of tolerations) {
     list.forEach((t, index) => {
       const field = `${prop}[${index}]`;
-      if (t.key !== undefined && t.key !== '' && !isQualifiedName(t.key)) {
+      if (t.evictAfter !== undefined && t.effect !== TaintEffect.NO_EXECUTE) {
+        findings.push(error('props/names', {
+          path: ctx.path,
+          field: `${field} evictAfter`,
+          value: `${t.evictAfter.toSeconds({ integral: false })} s with effect ${show(t.effect ?? 'every effect')}`,
+          why: 'tolerationSeconds only limits how long a pod stays on a node after a NoExecute taint appears, and the API server rejects it with any other effect ("effect must be \'NoExecute\' when `tolerationSeconds` is set")',
+          fix: 'Set effect: TaintEffect.NO_EXECUTE, or remove evictAfter.',
+        }));
+      } else if (t.value !== undefined && (t.key === undefined || t.key === '')) {
+        findings.push(error('props/names', {
+          path: ctx.path,
+          field: `${field} key`,
+          value: show(t.key ?? ''),
+          why: `an Equal toleration matches a taint by key and value, and the API server rejects one without a key ("operator must be Exists when \`key\` is empty")`,
+          fix: 'Give the taint key, e.g. Toleration.equal(\'dedicated\', \'ml\'), or use Toleration.all() to tolerate every taint.',
+        }));
+      } else if (t.key !== undefined && t.key !== '' && !isQualifiedName(t.key)) {
         findings.push(error('props/names', {
           path: ctx.path,
           field: `${field} key`,
@@ -197,26 +249,33 @@ function imageTag(reference: string): string | undefined {
 }
 
 /** The job's image must parse, and must not float (an image recipe checks its own reference). */
-const jobImage: JobRule = (ctx: JobFacts): Finding[] => {
-  const reference = ctx.image.imageRef;
+const jobImage: JobRule = (ctx: JobFacts): Finding[] => [
+  ...imageFindings(ctx, 'image.imageRef', ctx.image.imageRef, ctx.image.isRecipe),
+  // An image an escape hatch wrote into a pod, under its manifest path.
+  ...ctx.pods.flatMap(pod => ['initContainers', 'containers'].flatMap(list =>
+    ((specOf(pod)[list] ?? []) as any[]).flatMap((container, index) => typeof container?.image !== 'string' || container.image === ctx.image.imageRef ? []
+      : imageFindings(ctx, `${podSpecPath(pod)}.${list}[${index}].image`, container.image, false)))),
+];
+
+function imageFindings(ctx: JobFacts, field: string, reference: string, isRecipe: boolean): Finding[] {
   if (!isImageReference(reference)) {
     return [error('job-image/reference', {
       path: ctx.path,
-      field: 'image.imageRef',
+      field,
       value: show(reference),
       why: 'the container runtime parses it as [registry/]repository[:tag][@digest] with a lowercase repository and no spaces, and the kubelet fails every pod with InvalidImageName',
       fix: 'Write the reference as the registry shows it, e.g. \'registry.example.com/team/train:v1\'.',
     })];
   }
-  if (ctx.image.isRecipe || imageTag(reference) !== 'latest') return [];
+  if (isRecipe || imageTag(reference) !== 'latest') return [];
   return [error('job-image/pinned', {
     path: ctx.path,
-    field: 'image.imageRef',
+    field,
     value: show(reference),
     why: `${/:latest$/.test(reference) ? 'the \'latest\' tag moves' : 'without a tag the runtime pulls \'latest\', which moves'}: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed`,
     fix: 'Pin a tag of the build, e.g. \'registry.example.com/train:v1\', or a digest (@sha256:...).',
   })];
-};
+}
 
 /** Paths the containers, sshd and the operator need to be absolute. */
 const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
@@ -249,4 +308,4 @@ const script: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules over the props as written: whole numbers, sizes, names, image references and paths. */
-export const PROP_RULES: JobRule[] = [wholeNumbers, gpusPerNode, sizes, names, nodeSelectors, jobImage, absolutePaths, script];
+export const PROP_RULES: JobRule[] = [wholeNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, script];

@@ -17,12 +17,21 @@ const kueueLabelValues: JobRule = (ctx: JobFacts): Finding[] => {
   return values.flatMap(([field, label, value]) => {
     if (value === undefined) return [];
     const object = field.endsWith('queueName') ? 'LocalQueue' : 'WorkloadPriorityClass';
-    if (value === '' || value.length > 63 || !LABEL_VALUE.test(value)) {
+    if (value === '') {
       return [error('kueue/label-value', {
         path: ctx.path,
         field,
         value: show(value),
-        why: `it becomes the ${label} label, and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
+        why: `it becomes the ${label} label, which the API server accepts empty, but an empty name matches no ${object}, so Kueue cannot ${object === 'LocalQueue' ? 'queue the job in one' : 'give the job that priority'}`,
+        fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}), or remove it.`,
+      })];
+    }
+    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+      return [error('kueue/label-value', {
+        path: ctx.path,
+        field,
+        value: show(value),
+        why: `it becomes the ${label} label, and the API server rejects label values longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
         fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}).`,
       })];
     }

@@ -135,7 +135,7 @@ const gangOptions: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
     ignored.push(['priorityClass', gang.priorityClass, 'the Volcano PodGroup takes its priority from the pods\' priorityClassName']);
   }
   if (gang.scheduleTimeout !== undefined && gang.volcanoQueue !== undefined) {
-    ignored.push(['scheduleTimeout', gang.scheduleTimeout.toSeconds(), 'only the coscheduling policy has a timeout']);
+    ignored.push(['scheduleTimeout', gang.scheduleTimeout.toSeconds({ integral: false }), 'only the coscheduling policy has a timeout']);
   }
   return ignored.map(([option, value, why]) => warning('trainer/gang-options', {
     path: ctx.path,
@@ -300,7 +300,7 @@ function requirements(ctx: TrainJobContext): Requirement[] {
   if (scheduling.priorityClassName) add('pod priorityClassName', show(scheduling.priorityClassName), false, 'a TrainJob has no priority field and runtime patches cannot set it', known ? 'none' : '');
   if (scheduling.gangScheduling) add('podGroupPolicy and schedulerName', 'gang scheduling', false, 'only the runtime enables the Trainer\'s PodGroup plugins', known ? 'none' : '');
   if (props.backoffLimit !== undefined) add('launcher backoffLimit', show(props.backoffLimit), false, 'a TrainJob cannot set the launcher Job\'s retries', known ? 'the Kubernetes default, 6' : '');
-  if (props.ttlAfterFinished !== undefined) add('ttlSecondsAfterFinished', show(props.ttlAfterFinished.toSeconds()), false, 'a TrainJob cannot set the JobSet\'s', known ? 'none' : '');
+  if (props.ttlAfterFinished !== undefined) add('ttlSecondsAfterFinished', show(props.ttlAfterFinished.toSeconds({ integral: false })), false, 'a TrainJob cannot set the JobSet\'s', known ? 'none' : '');
   if (!(job.security.automountServiceAccountToken ?? false)) {
     add('automountServiceAccountToken', 'false', false, 'runtime patches cannot set it, so every rank can read the ServiceAccount token', known ? 'not set (the token is mounted)' : '');
   }
