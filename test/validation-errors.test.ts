@@ -224,7 +224,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'sshd port out of range',
     props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { sshPort: 70000 }) }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].ports[0].containerPort is 70000: the Kubernetes API server requires a port number from 1 to 65535. Use a port number from 1 to 65535 (sshd uses the image's sshPort).`],
+    errors: [`${P}: image.sshPort is 70000: it becomes the containerPort of every pod and the port mpirun's ssh dials, and the API server requires a port number from 1 to 65535. Set image.sshPort to the port the image's sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.`],
   },
   {
     title: 'two ports with the same name',

@@ -116,6 +116,26 @@ const numbers: Case[] = [
     errors: [`${P}: workers.tolerations[0] evictAfter is 2.5 s: it becomes tolerationSeconds, a whole number of seconds, and the API server rejects 2.5 (the schema's type is integer). Give workers.tolerations[0] evictAfter in whole seconds, e.g. Duration.seconds(3).`],
   },
   {
+    title: 'a memory of 0 (request and limit) does nothing',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, memory: Size.gibibytes(0) } }),
+    errors: [`${P}: workers.memory is '0': the kubelet treats a memory limit of 0 as no limit, and the scheduler reserves no memory for a request of 0, so the pods run unbounded as if it were not set. Set workers.memory to the memory each pod may use, e.g. Size.gibibytes(64), or remove it.`],
+  },
+  {
+    title: 'a memory size that is not whole KiB renders in bytes instead of throwing',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, memory: Size.mebibytes(1.5), sharedMemorySize: Size.mebibytes(1) } }),
+    errors: [],
+  },
+  {
+    title: 'a negative user id (the gid defaults to it: one message)',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { user: ImageUser.nonRoot({ uid: -1 }) }) }),
+    errors: [`${P}: image.user uid is -1: it becomes the pods' runAsUser, and the API server requires a whole number from 0 to 2147483647. Set it to the user id of the image's user 'mpiuser' (\`id mpiuser\` in the image shows it), e.g. 1000.`],
+  },
+  {
+    title: 'an sshd port out of range names image.sshPort',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { sshPort: 0 }) }),
+    errors: [`${P}: image.sshPort is 0: it becomes the containerPort of every pod and the port mpirun's ssh dials, and the API server requires a port number from 1 to 65535. Set image.sshPort to the port the image's sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.`],
+  },
+  {
     title: 'a negative CPU request names the prop',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, cpu: Cpu.units(-2) } }),
     errors: [
@@ -320,6 +340,11 @@ const runtime: Case[] = [
     title: 'the default /dev/shm (1Gi per slot) over a small memory limit',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 8, memory: Size.gibibytes(4) } }),
     errors: [`${P}: workers.sharedMemorySize is not set, so 1Gi per slot: '8Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '4Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Set workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
+  },
+  {
+    title: '/dev/shm as large as the memory limit',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, memory: Size.gibibytes(8), sharedMemorySize: Size.gibibytes(8) } }),
+    errors: [`${P}: workers.sharedMemorySize is '8Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '8Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Lower workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
   },
   {
     title: 'NVMe offload to a path with nothing mounted',

@@ -151,7 +151,8 @@ const ports: JobRule = (ctx: JobFacts): Finding[] =>
         }));
       }
       const inRange = Number.isInteger(port.containerPort) && port.containerPort >= 1 && port.containerPort <= 65535;
-      if (!inRange && port.containerPort !== recipeSshPort(ctx)) {
+      // The image's sshPort is reported under its prop (props/whole-numbers, or image/ssh-port for a recipe).
+      if (!inRange && port.containerPort !== recipeSshPort(ctx) && port.containerPort !== ctx.image.sshPort) {
         findings.push(error('kubernetes/ports', {
           path: ctx.path,
           field: `${placed.path}.ports[${index}].containerPort`,

@@ -45,6 +45,35 @@ const wholeNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   ];
 };
 
+/** A prebuilt image's sshd port and user ids (an image recipe checks its own). */
+const imageNumbers: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.image.isRecipe) return [];
+  const inRange = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
+  const findings: Finding[] = [];
+  if (!inRange(ctx.image.sshPort, 1, 65535)) {
+    findings.push(error('props/whole-numbers', {
+      path: ctx.path,
+      field: 'image.sshPort',
+      value: show(ctx.image.sshPort),
+      why: 'it becomes the containerPort of every pod and the port mpirun\'s ssh dials, and the API server requires a port number from 1 to 65535',
+      fix: 'Set image.sshPort to the port the image\'s sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.',
+    }));
+  }
+  for (const key of ['uid', 'gid'] as const) {
+    const value = ctx.image.user[key];
+    // The gid defaults to the uid: one message for one mistake.
+    if (inRange(value, 0, 2147483647) || (key === 'gid' && Object.is(value, ctx.image.user.uid))) continue;
+    findings.push(error('props/whole-numbers', {
+      path: ctx.path,
+      field: `image.user ${key}`,
+      value: show(value),
+      why: `it becomes the pods' ${key === 'uid' ? 'runAsUser' : 'runAsGroup'}, and the API server requires a whole number from 0 to 2147483647`,
+      fix: `Set it to the ${key === 'uid' ? 'user' : 'group'} id of the image's user '${ctx.image.user.name}' (\`id ${ctx.image.user.name}\` in the image shows it), e.g. 1000.`,
+    }));
+  }
+  return findings;
+};
+
 /** A GPU count no node can satisfy leaves the pods Pending forever. */
 const gpusPerNode: JobRule = (ctx: JobFacts): Finding[] => {
   if (!WHOLE_GPU_RESOURCES.includes(ctx.launch.gpuResourceName)) return [];
@@ -112,7 +141,7 @@ const sizes: JobRule = (ctx: JobFacts): Finding[] => {
       'the API server rejects a PersistentVolumeClaim whose storage request is not greater than zero'],
     ),
   ];
-  return given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0))
+  const zeroSizes = given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0))
     .map(([field, size, why]) => error('props/sizes', {
       path: ctx.path,
       field,
@@ -120,6 +149,21 @@ const sizes: JobRule = (ctx: JobFacts): Finding[] => {
       why,
       fix: `Set ${field} above zero, e.g. Size.gibibytes(16).`,
     }));
+  // A memory limit of 0 (memoryLimit, or memory without one) is no limit at all to the kubelet.
+  const zeroLimits = ([['workers', ctx.props.workers], ['launcher', ctx.props.launcher]] as Array<[string, { memory?: Size; memoryLimit?: Size } | undefined]>)
+    .flatMap(([prop, given]) => {
+      const key = given?.memoryLimit !== undefined ? 'memoryLimit' : 'memory';
+      const limit = given?.[key];
+      if (limit === undefined || sizeInKibibytes(limit) !== 0) return [];
+      return [error('props/sizes', {
+        path: ctx.path,
+        field: `${prop}.${key}`,
+        value: show('0'),
+        why: 'the kubelet treats a memory limit of 0 as no limit, and the scheduler reserves no memory for a request of 0, so the pods run unbounded as if it were not set',
+        fix: `Set ${prop}.${key} to the memory each pod may use, e.g. Size.gibibytes(64), or remove it.`,
+      })];
+    });
+  return [...zeroSizes, ...zeroLimits];
 };
 
 /** Names that become Kubernetes object names or references, and keys and values that become labels. */
@@ -308,4 +352,4 @@ const script: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules over the props as written: whole numbers, sizes, names, image references and paths. */
-export const PROP_RULES: JobRule[] = [wholeNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, script];
+export const PROP_RULES: JobRule[] = [wholeNumbers, imageNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, script];

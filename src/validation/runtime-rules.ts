@@ -112,7 +112,8 @@ const sharedMemoryLimit: JobRule = (ctx: JobFacts): Finding[] => {
     const pair = sharedMemoryAndLimit(pod);
     const size = parseQuantity(pair?.size);
     const limit = parseQuantity(pair?.limit);
-    return pair && size && limit && compareQuantities(size, limit) > 0 ? [{ pod, ...pair }] : [];
+    // The kubelet leaves a limit of 0 unset (props/sizes reports it); equal leaves the ranks no memory of their own.
+    return pair && size && limit && limit.mantissa !== 0n && compareQuantities(size, limit) >= 0 ? [{ pod, ...pair }] : [];
   });
   if (over.length === 0) return [];
   const size = over[0].size;
