@@ -264,7 +264,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'GPU resource name without a vendor domain',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, gpuResourceName: 'gpu' } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources name is 'gpu': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).`],
+    errors: [`${P}: workers.gpuResourceName is 'gpu': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the GPU device plugin registers, e.g. 'nvidia.com/gpu' or 'amd.com/gpu' (kubectl describe node lists it under Allocatable).`],
   },
   {
     title: 'CPU request above its limit',
@@ -333,7 +333,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'environment variable name starting with a digit',
     props: jobProps({ env: { '1BAD': EnvValue.fromValue('x') } }),
-    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].env[0].name is '1BAD': the Kubernetes API server requires letters, digits, '_', '-' or '.', not starting with a digit. Rename the variable, e.g. 'NCCL_DEBUG'.`],
+    errors: [`${P}: env key is '1BAD': the Kubernetes API server requires letters, digits, '_', '-' or '.', not starting with a digit. Rename the variable, e.g. 'NCCL_DEBUG'.`],
   },
   {
     title: 'namespace with uppercase letters',

@@ -1,7 +1,7 @@
 // Every prop checked (issue 12): one table per family of mistakes, each case with its exact messages.
 import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import {
-  Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, SweepAxis, DeepSpeedTrainingImage, EnvValue, ImageUser,
+  Cpu, DeepSpeedConfig, EgressDestination, Interconnect, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, SweepAxis, DeepSpeedTrainingImage, EnvValue, ImageUser,
   MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
   TaintEffect, Toleration, TrainingStorage, Validation, ZeroStage,
 } from '../src';
@@ -224,6 +224,74 @@ const names: Case[] = [
     title: 'a relative working directory',
     props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { workingDirectory: 'workspace' }) }),
     errors: [`${P}: image.workingDirectory is 'workspace': the container runtime refuses to start a container whose working directory is relative, and mpirun's --wdir would resolve it differently on each pod. Give image.workingDirectory as an absolute path, e.g. '/workspace'.`],
+  },
+  {
+    title: 'an environment variable name starting with a digit names env',
+    props: jobProps({ env: { '1ST_RUN': EnvValue.fromValue('1') } }),
+    errors: [`${P}: env key is '1ST_RUN': the Kubernetes API server requires letters, digits, '_', '-' or '.', not starting with a digit. Rename the variable, e.g. 'NCCL_DEBUG'.`],
+  },
+  {
+    title: 'a forwarded image variable with a space',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { forwardedImageEnv: ['HF HOME'] }) }),
+    errors: [`${P}: image.forwardedImageEnv[0] is 'HF HOME': no environment variable of the image can have that name, so mpirun's -x forwards nothing for it to the ranks. List the names of variables the image defines (ENV lines of its Dockerfile), e.g. 'LD_LIBRARY_PATH'.`],
+  },
+  {
+    title: 'a GPU resource name without a domain names workers.gpuResourceName',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, gpuResourceName: 'gpu' } }),
+    errors: [`${P}: workers.gpuResourceName is 'gpu': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the GPU device plugin registers, e.g. 'nvidia.com/gpu' or 'amd.com/gpu' (kubectl describe node lists it under Allocatable).`],
+  },
+  {
+    title: 'an RDMA resource without a domain names the interconnect option',
+    props: jobProps({ network: { interconnect: Interconnect.infiniband({ rdmaResource: 'hca_shared_devices_a' }) } }),
+    errors: [`${P}: network.interconnect rdmaResource is 'hca_shared_devices_a': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the RDMA device plugin registers, e.g. 'rdma/hca_shared_devices_a' (kubectl describe node lists it under Allocatable).`],
+  },
+  {
+    title: 'an uppercase ServiceAccount name',
+    props: jobProps({ security: { serviceAccountName: 'Trainer' } }),
+    errors: [`${P}: security.serviceAccountName is 'Trainer': it becomes the pods' serviceAccountName, and the API server rejects pods whose serviceAccountName is not a DNS subdomain name (lowercase letters, digits, '-' and '.'), the form ServiceAccount names take. Use the name of a ServiceAccount in the job's namespace (kubectl get serviceaccounts), or set createServiceAccount: true for one of the job's own.`],
+  },
+  {
+    title: 'a Volcano queue no Queue can be named',
+    props: jobProps({ scheduling: { gangScheduling: { volcanoQueue: 'Research' } } }),
+    errors: [`${P}: scheduling.gangScheduling.volcanoQueue is 'Research': a Volcano Queue name is a DNS subdomain (at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit), so no Queue can match it and Volcano never schedules the job's PodGroup (its admission webhook refuses a PodGroup whose queue does not exist). Use the name of a Volcano Queue as it exists in the cluster (kubectl get queues.scheduling.volcano.sh), or remove it for the 'default' queue.`],
+  },
+  {
+    title: 'an egress namespace no namespace can be named',
+    props: jobProps({ security: { egress: { destinations: [EgressDestination.pods({ namespaceName: 'Data', podLabels: { app: 'minio' } })] } } }),
+    errors: [`${P}: security.egress.destinations[0] namespaceName is 'Data': a namespace name is a DNS label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit), so the rule's kubernetes.io/metadata.name selector matches no namespace, and the NetworkPolicy lets the pods reach none of the destination's pods. Use the namespace's name as kubectl get namespaces shows it.`],
+  },
+  {
+    title: 'a DNS namespace no namespace can be named',
+    props: jobProps({ security: { egress: { dnsNamespace: 'Kube-System' } } }),
+    errors: [`${P}: security.egress.dnsNamespace is 'Kube-System': a namespace name is a DNS label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit), so the rule's kubernetes.io/metadata.name selector matches no namespace, the NetworkPolicy lets the pods reach no DNS server, and every name lookup fails, the workers' hostnames that mpirun dials included. Use the namespace of the cluster DNS pods (kubectl get pods -A -l k8s-app=kube-dns), or remove it for 'kube-system'.`],
+  },
+  {
+    title: 'a socket interface with a blank',
+    props: jobProps({ network: { interconnect: Interconnect.tcp({ socketInterface: 'eth 0' }) } }),
+    errors: [`${P}: network.interconnect socketInterface is 'eth 0': NCCL reads it as NCCL_SOCKET_IFNAME, a comma-separated list of network interface names, and 'eth 0' can be no network interface's name (names have no blanks or '/'), so NCCL finds no interface to bootstrap on and every rank fails at init with "no socket interface found". Give the interface as ip link shows it on the pods, e.g. 'eth0' (or a prefix such as 'ib').`],
+  },
+  {
+    title: 'a fractional GID index (NCCL would ignore it)',
+    props: jobProps({ network: { interconnect: Interconnect.infiniband({ gidIndex: 1.5 }) } }),
+    errors: [`${P}: network.interconnect gidIndex is 1.5: NCCL reads NCCL_IB_GID_INDEX as an integer and ignores any other value for its default, so the setting would be silently lost. Set gidIndex to the whole GID index of the RoCE v2 address (show_gids lists them), e.g. 3.`],
+  },
+  {
+    title: 'an absolute subPath',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'data', mountPath: '/data', subPath: '/team-a' })] } }),
+    errors: [`${P}: storage.volumes 'data' subPath is '/team-a': it names a directory inside the volume, and the API server rejects a subPath that is absolute or contains '..' ("must be a relative path" / "must not contain '..'"). Give the directory relative to the volume's root, e.g. 'team-a'.`],
+  },
+  {
+    title: 'a relative checkpoint directory without a declared working directory',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('ckpt', { claimName: 'ckpt', mountPath: '/ckpt' })], checkpoint: { directory: 'ckpt/run-1' } } }),
+    errors: [`${P}: storage.checkpoint.directory is 'ckpt/run-1': a relative path resolves against the ranks' working directory, the image's WORKDIR, which the job does not know (image.workingDirectory is not set), so nothing shows the checkpoints land on a volume every pod shares rather than in each pod's own container filesystem. Use an absolute path under a TrainingStorage mountPath, e.g. /checkpoints/run-1, or declare image.workingDirectory.`],
+  },
+  {
+    title: 'a relative checkpoint directory under a working directory on a shared volume works',
+    props: jobProps({
+      image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { workingDirectory: '/workspace' }),
+      storage: { volumes: [TrainingStorage.existingClaim('work', { claimName: 'work', mountPath: '/workspace' })], checkpoint: { directory: 'ckpt/run-1' } },
+    }),
+    errors: [],
   },
   {
     title: 'a relative mount path',

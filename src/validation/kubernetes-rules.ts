@@ -220,12 +220,17 @@ function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Fi
   const requestField = `${base}.requests${keyPath(name)}`;
   const limitField = `${base}.limits${keyPath(name)}`;
   if (!isQualifiedName(name) || (!name.includes('/') && !isStandardContainerResource(name))) {
+    // Name the prop that gave the resource name, when one did.
+    const prop = name === ctx.props.workers.gpuResourceName ? 'workers.gpuResourceName'
+      : interconnectDeviceCount(ctx, name) !== undefined ? 'network.interconnect rdmaResource' : undefined;
     return [error('kubernetes/resources', {
       path: ctx.path,
-      field: `${base} name`,
+      field: prop ?? `${base} name`,
       value: show(name),
       why: 'the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as \'nvidia.com/gpu\'',
-      fix: 'Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).',
+      fix: prop === 'workers.gpuResourceName' ? 'Use the resource name the GPU device plugin registers, e.g. \'nvidia.com/gpu\' or \'amd.com/gpu\' (kubectl describe node lists it under Allocatable).'
+        : prop !== undefined ? 'Use the resource name the RDMA device plugin registers, e.g. \'rdma/hca_shared_devices_a\' (kubectl describe node lists it under Allocatable).'
+          : 'Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).',
     })];
   }
   const rawRequest = resources.requests?.[name];
@@ -405,12 +410,13 @@ const labels: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
-/** Environment variable names. */
+/** Environment variable names; a name `env` gave is reported under it, once. */
 const envNames: JobRule = (ctx: JobFacts): Finding[] =>
   allContainers(ctx).flatMap(placed => ((placed.container.env ?? []) as any[]).flatMap((variable, index) =>
     typeof variable.name === 'string' && isEnvVarName(variable.name) ? [] : [error('kubernetes/env-names', {
       path: ctx.path,
-      field: `${placed.path}.env[${index}].name`,
+      field: typeof variable.name === 'string' && Object.prototype.hasOwnProperty.call(ctx.props.env ?? {}, variable.name)
+        ? 'env key' : `${placed.path}.env[${index}].name`,
       value: show(variable.name),
       why: 'the Kubernetes API server requires letters, digits, \'_\', \'-\' or \'.\', not starting with a digit',
       fix: 'Rename the variable, e.g. \'NCCL_DEBUG\'.',

@@ -4,7 +4,7 @@ import { TaintEffect, Toleration } from '../toleration';
 import { JobRule } from './context';
 import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
-import { isDns1123Subdomain, isLabelValue, isQualifiedName } from './kubernetes-syntax';
+import { isDns1123Subdomain, isEnvVarName, isLabelValue, isQualifiedName } from './kubernetes-syntax';
 
 /*
  * Checks of the props as the user wrote them, reported under the props' own paths
@@ -186,6 +186,16 @@ const names: JobRule = (ctx: JobFacts): Finding[] => {
     subdomain(`storage.volumes '${storage.name}' storageClassName`, claim.storageClassName, 'a StorageClass name',
       'Use a StorageClass of the cluster (kubectl get storageclass), or leave it out for the default class.');
   }
+  ctx.image.forwardedImageEnv.forEach((name, index) => {
+    if (isEnvVarName(name)) return;
+    findings.push(error('props/names', {
+      path: ctx.path,
+      field: `image.forwardedImageEnv[${index}]`,
+      value: show(name),
+      why: `no environment variable of the image can have that name, so mpirun's ${ctx.launch.implementation === 'OpenMPI' ? '-x' : '-genvlist'} forwards nothing for it to the ranks`,
+      fix: 'List the names of variables the image defines (ENV lines of its Dockerfile), e.g. \'LD_LIBRARY_PATH\'.',
+    }));
+  });
   const tolerations: Array<[string, Toleration[]]> = [
     ['workers.tolerations', ctx.props.workers.tolerations ?? []],
     ['launcher.tolerations', ctx.props.launcher?.tolerations ?? []],

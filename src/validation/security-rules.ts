@@ -1,6 +1,7 @@
 import { JobRule } from './context';
 import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
+import { isDns1123Label, isDns1123Subdomain } from './kubernetes-syntax';
 
 /** Capabilities the `baseline` Pod Security Standard lets a container add. */
 const BASELINE_CAPABILITIES = new Set([
@@ -84,9 +85,19 @@ const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap
     }));
   }));
 
-/** Two ways of naming the ServiceAccount. */
+/** Two ways of naming the ServiceAccount, and a name no ServiceAccount can have. */
 const serviceAccountChoice: JobRule = (ctx: JobFacts): Finding[] => {
   const security = (ctx.props.security ?? {});
+  const name = security.serviceAccountName;
+  if (name !== undefined && !isDns1123Subdomain(name)) {
+    return [error('security/service-account', {
+      path: ctx.path,
+      field: 'security.serviceAccountName',
+      value: show(name),
+      why: 'it becomes the pods\' serviceAccountName, and the API server rejects pods whose serviceAccountName is not a DNS subdomain name (lowercase letters, digits, \'-\' and \'.\'), the form ServiceAccount names take',
+      fix: 'Use the name of a ServiceAccount in the job\'s namespace (kubectl get serviceaccounts), or set createServiceAccount: true for one of the job\'s own.',
+    })];
+  }
   if (!(security.createServiceAccount && security.serviceAccountName)) return [];
   return [error('security/service-account', {
     path: ctx.path,
@@ -139,8 +150,28 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
       fix: 'Remove networkPolicy: false, or remove security.egress.',
     })];
   }
+  const namespaceWhy = 'a namespace name is a DNS label (at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit), so the rule\'s kubernetes.io/metadata.name selector matches no namespace';
+  if (egress.dnsNamespace !== undefined && !isDns1123Label(egress.dnsNamespace)) {
+    return [error('security/egress', {
+      path: ctx.path,
+      field: 'security.egress.dnsNamespace',
+      value: show(egress.dnsNamespace),
+      why: `${namespaceWhy}, the NetworkPolicy lets the pods reach no DNS server, and every name lookup fails, the workers' hostnames that mpirun dials included`,
+      fix: 'Use the namespace of the cluster DNS pods (kubectl get pods -A -l k8s-app=kube-dns), or remove it for \'kube-system\'.',
+    })];
+  }
   return (egress.destinations ?? []).flatMap((destination, index) => {
     const field = `security.egress.destinations[${index}]`;
+    const namespaceName = destination._toRule().to?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+    if (typeof namespaceName === 'string' && !isDns1123Label(namespaceName)) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field: `${field} namespaceName`,
+        value: show(namespaceName),
+        why: `${namespaceWhy}, and the NetworkPolicy lets the pods reach none of the destination's pods`,
+        fix: 'Use the namespace\'s name as kubectl get namespaces shows it.',
+      })];
+    }
     const badCidr = destination.cidrs.find(cidr => !isCidr(cidr));
     if (badCidr !== undefined) {
       return [error('security/egress', {

@@ -85,6 +85,16 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
     }
+    const subPath = storage.subPath;
+    if (!why && subPath !== undefined && (subPath.startsWith('/') || subPath.split('/').includes('..'))) {
+      return [error('storage/mount-path', {
+        path: ctx.path,
+        field: `storage.volumes '${storage.name}' subPath`,
+        value: show(subPath),
+        why: 'it names a directory inside the volume, and the API server rejects a subPath that is absolute or contains \'..\' ("must be a relative path" / "must not contain \'..\'")',
+        fix: `Give the directory relative to the volume's root, e.g. '${subPath.replace(/^\/+/, '').split('/').filter(p => p !== '..' && p !== '').join('/') || 'team-a'}'.`,
+      })];
+    }
     if (!why) return [];
     return [error('storage/mount-path', {
       path: ctx.path,
@@ -100,15 +110,18 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
 const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   const checkpoint = ctx.props.storage?.checkpoint;
   if (!checkpoint) return [];
-  const dir = checkpoint.directory;
-  const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(dir) };
-  if (!dir.startsWith('/')) {
+  const given = checkpoint.directory;
+  const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(given) };
+  // Every rank starts in the image's working directory (mpirun's --wdir): a relative path is under it.
+  const workingDirectory = ctx.image.workingDirectory;
+  if (!given.startsWith('/') && !(workingDirectory?.startsWith('/'))) {
     return [error('storage/checkpoint-location', {
       ...finding,
-      why: 'ranks start over ssh in mpirun\'s working directory, so a relative path lands wherever that is on each pod',
-      fix: 'Use an absolute path on a TrainingStorage volume, e.g. /checkpoints/run-1.',
+      why: 'a relative path resolves against the ranks\' working directory, the image\'s WORKDIR, which the job does not know (image.workingDirectory is not set), so nothing shows the checkpoints land on a volume every pod shares rather than in each pod\'s own container filesystem',
+      fix: 'Use an absolute path under a TrainingStorage mountPath, e.g. /checkpoints/run-1, or declare image.workingDirectory.',
     })];
   }
+  const dir = given.startsWith('/') ? given : `${workingDirectory!.replace(/\/+$/, '')}/${given}`;
   const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
   if (!volume) {
     return [error('storage/checkpoint-location', {
