@@ -327,6 +327,56 @@ const launchArgs: Case[] = [
     errors: [`${P}: mpirun.extraArgs[0] is '-ppn': it sets the ranks per host, which the job sets to slotsPerWorker, and Hydra takes the last one, so the ranks no longer fill the hostfile's slots. Remove it from extraArgs: change workers.slotsPerWorker instead.`],
   },
   {
+    title: 'ranks per node in extraArgs',
+    props: jobProps({ mpirun: { extraArgs: ['-N', '2'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is '-N': it sets the ranks per host, which the job sets through the hostfile's slots (workers.slotsPerWorker), and mpirun then places that many ranks on each host whatever its slots, so the ranks no longer match the GPUs of each pod or mpirun refuses the mapping. Remove it from extraArgs: change workers.slotsPerWorker instead.`],
+  },
+  {
+    title: 'the program in extraArgs',
+    props: jobProps({ mpirun: { extraArgs: ['python', 'train.py'] } }),
+    errors: [`${P}: mpirun.extraArgs[0] is 'python': the job passes extraArgs after its own options and before the Python program, and mpirun takes the first word that is not an option as the program to run, so every rank would run 'python' with the interpreter and script as its arguments. Keep only options (and their values) in extraArgs; the program is script and args.`],
+  },
+  {
+    title: 'an option and its value in one extraArgs word',
+    props: jobProps({ mpirun: { extraArgs: ['--report-bindings', '--display-map --tag-output'] } }),
+    errors: [`${P}: mpirun.extraArgs[1] is '--display-map --tag-output': no shell splits the launcher's command, so mpirun receives it as one argument, an option it does not know, and stops before starting any rank. Give each word as its own entry: '--display-map', '--tag-output'.`],
+  },
+  {
+    title: 'an MCA parameter name with dashes',
+    props: jobProps({ mpirun: { mcaParameters: { '--btl_tcp_if_include': 'eth0' } } }),
+    errors: [`${P}: mpirun.mcaParameters key is '--btl_tcp_if_include': Open MPI names its parameters with letters, digits and '_' (framework_component_name, e.g. 'btl_tcp_if_include') and skips a --mca name it does not know without a word, so the setting would be lost. Give the parameter's name alone, e.g. 'btl_tcp_if_include', and its value as the entry's value.`],
+  },
+  {
+    title: 'plm_rsh_args without the sshd port',
+    props: jobProps({ mpirun: { mcaParameters: { plm_rsh_args: '-o StrictHostKeyChecking=no' } } }),
+    errors: [`${P}: mpirun.mcaParameters.plm_rsh_args is '-o StrictHostKeyChecking=no': it replaces the ssh options the job passes ('-p 2222 -o ConnectionAttempts=10'), so mpirun's ssh dials port 22, where the workers' sshd (image.sshPort 2222) does not listen, and every connection is refused. Add -p 2222 to it, or remove plm_rsh_args to keep the job's.`],
+  },
+  {
+    title: 'plm_rsh_args with the sshd port is fine',
+    props: jobProps({ mpirun: { mcaParameters: { plm_rsh_args: '-p 2222 -o ConnectionAttempts=30' } } }),
+    errors: [],
+  },
+  {
+    title: 'the deepspeed runner as mpirun.executable',
+    props: jobProps({ mpirun: { executable: 'deepspeed' } }),
+    errors: [`${P}: mpirun.executable is 'deepspeed': the job passes it mpirun's options (-np, --hostfile, --bind-to, ...) before the program, which deepspeed does not take: it exits with a usage error ("unrecognized arguments") before any rank starts. Remove mpirun.executable: the job starts the ranks with mpirun, and DeepSpeed finds them through MPI by itself.`],
+  },
+  {
+    title: 'script arguments written into script',
+    props: jobProps({ script: '/workspace/train.py --epochs 3' }),
+    errors: [`${P}: script is '/workspace/train.py --epochs 3': no shell splits the launcher's command, so every rank's interpreter gets it as one file name, finds no file of that name and exits ("can't open file"). Set script to the file alone and pass the rest in args: script '/workspace/train.py', args ['--epochs', '3'].`],
+  },
+  {
+    title: 'the interpreter written into script',
+    props: jobProps({ script: 'python3 train.py' }),
+    errors: [`${P}: script is 'python3 train.py': no shell splits the launcher's command, so every rank's interpreter gets it as one file name, finds no file of that name and exits ("can't open file"). Set script to the file alone and pass the rest in args (the job runs image.pythonPath on the script itself): script 'train.py'.`],
+  },
+  {
+    title: 'a script with a trailing newline',
+    props: jobProps({ script: 'train.py\n' }),
+    errors: [`${P}: script is "train.py\\n": every rank's interpreter gets it as one file name, blanks included, finds no file of that name and exits ("can't open file"). Remove the blanks: 'train.py'.`],
+  },
+  {
     title: 'a binding policy Open MPI does not know',
     props: jobProps({ mpirun: { bindTo: 'cores' } }),
     errors: [`${P}: mpirun.bindTo is 'cores': Open MPI's mpirun knows no --bind-to policy 'cores' and stops before starting any rank. Use one of 'none', 'hwthread', 'core', 'l1cache', 'l2cache', 'l3cache', 'socket', 'package', 'numa', 'board', 'cpu-list' (with ':' modifiers if needed), or remove mpirun.bindTo for the default.`],

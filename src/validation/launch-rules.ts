@@ -333,6 +333,7 @@ const ENV_FIX = 'Remove it from extraArgs and set the variable in env: the job s
 const OPEN_MPI_COMPUTED: ComputedFlag[] = [
   { flags: ['-np', '--np', '-n', '--n', '-c'], sets: COMPUTED_COUNT, repeated: 'mpirun silently takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
   { flags: ['--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile', '-H', '--host', '-host'], sets: COMPUTED_HOSTS, repeated: 'mpirun refuses a second host source ("Only one hostfile can be specified") or places ranks where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-N', '--npernode', '-npernode', '--npersocket', '-npersocket'], sets: 'the ranks per host, which the job sets through the hostfile\'s slots (workers.slotsPerWorker)', repeated: 'mpirun then places that many ranks on each host whatever its slots, so the ranks no longer match the GPUs of each pod or mpirun refuses the mapping', fix: 'Remove it from extraArgs: change workers.slotsPerWorker instead.' },
   { flags: ['-x'], sets: COMPUTED_ENV, repeated: 'the variable bypasses env, where the job and its checks see what every rank gets', fix: ENV_FIX },
   { flags: ['--bind-to', '-bind-to'], sets: 'the binding, which mpirun.bindTo sets', repeated: 'mpirun stops with "Conflicting directives for binding policy"', fix: 'Remove it from extraArgs and set mpirun.bindTo instead.' },
   { flags: ['--map-by', '-map-by'], sets: 'the mapping, which mpirun.mapBy sets', repeated: 'mpirun stops with "Conflicting directives for mapping policy"', fix: 'Remove it from extraArgs and set mpirun.mapBy instead.' },
@@ -351,6 +352,28 @@ const HYDRA_COMPUTED: ComputedFlag[] = [
 const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
   const given = ctx.props.mpirun?.extraArgs ?? [];
   const computed = ['Intel', 'MPICH'].includes(ctx.launch.implementation) ? HYDRA_COMPUTED : OPEN_MPI_COMPUTED;
+  const launcher = ctx.launch.implementation === 'OpenMPI' ? 'mpirun' : 'Hydra\'s mpiexec';
+  // extraArgs go right before the program: a first word that is no option would be taken as the program.
+  if (given.length > 0 && !given[0].startsWith('-')) {
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: 'mpirun.extraArgs[0]',
+      value: show(given[0]),
+      why: `the job passes extraArgs after its own options and before the Python program, and ${launcher} takes the first word that is not an option as the program to run, so every rank would run ${show(given[0])} with the interpreter and script as its arguments`,
+      fix: 'Keep only options (and their values) in extraArgs; the program is script and args.',
+    })];
+  }
+  const blank = given.findIndex(word => word.startsWith('-') && /\s/.test(word.trim()));
+  if (blank >= 0) {
+    const words = given[blank].trim().split(/\s+/);
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: `mpirun.extraArgs[${blank}]`,
+      value: show(given[blank]),
+      why: `no shell splits the launcher's command, so ${launcher} receives it as one argument, an option it does not know, and stops before starting any rank`,
+      fix: `Give each word as its own entry: ${words.map(w => `'${w}'`).join(', ')}.`,
+    })];
+  }
   return given.flatMap((word, index) => {
     const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
     const family = computed.find(c => c.flags.includes(flag));
@@ -363,6 +386,56 @@ const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
       fix: family.fix,
     })];
   });
+};
+
+/** MCA parameter names are letters, digits and '_'; plm_rsh_args replaces the job's ssh port. */
+const mcaParameters: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.launch.implementation !== 'OpenMPI') return [];
+  const given = ctx.props.mpirun?.mcaParameters ?? {};
+  const findings: Finding[] = Object.keys(given).filter(name => !/^[A-Za-z0-9_]+$/.test(name)).map(name => error('launch/mca-parameters', {
+    path: ctx.path,
+    field: `mpirun.mcaParameters key`,
+    value: show(name),
+    why: 'Open MPI names its parameters with letters, digits and \'_\' (framework_component_name, e.g. \'btl_tcp_if_include\') and skips a --mca name it does not know without a word, so the setting would be lost',
+    fix: `Give the parameter's name alone, e.g. '${name.replace(/^-+/, '').split(/[\s=]/)[0] || 'btl'}', and its value as the entry's value.`,
+  }));
+  const rsh = given.plm_rsh_args;
+  if (rsh !== undefined) {
+    const words = rsh.trim().split(/\s+/);
+    const portAt = words.lastIndexOf('-p');
+    const port = portAt >= 0 ? words[portAt + 1] : (words.find(w => /^-p[0-9]+$/.test(w))?.slice(2) ?? '22');
+    if (port !== String(ctx.image.sshPort)) {
+      findings.push(error('launch/mca-parameters', {
+        path: ctx.path,
+        field: 'mpirun.mcaParameters.plm_rsh_args',
+        value: show(rsh),
+        why: `it replaces the ssh options the job passes ('-p ${ctx.image.sshPort} -o ConnectionAttempts=10'), so mpirun's ssh dials port ${port}, where the workers' sshd (image.sshPort ${ctx.image.sshPort}) does not listen, and every connection is refused`,
+        fix: `Add -p ${ctx.image.sshPort} to it, or remove plm_rsh_args to keep the job's.`,
+      }));
+    }
+  }
+  return findings;
+};
+
+/** Launchers that are not MPI's: the job would hand them mpirun's options. */
+const NOT_MPI_LAUNCHERS = ['deepspeed', 'torchrun', 'python', 'python3', 'accelerate'];
+
+/** `mpirun.executable` receives mpirun's options: it must be an MPI launcher. */
+const mpirunExecutable: JobRule = (ctx: JobFacts): Finding[] => {
+  const executable = ctx.props.mpirun?.executable;
+  if (executable === undefined) return [];
+  const base = executable.slice(executable.lastIndexOf('/') + 1);
+  if (!NOT_MPI_LAUNCHERS.includes(base)) return [];
+  const flags = ctx.launch.implementation === 'OpenMPI' ? '-np, --hostfile, --bind-to' : '-n, -ppn, -f';
+  return [error('launch/mpirun-executable', {
+    path: ctx.path,
+    field: 'mpirun.executable',
+    value: show(executable),
+    why: `the job passes it mpirun's options (${flags}, ...) before the program, which ${base} does not take: it exits with a usage error ("unrecognized arguments") before any rank starts`,
+    fix: base === 'deepspeed'
+      ? 'Remove mpirun.executable: the job starts the ranks with mpirun, and DeepSpeed finds them through MPI by itself.'
+      : 'Set mpirun.executable to the MPI launcher of the image (e.g. /opt/openmpi/bin/mpirun), or remove it for mpirun on the PATH.',
+  })];
 };
 
 /** Binding and mapping policies Open MPI 4 and 5 know (`--bind-to`, `--map-by`), before any ':' modifiers. */
@@ -467,6 +540,6 @@ const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, mcaParameters, mpirunExecutable, bindingPolicies,
   hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

@@ -351,7 +351,23 @@ const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
 /** The script must name something to run. */
 const script: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.props.script;
-  if (typeof value === 'string' && value.trim() !== '') return [];
+  if (typeof value === 'string' && value.trim() !== '') {
+    // The script is one argv word: no shell splits it.
+    const words = value.trim().split(/\s+/);
+    const commandLine = words.length > 1 && (/\.py$/.test(words[0]) || /^(python[0-9.]*|deepspeed|torchrun)$/.test(words[0].slice(words[0].lastIndexOf('/') + 1)));
+    if (!commandLine && value === value.trim()) return [];
+    return [error('props/script', {
+      path: ctx.path,
+      field: 'script',
+      value: /[\n\r\t]/.test(value) ? JSON.stringify(value) : show(value),
+      why: commandLine
+        ? `no shell splits the launcher's command, so every rank's interpreter gets it as one file name, finds no file of that name and exits ("can't open file")`
+        : 'every rank\'s interpreter gets it as one file name, blanks included, finds no file of that name and exits ("can\'t open file")',
+      fix: commandLine
+        ? `Set script to the file alone and pass the rest in args${/\.py$/.test(words[0]) ? `: script '${words[0]}', args [${words.slice(1).map(w => `'${w}'`).join(', ')}]` : ` (the job runs image.pythonPath on the script itself): script '${words[1]}'`}.`
+        : `Remove the blanks: '${value.trim()}'.`,
+    })];
+  }
   return [error('props/script', {
     path: ctx.path,
     field: 'script',
