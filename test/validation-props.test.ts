@@ -2,7 +2,7 @@
 import { Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import {
   Cpu, DeepSpeedConfig, EgressDestination, Interconnect, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, DeepSpeedSweepProps, SweepAxis, DeepSpeedTrainingImage, EnvValue, ImageUser,
-  MpiImplementation, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
+  MpiImplementation, NcclDebugSubsystem, OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Severity,
   TaintEffect, Toleration, TrainingStorage, Validation, ZeroStage,
 } from '../src';
 import { buildJob, findingMessages, jobProps, patch, synthError, synthToTempDir } from './support/synth';
@@ -425,6 +425,75 @@ const noEffect: Case[] = [
     errors: [`${P}: ds_config.scheduler.params.cycle_min_lr is 0.0001: DeepSpeed passes every scheduler param to WarmupLR's constructor, which does not take cycle_min_lr (only OneCycle do), and fails with "TypeError: __init__() got an unexpected keyword argument 'cycle_min_lr'". Remove it; WarmupLR takes warmupMinLr, warmupMaxLr, warmupNumSteps, warmupType.`],
   },
 ];
+
+const IGNORED = 'deepspeedConfig';
+noEffect.push(
+  {
+    title: 'a typed param a torch scheduler does not take',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { torchScheduler: 'StepLR', warmupNumSteps: 100, extraParams: { step_size: 1000 } } }),
+    errors: [`${P}: ${IGNORED}.scheduler.warmupNumSteps is 100: DeepSpeed passes every scheduler param to torch.optim.lr_scheduler.StepLR, which takes none of DeepSpeed's scheduler params, and fails with "TypeError: __init__() got an unexpected keyword argument 'warmup_num_steps'". Give StepLR's own arguments in extraParams (e.g. { step_size: 1000 } for StepLR), or use a DeepSpeed scheduler kind.`],
+  },
+  {
+    title: 'scheduler params without a scheduler type',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, scheduler: { warmupMaxLr: 0.001 } }),
+    errors: [`${P}: ${IGNORED}.scheduler is {"warmupMaxLr":0.001}: without kind or torchScheduler ds_config.json has a scheduler section with no type, and DeepSpeed builds no scheduler from it, so its params would be silently dropped. Set deepspeedConfig.scheduler.kind (e.g. SchedulerType.WARMUP_LR) or torchScheduler, or remove the section.`],
+  },
+  {
+    title: 'betas for Adagrad',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAGRAD, betas: [0.9, 0.999] } }),
+    errors: [`${P}: ${IGNORED}.optimizer.betas is [0.9,0.999]: DeepSpeed passes every optimizer param to Adagrad's constructor, which does not take betas, and fails with "TypeError: __init__() got an unexpected keyword argument 'betas'". Remove betas: Adagrad has no betas.`],
+  },
+  {
+    title: 'three betas',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, betas: [0.9, 0.99, 0.999] } }),
+    errors: [`${P}: ds_config.optimizer.params.betas is [0.9,0.99,0.999]: AdamW unpacks betas into (beta1, beta2) at its first step and fails with a ValueError on anything but two numbers. Give two coefficients, e.g. [0.9, 0.999].`],
+  },
+  {
+    title: 'adamWMode false with AdamW',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, adamWMode: false } }),
+    errors: [`${P}: ${IGNORED}.optimizer.adamWMode is false: DeepSpeed always uses decoupled weight decay for AdamW (adam_w_mode only switches Adam), so false would be silently ignored. Use kind OptimizerType.ADAM with adamWMode: false for Adam with L2 weight decay, or remove adamWMode.`],
+  },
+  {
+    title: 'a learning rate of NaN (JSON writes null)',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, lr: NaN } }),
+    errors: [`${P}: ${IGNORED}.optimizer.lr is NaN: JSON has no NaN or Infinity, so ds_config.json would hold null in its place and the setting would be lost (or DeepSpeed would fail on the null). Set it to a finite number, or remove it.`],
+  },
+  {
+    title: 'extraParams overwriting a typed param',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW, lr: 1e-4, extraParams: { lr: 3e-4 } } }),
+    errors: [`${P}: ${IGNORED}.optimizer.extraParams.lr is 0.0003: a typed setting writes ds_config.optimizer.params.lr as 0.0001 too, and optimizer.extraParams is merged over it, so 0.0001 would be silently dropped. Set the value in one place: the typed prop, or the escape hatch alone.`],
+  },
+  {
+    title: 'raw overwriting a typed setting',
+    props: withConfig({ raw: { train_micro_batch_size_per_gpu: 8 } }),
+    errors: [`${P}: ${IGNORED}.raw.train_micro_batch_size_per_gpu is 8: a typed setting writes ds_config.train_micro_batch_size_per_gpu as 4 too, and raw is merged over it, so 4 would be silently dropped. Set the value in one place: the typed prop, or the escape hatch alone.`],
+  },
+  {
+    title: 'an NVMe path with CPU offload',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, zeroOptimization: { stage: ZeroStage.STAGE_3, offloadParam: { device: OffloadDevice.CPU, nvmePath: '/local_nvme' } } }),
+    errors: [`${P}: ${IGNORED}.zeroOptimization.offloadParam.nvmePath is '/local_nvme': DeepSpeed reads nvme_path only with device 'nvme', and the device is 'cpu', so it would be silently ignored. Set device: OffloadDevice.NVME to offload to that path, or remove nvmePath.`],
+  },
+  {
+    title: 'a stage-3 setting at stage 2',
+    props: withConfig({ optimizer: { kind: OptimizerType.ADAMW }, zeroOptimization: { stage: ZeroStage.STAGE_2, stage3MaxLiveParameters: 1e9 } }),
+    errors: [`${P}: ${IGNORED}.zeroOptimization.stage3MaxLiveParameters is 1000000000: DeepSpeed reads stage3_max_live_parameters only with ZeRO stage 3, and the stage is 2, so it would be silently ignored. Set zeroOptimization.stage to ZeroStage.STAGE_3, or remove stage3MaxLiveParameters.`],
+  },
+  {
+    title: 'NCCL debug subsystems without a debug level',
+    props: jobProps({ network: { ncclDebugSubsystems: [NcclDebugSubsystem.INIT] } }),
+    errors: [`${P}: network.ncclDebugSubsystems is ["INIT"]: NCCL_DEBUG_SUBSYS only selects which subsystems NCCL_DEBUG logs, and no rank gets NCCL_DEBUG (network.ncclDebug is not set), so NCCL logs nothing and the setting has no effect. Set network.ncclDebug too (e.g. NcclDebugLevel.INFO), or remove ncclDebugSubsystems.`],
+  },
+  {
+    title: 'a wait deadline with the wait turned off',
+    props: jobProps({ waitForWorkers: false, workerWaitTimeout: Duration.minutes(5) }),
+    errors: [`${P}: workerWaitTimeout is 300 s with waitForWorkers: false: it is the deadline of the launcher's wait for its workers, which waitForWorkers: false turns off, so it would be silently ignored. Remove workerWaitTimeout, or remove waitForWorkers: false.`],
+  },
+  {
+    title: 'a GPU product label without a GPU product',
+    props: jobProps({ scheduling: { gpuProductLabel: 'cloud.google.com/gke-accelerator' } }),
+    errors: [`${P}: scheduling.gpuProductLabel is 'cloud.google.com/gke-accelerator': it is the node label scheduling.gpuProduct is matched against, and gpuProduct is not set, so no nodeSelector is written and the setting would be silently ignored. Set scheduling.gpuProduct to the GPU model (e.g. 'NVIDIA-A100-SXM4-80GB'), or remove gpuProductLabel.`],
+  },
+);
 
 const runtime: Case[] = [
   {

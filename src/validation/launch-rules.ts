@@ -490,6 +490,15 @@ const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
  */
 const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
   const { enabled, timeoutSeconds: seconds } = ctx.launch.waitForWorkers;
+  if (!enabled && ctx.props.workerWaitTimeout !== undefined && ctx.props.waitForWorkers === false) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${ctx.props.workerWaitTimeout.toSeconds({ integral: false })} s with waitForWorkers: false`,
+      why: 'it is the deadline of the launcher\'s wait for its workers, which waitForWorkers: false turns off, so it would be silently ignored',
+      fix: 'Remove workerWaitTimeout, or remove waitForWorkers: false.',
+    })];
+  }
   if (!enabled) return [];
   if (!Number.isInteger(seconds) || seconds < 1) {
     return [error('launch/worker-wait-timeout', {

@@ -93,6 +93,21 @@ const ncclSelections: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
+/** NCCL_DEBUG_SUBSYS only filters the output NCCL_DEBUG turns on; without it NCCL logs nothing. */
+const ncclDebugSubsystems: JobRule = (ctx: JobFacts): Finding[] => {
+  const network = ctx.props.network;
+  const subsystems = network?.ncclDebugSubsystems ?? [];
+  if (subsystems.length === 0 || network?.ncclDebug !== undefined || ctx.props.env?.NCCL_DEBUG !== undefined
+    || ctx.image.forwardedImageEnv.includes('NCCL_DEBUG')) return [];
+  return [error('network/nccl-debug', {
+    path: ctx.path,
+    field: 'network.ncclDebugSubsystems',
+    value: show(subsystems),
+    why: 'NCCL_DEBUG_SUBSYS only selects which subsystems NCCL_DEBUG logs, and no rank gets NCCL_DEBUG (network.ncclDebug is not set), so NCCL logs nothing and the setting has no effect',
+    fix: 'Set network.ncclDebug too (e.g. NcclDebugLevel.INFO), or remove ncclDebugSubsystems.',
+  })];
+};
+
 /** Kubernetes rejects pods with huge pages but no CPU or memory. */
 const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobFacts): Finding[] =>
   ctx.pods.flatMap(pod => {
@@ -127,4 +142,4 @@ const ipcLockNonRoot: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules for the interconnect and NCCL settings. */
-export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, ncclSelections, hugePagesNeedCpuOrMemory, ipcLockNonRoot];
+export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, ncclSelections, ncclDebugSubsystems, hugePagesNeedCpuOrMemory, ipcLockNonRoot];

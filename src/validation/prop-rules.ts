@@ -254,7 +254,7 @@ export function nodeSelectorProps(ctx: JobFacts): Array<[string, { [key: string]
 }
 
 /** nodeSelector keys and values are label keys and values; a node can never carry others. */
-const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => nodeSelectorProps(ctx).flatMap(([prop, map]) =>
+const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => [...gpuProductLabelAlone(ctx), ...nodeSelectorProps(ctx).flatMap(([prop, map]) =>
   Object.entries(map).flatMap(([key, value]) => {
     if (!isQualifiedName(key)) {
       return [error('props/names', {
@@ -275,7 +275,20 @@ const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => nodeSelectorProps(c
       })];
     }
     return [];
-  }));
+  }))];
+
+/** gpuProductLabel names the label gpuProduct is matched against; alone it selects nothing. */
+function gpuProductLabelAlone(ctx: JobFacts): Finding[] {
+  const scheduling = ctx.props.scheduling;
+  if (scheduling?.gpuProductLabel === undefined || scheduling.gpuProduct !== undefined) return [];
+  return [error('props/names', {
+    path: ctx.path,
+    field: 'scheduling.gpuProductLabel',
+    value: show(scheduling.gpuProductLabel),
+    why: 'it is the node label scheduling.gpuProduct is matched against, and gpuProduct is not set, so no nodeSelector is written and the setting would be silently ignored',
+    fix: 'Set scheduling.gpuProduct to the GPU model (e.g. \'NVIDIA-A100-SXM4-80GB\'), or remove gpuProductLabel.',
+  })];
+}
 
 // The reference grammar of the container runtimes (distribution/reference): [host[:port]/]path[:tag][@digest].
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
