@@ -534,6 +534,24 @@ const runtime: Case[] = [
     errors: [`${P}: workers.sharedMemorySize is '8Gi': the memory-backed /dev/shm counts against the memory limit of its pod (the workers '8Gi'), so the ranks are OOM-killed before /dev/shm is full, with no memory left for the processes themselves. Lower workers.sharedMemorySize well below the memory limit, or raise workers.memory.`],
   },
   {
+    title: 'MASTER_PORT in env (the MPI discovery of DeepSpeed overwrites it)',
+    props: jobProps({ env: { MASTER_PORT: EnvValue.fromValue('23456') } }),
+    errors: [`${P}: env.MASTER_PORT is '23456': not all of RANK, LOCAL_RANK, WORLD_SIZE and MASTER_ADDR are in env as well, so deepspeed.init_distributed runs its MPI discovery and overwrites MASTER_PORT on every rank with the value from MPI: the setting would be silently lost. Remove MASTER_PORT from env, and pass distributed_port to deepspeed.init_distributed in the script to choose the port.`],
+  },
+  {
+    title: 'all five torch.distributed variables in env (every rank the same rank)',
+    props: jobProps({ env: Object.fromEntries(['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'].map(n => [n, EnvValue.fromValue(n === 'MASTER_ADDR' ? 'localhost' : '0')])) }),
+    errors: [`${P}: env.RANK is '0': with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT all in env, every rank gets the same five values and deepspeed.init_distributed skips its MPI discovery, so all ranks claim the same rank and torch.distributed's rendezvous fails or hangs. Remove RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT from env: DeepSpeed derives each rank's own from MPI.`],
+  },
+  {
+    title: 'NVMe offload to a read-only volume',
+    props: withConfig({
+      optimizer: { kind: OptimizerType.ADAMW },
+      zeroOptimization: { stage: ZeroStage.STAGE_3, offloadParam: { device: OffloadDevice.NVME, nvmePath: '/nvme/swap' } },
+    }, { storage: { volumes: [TrainingStorage.existingClaim('nvme', { claimName: 'local-nvme', mountPath: '/nvme', readOnly: true })] } }),
+    errors: [`${P}: deepspeedConfig.zeroOptimization.offloadParam.nvmePath is '/nvme/swap': volume 'nvme' is mounted read-only at /nvme, and DeepSpeed writes its swap files there, so the first swap fails with "Read-only file system". Mount 'nvme' read-write, or offload to a writable local NVMe volume.`],
+  },
+  {
     title: 'NVMe offload to a path with nothing mounted',
     props: withConfig({
       optimizer: { kind: OptimizerType.ADAMW },
@@ -578,6 +596,22 @@ const nowErrors: Case[] = [
     title: 'a checkpoint directory on no volume',
     props: jobProps({ storage: { checkpoint: { directory: '/checkpoints/run-1' } } }),
     errors: [`${P}: storage.checkpoint.directory is '/checkpoints/run-1': it is on no storage volume, so every pod writes its shards to its own container filesystem, they are lost with the pods, and no pod can resume from all of them. Mount a shared TrainingStorage (ReadWriteMany) and put the directory under its mountPath.`],
+  },
+  {
+    title: 'a ReadWriteOnce claim on workers that need more GPUs than any node has',
+    props: jobProps({
+      workers: { replicas: 3, gpusPerWorker: 8 },
+      storage: { volumes: [TrainingStorage.newClaim('ckpt', { mountPath: '/ckpt', size: Size.gibibytes(100), accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE })] },
+    }),
+    errors: [`${P}: storage.volumes 'ckpt' accessMode is 'ReadWriteOnce': a ReadWriteOnce volume attaches to one node, and the job's 3 pods that host ranks need 24 GPUs together, more than any node has (16), so they run on several nodes: the pods on the other nodes wait in ContainerCreating with a Multi-Attach error. Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).`],
+  },
+  {
+    title: 'a ReadWriteOnce claim on two workers that may share a node stays a warning',
+    props: jobProps({
+      storage: { volumes: [TrainingStorage.newClaim('ckpt', { mountPath: '/ckpt', size: Size.gibibytes(100), accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE })] },
+    }),
+    errors: [],
+    warnings: [`${P}: storage.volumes 'ckpt' accessMode is 'ReadWriteOnce': a ReadWriteOnce volume attaches to one node, and the job's 3 pods mount it, so pods on other nodes wait in ContainerCreating with a Multi-Attach error. Use ReadWriteMany (the default) with a StorageClass that supports it, or keep the job on one node.`],
   },
   {
     title: 'a ReadWriteOnce claim on pods spread across nodes',

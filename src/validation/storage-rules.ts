@@ -1,8 +1,10 @@
 import { PersistentVolumeAccessMode, TrainingStorage } from '../storage';
 import { JobRule } from './context';
 import { JobFacts } from './facts';
-import { specOf } from './facts';
-import { error, Finding, show, warning } from './finding';
+import { mainContainerOf, specOf } from './facts';
+import { error, Finding, plural, show, warning } from './finding';
+import { gpuCount } from './manifest';
+import { MAX_GPUS_PER_NODE } from './prop-rules';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
@@ -140,6 +142,23 @@ const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   return [];
 };
 
+/**
+ * Why the pods that host ranks can never share one node, if they cannot: together they need more
+ * GPUs than any node has, or they use the node's network and each binds sshd to the same port.
+ */
+function rankPodsApart(ctx: JobFacts): string | undefined {
+  if (ctx.launch.hosts < 2) return undefined;
+  const gpus = ctx.pods.filter(pod => pod.hostsRanks)
+    .reduce((sum, pod) => sum + gpuCount(mainContainerOf(pod), ctx.launch.gpuResourceName) * (pod.role === 'Worker' ? ctx.launch.workers : 1), 0);
+  if (['nvidia.com/gpu', 'amd.com/gpu'].includes(ctx.launch.gpuResourceName) && gpus > MAX_GPUS_PER_NODE) {
+    return `the job's ${plural(ctx.launch.hosts, 'pod')} that host ranks need ${gpus} GPUs together, more than any node has (${MAX_GPUS_PER_NODE}), so they run on several nodes`;
+  }
+  if (ctx.props.network?.interconnect?.hostNetwork) {
+    return `the job's ${plural(ctx.launch.hosts, 'pod')} that host ranks use the node's network (network.interconnect hostNetwork) and each binds sshd to port ${ctx.image.sshPort}, so the scheduler never places two of them on one node`;
+  }
+  return undefined;
+}
+
 /** A claim every pod mounts must be attachable on several nodes. */
 const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
   const pods = ctx.props.workers.replicas + 1;
@@ -163,6 +182,14 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
         ...base,
         why: `a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.',
+      })];
+    }
+    const apart = rankPodsApart(ctx);
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE && apart !== undefined) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and ${apart}: the pods on the other nodes wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
       })];
     }
     if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE) {
