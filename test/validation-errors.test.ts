@@ -79,7 +79,7 @@ const operatorCases: BadCase[] = [
     title: 'negative worker replicas through a patch',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER}/replicas`, -1)),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is -1: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is -1: the MPI Operator requires at least 1 worker in a Worker spec. Remove the JSON patch; the job sets the Worker replicas from workers.replicas.`],
   },
   {
     title: 'Worker spec removed without the launcher as a worker',

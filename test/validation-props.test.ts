@@ -583,6 +583,16 @@ const nowErrors: Case[] = [
     errors: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 4: DeepSpeed calls set_device(local_rank) on every rank, so 2 ranks per worker ask for a GPU beyond the 2 GPUs there and fail with "invalid device ordinal". Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.`],
   },
   {
+    title: 'more slots than GPUs on workers and on a launcher that takes their GPU count: one message',
+    props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2, slotsPerWorker: 3 } }),
+    errors: [`${P}: workers.gpusPerWorker is 2 but slotsPerWorker is 3: DeepSpeed calls set_device(local_rank) on every rank, so 1 rank per worker asks for a GPU beyond the 2 GPUs there and fails with "invalid device ordinal". Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.`],
+  },
+  {
+    title: 'negative slots: one message, no idle-GPU warning',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, slotsPerWorker: -1 } }),
+    errors: [`${P}: workers.slotsPerWorker is -1: the MPI Operator writes it into the hostfile as a whole number of ranks per pod and rejects other values. Set workers.slotsPerWorker to a whole number of 1 or more, or remove it to use the GPU count.`],
+  },
+  {
     title: 'a launcher that hosts ranks with fewer GPUs than slots',
     props: jobProps({ runLauncherAsWorker: true, workers: { replicas: 1, gpusPerWorker: 2 }, launcher: { gpus: 1 } }),
     errors: [`${P}: launcher.gpus is 1 but slotsPerWorker is 2: the launcher hosts slotsPerWorker ranks, and DeepSpeed calls set_device(local_rank) on every rank, so 1 rank on it asks for a GPU beyond the 1 GPU there and fails with "invalid device ordinal". Set launcher.gpus to 2 or remove it (it defaults to workers.gpusPerWorker).`],
@@ -660,6 +670,19 @@ const escapeHatches: Case[] = [
     props: jobProps(),
     mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/tolerations', [{ key: 'nvidia gpu', operator: 'Exists' }])),
     errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.tolerations[0].key is 'nvidia gpu': the Kubernetes API server rejects the pod: a taint key is a qualified name: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit. Use the taint key as kubectl describe node shows it, e.g. 'nvidia.com/gpu'.`],
+  },
+  {
+    title: 'a privileged container added by a patch',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/containers/0/securityContext/privileged', true)),
+    errors: [],
+    warnings: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.containers[0].securityContext.privileged is true: a privileged container has every capability and the node's devices, which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either. Remove the JSON patch: the interconnect presets add the devices (device plugin resources) and the one capability (IPC_LOCK) the fabrics need.`],
+  },
+  {
+    title: 'fractional worker replicas from a patch: one message, no process-count advice',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/replicas', 2.5)),
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is 2.5: the MPI Operator creates whole worker pods and requires a whole number of at least 1 in a Worker spec (the CRD declares an integer). Remove the JSON patch; the job sets the Worker replicas from workers.replicas.`],
   },
   {
     title: 'a patched GPU count names the manifest path',

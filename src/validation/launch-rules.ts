@@ -53,8 +53,8 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const flag = options[index];
   const given = options[index + 1];
   const expected = ctx.launch.worldSize;
-  // Without workers or slots the operator and slot rules already explain the problem.
-  if (expected <= 0 || given === String(expected)) return [];
+  // Without workers or slots, or with a count of them that is not whole, the operator and slot rules already explain the problem.
+  if (expected <= 0 || !Number.isInteger(expected) || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
@@ -82,7 +82,9 @@ const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   const findings: Finding[] = [];
   const invalidOrdinal = (gap: number, gpus: number, where: string) =>
     `DeepSpeed calls set_device(local_rank) on every rank, so ${plural(gap, 'rank')} ${where} ${gap === 1 ? 'asks' : 'ask'} for a GPU beyond the ${plural(gpus, 'GPU')} there and ${gap === 1 ? 'fails' : 'fail'} with "invalid device ordinal"`;
-  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && Number.isInteger(slots) && workerGpus !== slots) {
+  // Slots below 1 are reported by props/whole-numbers or launch/no-slots.
+  if (!(Number.isInteger(slots) && slots >= 1)) return [];
+  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && workerGpus !== slots) {
     const gap = Math.abs(workerGpus - slots);
     const text = {
       path: ctx.path,
@@ -95,7 +97,9 @@ const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const launcherGpuCount = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), gpuName);
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
-  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && Number.isInteger(launcherGpuCount) && Number.isInteger(slots) && launcherGpuCount !== slots) {
+  // A launcher that takes the workers' GPU count shares their mistake: one message, the workers'.
+  const sameAsWorkers = findings.length > 0 && ctx.props.launcher?.gpus === undefined && launcherGpuCount === workerGpus;
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && !sameAsWorkers && Number.isInteger(launcherGpuCount) && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
     const text = {
       path: ctx.path,

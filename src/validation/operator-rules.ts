@@ -90,10 +90,12 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: typed ? 'workers.replicas' : 'spec.mpiReplicaSpecs.Worker.replicas',
     value: show(replicas),
-    why: 'the MPI Operator requires at least 1 worker in a Worker spec',
-    fix: ctx.launch.launcherHostsRanks
-      ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
-      : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
+    why: Number.isInteger(replicas) ? 'the MPI Operator requires at least 1 worker in a Worker spec' : 'the MPI Operator creates whole worker pods and requires a whole number of at least 1 in a Worker spec (the CRD declares an integer)',
+    fix: !typed
+      ? 'Remove the JSON patch; the job sets the Worker replicas from workers.replicas.'
+      : ctx.launch.launcherHostsRanks
+        ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
+        : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
   })];
 };
 

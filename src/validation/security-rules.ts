@@ -60,6 +60,17 @@ const hostNetwork: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx)
     fix: 'Run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged, or reach the fabric through a secondary network (Multus, SR-IOV) and drop hostNetwork.',
   }));
 
+/** A privileged container leaves `baseline` (only an escape hatch can set it). */
+const privilegedContainers: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
+  (['initContainers', 'containers'] as const).flatMap(list => ((specOf(pod)[list] ?? []) as any[]).flatMap((container, index) =>
+    container?.securityContext?.privileged !== true ? [] : [warning('security/privileged', {
+      path: ctx.path,
+      field: `${podSpecPath(pod)}.${list}[${index}].securityContext.privileged`,
+      value: 'true',
+      why: 'a privileged container has every capability and the node\'s devices, which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either',
+      fix: 'Remove the JSON patch: the interconnect presets add the devices (device plugin resources) and the one capability (IPC_LOCK) the fabrics need.',
+    })])));
+
 /** Sharing the node's IPC or PID namespace leaves `baseline` (escape hatches can set them). */
 const hostNamespaces: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
   (['hostIPC', 'hostPID'] as const).filter(key => specOf(pod)[key] === true).map(key => warning('security/host-namespaces', {
@@ -194,4 +205,4 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
-export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, privilegedContainers, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];
