@@ -64,7 +64,10 @@ export class Toleration {
   /** The effect tolerated, if only one. */
   public readonly effect?: TaintEffect;
 
-  /** How long a pod stays on a node after a NoExecute taint appears, if limited. */
+  /**
+   * How long a pod stays on a node after a NoExecute taint appears.
+   * @default - no limit
+   */
   public readonly evictAfter?: Duration;
 
   private readonly operator: string;
