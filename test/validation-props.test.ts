@@ -281,6 +281,11 @@ const names: Case[] = [
     errors: [`${P}: storage.volumes 'data' subPath is '/team-a': it names a directory inside the volume, and the API server rejects a subPath that is absolute or contains '..' ("must be a relative path" / "must not contain '..'"). Give the directory relative to the volume's root, e.g. 'team-a'.`],
   },
   {
+    title: 'a checkpoint flag with its value in one word',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('ckpt', { claimName: 'ckpt', mountPath: '/ckpt' })], checkpoint: { directory: '/ckpt/run-1', argument: '--save_dir ' } } }),
+    errors: [`${P}: storage.checkpoint.argument is '--save_dir ': the job passes it to the script as one word before the directory, and no shell splits it, so the script's argparse never sees the flag it declares and exits with "unrecognized arguments". Give the flag alone, e.g. '--save_dir', or remove it for --checkpoint_dir.`],
+  },
+  {
     title: 'a relative checkpoint directory without a declared working directory',
     props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('ckpt', { claimName: 'ckpt', mountPath: '/ckpt' })], checkpoint: { directory: 'ckpt/run-1' } } }),
     errors: [`${P}: storage.checkpoint.directory is 'ckpt/run-1': a relative path resolves against the ranks' working directory, the image's WORKDIR, which the job does not know (image.workingDirectory is not set), so nothing shows the checkpoints land on a volume every pod shares rather than in each pod's own container filesystem. Use an absolute path under a TrainingStorage mountPath, e.g. /checkpoints/run-1, or declare image.workingDirectory.`],
@@ -375,6 +380,21 @@ const launchArgs: Case[] = [
     title: 'a script with a trailing newline',
     props: jobProps({ script: 'train.py\n' }),
     errors: [`${P}: script is "train.py\\n": every rank's interpreter gets it as one file name, blanks included, finds no file of that name and exits ("can't open file"). Remove the blanks: 'train.py'.`],
+  },
+  {
+    title: 'a ppr mapping with fewer ranks per node than slots',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 4 }, mpirun: { mapBy: 'ppr:2:node' } }),
+    errors: [`${P}: mpirun.mapBy is 'ppr:2:node': it places 2 ranks on each of the 2 hosts, fewer than the 8 ranks the job starts (2 workers × 4 slots), and mpirun stops because the ppr cannot hold them. Remove mpirun.mapBy (the hostfile already gives each host 4 slots), or change workers.slotsPerWorker instead.`],
+  },
+  {
+    title: 'a ppr mapping with more ranks per node than GPUs',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 2 }, mpirun: { mapBy: 'ppr:4:node' } }),
+    errors: [`${P}: mpirun.mapBy is 'ppr:4:node': it places 4 ranks on a host that has 2 GPUs (slotsPerWorker 2), and DeepSpeed calls set_device(local_rank), so the ranks beyond them fail with "invalid device ordinal". Remove mpirun.mapBy (the hostfile already gives each host 2 slots), or change workers.slotsPerWorker instead.`],
+  },
+  {
+    title: 'a ppr mapping equal to the slots is fine',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 4 }, mpirun: { mapBy: 'ppr:4:node:PE=8' } }),
+    errors: [],
   },
   {
     title: 'a binding policy Open MPI does not know',

@@ -467,6 +467,26 @@ const bindingPolicies: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
+/** `ppr:N:node` fixes the ranks per host, which the hostfile's slots already fix. */
+const pprPerNode: JobRule = (ctx: JobFacts): Finding[] => {
+  const mapBy = ctx.props.mpirun?.mapBy;
+  const match = mapBy === undefined || ctx.launch.implementation !== 'OpenMPI' ? null : /^ppr:([0-9]+):node(:|$)/i.exec(mapBy);
+  const slots = ctx.launch.slotsPerWorker;
+  if (!match || !Number.isInteger(slots) || slots < 1) return [];
+  const perNode = Number(match[1]);
+  const gpus = gpuCount(mainContainerOf(podOf(ctx, 'Worker')), ctx.launch.gpuResourceName);
+  if (perNode === slots || (perNode > slots && !(gpus > 0))) return [];
+  return [error('launch/binding-policy', {
+    path: ctx.path,
+    field: 'mpirun.mapBy',
+    value: show(mapBy),
+    why: perNode < slots
+      ? `it places ${perNode} ranks on each of the ${plural(ctx.launch.hosts, 'host')}, fewer than the ${ctx.launch.worldSize} ranks the job starts (${worldSizeTerms(ctx)}), and mpirun stops because the ppr cannot hold them`
+      : `it places ${perNode} ranks on a host that has ${plural(gpus, 'GPU')} (slotsPerWorker ${slots}), and DeepSpeed calls set_device(local_rank), so the ranks beyond them fail with "invalid device ordinal"`,
+    fix: `Remove mpirun.mapBy (the hostfile already gives each host ${plural(slots, 'slot')}), or change workers.slotsPerWorker instead.`,
+  })];
+};
+
 /** Hydra (Intel MPI, MPICH) has no MCA parameters and the job passes it no binding flags: these options would be dropped. */
 const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
   if (!['Intel', 'MPICH'].includes(ctx.launch.implementation)) return [];
@@ -553,6 +573,6 @@ const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, mcaParameters, mpirunExecutable, bindingPolicies,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, mcaParameters, mpirunExecutable, bindingPolicies, pprPerNode,
   hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

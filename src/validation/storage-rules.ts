@@ -112,6 +112,16 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
 const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   const checkpoint = ctx.props.storage?.checkpoint;
   if (!checkpoint) return [];
+  const argument = checkpoint.argument;
+  if (argument !== undefined && (argument.trim() === '' || /\s/.test(argument))) {
+    return [error('storage/checkpoint-location', {
+      path: ctx.path,
+      field: 'storage.checkpoint.argument',
+      value: show(argument),
+      why: 'the job passes it to the script as one word before the directory, and no shell splits it, so the script\'s argparse never sees the flag it declares and exits with "unrecognized arguments"',
+      fix: `Give the flag alone, e.g. '${argument.trim().split(/\s+/)[0] || '--checkpoint_dir'}', or remove it for --checkpoint_dir.`,
+    })];
+  }
   const given = checkpoint.directory;
   const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(given) };
   // Every rank starts in the image's working directory (mpirun's --wdir): a relative path is under it.
