@@ -343,6 +343,20 @@ describe('Trainer rules', () => {
     expect(messages(job, 'trainer/launcher-only-node')).toHaveLength(1);
   });
 
+  test('no workers without the launcher as a node: no host at all', () => {
+    const job = buildTrainJob({ workers: { replicas: 0, gpusPerWorker: 1 } });
+    expect(Validation.validateTrainJob(job).map(f => `${f.severity}: ${f.message}`)).toEqual([
+      'error: test/train: workers.replicas is 0: the TrainJob gets trainer.numNodes 0, so the Trainer creates no node pod and writes a hostfile without hosts, and mpirun has nowhere to start a rank. Set workers.replicas to 1 or more.',
+    ]);
+  });
+
+  test('slots of 0 are one message, under the prop', () => {
+    const job = buildTrainJob({ workers: { replicas: 2, gpusPerWorker: 1, slotsPerWorker: 0 } });
+    expect(Validation.validateTrainJob(job).filter(f => f.severity === Severity.ERROR).map(f => f.message)).toEqual([
+      'test/train: workers.slotsPerWorker is 0: the Trainer writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.',
+    ]);
+  });
+
   test('numProcPerNode 1 with several GPUs becomes the GPU count', () => {
     const job = buildTrainJob({ workers: { replicas: 2, gpusPerWorker: 4, slotsPerWorker: 1 } });
     expect(messages(job, 'trainer/slots-from-gpus')).toEqual([

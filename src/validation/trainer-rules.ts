@@ -88,6 +88,15 @@ const reservedEnv: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
 
 /** With the launcher as a node and no workers, the Trainer still creates one node pod (kubeflow/trainer#3954). */
 const launcherOnlyNode: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
+  if (!ctx.job.runLauncherAsWorker && ctx.job.workers.replicas === 0) {
+    return [error('trainer/launcher-only-node', {
+      path: ctx.path,
+      field: 'workers.replicas',
+      value: '0',
+      why: 'the TrainJob gets trainer.numNodes 0, so the Trainer creates no node pod and writes a hostfile without hosts, and mpirun has nowhere to start a rank',
+      fix: 'Set workers.replicas to 1 or more.',
+    })];
+  }
   if (!ctx.job.runLauncherAsWorker || ctx.job.workers.replicas !== 0) return [];
   return [error('trainer/launcher-only-node', {
     path: ctx.path,
@@ -187,7 +196,8 @@ const runtimeShape: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
     problems.push(['spec.mlPolicy.numNodes', spec.mlPolicy.numNodes, 'the Trainer sizes the launcher Job from it, so the launcher Job would run that many launchers and hostfile lines', 'Set it to 1; trainer.numNodes sets the nodes.']);
   }
   const numProcPerNode = spec.mlPolicy?.mpi?.numProcPerNode;
-  if (numProcPerNode !== undefined && !(Number.isInteger(numProcPerNode) && numProcPerNode >= 1)) {
+  // The slots the props give are reported under workers.slotsPerWorker (props/whole-numbers, launch/no-slots).
+  if (numProcPerNode !== undefined && !(Number.isInteger(numProcPerNode) && numProcPerNode >= 1) && !Object.is(numProcPerNode, ctx.job.workers.slotsPerWorker)) {
     problems.push(['spec.mlPolicy.mpi.numProcPerNode', numProcPerNode, 'the Trainer writes it as every host\'s slots and checks it nowhere', 'Set workers.slotsPerWorker to 1 or more.']);
   }
   const jobs: any[] = spec.template?.spec?.replicatedJobs ?? [];
