@@ -11,17 +11,22 @@ const NEEDS_RESOLVER = Symbol('needs the cdk8s resolver');
  */
 function sanitizeTyped(value: any, sortKeys: boolean): any {
   if (value === null || typeof value !== 'object') return value ?? undefined;
-  if (Array.isArray(value)) return value.map(item => sanitizeTyped(item, sortKeys));
+  if (Array.isArray(value)) {
+    const items = new Array(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = sanitizeTyped(value[i], sortKeys);
+    return items;
+  }
   if (typeof value.resolve === 'function') throw NEEDS_RESOLVER;
   if (value.constructor !== Object) {
     if (typeof value.value === 'string' || typeof value.value === 'number') return value;
     throw NEEDS_RESOLVER;
   }
   const out: { [key: string]: any } = {};
-  const keys = sortKeys ? Object.keys(value).sort() : Object.keys(value);
-  for (const key of keys) {
-    const item = sanitizeTyped(value[key], sortKeys);
-    if (item != null) out[key] = item;
+  const keys = Object.keys(value);
+  if (sortKeys && keys.length > 1) keys.sort();
+  for (let i = 0; i < keys.length; i++) {
+    const item = sanitizeTyped(value[keys[i]], sortKeys);
+    if (item != null) out[keys[i]] = item;
   }
   return out;
 }

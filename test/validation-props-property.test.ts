@@ -1,13 +1,14 @@
 // Random combinations of the public props (issue 12): either synth fails and every message names
 // the prop the user wrote, or the output passes the strict MPIJob CRD schema, the Kubernetes
 // schemas and, for a sample, the real mpirun rehearsal.
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, MpiImplementation,
   OffloadDevice, OptimizerType, PersistentVolumeAccessMode, SchedulerType, Toleration, TrainingStorage, ZeroStage,
 } from '../src';
 import { manifestSchemaErrors } from './support/k8s-schema';
+import { _sharedFindingsCount } from '../src/validation/shared-findings';
 import { rehearse } from './support/rehearsal';
 
 /** How many random prop combinations are synthesized. */
@@ -194,20 +195,25 @@ interface Outcome {
   readonly draw: Draw;
   readonly errors: string[];
   readonly manifests?: any[];
+  /** Whether the MPIJob's spec holds names derived from the job's name. */
+  readonly ownNames: boolean;
+  readonly app: App;
 }
 
-function synth(d: Draw): Outcome {
+function synth(d: Draw, props: DeepSpeedMpiJobProps = propsFrom(d)): Outcome {
   const app = Testing.app();
   const chart = new Chart(app, 'test');
-  new DeepSpeedMpiJob(chart, 'train', propsFrom(d));
+  const job = new DeepSpeedMpiJob(chart, 'train', props);
+  // Names derived from the job's (the claims it creates, spreadWorkers' anti-affinity) keep a twin from sharing.
+  const ownNames = JSON.stringify(job.apiObject.toJson().spec).split(`"${job.configMap?.name}"`).join('').includes(job.name);
   try {
     app.synth();
   } catch (e) {
     const message = (e as Error).message;
     if (!message.startsWith('Validation failed')) throw e;
-    return { draw: d, errors: message.split('\n').slice(1) };
+    return { draw: d, errors: message.split('\n').slice(1), ownNames, app };
   }
-  return { draw: d, errors: [], manifests: Testing.synth(chart) };
+  return { draw: d, errors: [], manifests: Testing.synth(chart), ownNames, app };
 }
 
 describe('random public props: rejected with a message naming a prop, or valid for the CRD, Kubernetes and mpirun', () => {
@@ -218,8 +224,20 @@ describe('random public props: rejected with a message naming a prop, or valid f
   test(`${RUNS} combinations`, async () => {
     const passing: Outcome[] = [];
     let rejected = 0;
+    let twins = 0;
+    let sharingTwins = 0;
+    const sharedBefore = _sharedFindingsCount().spec;
     fc.assert(fc.property(drawArb, d => {
-      const outcome = synth(d);
+      const props = propsFrom(d);
+      const outcome = synth(d, props);
+      // Every third draw once more at another path: that job takes the first one's shared findings,
+      // which setup.ts checks against an unshared run of its rules.
+      if (twins * 3 < rejected + passing.length) {
+        twins++;
+        if (!outcome.ownNames) sharingTwins++;
+        const twin = new DeepSpeedMpiJob(new Chart(outcome.app, 'twin'), 'train', props);
+        expect(twin.node.validate().length).toBe(outcome.errors.length);
+      }
       if (outcome.errors.length > 0) {
         rejected++;
         expect(outcome.errors.map(fieldOf).filter(field => !PROP_FIELDS.test(field))).toEqual([]);
@@ -241,9 +259,11 @@ describe('random public props: rejected with a message naming a prop, or valid f
     }
     stderr.mockRestore();
     process.stdout.write(`props property: ${RUNS} runs (seed ${SEED}): ${rejected} rejected with messages naming props, `
-      + `${passing.length} valid for the MPIJob CRD and Kubernetes 1.27 schemas, ${rehearsable.length} of them rehearsed with mpirun\n`);
+      + `${passing.length} valid for the MPIJob CRD and Kubernetes 1.27 schemas, ${rehearsable.length} of them rehearsed with mpirun; `
+      + `${twins} validated again at another path, ${sharingTwins} of them from shared findings\n`);
     expect(rejected).toBeGreaterThan(RUNS / 10);
     expect(passing.length).toBeGreaterThan(RUNS / 10);
     expect(rehearsable.length).toBe(REHEARSALS);
+    expect(_sharedFindingsCount().spec - sharedBefore).toBe(sharingTwins);
   }, 300_000);
 });

@@ -8,6 +8,7 @@ import { error, Finding, FindingText, show, warning } from './finding';
 import { worldSizeTerms } from './manifest';
 import { OffloadDevice, OptimizerType } from '../deepspeed-config';
 import { renderDeepSpeedConfig } from '../deepspeed-config-render';
+import { readsOnlyConfig, readsWholeJob } from './shared-findings';
 
 type Json = { [key: string]: any };
 
@@ -669,39 +670,10 @@ const ignoredSettings: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
-/** Stands for the construct path in findings shared between jobs. */
-const SHARED_PATH = '\u0000';
-/** The rendered config as text, once per job's facts. */
-const configTexts = new WeakMap<JobFacts, string>();
-const MAX_SHARED_CONFIGS = 10_000;
-
-/**
- * A rule that reads nothing but the DeepSpeed config, run once per distinct config: the jobs of
- * a sweep share a few hundred configs, and the findings differ only in the construct path.
- */
-function sharedAcrossJobs(rule: JobRule): JobRule {
-  const byConfig = new Map<string, Finding[]>();
-  return (ctx: JobFacts) => {
-    if (!ctx.deepspeedConfig) return [];
-    let text = configTexts.get(ctx);
-    if (text === undefined) {
-      text = JSON.stringify(ctx.deepspeedConfig);
-      configTexts.set(ctx, text);
-    }
-    let shared = byConfig.get(text);
-    if (shared === undefined) {
-      if (byConfig.size >= MAX_SHARED_CONFIGS) byConfig.clear();
-      shared = rule({ ...ctx, path: SHARED_PATH });
-      byConfig.set(text, shared);
-    }
-    return shared.map(f => ({ ...f, message: ctx.path + f.message.slice(SHARED_PATH.length) }));
-  };
-}
-
 /** DeepSpeed's own configuration checks (deepspeed/runtime/config.py and the engine), at synth time. */
 export const DEEPSPEED_RULES: JobRule[] = [
-  sharedAcrossJobs(autoValues), sharedAcrossJobs(unknownKeys), sharedAcrossJobs(deprecatedKeys), batchSize,
-  sharedAcrossJobs(precision), bf16Hardware, sharedAcrossJobs(zeroStageRule), sharedAcrossJobs(offload),
-  sharedAcrossJobs(zeroOptimizer), sharedAcrossJobs(zeroReduceScatter), sharedAcrossJobs(optimizer), scheduler, oneChoice, ignoredSettings,
-  sharedAcrossJobs(miscellaneous),
+  readsOnlyConfig(autoValues), readsOnlyConfig(unknownKeys), readsOnlyConfig(deprecatedKeys), readsWholeJob(batchSize),
+  readsOnlyConfig(precision), readsWholeJob(bf16Hardware), readsOnlyConfig(zeroStageRule), readsOnlyConfig(offload),
+  readsOnlyConfig(zeroOptimizer), readsOnlyConfig(zeroReduceScatter), readsOnlyConfig(optimizer), readsWholeJob(scheduler),
+  readsWholeJob(oneChoice), readsWholeJob(ignoredSettings), readsOnlyConfig(miscellaneous),
 ];

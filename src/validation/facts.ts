@@ -133,6 +133,12 @@ export interface JobFacts {
    * @default - the job has no DeepSpeed config
    */
   readonly deepspeedConfig?: { [key: string]: any };
+  /**
+   * Name of the ConfigMap the job generated for its DeepSpeed config (its own or a registry's):
+   * the only name in the spec that differs between otherwise equal jobs of a sweep.
+   * @default - the job generated no ConfigMap
+   */
+  readonly configMapName?: string;
 }
 
 /** The JSON path prefix of a pod's spec, for messages. */

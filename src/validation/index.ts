@@ -19,6 +19,7 @@ import { QUEUEING_RULES } from './queueing-rules';
 import { RUNTIME_RULES } from './runtime-rules';
 import { SCHEDULING_RULES } from './scheduling-rules';
 import { SECURITY_RULES } from './security-rules';
+import { runRulesShared } from './shared-findings';
 import { STORAGE_RULES } from './storage-rules';
 
 export * from './finding';
@@ -41,7 +42,7 @@ export const WARNINGS_AS_ERRORS_CONTEXT = 'cdk8s-deepspeed:warningsAsErrors';
 
 /** Runs every rule against a job and returns all findings, errors and warnings. */
 export function validateJob(job: DeepSpeedMpiJob): Finding[] {
-  return runJobRules(jobFacts(job));
+  return runJobRules(jobFacts(job), job.node.root);
 }
 
 /** The facts of an MPIJob as it will be written now, escape hatches included. */
@@ -49,13 +50,24 @@ function jobFacts(job: DeepSpeedMpiJob, manifest: any = job.apiObject.toJson()):
   return mpiJobFacts(job, manifest, imageFacts(job.image));
 }
 
-/** Runs every job rule against a job's facts, whichever operator's job built them. */
-export function runJobRules(facts: JobFacts): Finding[] {
+/**
+ * Runs every job rule against a job's facts, whichever operator's job built them; jobs of the
+ * same app (`owner`) share what they can (see shared-findings.ts).
+ */
+export function runJobRules(facts: JobFacts, owner: object): Finding[] {
   // One mistake, one message: a value two pods share (a launcher that hosts ranks inherits the
   // workers' settings) is reported once.
+  return uniqueFindings(runRulesShared(ALL_RULES, facts, owner));
+}
+
+/**
+ * The findings of every rule in order, each message once.
+ * @internal
+ */
+export function uniqueFindings(perRule: Finding[][]): Finding[] {
   const findings: Finding[] = [];
-  for (const rule of ALL_RULES) {
-    for (const finding of rule(facts)) {
+  for (const list of perRule) {
+    for (const finding of list) {
       if (!findings.some(f => f.message === finding.message)) findings.push(finding);
     }
   }
@@ -110,7 +122,7 @@ export function registerJobValidation(job: DeepSpeedMpiJob): void {
     const metadata = JSON.stringify(manifest.metadata);
     if (last && last.manifest.spec === manifest.spec && last.metadata === metadata) return last.findings;
     const same = last !== undefined && JSON.stringify(last.manifest) === JSON.stringify(manifest);
-    last = { manifest, metadata, findings: same ? last!.findings : runJobRules(jobFacts(job, manifest)) };
+    last = { manifest, metadata, findings: same ? last!.findings : runJobRules(jobFacts(job, manifest), job.node.root) };
     return last.findings;
   });
 }

@@ -7,6 +7,7 @@ import {
 } from './kubernetes-syntax';
 import { KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL } from '../scheduling';
 import { nodeSelectorProps } from './prop-rules';
+import { readsWholeJob } from './shared-findings';
 import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
 
 /** A container of a pod template with the JSON path it sits at. */
@@ -386,14 +387,19 @@ function withoutKueueLabels(ctx: JobFacts, labels: { [key: string]: unknown } | 
   return Object.fromEntries(Object.entries(labels).filter(([key, value]) => !(key in typed && typed[key] === value)));
 }
 
-/** Label, annotation and nodeSelector syntax on the MPIJob and on both pod templates. */
-const labels: JobRule = (ctx: JobFacts): Finding[] => {
+/** Label and annotation syntax on the MPIJob. */
+const labels: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
-  const findings = [
+  return [
     ...checkStringMap(ctx, 'metadata.labels', withoutKueueLabels(ctx, metadata.labels), true),
     ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
     ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
   ];
+});
+
+/** Label, annotation and nodeSelector syntax on the pod templates. */
+const podLabels: JobRule = (ctx: JobFacts): Finding[] => {
+  const findings: Finding[] = [];
   for (const pod of ctx.pods) {
     const template = pod.template;
     if (!template) continue;
@@ -423,7 +429,7 @@ const envNames: JobRule = (ctx: JobFacts): Finding[] =>
     })]));
 
 /** The namespace is a DNS-1123 label. */
-const namespace: JobRule = (ctx: JobFacts): Finding[] => {
+const namespace: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.metadata?.namespace;
   if (value === undefined || (typeof value === 'string' && isDns1123Label(value))) return [];
   return [error('kubernetes/namespace', {
@@ -433,7 +439,7 @@ const namespace: JobRule = (ctx: JobFacts): Finding[] => {
     why: `the Kubernetes API server requires ${NAME_SYNTAX}`,
     fix: 'Use an existing namespace\'s name.',
   })];
-};
+});
 
 /** The toleration fields the API server checks, for tolerations an escape hatch or a method wrote (props/names checks the props'). */
 const tolerations: JobRule = (ctx: JobFacts): Finding[] => {
@@ -479,5 +485,5 @@ const tolerations: JobRule = (ctx: JobFacts): Finding[] => {
 
 /** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
 export const KUBERNETES_RULES: JobRule[] = [
-  namespace, labels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations,
+  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations,
 ];

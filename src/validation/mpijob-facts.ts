@@ -90,5 +90,6 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
     operator: { kind: 'MPIJob', version: job.operatorVersion, name: 'the MPI Operator' },
     manifest,
     deepspeedConfig: job.deepspeedConfigJson,
+    configMapName: job.configMap?.name,
   };
 }

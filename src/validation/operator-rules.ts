@@ -1,6 +1,7 @@
 import { JobRule } from './context';
 import { JobFacts } from './facts';
 import { error, Finding, show } from './finding';
+import { readsWholeJob } from './shared-findings';
 import { isDns1035Label } from './kubernetes-syntax';
 import {
   CONTAINER_FIELDS, MPIJOB_FIELDS, POD_SPEC_FIELDS, REPLICA_FIELDS, RUN_POLICY_FIELDS, SCHEDULING_POLICY_FIELDS, SPEC_FIELDS, TEMPLATE_FIELDS,
@@ -244,6 +245,6 @@ const unknownFields: JobRule = (ctx: JobFacts): Finding[] => {
 
 /** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation), plus the enum the CRD lost. */
 export const OPERATOR_RULES: JobRule[] = [
-  jobName, launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
+  readsWholeJob(jobName), launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
   runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
 ];

@@ -3,6 +3,7 @@ import { SHARED_MEMORY_PATH } from '../replica';
 import { JobRule } from './context';
 import { JobFacts, mainContainerOf, PodFacts, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
+import { readsWholeJob } from './shared-findings';
 import { gpuCount, mountPaths } from './manifest';
 
 /*
@@ -219,4 +220,4 @@ const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => NVME_PATHS.flatMa
 });
 
 /** Rules for settings that break the ranks at run time. */
-export const RUNTIME_RULES: JobRule[] = [distributedEnv, precisionWithoutGpus, cudaVisibleDevices, sharedMemoryLimit, nvmeOffloadPath];
+export const RUNTIME_RULES: JobRule[] = [distributedEnv, readsWholeJob(precisionWithoutGpus), cudaVisibleDevices, sharedMemoryLimit, readsWholeJob(nvmeOffloadPath)];

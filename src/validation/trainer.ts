@@ -2,7 +2,8 @@ import type { DeepSpeedTrainJob } from '../train-job';
 import { DEEPSPEED_RULES } from './deepspeed-rules';
 import { JobRule } from './context';
 import { Finding } from './finding';
-import { registerFindings } from './index';
+import { registerFindings, uniqueFindings } from './index';
+import { runRulesShared } from './shared-findings';
 import { KUBERNETES_RULES } from './kubernetes-rules';
 import { LAUNCH_RULES } from './launch-rules';
 import { imageFacts } from './mpijob-facts';
@@ -33,9 +34,7 @@ function trainJobContext(job: DeepSpeedTrainJob): TrainJobContext {
 
 /** The Trainer's rules, then the shared ones; a message reported twice is reported once, as for an MPIJob. */
 function runRules(ctx: TrainJobContext): Finding[] {
-  const seen = new Set<string>();
-  return [...TRAINER_RULES.flatMap(rule => rule(ctx)), ...SHARED_RULES.flatMap(rule => rule(ctx.facts))]
-    .filter(f => !seen.has(f.message) && seen.add(f.message) !== undefined);
+  return uniqueFindings([...TRAINER_RULES.map(rule => rule(ctx)), ...runRulesShared(SHARED_RULES, ctx.facts, ctx.job.node.root)]);
 }
 
 /** Runs every rule against a TrainJob (the Trainer's own, then the shared ones) and returns all findings. */

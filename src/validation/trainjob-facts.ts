@@ -90,5 +90,6 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
     operator: { kind: 'TrainJob', version: 'v2.3', name: 'the Trainer' },
     manifest: trainJob,
     deepspeedConfig: job.deepspeedConfigJson,
+    configMapName: job.configMap?.name,
   };
 }
