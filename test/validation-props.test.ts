@@ -136,6 +136,16 @@ const numbers: Case[] = [
     errors: [`${P}: image.sshPort is 0: it becomes the containerPort of every pod and the port mpirun's ssh dials, and the API server requires a port number from 1 to 65535. Set image.sshPort to the port the image's sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.`],
   },
   {
+    title: 'a /dev/shm size of NaN: one message, under the prop',
+    props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, sharedMemorySize: Size.gibibytes(NaN) } }),
+    errors: [`${P}: workers.sharedMemorySize is 'NaN': it is no number of bytes, and the API server cannot parse it as a quantity. Set workers.sharedMemorySize to a finite size, e.g. Size.gibibytes(16).`],
+  },
+  {
+    title: 'an infinite claim size',
+    props: jobProps({ storage: { volumes: [TrainingStorage.newClaim('data', { mountPath: '/data', size: Size.tebibytes(Infinity) })] } }),
+    errors: [`${P}: storage.volumes 'data' size is 'Infinity': it is no number of bytes, and the API server cannot parse it as a quantity. Set storage.volumes 'data' size to a finite size, e.g. Size.gibibytes(16).`],
+  },
+  {
     title: 'a negative CPU request names the prop',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, cpu: Cpu.units(-2) } }),
     errors: [
@@ -297,6 +307,16 @@ const names: Case[] = [
       storage: { volumes: [TrainingStorage.existingClaim('work', { claimName: 'work', mountPath: '/workspace' })], checkpoint: { directory: 'ckpt/run-1' } },
     }),
     errors: [],
+  },
+  {
+    title: 'a volume mounted at /',
+    props: jobProps({ storage: { volumes: [TrainingStorage.existingClaim('data', { claimName: 'data', mountPath: '/' })] } }),
+    errors: [`${P}: storage.volumes 'data' mountPath is '/': a volume mounted at / hides the image's whole filesystem (the Python interpreter, MPI and sshd), so the container cannot start. Mount the volume at a directory of its own, e.g. /data or /checkpoints.`],
+  },
+  {
+    title: 'interpreter flags written into pythonPath',
+    props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { pythonPath: '/usr/bin/python3 -u' }) }),
+    errors: [`${P}: image.pythonPath is '/usr/bin/python3 -u': no shell splits the launcher's command, so mpirun looks for an executable of that whole name on every rank's pod, finds none and starts no rank. Set image.pythonPath to the interpreter alone ('/usr/bin/python3'), and set PYTHONUNBUFFERED=1 in env instead of -u.`],
   },
   {
     title: 'a relative mount path',
@@ -590,6 +610,11 @@ const runtime: Case[] = [
     errors: [`${P}: image.imageRef is 'registry.example.com:5000/train': without a tag the runtime pulls 'latest', which moves: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed. Pin a tag of the build, e.g. 'registry.example.com/train:v1', or a digest (@sha256:...).`],
   },
   {
+    title: 'a shell script as script',
+    props: jobProps({ script: '/workspace/run.sh' }),
+    errors: [`${P}: script is '/workspace/run.sh': every rank runs it with the Python interpreter (/opt/conda/bin/python /workspace/run.sh), which stops at the first shell line with a SyntaxError or NameError. Set script to the Python training script, and put setup the shell script did in the image or in env.`],
+  },
+  {
     title: 'an empty script',
     props: jobProps({ script: '' }),
     errors: [`${P}: script is '': every rank runs the Python interpreter without a script file, and Python exits at once (an empty name is the working directory: "can't find '__main__' module"; blanks: "can't open file"). Set script to the training script, absolute or relative to the image's working directory, e.g. '/workspace/train.py'.`],
@@ -703,6 +728,24 @@ const escapeHatches: Case[] = [
     props: jobProps(),
     mutate: patch(JsonPatch.replace('/spec/mpiReplicaSpecs/Worker/replicas', 2.5)),
     errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is 2.5: the MPI Operator creates whole worker pods and requires a whole number of at least 1 in a Worker spec (the CRD declares an integer). Remove the JSON patch; the job sets the Worker replicas from workers.replicas.`],
+  },
+  {
+    title: 'suspend patched to a string',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/runPolicy/suspend', 'true')),
+    errors: [`${P}: spec.runPolicy.suspend is 'true': the MPIJob CRD declares it a boolean, and the API server rejects the MPIJob. Set suspend: true or false on the job (the prop), and remove the JSON patch.`],
+  },
+  {
+    title: 'slots patched to a string: one message, no process-count advice',
+    props: jobProps(),
+    mutate: patch(JsonPatch.replace('/spec/slotsPerWorker', '4')),
+    errors: [`${P}: spec.slotsPerWorker is '4': the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+  },
+  {
+    title: 'a ServiceAccount name patched into a pod',
+    props: jobProps(),
+    mutate: patch(JsonPatch.add('/spec/mpiReplicaSpecs/Worker/template/spec/serviceAccountName', 'Trainer')),
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.spec.serviceAccountName is 'Trainer': the API server rejects pods whose serviceAccountName is not a DNS subdomain name (lowercase letters, digits, '-' and '.'), the form ServiceAccount names take. Remove the JSON patch, or give the name of a ServiceAccount as kubectl get serviceaccounts shows it.`],
   },
   {
     title: 'a patched GPU count names the manifest path',

@@ -1,9 +1,9 @@
-import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity } from '../quantity';
+import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity, sizeToQuantity } from '../quantity';
 import { JobRule } from './context';
 import { JobFacts, PodFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
 import {
-  isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
+  isDns1123Label, isDns1123Subdomain, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
 import { KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL } from '../scheduling';
 import { nodeSelectorProps } from './prop-rules';
@@ -316,7 +316,8 @@ const otherQuantities: JobRule = (ctx: JobFacts): Finding[] => {
   const fields: Array<[string, unknown]> = ctx.pods.flatMap(pod =>
     ((specOf(pod).volumes ?? []) as any[])
       .map((volume, index): [string, unknown] => [`${podSpecPath(pod)}.volumes[${index}].emptyDir.sizeLimit`, volume.emptyDir?.sizeLimit])
-      .filter(([, value]) => value !== undefined));
+      // The /dev/shm size workers.sharedMemorySize renders is reported under the prop (props/sizes).
+      .filter(([, value]) => value !== undefined && !(ctx.props.workers.sharedMemorySize !== undefined && value === sizeToQuantity(ctx.props.workers.sharedMemorySize))));
   const minResources = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minResources ?? {};
   for (const [name, value] of Object.entries(minResources)) {
     fields.push([`spec.runPolicy.schedulingPolicy.minResources${keyPath(name)}`, value]);
@@ -483,7 +484,24 @@ const tolerations: JobRule = (ctx: JobFacts): Finding[] => {
   }));
 };
 
+/** Names of objects a pod refers to, as an escape hatch wrote them (the props' own are checked under their names). */
+const podReferences: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod => {
+  const spec = specOf(pod);
+  const given: Array<[string, unknown, string | undefined, string]> = [
+    ['serviceAccountName', spec.serviceAccountName, ctx.props.security?.serviceAccountName, 'ServiceAccount'],
+    ['priorityClassName', spec.priorityClassName, ctx.props.scheduling?.priorityClassName, 'PriorityClass'],
+  ];
+  return given.flatMap(([key, value, typed, kind]) => value === undefined || value === typed || (typeof value === 'string' && isDns1123Subdomain(value)) ? []
+    : [error('kubernetes/names', {
+      path: ctx.path,
+      field: `${podSpecPath(pod)}.${key}`,
+      value: show(value),
+      why: `the API server rejects pods whose ${key} is not a DNS subdomain name (lowercase letters, digits, '-' and '.'), the form ${kind} names take`,
+      fix: `Remove the JSON patch, or give the name of a ${kind} as kubectl get ${kind.toLowerCase()}${kind.endsWith('s') ? 'es' : 's'} shows it.`,
+    })]);
+});
+
 /** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
 export const KUBERNETES_RULES: JobRule[] = [
-  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations,
+  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations, podReferences,
 ];

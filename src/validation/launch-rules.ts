@@ -54,7 +54,7 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const given = options[index + 1];
   const expected = ctx.launch.worldSize;
   // Without workers or slots, or with a count of them that is not whole, the operator and slot rules already explain the problem.
-  if (expected <= 0 || !Number.isInteger(expected) || given === String(expected)) return [];
+  if (typeof ctx.launch.slotsPerWorker !== 'number' || expected <= 0 || !Number.isInteger(expected) || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'

@@ -194,6 +194,19 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
+/** runPolicy.suspend is a boolean in the CRD; another type from a patch is rejected by the API server. */
+const runPolicySuspend: JobRule = (ctx: JobFacts): Finding[] => {
+  const value = ctx.manifest.spec?.runPolicy?.suspend;
+  if (value === undefined || typeof value === 'boolean') return [];
+  return [error('operator/run-policy-numbers', {
+    path: ctx.path,
+    field: 'spec.runPolicy.suspend',
+    value: show(value),
+    why: 'the MPIJob CRD declares it a boolean, and the API server rejects the MPIJob',
+    fix: 'Set suspend: true or false on the job (the prop), and remove the JSON patch.',
+  })];
+};
+
 /** The operator needs somewhere to mount the SSH keys. */
 const sshAuthMountPath: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.manifest.spec?.sshAuthMountPath;
@@ -246,5 +259,5 @@ const unknownFields: JobRule = (ctx: JobFacts): Finding[] => {
 /** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation), plus the enum the CRD lost. */
 export const OPERATOR_RULES: JobRule[] = [
   readsWholeJob(jobName), launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
-  runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
+  runPolicyNumbers, runPolicySuspend, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
 ];

@@ -141,14 +141,17 @@ const sizes: JobRule = (ctx: JobFacts): Finding[] => {
       'the API server rejects a PersistentVolumeClaim whose storage request is not greater than zero'],
     ),
   ];
-  const zeroSizes = given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0))
-    .map(([field, size, why]) => error('props/sizes', {
-      path: ctx.path,
-      field,
-      value: show(sizeInKibibytes(size!) === 0 ? '0' : sizeToQuantity(size!)),
-      why,
-      fix: `Set ${field} above zero, e.g. Size.gibibytes(16).`,
-    }));
+  const zeroSizes = given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0 && Number.isFinite(sizeInKibibytes(size))))
+    .map(([field, size, why]) => {
+      const finite = Number.isFinite(sizeInKibibytes(size!));
+      return error('props/sizes', {
+        path: ctx.path,
+        field,
+        value: show(sizeInKibibytes(size!) === 0 ? '0' : sizeToQuantity(size!)),
+        why: finite ? why : 'it is no number of bytes, and the API server cannot parse it as a quantity',
+        fix: finite ? `Set ${field} above zero, e.g. Size.gibibytes(16).` : `Set ${field} to a finite size, e.g. Size.gibibytes(16).`,
+      });
+    });
   // A memory limit of 0 (memoryLimit, or memory without one) is no limit at all to the kubelet.
   const zeroLimits = ([['workers', ctx.props.workers], ['launcher', ctx.props.launcher]] as Array<[string, { memory?: Size; memoryLimit?: Size } | undefined]>)
     .flatMap(([prop, given]) => {
@@ -361,6 +364,20 @@ const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
   }));
 };
 
+/** The interpreter is one argv word: flags written into it make a file name no image has. */
+const pythonPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const value = ctx.image.pythonPath;
+  if (ctx.image.isRecipe || !/\s/.test(value.trim())) return [];
+  const words = value.trim().split(/\s+/);
+  return [error('props/absolute-paths', {
+    path: ctx.path,
+    field: 'image.pythonPath',
+    value: show(value),
+    why: 'no shell splits the launcher\'s command, so mpirun looks for an executable of that whole name on every rank\'s pod, finds none and starts no rank',
+    fix: `Set image.pythonPath to the interpreter alone ('${words[0]}')${words.includes('-u') ? ', and set PYTHONUNBUFFERED=1 in env instead of -u' : ', and pass interpreter options through env (PYTHONUNBUFFERED, PYTHONOPTIMIZE, ...)'}.`,
+  })];
+};
+
 /** The script must name something to run. */
 const script: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.props.script;
@@ -368,6 +385,15 @@ const script: JobRule = (ctx: JobFacts): Finding[] => {
     // The script is one argv word: no shell splits it.
     const words = value.trim().split(/\s+/);
     const commandLine = words.length > 1 && (/\.py$/.test(words[0]) || /^(python[0-9.]*|deepspeed|torchrun)$/.test(words[0].slice(words[0].lastIndexOf('/') + 1)));
+    if (/\.(sh|bash)$/.test(value.trim()) && !commandLine) {
+      return [error('props/script', {
+        path: ctx.path,
+        field: 'script',
+        value: show(value),
+        why: `every rank runs it with the Python interpreter (${ctx.image.pythonPath} ${value.trim()}), which stops at the first shell line with a SyntaxError or NameError`,
+        fix: 'Set script to the Python training script, and put setup the shell script did in the image or in env.',
+      })];
+    }
     if (!commandLine && value === value.trim()) return [];
     return [error('props/script', {
       path: ctx.path,
@@ -391,4 +417,4 @@ const script: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules over the props as written: whole numbers, sizes, names, image references and paths. */
-export const PROP_RULES: JobRule[] = [wholeNumbers, imageNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, script];
+export const PROP_RULES: JobRule[] = [wholeNumbers, imageNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, pythonPath, script];

@@ -80,6 +80,8 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
     let why: string | undefined;
     if (!path.startsWith('/')) {
       why = 'the API server rejects relative mount paths';
+    } else if (path.replace(/\/+$/, '') === '') {
+      why = 'a volume mounted at / hides the image\'s whole filesystem (the Python interpreter, MPI and sshd), so the container cannot start';
     } else if (clash) {
       why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
         ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
