@@ -328,6 +328,8 @@ const jobImage: JobRule = (ctx: JobFacts): Finding[] => [
 ];
 
 function imageFindings(ctx: JobFacts, field: string, reference: string, isRecipe: boolean): Finding[] {
+  // An image recipe checks its own reference (image/ref-pinned): one message, at the recipe.
+  if (isRecipe) return [];
   if (!isImageReference(reference)) {
     return [error('job-image/reference', {
       path: ctx.path,
