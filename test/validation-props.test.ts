@@ -146,6 +146,31 @@ const numbers: Case[] = [
     errors: [`${P}: storage.volumes 'data' size is 'Infinity': it is no number of bytes, and the API server cannot parse it as a quantity. Set storage.volumes 'data' size to a finite size, e.g. Size.gibibytes(16).`],
   },
   {
+    title: 'NaN launcher GPUs on a launcher that hosts ranks: one message',
+    props: jobProps({ runLauncherAsWorker: true, launcher: { gpus: NaN } }),
+    errors: [`${P}: launcher.gpus is NaN: ${WHOLE_DEVICES}. Set launcher.gpus to a whole number of GPUs, or remove it.`],
+  },
+  {
+    title: 'a NaN gang minimum: one message, under the prop',
+    props: jobProps({ scheduling: { gangScheduling: { minAvailable: NaN } } }),
+    errors: [`${P}: scheduling.gangScheduling.minAvailable is NaN: the PodGroup needs a whole number of at least one pod; the MPI Operator passes the value through unchecked. Remove minAvailable (it defaults to all 3 pods) or set it between 1 and 3.`],
+  },
+  {
+    title: 'NaN RDMA devices: one message, under the interconnect',
+    props: jobProps({ network: { interconnect: Interconnect.infiniband({ rdmaDevicesPerPod: NaN }) } }),
+    errors: [`${P}: network.interconnect devices 'rdma/hca_shared_devices_a' is NaN: a device plugin resource is counted in whole devices and the interconnect needs at least one per pod that hosts ranks; the API server rejects other quantities or the fabric goes unused. Request a whole number of devices, at least 1 (the RDMA devices the device plugin offers per node, often 1 for a shared HCA).`],
+  },
+  {
+    title: 'a NaN micro batch: one message, under the prop',
+    props: jobProps({ deepspeedConfig: { trainMicroBatchSizePerGpu: NaN } }),
+    errors: [`${P}: deepspeedConfig.trainMicroBatchSizePerGpu is NaN: JSON has no NaN or Infinity, so ds_config.json would hold null in its place and the setting would be lost (or DeepSpeed would fail on the null). Set it to a finite number, or remove it.`],
+  },
+  {
+    title: 'a deadline of NaN seconds: no NaN in the fix',
+    props: jobProps({ activeDeadline: Duration.seconds(NaN) }),
+    errors: [`${P}: activeDeadline is NaN s: the MPI Operator writes it as the launcher Job's activeDeadlineSeconds, a whole number of seconds, and the API server rejects NaN (the schema's type is integer). Give activeDeadline as a finite duration in whole seconds, e.g. Duration.hours(24), or remove it.`],
+  },
+  {
     title: 'a negative CPU request names the prop',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, cpu: Cpu.units(-2) } }),
     errors: [

@@ -183,6 +183,8 @@ const batchSize = configRule((ctx, config) => {
       'Remove the batch sizes (elasticity sets them), or set elasticity.ignore_non_elastic_batch_info to true.'))];
   }
   if (given.some(key => config[key] === AUTO)) return []; // reported by deepspeed/auto-values
+  // NaN and Infinity a typed prop gave are reported under it by deepspeed/ignored-settings.
+  if (given.some(key => typeof config[key] === 'number' && !Number.isFinite(config[key]) && ctx.props.deepspeedConfig?.raw?.[key] === undefined)) return [];
   const invalid = given.filter(key => !Number.isInteger(config[key]) || config[key] <= 0);
   if (invalid.length > 0) {
     return invalid.map(key => error('deepspeed/batch-size', at(ctx, key, show(config[key]),

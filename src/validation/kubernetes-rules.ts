@@ -237,7 +237,7 @@ function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Fi
   const rawRequest = resources.requests?.[name];
   const rawLimit = resources.limits?.[name];
   const typedDevices = interconnectDeviceCount(ctx, name);
-  if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
+  if (typedDevices !== undefined && Object.is(rawRequest, typedDevices) && Object.is(rawLimit, typedDevices)) return [];
   // Name the props the amounts came from; GPU counts that are not whole are reported by props/whole-numbers.
   const requestProp = placed.isMain ? resourceProp(ctx, placed.pod, 'requests', name, rawRequest) : undefined;
   const limitProp = placed.isMain ? resourceProp(ctx, placed.pod, 'limits', name, rawLimit) : undefined;

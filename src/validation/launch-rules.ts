@@ -99,7 +99,9 @@ const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
   // A launcher that takes the workers' GPU count shares their mistake: one message, the workers'.
   const sameAsWorkers = findings.length > 0 && ctx.props.launcher?.gpus === undefined && launcherGpuCount === workerGpus;
-  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && !sameAsWorkers && Number.isInteger(launcherGpuCount) && launcherGpuCount !== slots) {
+  // A launcher.gpus that is not a whole number is reported by props/whole-numbers.
+  const launcherGpusInvalid = ctx.props.launcher?.gpus !== undefined && !Number.isInteger(ctx.props.launcher.gpus);
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && !sameAsWorkers && !launcherGpusInvalid && Number.isInteger(launcherGpuCount) && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
     const text = {
       path: ctx.path,
@@ -530,7 +532,7 @@ const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
       field: 'workerWaitTimeout',
       value: `${seconds} s`,
       why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
-      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : 900}), or remove it for the default of 15 minutes.`,
     })];
   }
   const deadline = ctx.props.activeDeadline?.toSeconds({ integral: false });

@@ -122,7 +122,7 @@ const durations: JobRule = (ctx: JobFacts): Finding[] => {
       field,
       value: `${seconds} s`,
       why: `${what}, and the API server rejects ${seconds} (the schema's type is integer)`,
-      fix: `Give ${field} in whole seconds, e.g. Duration.seconds(${Math.max(min, Math.ceil(seconds))}).`,
+      fix: Number.isFinite(seconds) ? `Give ${field} in whole seconds, e.g. Duration.seconds(${Math.max(min, Math.ceil(seconds))}).` : `Give ${field} as a finite duration in whole seconds, e.g. Duration.hours(24), or remove it.`,
     })];
   });
 };

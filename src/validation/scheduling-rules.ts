@@ -26,7 +26,7 @@ function podCount(ctx: JobFacts): number {
  */
 const minAvailableRange: JobRule = (ctx: JobFacts): Finding[] => {
   const minAvailable = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minAvailable;
-  if (minAvailable === undefined || (ctx.props.scheduling?.gangScheduling && minAvailable === gangMinAvailable(ctx))) return [];
+  if (minAvailable === undefined || (ctx.props.scheduling?.gangScheduling && Object.is(minAvailable, gangMinAvailable(ctx)))) return [];
   const pods = podCount(ctx);
   if (Number.isInteger(minAvailable) && minAvailable >= 1 && minAvailable <= pods) return [];
   return [error('scheduling/min-available', {
