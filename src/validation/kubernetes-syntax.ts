@@ -27,8 +27,24 @@ export function isDns1035Label(value: string, maxLength = 63): boolean {
   return value.length <= maxLength && DNS_1035_LABEL.test(value);
 }
 
+/** Answers of a string predicate kept for the strings asked again (label keys repeat on every job of a sweep). */
+function remembered(predicate: (value: string) => boolean): (value: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return value => {
+    let answer = answers.get(value);
+    if (answer === undefined) {
+      if (answers.size >= 10_000) answers.clear();
+      answer = predicate(value);
+      answers.set(value, answer);
+    }
+    return answer;
+  };
+}
+
 /** A qualified name (`[prefix/]name`): label, annotation and nodeSelector keys. */
-export function isQualifiedName(key: string): boolean {
+export const isQualifiedName = remembered(qualifiedName);
+
+function qualifiedName(key: string): boolean {
   const parts = key.split('/');
   if (parts.length > 2) return false;
   const name = parts[parts.length - 1];
@@ -38,9 +54,7 @@ export function isQualifiedName(key: string): boolean {
 }
 
 /** A label value: empty, or at most 63 characters of the qualified-name alphabet. */
-export function isLabelValue(value: string): boolean {
-  return value === '' || (value.length <= 63 && QUALIFIED_NAME_PART.test(value));
-}
+export const isLabelValue = remembered(value => value === '' || (value.length <= 63 && QUALIFIED_NAME_PART.test(value)));
 
 /** An IANA service name: container port names. */
 export function isPortName(value: string): boolean {

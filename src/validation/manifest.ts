@@ -1,5 +1,5 @@
 import { parseQuantity, quantityToNumber } from '../quantity';
-import { parseWorkerWaitStep } from '../worker-wait';
+import { parseWorkerWaitStep, WorkerWaitStep } from '../worker-wait';
 import { JobFacts, mainContainerOf, PodFacts, specOf } from './facts';
 import { plural } from './finding';
 
@@ -33,6 +33,43 @@ export function splitArgv(command: unknown, args: unknown): string[] {
   const shell = argv.findIndex((word, i) => /(^|\/)(ba|da|z)?sh$/.test(word) && argv[i + 1] === '-c');
   if (shell < 0 || argv[shell + 2] === undefined) return argv;
   return argv[shell + 2].split(/\s+/).filter(word => word !== '');
+}
+
+/** What the facts record of a launcher argv: the split argv and what is read from it. */
+export interface LaunchArgv {
+  readonly argv: string[];
+  readonly mpirunOptions?: string[];
+  readonly program: string[];
+  readonly usesDeepSpeedRunner: boolean;
+  readonly wait?: WorkerWaitStep;
+}
+
+/** The last argvs read, with what was read from them: the jobs of a sweep have a few argvs between them. */
+const recentArgvs: Array<{ readonly written: string[]; readonly read: LaunchArgv }> = [];
+const RECENT_ARGVS = 8;
+
+function sameWords(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Reads a launcher argv (command then args) once for the facts (see splitArgv, mpirunOptions, programArgv). */
+export function readLaunchArgv(command: unknown, args: unknown): LaunchArgv {
+  const written = writtenArgv(command, args);
+  const recent = recentArgvs.find(entry => sameWords(entry.written, written));
+  if (recent) return recent.read;
+  const argv = splitArgv(command, args);
+  const read = {
+    argv,
+    mpirunOptions: mpirunOptions(argv),
+    program: programArgv(argv),
+    usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
+    wait: parseWorkerWaitStep(written),
+  };
+  if (recentArgvs.length >= RECENT_ARGVS) recentArgvs.shift();
+  recentArgvs.push({ written, read });
+  return read;
 }
 
 /** The executable of an argv word, without its directory. */

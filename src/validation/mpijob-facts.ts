@@ -2,8 +2,7 @@ import { Construct } from 'constructs';
 import type { DeepSpeedMpiJob } from '../job';
 import { effectiveMinAvailable } from '../scheduling';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { parseWorkerWaitStep } from '../worker-wait';
-import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner, writtenArgv } from './manifest';
+import { readLaunchArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedMpiJob from its props and its MPIJob manifest as it will be
@@ -62,7 +61,7 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
   const hosts = workers + (launcherHostsRanks ? 1 : 0);
   const launcher = mpiReplicaSpec(manifest, 'Launcher')?.template?.spec?.containers?.[0];
   const gang = props.scheduling?.gangScheduling;
-  const argv = splitArgv(launcher?.command, launcher?.args);
+  const read = readLaunchArgv(launcher?.command, launcher?.args);
   return {
     path: job.node.path,
     props,
@@ -74,11 +73,11 @@ export function mpiJobFacts(job: DeepSpeedMpiJob, manifest: any, image: ImageFac
       hosts,
       launcherHostsRanks,
       worldSize: hosts * slotsPerWorker,
-      argv,
-      mpirunOptions: mpirunOptions(argv),
-      program: programArgv(argv),
-      usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
-      wait: parseWorkerWaitStep(writtenArgv(launcher?.command, launcher?.args)),
+      argv: read.argv,
+      mpirunOptions: read.mpirunOptions,
+      program: read.program,
+      usesDeepSpeedRunner: read.usesDeepSpeedRunner,
+      wait: read.wait,
       waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       gangMinAvailable: gang ? effectiveMinAvailable(job, gang) : undefined,

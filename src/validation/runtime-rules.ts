@@ -35,11 +35,16 @@ function rankPods(ctx: JobFacts): PodFacts[] {
 /** fp16 and bf16 are GPU settings: on pods without GPUs DeepSpeed falls back to its CPU accelerator. */
 const precisionWithoutGpus: JobRule = (ctx: JobFacts): Finding[] => {
   const config = ctx.deepspeedConfig;
+  if (!config) return [];
+  const bf16Key = config.bf16 !== undefined || config.bfloat16 === undefined ? 'bf16' : 'bfloat16';
+  const fp16 = configValue(config, 'fp16.enabled') === true;
+  const bf16 = configValue(config, `${bf16Key}.enabled`) === true;
+  if (!fp16 && !bf16) return [];
   const pods = rankPods(ctx);
-  if (!config || pods.length === 0 || pods.some(pod => gpuCount(mainContainerOf(pod), ctx.launch.gpuResourceName) > 0)) return [];
+  if (pods.length === 0 || pods.some(pod => gpuCount(mainContainerOf(pod), ctx.launch.gpuResourceName) > 0)) return [];
   const findings: Finding[] = [];
   const noGpus = 'no pod that hosts ranks requests a GPU (workers.gpusPerWorker is 0), so DeepSpeed finds no CUDA device and falls back to its CPU accelerator ("Setting accelerator to CPU")';
-  if (configValue(config, 'fp16.enabled') === true) {
+  if (fp16) {
     findings.push(error('runtime/precision-without-gpus', {
       path: ctx.path,
       field: configField(ctx, 'fp16.enabled', 'fp16.enabled'),
@@ -48,8 +53,7 @@ const precisionWithoutGpus: JobRule = (ctx: JobFacts): Finding[] => {
       fix: 'Set workers.gpusPerWorker to the GPUs of each worker, or disable fp16 for a CPU-only run.',
     }));
   }
-  const bf16Key = config.bf16 !== undefined || config.bfloat16 === undefined ? 'bf16' : 'bfloat16';
-  if (configValue(config, `${bf16Key}.enabled`) === true) {
+  if (bf16) {
     findings.push(warning('runtime/precision-without-gpus', {
       path: ctx.path,
       field: configField(ctx, 'bf16.enabled', `${bf16Key}.enabled`),

@@ -2,8 +2,7 @@ import * as trainer from '../../imports/trainer.kubeflow.org';
 import type { DeepSpeedTrainJob } from '../train-job';
 import { DEEPSPEED_DISTRIBUTED_RUNTIME } from '../trainer-runtime';
 import { ImageFacts, JobFacts, PodFacts } from './facts';
-import { parseWorkerWaitStep } from '../worker-wait';
-import { mpirunOptions, programArgv, splitArgv, usesDeepSpeedRunner, writtenArgv } from './manifest';
+import { readLaunchArgv } from './manifest';
 
 /*
  * Builds the job facts of a DeepSpeedTrainJob, so the rules every operator shares run on the
@@ -57,8 +56,7 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
   };
   const pods = [pod('Launcher', 'launcher', true), pod('Worker', 'node', false)];
   const launcherContainer = pods[0].template?.spec?.containers?.[0];
-  const argv = runtime ? splitArgv(launcherContainer?.command, launcherContainer?.args) : splitArgv(trainerSpec.command, trainerSpec.args);
-  const written = runtime ? writtenArgv(launcherContainer?.command, launcherContainer?.args) : writtenArgv(trainerSpec.command, trainerSpec.args);
+  const read = runtime ? readLaunchArgv(launcherContainer?.command, launcherContainer?.args) : readLaunchArgv(trainerSpec.command, trainerSpec.args);
   const slotsPerWorker = trainerSpec.numProcPerNode ?? mpi.numProcPerNode ?? 1;
   const numNodes = typeof trainerSpec.numNodes === 'number' ? trainerSpec.numNodes : 1;
   const gang = props.scheduling?.gangScheduling;
@@ -73,11 +71,11 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
       hosts: launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes,
       launcherHostsRanks,
       worldSize: (launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes) * slotsPerWorker,
-      argv,
-      mpirunOptions: mpirunOptions(argv),
-      program: programArgv(argv),
-      usesDeepSpeedRunner: usesDeepSpeedRunner(argv),
-      wait: parseWorkerWaitStep(written),
+      argv: read.argv,
+      mpirunOptions: read.mpirunOptions,
+      program: read.program,
+      usesDeepSpeedRunner: read.usesDeepSpeedRunner,
+      wait: read.wait,
       waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       // The Trainer's PodGroup counts every pod: the launcher and the nodes.
