@@ -296,6 +296,11 @@ const names: Case[] = [
     errors: [`${P}: security.egress.destinations[0] namespaceName is 'Data': a namespace name is a DNS label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit), so the rule's kubernetes.io/metadata.name selector matches no namespace, and the NetworkPolicy lets the pods reach none of the destination's pods. Use the namespace's name as kubectl get namespaces shows it.`],
   },
   {
+    title: 'an egress exception outside its CIDR',
+    props: jobProps({ security: { egress: { destinations: [EgressDestination.cidr('10.0.0.0/8', { exceptCidrs: ['192.168.0.0/16'] })] } } }),
+    errors: [`${P}: security.egress.destinations[0] exceptCidrs is '192.168.0.0/16': the API server rejects an ipBlock whose except entry is not a strict subset of its cidr '10.0.0.0/8'. List in exceptCidrs only blocks inside 10.0.0.0/8, or widen the destination's CIDR.`],
+  },
+  {
     title: 'a DNS namespace no namespace can be named',
     props: jobProps({ security: { egress: { dnsNamespace: 'Kube-System' } } }),
     errors: [`${P}: security.egress.dnsNamespace is 'Kube-System': a namespace name is a DNS label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit), so the rule's kubernetes.io/metadata.name selector matches no namespace, the NetworkPolicy lets the pods reach no DNS server, and every name lookup fails, the workers' hostnames that mpirun dials included. Use the namespace of the cluster DNS pods (kubectl get pods -A -l k8s-app=kube-dns), or remove it for 'kube-system'.`],

@@ -144,6 +144,24 @@ function isCidr(text: string): boolean {
   return /^[0-9a-fA-F:]+$/.test(address) && address.includes(':') && (address.match(/::/g) ?? []).length <= 1 && bits <= 128;
 }
 
+/** An IPv4 CIDR as its first address and prefix length, or undefined for IPv6. */
+function ipv4Block(cidr: string): { start: number; bits: number } | undefined {
+  const [address, prefix] = cidr.split('/');
+  if (!/^[0-9.]+$/.test(address)) return undefined;
+  const value = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const bits = Number(prefix);
+  const size = 2 ** (32 - bits);
+  return { start: value - (value % size), bits };
+}
+
+/** Whether IPv4 block `inner` lies strictly inside `outer` (the API server's rule for `except`). */
+function strictlyInside(inner: string, outer: string): boolean | undefined {
+  const a = ipv4Block(inner);
+  const b = ipv4Block(outer);
+  if (!a || !b) return undefined;
+  return a.bits > b.bits && a.start - (a.start % 2 ** (32 - b.bits)) === b.start;
+}
+
 /**
  * Egress rules live on the job's NetworkPolicy, so they need it; their CIDRs and ports must be
  * what the API server accepts.
@@ -191,6 +209,17 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
         value: show(badCidr),
         why: 'the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix)',
         fix: 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+      })];
+    }
+    const [block, ...except] = destination.cidrs;
+    const outside = except.find(e => strictlyInside(e, block) === false);
+    if (outside !== undefined) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field: `${field} exceptCidrs`,
+        value: show(outside),
+        why: `the API server rejects an ipBlock whose except entry is not a strict subset of its cidr ${show(block)}`,
+        fix: `List in exceptCidrs only blocks inside ${block}, or widen the destination's CIDR.`,
       })];
     }
     const badPort = (destination.ports ?? []).find(p => !Number.isInteger(p.port) || p.port < 1 || p.port > 65535);
