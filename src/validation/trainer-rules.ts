@@ -4,7 +4,7 @@ import { DEEPSPEED_DISTRIBUTED_RUNTIME } from '../trainer-runtime';
 import { CleanPodPolicy, LauncherCreationPolicy } from '../types';
 import { JobFacts, mainContainerOf, podOf, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import { isDns1035Label } from './kubernetes-syntax';
+import { isDns1035Label, isDns1123Subdomain } from './kubernetes-syntax';
 import { gpuCount } from './manifest';
 import { replicatedJob } from './trainjob-facts';
 
@@ -351,8 +351,39 @@ const launcherStartsEarly: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
   })];
 };
 
+/** The runtime's name and the gang scheduler's name are object names: DNS subdomains. */
+const runtimeNames: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
+  const runtime = ctx.job.runtime;
+  const findings: Finding[] = [];
+  const name = runtime.generatesRuntime ? runtime.name : ctx.job.runtimeName;
+  if (name !== undefined && !(isDns1123Subdomain(name) && name.length <= 253)) {
+    findings.push(error('trainer/runtime-names', {
+      path: ctx.path,
+      field: runtime.generatesRuntime ? 'runtime name' : 'runtime',
+      value: runtime.generatesRuntime ? show(name) : `TrainerRuntime.${runtime.kind === 'ClusterTrainingRuntime' ? 'clusterRuntime' : 'namespacedRuntime'}(${show(name)})`,
+      why: runtime.generatesRuntime
+        ? 'it names the TrainingRuntime the job generates, and the API server rejects an object whose name is not a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\')'
+        : 'runtime names are DNS subdomains (lowercase letters, digits, \'-\' and \'.\'), so no runtime can have it, and the Trainer\'s webhook rejects the TrainJob ("specified trainingRuntime must be created before the TrainJob is created")',
+      fix: runtime.generatesRuntime ? 'Use lowercase letters, digits and \'-\', e.g. \'cifar10-runtime\', or remove it for <job name>-runtime.'
+        : 'Use the runtime\'s name as kubectl get clustertrainingruntimes (or trainingruntimes) shows it.',
+    }));
+  }
+  const scheduler = runtime.gangSchedulerName;
+  // Used only with gang scheduling (the pods' schedulerName).
+  if (scheduler !== undefined && ctx.facts.props.scheduling?.gangScheduling !== undefined && !isDns1123Subdomain(scheduler)) {
+    findings.push(error('trainer/runtime-names', {
+      path: ctx.path,
+      field: 'runtime gangSchedulerName',
+      value: show(scheduler),
+      why: 'it becomes the pods\' schedulerName, and the API server rejects pods whose schedulerName is not a DNS subdomain, so the runtime\'s Jobs never get pods',
+      fix: 'Use the name the gang scheduler runs under, e.g. \'volcano\' or \'scheduler-plugins-scheduler\'.',
+    }));
+  }
+  return findings;
+};
+
 /** Every Trainer-specific rule, in report order. */
 export const TRAINER_RULES: TrainJobRule[] = [
-  jobName, openMpiOnly, reservedEnv, launcherOnlyNode, slotsFromGpus, gangDependsOn, gangOptions, mpiOperatorOnly,
+  jobName, runtimeNames, openMpiOnly, reservedEnv, launcherOnlyNode, slotsFromGpus, gangDependsOn, gangOptions, mpiOperatorOnly,
   runtimeShape, runtimePatches, runtimeProvides, launcherStartsEarly,
 ];
