@@ -561,6 +561,26 @@ function leaves(value: unknown, path: string[] = []): Array<[string[], unknown]>
   return Object.entries(value).flatMap(([key, child]) => leaves(child, [...path, key]));
 }
 
+/**
+ * Whether a JSON-like value holds NaN or Infinity anywhere. The typed configs of a sweep's jobs
+ * share most of their sections (an axis replaces one), so each section object is scanned once.
+ */
+const scanned = new WeakMap<object, boolean>();
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const known = scanned.get(value);
+  if (known !== undefined) return known;
+  let found = false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFinite(item)) { found = true; break; }
+  } else {
+    for (const key in value) if (hasNonFinite((value as Json)[key])) { found = true; break; }
+  }
+  scanned.set(value, found);
+  return found;
+}
+
 /** Typed params of DeepSpeed's optimizers and torch.optim classes that do not take them (TypeError). */
 const OPTIMIZERS_WITHOUT: { [param: string]: string[] } = {
   betas: ['SGD', 'MuSGD', 'Adagrad', 'RMSprop', 'Adadelta', 'ASGD', 'Rprop', 'LBFGS'],
@@ -586,8 +606,8 @@ const ignoredSettings: JobRule = (ctx: JobFacts): Finding[] => {
   const findings: Finding[] = [];
   const finding = (field: string, value: unknown, why: string, fix: string) =>
     findings.push(error('deepspeed/ignored-settings', { path: ctx.path, field, value: show(value), why, fix }));
-  // NaN and Infinity: JSON writes null in their place.
-  for (const [path, value] of leaves(typed)) {
+  // NaN and Infinity: JSON writes null in their place. (A cheap scan first: this rule runs for every job.)
+  if (hasNonFinite(typed)) for (const [path, value] of leaves(typed)) {
     const numbers = Array.isArray(value) ? value : [value];
     if (numbers.some(n => typeof n === 'number' && !Number.isFinite(n))) {
       finding(`deepspeedConfig.${path.join('.')}`, value, 'JSON has no NaN or Infinity, so ds_config.json would hold null in its place and the setting would be lost (or DeepSpeed would fail on the null)',
