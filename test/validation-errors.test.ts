@@ -85,7 +85,7 @@ const operatorCases: BadCase[] = [
     title: 'Worker spec removed without the launcher as a worker',
     props: jobProps(),
     mutate: patch(JsonPatch.remove(WORKER)),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker is not set: the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true to run every rank on the launcher.`],
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker is not set: the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks. Remove the JSON patch that deletes it: the job writes the Worker spec from workers.`],
   },
   {
     title: 'worker restartPolicy Always',

@@ -769,7 +769,7 @@ const escapeHatches: Case[] = [
     title: 'slots patched to a string: one message, no process-count advice',
     props: jobProps(),
     mutate: patch(JsonPatch.replace('/spec/slotsPerWorker', '4')),
-    errors: [`${P}: spec.slotsPerWorker is '4': the MPI Operator requires a whole number of 0 or more. Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.`],
+    errors: [`${P}: spec.slotsPerWorker is '4': the MPI Operator requires a whole number of 0 or more. Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.`],
   },
   {
     title: 'a ServiceAccount name patched into a pod',

@@ -79,7 +79,8 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
       field: 'spec.mpiReplicaSpecs.Worker',
       value: 'not set',
       why: 'the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks',
-      fix: 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true to run every rank on the launcher.',
+      // The job always writes a Worker spec unless the launcher is the only worker: a patch removed it.
+      fix: 'Remove the JSON patch that deletes it: the job writes the Worker spec from workers.',
     })];
   }
   const replicas = worker.replicas;
@@ -141,7 +142,7 @@ const slots: JobRule = (ctx: JobFacts): Finding[] => {
     field: 'spec.slotsPerWorker',
     value: show(value),
     why: 'the MPI Operator requires a whole number of 0 or more',
-    fix: 'Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.',
+    fix: 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
 
