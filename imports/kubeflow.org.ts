@@ -2,15 +2,6 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 
-/** Copies `obj` without its undefined fields, in one pass (rewritten by scripts/import-crd.sh). */
-function omitUndefined(obj: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
-  for (const key of Object.keys(obj)) {
-    if (obj[key] !== undefined) out[key] = obj[key];
-  }
-  return out;
-}
-
 
 /**
  *
@@ -87,12 +78,12 @@ export interface MpiJobProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobProps(obj: MpiJobProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_MpiJobSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.metadata;
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_MpiJobSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -165,17 +156,22 @@ export interface MpiJobSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpec(obj: MpiJobSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'launcherCreationPolicy': obj.launcherCreationPolicy,
-    'mpiImplementation': obj.mpiImplementation,
-    'mpiReplicaSpecs': ((obj.mpiReplicaSpecs) === undefined) ? undefined : (Object.entries(obj.mpiReplicaSpecs).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_MpiJobSpecMpiReplicaSpecs(i[1]) }), {})),
-    'runLauncherAsWorker': obj.runLauncherAsWorker,
-    'runPolicy': toJson_MpiJobSpecRunPolicy(obj.runPolicy),
-    'slotsPerWorker': obj.slotsPerWorker,
-    'sshAuthMountPath': obj.sshAuthMountPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.launcherCreationPolicy;
+  if (v0 !== undefined) { result['launcherCreationPolicy'] = v0; }
+  const v1 = obj.mpiImplementation;
+  if (v1 !== undefined) { result['mpiImplementation'] = v1; }
+  const v2 = ((obj.mpiReplicaSpecs) === undefined) ? undefined : (Object.entries(obj.mpiReplicaSpecs).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_MpiJobSpecMpiReplicaSpecs(i[1]) }), {}));
+  if (v2 !== undefined) { result['mpiReplicaSpecs'] = v2; }
+  const v3 = obj.runLauncherAsWorker;
+  if (v3 !== undefined) { result['runLauncherAsWorker'] = v3; }
+  const v4 = toJson_MpiJobSpecRunPolicy(obj.runPolicy);
+  if (v4 !== undefined) { result['runPolicy'] = v4; }
+  const v5 = obj.slotsPerWorker;
+  if (v5 !== undefined) { result['slotsPerWorker'] = v5; }
+  const v6 = obj.sshAuthMountPath;
+  if (v6 !== undefined) { result['sshAuthMountPath'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -234,13 +230,14 @@ export interface MpiJobSpecMpiReplicaSpecs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecs(obj: MpiJobSpecMpiReplicaSpecs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'replicas': obj.replicas,
-    'restartPolicy': obj.restartPolicy,
-    'template': toJson_MpiJobSpecMpiReplicaSpecsTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.replicas;
+  if (v0 !== undefined) { result['replicas'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplate(obj.template);
+  if (v2 !== undefined) { result['template'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -329,17 +326,22 @@ export interface MpiJobSpecRunPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecRunPolicy(obj: MpiJobSpecRunPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
-    'backoffLimit': obj.backoffLimit,
-    'cleanPodPolicy': obj.cleanPodPolicy,
-    'managedBy': obj.managedBy,
-    'schedulingPolicy': toJson_MpiJobSpecRunPolicySchedulingPolicy(obj.schedulingPolicy),
-    'suspend': obj.suspend,
-    'ttlSecondsAfterFinished': obj.ttlSecondsAfterFinished,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.activeDeadlineSeconds;
+  if (v0 !== undefined) { result['activeDeadlineSeconds'] = v0; }
+  const v1 = obj.backoffLimit;
+  if (v1 !== undefined) { result['backoffLimit'] = v1; }
+  const v2 = obj.cleanPodPolicy;
+  if (v2 !== undefined) { result['cleanPodPolicy'] = v2; }
+  const v3 = obj.managedBy;
+  if (v3 !== undefined) { result['managedBy'] = v3; }
+  const v4 = toJson_MpiJobSpecRunPolicySchedulingPolicy(obj.schedulingPolicy);
+  if (v4 !== undefined) { result['schedulingPolicy'] = v4; }
+  const v5 = obj.suspend;
+  if (v5 !== undefined) { result['suspend'] = v5; }
+  const v6 = obj.ttlSecondsAfterFinished;
+  if (v6 !== undefined) { result['ttlSecondsAfterFinished'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -374,12 +376,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplate(obj: MpiJobSpecMpiReplicaSpecsTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_MpiJobSpecMpiReplicaSpecsTemplateMetadata(obj.metadata),
-    'spec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -449,15 +451,18 @@ export interface MpiJobSpecRunPolicySchedulingPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecRunPolicySchedulingPolicy(obj: MpiJobSpecRunPolicySchedulingPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'minAvailable': obj.minAvailable,
-    'minResources': ((obj.minResources) === undefined) ? undefined : (Object.entries(obj.minResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'priorityClass': obj.priorityClass,
-    'queue': obj.queue,
-    'scheduleTimeoutSeconds': obj.scheduleTimeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.minAvailable;
+  if (v0 !== undefined) { result['minAvailable'] = v0; }
+  const v1 = ((obj.minResources) === undefined) ? undefined : (Object.entries(obj.minResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['minResources'] = v1; }
+  const v2 = obj.priorityClass;
+  if (v2 !== undefined) { result['priorityClass'] = v2; }
+  const v3 = obj.queue;
+  if (v3 !== undefined) { result['queue'] = v3; }
+  const v4 = obj.scheduleTimeoutSeconds;
+  if (v4 !== undefined) { result['scheduleTimeoutSeconds'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -500,15 +505,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateMetadata {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateMetadata(obj: MpiJobSpecMpiReplicaSpecsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1001,52 +1009,92 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
-    'affinity': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity(obj.affinity),
-    'automountServiceAccountToken': obj.automountServiceAccountToken,
-    'containers': obj.containers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainers(y)),
-    'dnsConfig': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfig(obj.dnsConfig),
-    'dnsPolicy': obj.dnsPolicy,
-    'enableServiceLinks': obj.enableServiceLinks,
-    'ephemeralContainers': obj.ephemeralContainers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainers(y)),
-    'hostAliases': obj.hostAliases?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecHostAliases(y)),
-    'hostIPC': obj.hostIpc,
-    'hostNetwork': obj.hostNetwork,
-    'hostPID': obj.hostPid,
-    'hostUsers': obj.hostUsers,
-    'hostname': obj.hostname,
-    'hostnameOverride': obj.hostnameOverride,
-    'imagePullSecrets': obj.imagePullSecrets?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecImagePullSecrets(y)),
-    'initContainers': obj.initContainers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainers(y)),
-    'nodeName': obj.nodeName,
-    'nodeSelector': ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'os': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecOs(obj.os),
-    'overhead': ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'preemptionPolicy': obj.preemptionPolicy,
-    'priority': obj.priority,
-    'priorityClassName': obj.priorityClassName,
-    'readinessGates': obj.readinessGates?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecReadinessGates(y)),
-    'resourceClaims': obj.resourceClaims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourceClaims(y)),
-    'resources': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'runtimeClassName': obj.runtimeClassName,
-    'schedulerName': obj.schedulerName,
-    'schedulingGates': obj.schedulingGates?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSchedulingGates(y)),
-    'securityContext': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContext(obj.securityContext),
-    'serviceAccount': obj.serviceAccount,
-    'serviceAccountName': obj.serviceAccountName,
-    'setHostnameAsFQDN': obj.setHostnameAsFqdn,
-    'shareProcessNamespace': obj.shareProcessNamespace,
-    'subdomain': obj.subdomain,
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'tolerations': obj.tolerations?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTolerations(y)),
-    'topologySpreadConstraints': obj.topologySpreadConstraints?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraints(y)),
-    'volumes': obj.volumes?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes(y)),
-    'workloadRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecWorkloadRef(obj.workloadRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.activeDeadlineSeconds;
+  if (v0 !== undefined) { result['activeDeadlineSeconds'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity(obj.affinity);
+  if (v1 !== undefined) { result['affinity'] = v1; }
+  const v2 = obj.automountServiceAccountToken;
+  if (v2 !== undefined) { result['automountServiceAccountToken'] = v2; }
+  const v3 = obj.containers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainers(y));
+  if (v3 !== undefined) { result['containers'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfig(obj.dnsConfig);
+  if (v4 !== undefined) { result['dnsConfig'] = v4; }
+  const v5 = obj.dnsPolicy;
+  if (v5 !== undefined) { result['dnsPolicy'] = v5; }
+  const v6 = obj.enableServiceLinks;
+  if (v6 !== undefined) { result['enableServiceLinks'] = v6; }
+  const v7 = obj.ephemeralContainers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainers(y));
+  if (v7 !== undefined) { result['ephemeralContainers'] = v7; }
+  const v8 = obj.hostAliases?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecHostAliases(y));
+  if (v8 !== undefined) { result['hostAliases'] = v8; }
+  const v9 = obj.hostIpc;
+  if (v9 !== undefined) { result['hostIPC'] = v9; }
+  const v10 = obj.hostNetwork;
+  if (v10 !== undefined) { result['hostNetwork'] = v10; }
+  const v11 = obj.hostPid;
+  if (v11 !== undefined) { result['hostPID'] = v11; }
+  const v12 = obj.hostUsers;
+  if (v12 !== undefined) { result['hostUsers'] = v12; }
+  const v13 = obj.hostname;
+  if (v13 !== undefined) { result['hostname'] = v13; }
+  const v14 = obj.hostnameOverride;
+  if (v14 !== undefined) { result['hostnameOverride'] = v14; }
+  const v15 = obj.imagePullSecrets?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecImagePullSecrets(y));
+  if (v15 !== undefined) { result['imagePullSecrets'] = v15; }
+  const v16 = obj.initContainers?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainers(y));
+  if (v16 !== undefined) { result['initContainers'] = v16; }
+  const v17 = obj.nodeName;
+  if (v17 !== undefined) { result['nodeName'] = v17; }
+  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v18 !== undefined) { result['nodeSelector'] = v18; }
+  const v19 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecOs(obj.os);
+  if (v19 !== undefined) { result['os'] = v19; }
+  const v20 = ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v20 !== undefined) { result['overhead'] = v20; }
+  const v21 = obj.preemptionPolicy;
+  if (v21 !== undefined) { result['preemptionPolicy'] = v21; }
+  const v22 = obj.priority;
+  if (v22 !== undefined) { result['priority'] = v22; }
+  const v23 = obj.priorityClassName;
+  if (v23 !== undefined) { result['priorityClassName'] = v23; }
+  const v24 = obj.readinessGates?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecReadinessGates(y));
+  if (v24 !== undefined) { result['readinessGates'] = v24; }
+  const v25 = obj.resourceClaims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourceClaims(y));
+  if (v25 !== undefined) { result['resourceClaims'] = v25; }
+  const v26 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResources(obj.resources);
+  if (v26 !== undefined) { result['resources'] = v26; }
+  const v27 = obj.restartPolicy;
+  if (v27 !== undefined) { result['restartPolicy'] = v27; }
+  const v28 = obj.runtimeClassName;
+  if (v28 !== undefined) { result['runtimeClassName'] = v28; }
+  const v29 = obj.schedulerName;
+  if (v29 !== undefined) { result['schedulerName'] = v29; }
+  const v30 = obj.schedulingGates?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSchedulingGates(y));
+  if (v30 !== undefined) { result['schedulingGates'] = v30; }
+  const v31 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContext(obj.securityContext);
+  if (v31 !== undefined) { result['securityContext'] = v31; }
+  const v32 = obj.serviceAccount;
+  if (v32 !== undefined) { result['serviceAccount'] = v32; }
+  const v33 = obj.serviceAccountName;
+  if (v33 !== undefined) { result['serviceAccountName'] = v33; }
+  const v34 = obj.setHostnameAsFqdn;
+  if (v34 !== undefined) { result['setHostnameAsFQDN'] = v34; }
+  const v35 = obj.shareProcessNamespace;
+  if (v35 !== undefined) { result['shareProcessNamespace'] = v35; }
+  const v36 = obj.subdomain;
+  if (v36 !== undefined) { result['subdomain'] = v36; }
+  const v37 = obj.terminationGracePeriodSeconds;
+  if (v37 !== undefined) { result['terminationGracePeriodSeconds'] = v37; }
+  const v38 = obj.tolerations?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTolerations(y));
+  if (v38 !== undefined) { result['tolerations'] = v38; }
+  const v39 = obj.topologySpreadConstraints?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraints(y));
+  if (v39 !== undefined) { result['topologySpreadConstraints'] = v39; }
+  const v40 = obj.volumes?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes(y));
+  if (v40 !== undefined) { result['volumes'] = v40; }
+  const v41 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecWorkloadRef(obj.workloadRef);
+  if (v41 !== undefined) { result['workloadRef'] = v41; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1098,13 +1146,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeAffinity': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinity(obj.nodeAffinity),
-    'podAffinity': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinity(obj.podAffinity),
-    'podAntiAffinity': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinity(obj.nodeAffinity);
+  if (v0 !== undefined) { result['nodeAffinity'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinity(obj.podAffinity);
+  if (v1 !== undefined) { result['podAffinity'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity);
+  if (v2 !== undefined) { result['podAntiAffinity'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1404,35 +1453,58 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainers {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainers(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts(y)),
-    'readinessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResizePolicy(y)),
-    'resources': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRules(y)),
-    'securityContext': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.terminationMessagePath;
+  if (v19 !== undefined) { result['terminationMessagePath'] = v19; }
+  const v20 = obj.terminationMessagePolicy;
+  if (v20 !== undefined) { result['terminationMessagePolicy'] = v20; }
+  const v21 = obj.tty;
+  if (v21 !== undefined) { result['tty'] = v21; }
+  const v22 = obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeDevices(y));
+  if (v22 !== undefined) { result['volumeDevices'] = v22; }
+  const v23 = obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeMounts(y));
+  if (v23 !== undefined) { result['volumeMounts'] = v23; }
+  const v24 = obj.workingDir;
+  if (v24 !== undefined) { result['workingDir'] = v24; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1479,13 +1551,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfig {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfig(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfig | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nameservers': obj.nameservers?.map(y => y),
-    'options': obj.options?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfigOptions(y)),
-    'searches': obj.searches?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.nameservers?.map(y => y);
+  if (v0 !== undefined) { result['nameservers'] = v0; }
+  const v1 = obj.options?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfigOptions(y));
+  if (v1 !== undefined) { result['options'] = v1; }
+  const v2 = obj.searches?.map(y => y);
+  if (v2 !== undefined) { result['searches'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1759,36 +1832,60 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainers {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainers(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersPorts(y)),
-    'readinessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResizePolicy(y)),
-    'resources': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRules(y)),
-    'securityContext': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'targetContainerName': obj.targetContainerName,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.targetContainerName;
+  if (v19 !== undefined) { result['targetContainerName'] = v19; }
+  const v20 = obj.terminationMessagePath;
+  if (v20 !== undefined) { result['terminationMessagePath'] = v20; }
+  const v21 = obj.terminationMessagePolicy;
+  if (v21 !== undefined) { result['terminationMessagePolicy'] = v21; }
+  const v22 = obj.tty;
+  if (v22 !== undefined) { result['tty'] = v22; }
+  const v23 = obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeDevices(y));
+  if (v23 !== undefined) { result['volumeDevices'] = v23; }
+  const v24 = obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeMounts(y));
+  if (v24 !== undefined) { result['volumeMounts'] = v24; }
+  const v25 = obj.workingDir;
+  if (v25 !== undefined) { result['workingDir'] = v25; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1820,12 +1917,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecHostAliases {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecHostAliases(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecHostAliases | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'hostnames': obj.hostnames?.map(y => y),
-    'ip': obj.ip,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.hostnames?.map(y => y);
+  if (v0 !== undefined) { result['hostnames'] = v0; }
+  const v1 = obj.ip;
+  if (v1 !== undefined) { result['ip'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1854,11 +1951,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecImagePullSecrets {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecImagePullSecrets(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecImagePullSecrets | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2158,35 +2254,58 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainers {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainers(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersPorts(y)),
-    'readinessProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResizePolicy(y)),
-    'resources': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRules(y)),
-    'securityContext': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.terminationMessagePath;
+  if (v19 !== undefined) { result['terminationMessagePath'] = v19; }
+  const v20 = obj.terminationMessagePolicy;
+  if (v20 !== undefined) { result['terminationMessagePolicy'] = v20; }
+  const v21 = obj.tty;
+  if (v21 !== undefined) { result['tty'] = v21; }
+  const v22 = obj.volumeDevices?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeDevices(y));
+  if (v22 !== undefined) { result['volumeDevices'] = v22; }
+  const v23 = obj.volumeMounts?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeMounts(y));
+  if (v23 !== undefined) { result['volumeMounts'] = v23; }
+  const v24 = obj.workingDir;
+  if (v24 !== undefined) { result['workingDir'] = v24; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2244,11 +2363,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecOs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecOs(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecOs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2286,11 +2404,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecReadinessGates {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecReadinessGates(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecReadinessGates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'conditionType': obj.conditionType,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.conditionType;
+  if (v0 !== undefined) { result['conditionType'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2352,13 +2469,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecResourceClaims {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourceClaims(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecResourceClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'resourceClaimName': obj.resourceClaimName,
-    'resourceClaimTemplateName': obj.resourceClaimTemplateName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.resourceClaimName;
+  if (v1 !== undefined) { result['resourceClaimName'] = v1; }
+  const v2 = obj.resourceClaimTemplateName;
+  if (v2 !== undefined) { result['resourceClaimTemplateName'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2414,13 +2532,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecResources {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2445,11 +2564,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSchedulingGates {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSchedulingGates(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSchedulingGates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2636,23 +2754,34 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContext {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContext(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'appArmorProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'fsGroup': obj.fsGroup,
-    'fsGroupChangePolicy': obj.fsGroupChangePolicy,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxChangePolicy': obj.seLinuxChangePolicy,
-    'seLinuxOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile),
-    'supplementalGroups': obj.supplementalGroups?.map(y => y),
-    'supplementalGroupsPolicy': obj.supplementalGroupsPolicy,
-    'sysctls': obj.sysctls?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSysctls(y)),
-    'windowsOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v0 !== undefined) { result['appArmorProfile'] = v0; }
+  const v1 = obj.fsGroup;
+  if (v1 !== undefined) { result['fsGroup'] = v1; }
+  const v2 = obj.fsGroupChangePolicy;
+  if (v2 !== undefined) { result['fsGroupChangePolicy'] = v2; }
+  const v3 = obj.runAsGroup;
+  if (v3 !== undefined) { result['runAsGroup'] = v3; }
+  const v4 = obj.runAsNonRoot;
+  if (v4 !== undefined) { result['runAsNonRoot'] = v4; }
+  const v5 = obj.runAsUser;
+  if (v5 !== undefined) { result['runAsUser'] = v5; }
+  const v6 = obj.seLinuxChangePolicy;
+  if (v6 !== undefined) { result['seLinuxChangePolicy'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v7 !== undefined) { result['seLinuxOptions'] = v7; }
+  const v8 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v8 !== undefined) { result['seccompProfile'] = v8; }
+  const v9 = obj.supplementalGroups?.map(y => y);
+  if (v9 !== undefined) { result['supplementalGroups'] = v9; }
+  const v10 = obj.supplementalGroupsPolicy;
+  if (v10 !== undefined) { result['supplementalGroupsPolicy'] = v10; }
+  const v11 = obj.sysctls?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSysctls(y));
+  if (v11 !== undefined) { result['sysctls'] = v11; }
+  const v12 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v12 !== undefined) { result['windowsOptions'] = v12; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2716,15 +2845,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecTolerations {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTolerations(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecTolerations | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'effect': obj.effect,
-    'key': obj.key,
-    'operator': obj.operator,
-    'tolerationSeconds': obj.tolerationSeconds,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.effect;
+  if (v0 !== undefined) { result['effect'] = v0; }
+  const v1 = obj.key;
+  if (v1 !== undefined) { result['key'] = v1; }
+  const v2 = obj.operator;
+  if (v2 !== undefined) { result['operator'] = v2; }
+  const v3 = obj.tolerationSeconds;
+  if (v3 !== undefined) { result['tolerationSeconds'] = v3; }
+  const v4 = obj.value;
+  if (v4 !== undefined) { result['value'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2879,18 +3011,24 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraints 
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraints(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraints | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'maxSkew': obj.maxSkew,
-    'minDomains': obj.minDomains,
-    'nodeAffinityPolicy': obj.nodeAffinityPolicy,
-    'nodeTaintsPolicy': obj.nodeTaintsPolicy,
-    'topologyKey': obj.topologyKey,
-    'whenUnsatisfiable': obj.whenUnsatisfiable,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.maxSkew;
+  if (v2 !== undefined) { result['maxSkew'] = v2; }
+  const v3 = obj.minDomains;
+  if (v3 !== undefined) { result['minDomains'] = v3; }
+  const v4 = obj.nodeAffinityPolicy;
+  if (v4 !== undefined) { result['nodeAffinityPolicy'] = v4; }
+  const v5 = obj.nodeTaintsPolicy;
+  if (v5 !== undefined) { result['nodeTaintsPolicy'] = v5; }
+  const v6 = obj.topologyKey;
+  if (v6 !== undefined) { result['topologyKey'] = v6; }
+  const v7 = obj.whenUnsatisfiable;
+  if (v7 !== undefined) { result['whenUnsatisfiable'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3206,41 +3344,70 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'awsElasticBlockStore': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore),
-    'azureDisk': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureDisk(obj.azureDisk),
-    'azureFile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureFile(obj.azureFile),
-    'cephfs': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfs(obj.cephfs),
-    'cinder': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinder(obj.cinder),
-    'configMap': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMap(obj.configMap),
-    'csi': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi(obj.csi),
-    'downwardAPI': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApi(obj.downwardApi),
-    'emptyDir': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDir(obj.emptyDir),
-    'ephemeral': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeral(obj.ephemeral),
-    'fc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFc(obj.fc),
-    'flexVolume': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume(obj.flexVolume),
-    'flocker': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlocker(obj.flocker),
-    'gcePersistentDisk': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk),
-    'gitRepo': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGitRepo(obj.gitRepo),
-    'glusterfs': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGlusterfs(obj.glusterfs),
-    'hostPath': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesHostPath(obj.hostPath),
-    'image': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesImage(obj.image),
-    'iscsi': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsi(obj.iscsi),
-    'name': obj.name,
-    'nfs': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesNfs(obj.nfs),
-    'persistentVolumeClaim': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim),
-    'photonPersistentDisk': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk),
-    'portworxVolume': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPortworxVolume(obj.portworxVolume),
-    'projected': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjected(obj.projected),
-    'quobyte': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesQuobyte(obj.quobyte),
-    'rbd': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbd(obj.rbd),
-    'scaleIO': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIo(obj.scaleIo),
-    'secret': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecret(obj.secret),
-    'storageos': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageos(obj.storageos),
-    'vsphereVolume': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesVsphereVolume(obj.vsphereVolume),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore);
+  if (v0 !== undefined) { result['awsElasticBlockStore'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureDisk(obj.azureDisk);
+  if (v1 !== undefined) { result['azureDisk'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureFile(obj.azureFile);
+  if (v2 !== undefined) { result['azureFile'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfs(obj.cephfs);
+  if (v3 !== undefined) { result['cephfs'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinder(obj.cinder);
+  if (v4 !== undefined) { result['cinder'] = v4; }
+  const v5 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMap(obj.configMap);
+  if (v5 !== undefined) { result['configMap'] = v5; }
+  const v6 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi(obj.csi);
+  if (v6 !== undefined) { result['csi'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApi(obj.downwardApi);
+  if (v7 !== undefined) { result['downwardAPI'] = v7; }
+  const v8 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDir(obj.emptyDir);
+  if (v8 !== undefined) { result['emptyDir'] = v8; }
+  const v9 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeral(obj.ephemeral);
+  if (v9 !== undefined) { result['ephemeral'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFc(obj.fc);
+  if (v10 !== undefined) { result['fc'] = v10; }
+  const v11 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume(obj.flexVolume);
+  if (v11 !== undefined) { result['flexVolume'] = v11; }
+  const v12 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlocker(obj.flocker);
+  if (v12 !== undefined) { result['flocker'] = v12; }
+  const v13 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk);
+  if (v13 !== undefined) { result['gcePersistentDisk'] = v13; }
+  const v14 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGitRepo(obj.gitRepo);
+  if (v14 !== undefined) { result['gitRepo'] = v14; }
+  const v15 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGlusterfs(obj.glusterfs);
+  if (v15 !== undefined) { result['glusterfs'] = v15; }
+  const v16 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesHostPath(obj.hostPath);
+  if (v16 !== undefined) { result['hostPath'] = v16; }
+  const v17 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesImage(obj.image);
+  if (v17 !== undefined) { result['image'] = v17; }
+  const v18 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsi(obj.iscsi);
+  if (v18 !== undefined) { result['iscsi'] = v18; }
+  const v19 = obj.name;
+  if (v19 !== undefined) { result['name'] = v19; }
+  const v20 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesNfs(obj.nfs);
+  if (v20 !== undefined) { result['nfs'] = v20; }
+  const v21 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim);
+  if (v21 !== undefined) { result['persistentVolumeClaim'] = v21; }
+  const v22 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk);
+  if (v22 !== undefined) { result['photonPersistentDisk'] = v22; }
+  const v23 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPortworxVolume(obj.portworxVolume);
+  if (v23 !== undefined) { result['portworxVolume'] = v23; }
+  const v24 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjected(obj.projected);
+  if (v24 !== undefined) { result['projected'] = v24; }
+  const v25 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesQuobyte(obj.quobyte);
+  if (v25 !== undefined) { result['quobyte'] = v25; }
+  const v26 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbd(obj.rbd);
+  if (v26 !== undefined) { result['rbd'] = v26; }
+  const v27 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIo(obj.scaleIo);
+  if (v27 !== undefined) { result['scaleIO'] = v27; }
+  const v28 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecret(obj.secret);
+  if (v28 !== undefined) { result['secret'] = v28; }
+  const v29 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageos(obj.storageos);
+  if (v29 !== undefined) { result['storageos'] = v29; }
+  const v30 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesVsphereVolume(obj.vsphereVolume);
+  if (v30 !== undefined) { result['vsphereVolume'] = v30; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3294,13 +3461,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecWorkloadRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecWorkloadRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecWorkloadRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'podGroup': obj.podGroup,
-    'podGroupReplicaKey': obj.podGroupReplicaKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.podGroup;
+  if (v1 !== undefined) { result['podGroup'] = v1; }
+  const v2 = obj.podGroupReplicaKey;
+  if (v2 !== undefined) { result['podGroupReplicaKey'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3343,12 +3511,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinity {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinity(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution);
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3393,12 +3561,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinity {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinity(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3443,12 +3611,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinity {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinity(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3496,13 +3664,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnv(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3541,13 +3710,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3599,13 +3769,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecycle {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecycle(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3714,20 +3885,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbe {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3787,15 +3966,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3904,20 +4086,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3950,12 +4140,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResizePolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResizePolicy(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4005,13 +4195,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4044,12 +4235,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRul
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRules(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4198,22 +4389,32 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext 
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4325,20 +4526,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbe {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4369,12 +4578,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeDevices {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeDevices(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4469,17 +4678,22 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeMounts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeMounts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4511,12 +4725,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfigOptions {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfigOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecDnsConfigOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4564,13 +4778,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnv(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4609,13 +4824,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4666,13 +4882,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecycle(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4778,20 +4995,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4851,15 +5076,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersPorts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4965,20 +5193,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5011,12 +5247,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResizeP
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResizePolicy(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5065,13 +5301,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5104,12 +5341,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestart
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRules(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5257,22 +5494,32 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContext(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5378,20 +5625,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5422,12 +5677,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeD
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeDevices(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5522,17 +5777,22 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeM
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeMounts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5580,13 +5840,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnv(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5625,13 +5886,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5683,13 +5945,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecycle {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecycle(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5798,20 +6061,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5871,15 +6142,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersPorts {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersPorts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5988,20 +6262,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6034,12 +6316,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResizePolicy
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResizePolicy(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6089,13 +6371,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResources {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6128,12 +6411,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRules(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6282,22 +6565,32 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContext(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6409,20 +6702,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6453,12 +6754,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeDevice
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeDevices(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6553,17 +6854,22 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeMounts
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeMounts(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6598,12 +6904,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6670,12 +6976,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextAppArmorPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextAppArmorProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6725,14 +7031,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeLinuxOpti
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeLinuxOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6772,12 +7080,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeccompProf
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeccompProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6808,12 +7116,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSysctls {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSysctls(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextSysctls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6870,14 +7178,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextWindowsOpti
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextWindowsOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6912,12 +7222,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsL
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6974,14 +7284,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAwsElasticBlockStor
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAwsElasticBlockStore(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAwsElasticBlockStore | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7046,16 +7358,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureDisk {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureDisk(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'cachingMode': obj.cachingMode,
-    'diskName': obj.diskName,
-    'diskURI': obj.diskUri,
-    'fsType': obj.fsType,
-    'kind': obj.kind,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.cachingMode;
+  if (v0 !== undefined) { result['cachingMode'] = v0; }
+  const v1 = obj.diskName;
+  if (v1 !== undefined) { result['diskName'] = v1; }
+  const v2 = obj.diskUri;
+  if (v2 !== undefined) { result['diskURI'] = v2; }
+  const v3 = obj.fsType;
+  if (v3 !== undefined) { result['fsType'] = v3; }
+  const v4 = obj.kind;
+  if (v4 !== undefined) { result['kind'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7096,13 +7412,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureFile {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureFile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesAzureFile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'readOnly': obj.readOnly,
-    'secretName': obj.secretName,
-    'shareName': obj.shareName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.readOnly;
+  if (v0 !== undefined) { result['readOnly'] = v0; }
+  const v1 = obj.secretName;
+  if (v1 !== undefined) { result['secretName'] = v1; }
+  const v2 = obj.shareName;
+  if (v2 !== undefined) { result['shareName'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7169,16 +7486,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfs(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'monitors': obj.monitors?.map(y => y),
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'secretFile': obj.secretFile,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfsSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.monitors?.map(y => y);
+  if (v0 !== undefined) { result['monitors'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.secretFile;
+  if (v3 !== undefined) { result['secretFile'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfsSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.user;
+  if (v5 !== undefined) { result['user'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7233,14 +7554,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinder {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinder(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinder | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinderSecretRef(obj.secretRef),
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinderSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7302,14 +7625,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMap {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMap(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMapItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.optional;
+  if (v3 !== undefined) { result['optional'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7371,15 +7696,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'nodePublishSecretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef),
-    'readOnly': obj.readOnly,
-    'volumeAttributes': ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef);
+  if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v4 !== undefined) { result['volumeAttributes'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7418,12 +7746,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApi {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApi(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7463,12 +7791,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDir {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDir(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEmptyDir | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'medium': obj.medium,
-    'sizeLimit': obj.sizeLimit?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.medium;
+  if (v0 !== undefined) { result['medium'] = v0; }
+  const v1 = obj.sizeLimit?.value;
+  if (v1 !== undefined) { result['sizeLimit'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7535,11 +7863,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeral {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeral(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeral | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'volumeClaimTemplate': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate);
+  if (v0 !== undefined) { result['volumeClaimTemplate'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7596,15 +7923,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFc {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'lun': obj.lun,
-    'readOnly': obj.readOnly,
-    'targetWWNs': obj.targetWwNs?.map(y => y),
-    'wwids': obj.wwids?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.lun;
+  if (v1 !== undefined) { result['lun'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.targetWwNs?.map(y => y);
+  if (v3 !== undefined) { result['targetWWNs'] = v3; }
+  const v4 = obj.wwids?.map(y => y);
+  if (v4 !== undefined) { result['wwids'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7665,15 +7995,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['options'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7706,12 +8039,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlocker {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlocker(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlocker | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'datasetName': obj.datasetName,
-    'datasetUUID': obj.datasetUuid,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.datasetName;
+  if (v0 !== undefined) { result['datasetName'] = v0; }
+  const v1 = obj.datasetUuid;
+  if (v1 !== undefined) { result['datasetUUID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7771,14 +8104,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGcePersistentDisk {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGcePersistentDisk(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGcePersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'pdName': obj.pdName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.pdName;
+  if (v2 !== undefined) { result['pdName'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7822,13 +8157,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGitRepo {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGitRepo(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGitRepo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'directory': obj.directory,
-    'repository': obj.repository,
-    'revision': obj.revision,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.directory;
+  if (v0 !== undefined) { result['directory'] = v0; }
+  const v1 = obj.repository;
+  if (v1 !== undefined) { result['repository'] = v1; }
+  const v2 = obj.revision;
+  if (v2 !== undefined) { result['revision'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7871,13 +8207,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGlusterfs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGlusterfs(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesGlusterfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'endpoints': obj.endpoints,
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.endpoints;
+  if (v0 !== undefined) { result['endpoints'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7917,12 +8254,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesHostPath {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesHostPath(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesHostPath | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7976,12 +8313,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesImage {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesImage(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesImage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'pullPolicy': obj.pullPolicy,
-    'reference': obj.reference,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.pullPolicy;
+  if (v0 !== undefined) { result['pullPolicy'] = v0; }
+  const v1 = obj.reference;
+  if (v1 !== undefined) { result['reference'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8088,21 +8425,30 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsi {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsi(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'chapAuthDiscovery': obj.chapAuthDiscovery,
-    'chapAuthSession': obj.chapAuthSession,
-    'fsType': obj.fsType,
-    'initiatorName': obj.initiatorName,
-    'iqn': obj.iqn,
-    'iscsiInterface': obj.iscsiInterface,
-    'lun': obj.lun,
-    'portals': obj.portals?.map(y => y),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsiSecretRef(obj.secretRef),
-    'targetPortal': obj.targetPortal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.chapAuthDiscovery;
+  if (v0 !== undefined) { result['chapAuthDiscovery'] = v0; }
+  const v1 = obj.chapAuthSession;
+  if (v1 !== undefined) { result['chapAuthSession'] = v1; }
+  const v2 = obj.fsType;
+  if (v2 !== undefined) { result['fsType'] = v2; }
+  const v3 = obj.initiatorName;
+  if (v3 !== undefined) { result['initiatorName'] = v3; }
+  const v4 = obj.iqn;
+  if (v4 !== undefined) { result['iqn'] = v4; }
+  const v5 = obj.iscsiInterface;
+  if (v5 !== undefined) { result['iscsiInterface'] = v5; }
+  const v6 = obj.lun;
+  if (v6 !== undefined) { result['lun'] = v6; }
+  const v7 = obj.portals?.map(y => y);
+  if (v7 !== undefined) { result['portals'] = v7; }
+  const v8 = obj.readOnly;
+  if (v8 !== undefined) { result['readOnly'] = v8; }
+  const v9 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsiSecretRef(obj.secretRef);
+  if (v9 !== undefined) { result['secretRef'] = v9; }
+  const v10 = obj.targetPortal;
+  if (v10 !== undefined) { result['targetPortal'] = v10; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8146,13 +8492,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesNfs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesNfs(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesNfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'server': obj.server,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.server;
+  if (v2 !== undefined) { result['server'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8187,12 +8534,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPersistentVolumeCla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPersistentVolumeClaim(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPersistentVolumeClaim | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claimName': obj.claimName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claimName;
+  if (v0 !== undefined) { result['claimName'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8226,12 +8573,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPhotonPersistentDis
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPhotonPersistentDisk(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPhotonPersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'pdID': obj.pdId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.pdId;
+  if (v1 !== undefined) { result['pdID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8275,13 +8622,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPortworxVolume {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPortworxVolume(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesPortworxVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.volumeId;
+  if (v2 !== undefined) { result['volumeID'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8318,12 +8666,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjected {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjected(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjected | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'sources': obj.sources?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSources(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.sources?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSources(y));
+  if (v1 !== undefined) { result['sources'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8392,16 +8740,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesQuobyte {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesQuobyte(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesQuobyte | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'readOnly': obj.readOnly,
-    'registry': obj.registry,
-    'tenant': obj.tenant,
-    'user': obj.user,
-    'volume': obj.volume,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.group;
+  if (v0 !== undefined) { result['group'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.registry;
+  if (v2 !== undefined) { result['registry'] = v2; }
+  const v3 = obj.tenant;
+  if (v3 !== undefined) { result['tenant'] = v3; }
+  const v4 = obj.user;
+  if (v4 !== undefined) { result['user'] = v4; }
+  const v5 = obj.volume;
+  if (v5 !== undefined) { result['volume'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8496,18 +8848,24 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbd {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbd(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbd | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'image': obj.image,
-    'keyring': obj.keyring,
-    'monitors': obj.monitors?.map(y => y),
-    'pool': obj.pool,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbdSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.image;
+  if (v1 !== undefined) { result['image'] = v1; }
+  const v2 = obj.keyring;
+  if (v2 !== undefined) { result['keyring'] = v2; }
+  const v3 = obj.monitors?.map(y => y);
+  if (v3 !== undefined) { result['monitors'] = v3; }
+  const v4 = obj.pool;
+  if (v4 !== undefined) { result['pool'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  const v6 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbdSecretRef(obj.secretRef);
+  if (v6 !== undefined) { result['secretRef'] = v6; }
+  const v7 = obj.user;
+  if (v7 !== undefined) { result['user'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8605,20 +8963,28 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIo {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIo(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'gateway': obj.gateway,
-    'protectionDomain': obj.protectionDomain,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIoSecretRef(obj.secretRef),
-    'sslEnabled': obj.sslEnabled,
-    'storageMode': obj.storageMode,
-    'storagePool': obj.storagePool,
-    'system': obj.system,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.gateway;
+  if (v1 !== undefined) { result['gateway'] = v1; }
+  const v2 = obj.protectionDomain;
+  if (v2 !== undefined) { result['protectionDomain'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIoSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.sslEnabled;
+  if (v5 !== undefined) { result['sslEnabled'] = v5; }
+  const v6 = obj.storageMode;
+  if (v6 !== undefined) { result['storageMode'] = v6; }
+  const v7 = obj.storagePool;
+  if (v7 !== undefined) { result['storagePool'] = v7; }
+  const v8 = obj.system;
+  if (v8 !== undefined) { result['system'] = v8; }
+  const v9 = obj.volumeName;
+  if (v9 !== undefined) { result['volumeName'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8678,14 +9044,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecret {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecret(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecretItems(y)),
-    'optional': obj.optional,
-    'secretName': obj.secretName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecretItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.secretName;
+  if (v3 !== undefined) { result['secretName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8748,15 +9116,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageos {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageos(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageos | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageosSecretRef(obj.secretRef),
-    'volumeName': obj.volumeName,
-    'volumeNamespace': obj.volumeNamespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageosSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  const v4 = obj.volumeNamespace;
+  if (v4 !== undefined) { result['volumeNamespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8805,14 +9176,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesVsphereVolume {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesVsphereVolume(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesVsphereVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'storagePolicyID': obj.storagePolicyId,
-    'storagePolicyName': obj.storagePolicyName,
-    'volumePath': obj.volumePath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.storagePolicyId;
+  if (v1 !== undefined) { result['storagePolicyID'] = v1; }
+  const v2 = obj.storagePolicyName;
+  if (v2 !== undefined) { result['storagePolicyName'] = v2; }
+  const v3 = obj.volumePath;
+  if (v3 !== undefined) { result['volumePath'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8844,12 +9217,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPrefer
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preference': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference);
+  if (v0 !== undefined) { result['preference'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8877,11 +9250,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequir
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeSelectorTerms': obj.nodeSelectorTerms?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.nodeSelectorTerms?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y));
+  if (v0 !== undefined) { result['nodeSelectorTerms'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8913,12 +9285,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9008,16 +9380,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequire
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9049,12 +9425,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9144,16 +9520,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityReq
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9208,15 +9588,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9251,12 +9634,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromConfigMap
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromConfigMapRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9291,12 +9674,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromSecretRef
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9346,14 +9729,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStart(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9408,14 +9793,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9443,11 +9830,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeExe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9481,12 +9867,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeGrp
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9543,15 +9929,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHtt
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9584,12 +9973,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeTcp
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9617,11 +10006,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeEx
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9655,12 +10043,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeGr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9717,15 +10105,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHt
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9758,12 +10149,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9798,12 +10189,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims 
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9868,12 +10259,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRul
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRulesExitCodes(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9913,12 +10304,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextA
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextAppArmorProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9952,12 +10343,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextC
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextCapabilities(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10006,14 +10397,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextS
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeLinuxOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10055,12 +10448,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextS
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeccompProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10117,14 +10510,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextW
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextWindowsOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10152,11 +10547,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeExec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10190,12 +10584,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeGrpc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10252,15 +10646,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttp
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10293,12 +10690,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeTcpS
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10353,15 +10750,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10396,12 +10796,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10436,12 +10836,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10491,14 +10891,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStart(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10553,14 +10955,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStop(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10588,11 +10992,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10626,12 +11029,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10688,15 +11091,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10729,12 +11135,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10762,11 +11168,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10800,12 +11205,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10862,15 +11267,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10903,12 +11311,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10943,12 +11351,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourcesClaims(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11013,12 +11421,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestart
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11058,12 +11466,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11097,12 +11505,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextCapabilities(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11151,14 +11559,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11200,12 +11610,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11262,14 +11672,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurit
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11297,11 +11709,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11335,12 +11746,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11397,15 +11808,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11438,12 +11852,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11498,15 +11912,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11541,12 +11958,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromConfi
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromConfigMapRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11581,12 +11998,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromSecre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11636,14 +12053,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStart(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11698,14 +12117,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStop(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11733,11 +12154,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11771,12 +12191,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11833,15 +12253,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11874,12 +12297,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11907,11 +12330,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11945,12 +12367,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12007,15 +12429,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12048,12 +12473,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12088,12 +12513,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesCla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesClaims(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12158,12 +12583,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12203,12 +12628,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextAppArmorProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12242,12 +12667,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextCapabilities(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12296,14 +12721,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12345,12 +12772,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeccompProfile(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12407,14 +12834,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityCont
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextWindowsOptions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12442,11 +12871,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12480,12 +12908,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeGrpc(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12542,15 +12970,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12583,12 +13014,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12631,13 +13062,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsL
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12666,11 +13098,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfsSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfsSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCephfsSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12699,11 +13130,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinderSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinderSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCinderSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12749,13 +13179,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMapItems {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMapItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12787,11 +13218,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsiNodePublishSecre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsiNodePublishSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsiNodePublishSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12842,14 +13272,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItems {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12926,12 +13358,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata),
-    'spec': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12963,11 +13395,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolumeSecretRef
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolumeSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolumeSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12995,11 +13426,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsiSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsiSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesIscsiSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13104,16 +13534,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSources {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'clusterTrustBundle': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle),
-    'configMap': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap),
-    'downwardAPI': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi),
-    'podCertificate': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate),
-    'secret': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecret(obj.secret),
-    'serviceAccountToken': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle);
+  if (v0 !== undefined) { result['clusterTrustBundle'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap);
+  if (v1 !== undefined) { result['configMap'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi);
+  if (v2 !== undefined) { result['downwardAPI'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate);
+  if (v3 !== undefined) { result['podCertificate'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecret(obj.secret);
+  if (v4 !== undefined) { result['secret'] = v4; }
+  const v5 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken);
+  if (v5 !== undefined) { result['serviceAccountToken'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13145,11 +13579,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbdSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbdSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesRbdSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13178,11 +13611,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIoSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIoSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesScaleIoSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13228,13 +13660,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecretItems {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecretItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13263,11 +13696,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageosSecretRef 
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageosSecretRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesStorageosSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13298,12 +13730,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPrefer
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13336,12 +13768,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequir
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13426,16 +13858,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13469,12 +13905,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequire
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13511,12 +13947,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequire
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13601,16 +14037,20 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13644,12 +14084,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityReq
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13686,12 +14126,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityReq
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13733,13 +14173,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromConf
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13771,12 +14212,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFiel
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13831,14 +14272,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFile
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFileKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13877,13 +14320,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromReso
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromResourceFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13925,13 +14369,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromSecr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromSecretKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13959,11 +14404,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14020,15 +14464,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14052,11 +14499,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14091,12 +14537,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14124,11 +14570,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14185,15 +14630,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14217,11 +14665,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14256,12 +14703,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14293,12 +14740,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHtt
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14366,12 +14813,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHt
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14439,12 +14886,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttp
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14522,13 +14969,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14560,12 +15008,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14620,14 +15068,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14666,13 +15116,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14714,13 +15165,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14748,11 +15200,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14809,15 +15260,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14841,11 +15295,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14880,12 +15333,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14913,11 +15366,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14974,15 +15426,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15006,11 +15461,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15045,12 +15499,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15082,12 +15536,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15155,12 +15609,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadine
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15228,12 +15682,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartup
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15311,13 +15765,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15349,12 +15804,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15409,14 +15864,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFileKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15455,13 +15912,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15503,13 +15961,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFrom
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15537,11 +15996,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15598,15 +16056,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15630,11 +16091,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15669,12 +16129,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15702,11 +16162,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopExec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15763,15 +16222,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGet(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15795,11 +16257,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopSleep(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15834,12 +16295,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15871,12 +16332,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProb
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15944,12 +16405,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessPro
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16017,12 +16478,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbe
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16089,12 +16550,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsFie
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16133,13 +16594,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsRes
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16183,15 +16645,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16319,19 +16784,26 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessModes': obj.accessModes?.map(y => y),
-    'dataSource': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource),
-    'dataSourceRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef),
-    'resources': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources),
-    'selector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector),
-    'storageClassName': obj.storageClassName,
-    'volumeAttributesClassName': obj.volumeAttributesClassName,
-    'volumeMode': obj.volumeMode,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.accessModes?.map(y => y);
+  if (v0 !== undefined) { result['accessModes'] = v0; }
+  const v1 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource);
+  if (v1 !== undefined) { result['dataSource'] = v1; }
+  const v2 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef);
+  if (v2 !== undefined) { result['dataSourceRef'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources);
+  if (v3 !== undefined) { result['resources'] = v3; }
+  const v4 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector);
+  if (v4 !== undefined) { result['selector'] = v4; }
+  const v5 = obj.storageClassName;
+  if (v5 !== undefined) { result['storageClassName'] = v5; }
+  const v6 = obj.volumeAttributesClassName;
+  if (v6 !== undefined) { result['volumeAttributesClassName'] = v6; }
+  const v7 = obj.volumeMode;
+  if (v7 !== undefined) { result['volumeMode'] = v7; }
+  const v8 = obj.volumeName;
+  if (v8 !== undefined) { result['volumeName'] = v8; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16405,15 +16877,18 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector),
-    'name': obj.name,
-    'optional': obj.optional,
-    'path': obj.path,
-    'signerName': obj.signerName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.path;
+  if (v3 !== undefined) { result['path'] = v3; }
+  const v4 = obj.signerName;
+  if (v4 !== undefined) { result['signerName'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16461,13 +16936,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesCon
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMap(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMapItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16491,11 +16967,10 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDow
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApi(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16645,17 +17120,22 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesPod
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesPodCertificate(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesPodCertificate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'certificateChainPath': obj.certificateChainPath,
-    'credentialBundlePath': obj.credentialBundlePath,
-    'keyPath': obj.keyPath,
-    'keyType': obj.keyType,
-    'maxExpirationSeconds': obj.maxExpirationSeconds,
-    'signerName': obj.signerName,
-    'userAnnotations': ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.certificateChainPath;
+  if (v0 !== undefined) { result['certificateChainPath'] = v0; }
+  const v1 = obj.credentialBundlePath;
+  if (v1 !== undefined) { result['credentialBundlePath'] = v1; }
+  const v2 = obj.keyPath;
+  if (v2 !== undefined) { result['keyPath'] = v2; }
+  const v3 = obj.keyType;
+  if (v3 !== undefined) { result['keyType'] = v3; }
+  const v4 = obj.maxExpirationSeconds;
+  if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
+  const v5 = obj.signerName;
+  if (v5 !== undefined) { result['signerName'] = v5; }
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v6 !== undefined) { result['userAnnotations'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16703,13 +17183,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecret(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecretItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecretItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16757,13 +17238,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSer
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesServiceAccountToken | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'audience': obj.audience,
-    'expirationSeconds': obj.expirationSeconds,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.audience;
+  if (v0 !== undefined) { result['audience'] = v0; }
+  const v1 = obj.expirationSeconds;
+  if (v1 !== undefined) { result['expirationSeconds'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16807,13 +17289,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPrefer
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16857,13 +17340,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPrefer
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16907,13 +17391,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequir
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16957,13 +17442,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequir
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16997,12 +17483,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17039,12 +17525,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17087,13 +17573,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequire
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17136,13 +17623,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequire
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17176,12 +17664,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17218,12 +17706,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17266,13 +17754,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityReq
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17315,13 +17804,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityReq
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17369,12 +17859,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostSta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17442,12 +17932,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStop
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17531,12 +18021,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17604,12 +18094,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyc
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17693,12 +18183,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePos
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17766,12 +18256,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17870,13 +18360,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17947,14 +18438,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.namespace;
+  if (v3 !== undefined) { result['namespace'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17993,12 +18486,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v0 !== undefined) { result['limits'] = v0; }
+  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['requests'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18031,12 +18524,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18072,12 +18565,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18123,13 +18616,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesCon
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMapItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18180,14 +18674,16 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDow
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18233,13 +18729,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecretItems(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18282,13 +18779,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18331,13 +18829,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferr
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18380,13 +18879,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18429,13 +18929,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPre
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18506,13 +19007,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18555,13 +19057,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClu
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18592,12 +19095,12 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDow
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18636,13 +19139,14 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDow
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 

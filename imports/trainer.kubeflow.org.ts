@@ -2,15 +2,6 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 
-/** Copies `obj` without its undefined fields, in one pass (rewritten by scripts/import-crd.sh). */
-function omitUndefined(obj: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
-  for (const key of Object.keys(obj)) {
-    if (obj[key] !== undefined) out[key] = obj[key];
-  }
-  return out;
-}
-
 
 /**
  * TrainingRuntime represents a training runtime which can be referenced as part of
@@ -95,12 +86,12 @@ export interface TrainingRuntimeProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeProps(obj: TrainingRuntimeProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_TrainingRuntimeSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.metadata;
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -138,13 +129,14 @@ export interface TrainingRuntimeSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpec(obj: TrainingRuntimeSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mlPolicy': toJson_TrainingRuntimeSpecMlPolicy(obj.mlPolicy),
-    'podGroupPolicy': toJson_TrainingRuntimeSpecPodGroupPolicy(obj.podGroupPolicy),
-    'template': toJson_TrainingRuntimeSpecTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecMlPolicy(obj.mlPolicy);
+  if (v0 !== undefined) { result['mlPolicy'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecPodGroupPolicy(obj.podGroupPolicy);
+  if (v1 !== undefined) { result['podGroupPolicy'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplate(obj.template);
+  if (v2 !== undefined) { result['template'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -205,16 +197,20 @@ export interface TrainingRuntimeSpecMlPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicy(obj: TrainingRuntimeSpecMlPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'flux': toJson_TrainingRuntimeSpecMlPolicyFlux(obj.flux),
-    'jax': obj.jax,
-    'mpi': toJson_TrainingRuntimeSpecMlPolicyMpi(obj.mpi),
-    'numNodes': obj.numNodes,
-    'torch': toJson_TrainingRuntimeSpecMlPolicyTorch(obj.torch),
-    'xgboost': obj.xgboost,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecMlPolicyFlux(obj.flux);
+  if (v0 !== undefined) { result['flux'] = v0; }
+  const v1 = obj.jax;
+  if (v1 !== undefined) { result['jax'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecMlPolicyMpi(obj.mpi);
+  if (v2 !== undefined) { result['mpi'] = v2; }
+  const v3 = obj.numNodes;
+  if (v3 !== undefined) { result['numNodes'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecMlPolicyTorch(obj.torch);
+  if (v4 !== undefined) { result['torch'] = v4; }
+  const v5 = obj.xgboost;
+  if (v5 !== undefined) { result['xgboost'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -245,12 +241,12 @@ export interface TrainingRuntimeSpecPodGroupPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecPodGroupPolicy(obj: TrainingRuntimeSpecPodGroupPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'coscheduling': toJson_TrainingRuntimeSpecPodGroupPolicyCoscheduling(obj.coscheduling),
-    'volcano': toJson_TrainingRuntimeSpecPodGroupPolicyVolcano(obj.volcano),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecPodGroupPolicyCoscheduling(obj.coscheduling);
+  if (v0 !== undefined) { result['coscheduling'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecPodGroupPolicyVolcano(obj.volcano);
+  if (v1 !== undefined) { result['volcano'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -282,12 +278,12 @@ export interface TrainingRuntimeSpecTemplate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplate(obj: TrainingRuntimeSpecTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainingRuntimeSpecTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainingRuntimeSpecTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -311,11 +307,10 @@ export interface TrainingRuntimeSpecMlPolicyFlux {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicyFlux(obj: TrainingRuntimeSpecMlPolicyFlux | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'numProcPerNode': obj.numProcPerNode,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.numProcPerNode;
+  if (v0 !== undefined) { result['numProcPerNode'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -369,14 +364,16 @@ export interface TrainingRuntimeSpecMlPolicyMpi {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicyMpi(obj: TrainingRuntimeSpecMlPolicyMpi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mpiImplementation': obj.mpiImplementation,
-    'numProcPerNode': obj.numProcPerNode,
-    'runLauncherAsNode': obj.runLauncherAsNode,
-    'sshAuthMountPath': obj.sshAuthMountPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mpiImplementation;
+  if (v0 !== undefined) { result['mpiImplementation'] = v0; }
+  const v1 = obj.numProcPerNode;
+  if (v1 !== undefined) { result['numProcPerNode'] = v1; }
+  const v2 = obj.runLauncherAsNode;
+  if (v2 !== undefined) { result['runLauncherAsNode'] = v2; }
+  const v3 = obj.sshAuthMountPath;
+  if (v3 !== undefined) { result['sshAuthMountPath'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -407,11 +404,10 @@ export interface TrainingRuntimeSpecMlPolicyTorch {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicyTorch(obj: TrainingRuntimeSpecMlPolicyTorch | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'envInjection': toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjection(obj.envInjection),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjection(obj.envInjection);
+  if (v0 !== undefined) { result['envInjection'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -438,11 +434,10 @@ export interface TrainingRuntimeSpecPodGroupPolicyCoscheduling {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecPodGroupPolicyCoscheduling(obj: TrainingRuntimeSpecPodGroupPolicyCoscheduling | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'scheduleTimeoutSeconds': obj.scheduleTimeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.scheduleTimeoutSeconds;
+  if (v0 !== undefined) { result['scheduleTimeoutSeconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -466,11 +461,10 @@ export interface TrainingRuntimeSpecPodGroupPolicyVolcano {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecPodGroupPolicyVolcano(obj: TrainingRuntimeSpecPodGroupPolicyVolcano | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'networkTopology': toJson_TrainingRuntimeSpecPodGroupPolicyVolcanoNetworkTopology(obj.networkTopology),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecPodGroupPolicyVolcanoNetworkTopology(obj.networkTopology);
+  if (v0 !== undefined) { result['networkTopology'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -513,15 +507,18 @@ export interface TrainingRuntimeSpecTemplateMetadata {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateMetadata(obj: TrainingRuntimeSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -638,20 +635,28 @@ export interface TrainingRuntimeSpecTemplateSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpec(obj: TrainingRuntimeSpecTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'coordinator': toJson_TrainingRuntimeSpecTemplateSpecCoordinator(obj.coordinator),
-    'failurePolicy': toJson_TrainingRuntimeSpecTemplateSpecFailurePolicy(obj.failurePolicy),
-    'managedBy': obj.managedBy,
-    'network': toJson_TrainingRuntimeSpecTemplateSpecNetwork(obj.network),
-    'replicatedJobs': obj.replicatedJobs?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobs(y)),
-    'startupPolicy': toJson_TrainingRuntimeSpecTemplateSpecStartupPolicy(obj.startupPolicy),
-    'successPolicy': toJson_TrainingRuntimeSpecTemplateSpecSuccessPolicy(obj.successPolicy),
-    'suspend': obj.suspend,
-    'ttlSecondsAfterFinished': obj.ttlSecondsAfterFinished,
-    'volumeClaimPolicies': obj.volumeClaimPolicies?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPolicies(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecCoordinator(obj.coordinator);
+  if (v0 !== undefined) { result['coordinator'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecFailurePolicy(obj.failurePolicy);
+  if (v1 !== undefined) { result['failurePolicy'] = v1; }
+  const v2 = obj.managedBy;
+  if (v2 !== undefined) { result['managedBy'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecNetwork(obj.network);
+  if (v3 !== undefined) { result['network'] = v3; }
+  const v4 = obj.replicatedJobs?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobs(y));
+  if (v4 !== undefined) { result['replicatedJobs'] = v4; }
+  const v5 = toJson_TrainingRuntimeSpecTemplateSpecStartupPolicy(obj.startupPolicy);
+  if (v5 !== undefined) { result['startupPolicy'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecSuccessPolicy(obj.successPolicy);
+  if (v6 !== undefined) { result['successPolicy'] = v6; }
+  const v7 = obj.suspend;
+  if (v7 !== undefined) { result['suspend'] = v7; }
+  const v8 = obj.ttlSecondsAfterFinished;
+  if (v8 !== undefined) { result['ttlSecondsAfterFinished'] = v8; }
+  const v9 = obj.volumeClaimPolicies?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPolicies(y));
+  if (v9 !== undefined) { result['volumeClaimPolicies'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -696,11 +701,10 @@ export interface TrainingRuntimeSpecMlPolicyTorchEnvInjection {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjection(obj: TrainingRuntimeSpecMlPolicyTorchEnvInjection | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'targets': obj.targets?.map(y => toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjectionTargets(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.targets?.map(y => toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjectionTargets(y));
+  if (v0 !== undefined) { result['targets'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -731,12 +735,12 @@ export interface TrainingRuntimeSpecPodGroupPolicyVolcanoNetworkTopology {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecPodGroupPolicyVolcanoNetworkTopology(obj: TrainingRuntimeSpecPodGroupPolicyVolcanoNetworkTopology | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'highestTierAllowed': obj.highestTierAllowed,
-    'mode': obj.mode,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.highestTierAllowed;
+  if (v0 !== undefined) { result['highestTierAllowed'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -780,13 +784,14 @@ export interface TrainingRuntimeSpecTemplateSpecCoordinator {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecCoordinator(obj: TrainingRuntimeSpecTemplateSpecCoordinator | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'jobIndex': obj.jobIndex,
-    'podIndex': obj.podIndex,
-    'replicatedJob': obj.replicatedJob,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.jobIndex;
+  if (v0 !== undefined) { result['jobIndex'] = v0; }
+  const v1 = obj.podIndex;
+  if (v1 !== undefined) { result['podIndex'] = v1; }
+  const v2 = obj.replicatedJob;
+  if (v2 !== undefined) { result['replicatedJob'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -837,13 +842,14 @@ export interface TrainingRuntimeSpecTemplateSpecFailurePolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecFailurePolicy(obj: TrainingRuntimeSpecTemplateSpecFailurePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'maxRestarts': obj.maxRestarts,
-    'restartStrategy': obj.restartStrategy,
-    'rules': obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecFailurePolicyRules(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.maxRestarts;
+  if (v0 !== undefined) { result['maxRestarts'] = v0; }
+  const v1 = obj.restartStrategy;
+  if (v1 !== undefined) { result['restartStrategy'] = v1; }
+  const v2 = obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecFailurePolicyRules(y));
+  if (v2 !== undefined) { result['rules'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -888,13 +894,14 @@ export interface TrainingRuntimeSpecTemplateSpecNetwork {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecNetwork(obj: TrainingRuntimeSpecTemplateSpecNetwork | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'enableDNSHostnames': obj.enableDnsHostnames,
-    'publishNotReadyAddresses': obj.publishNotReadyAddresses,
-    'subdomain': obj.subdomain,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.enableDnsHostnames;
+  if (v0 !== undefined) { result['enableDNSHostnames'] = v0; }
+  const v1 = obj.publishNotReadyAddresses;
+  if (v1 !== undefined) { result['publishNotReadyAddresses'] = v1; }
+  const v2 = obj.subdomain;
+  if (v2 !== undefined) { result['subdomain'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -955,15 +962,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobs {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobs(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'dependsOn': obj.dependsOn?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsDependsOn(y)),
-    'groupName': obj.groupName,
-    'name': obj.name,
-    'replicas': obj.replicas,
-    'template': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.dependsOn?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsDependsOn(y));
+  if (v0 !== undefined) { result['dependsOn'] = v0; }
+  const v1 = obj.groupName;
+  if (v1 !== undefined) { result['groupName'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.replicas;
+  if (v3 !== undefined) { result['replicas'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj.template);
+  if (v4 !== undefined) { result['template'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -991,11 +1001,10 @@ export interface TrainingRuntimeSpecTemplateSpecStartupPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecStartupPolicy(obj: TrainingRuntimeSpecTemplateSpecStartupPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'startupPolicyOrder': obj.startupPolicyOrder,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.startupPolicyOrder;
+  if (v0 !== undefined) { result['startupPolicyOrder'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1030,12 +1039,12 @@ export interface TrainingRuntimeSpecTemplateSpecSuccessPolicy {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecSuccessPolicy(obj: TrainingRuntimeSpecTemplateSpecSuccessPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'targetReplicatedJobs': obj.targetReplicatedJobs?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.targetReplicatedJobs?.map(y => y);
+  if (v1 !== undefined) { result['targetReplicatedJobs'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1074,12 +1083,12 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPolicies {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPolicies(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPolicies | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'retentionPolicy': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesRetentionPolicy(obj.retentionPolicy),
-    'templates': obj.templates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplates(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesRetentionPolicy(obj.retentionPolicy);
+  if (v0 !== undefined) { result['retentionPolicy'] = v0; }
+  const v1 = obj.templates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplates(y));
+  if (v1 !== undefined) { result['templates'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1116,12 +1125,12 @@ export interface TrainingRuntimeSpecMlPolicyTorchEnvInjectionTargets {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecMlPolicyTorchEnvInjectionTargets(obj: TrainingRuntimeSpecMlPolicyTorchEnvInjectionTargets | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerNames': obj.containerNames?.map(y => y),
-    'jobName': obj.jobName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerNames?.map(y => y);
+  if (v0 !== undefined) { result['containerNames'] = v0; }
+  const v1 = obj.jobName;
+  if (v1 !== undefined) { result['jobName'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1220,15 +1229,18 @@ export interface TrainingRuntimeSpecTemplateSpecFailurePolicyRules {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecFailurePolicyRules(obj: TrainingRuntimeSpecTemplateSpecFailurePolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'name': obj.name,
-    'onJobFailureMessagePatterns': obj.onJobFailureMessagePatterns?.map(y => y),
-    'onJobFailureReasons': obj.onJobFailureReasons?.map(y => y),
-    'targetReplicatedJobs': obj.targetReplicatedJobs?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.onJobFailureMessagePatterns?.map(y => y);
+  if (v2 !== undefined) { result['onJobFailureMessagePatterns'] = v2; }
+  const v3 = obj.onJobFailureReasons?.map(y => y);
+  if (v3 !== undefined) { result['onJobFailureReasons'] = v3; }
+  const v4 = obj.targetReplicatedJobs?.map(y => y);
+  if (v4 !== undefined) { result['targetReplicatedJobs'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1259,12 +1271,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsDependsOn {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsDependsOn(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsDependsOn | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'status': obj.status,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.status;
+  if (v1 !== undefined) { result['status'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1297,12 +1309,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1354,11 +1366,10 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesRetentionPoli
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesRetentionPolicy(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesRetentionPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'whenDeleted': obj.whenDeleted,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.whenDeleted;
+  if (v0 !== undefined) { result['whenDeleted'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1421,15 +1432,18 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplates {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplates(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'kind': obj.kind,
-    'metadata': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata(obj.metadata),
-    'spec': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec(obj.spec),
-    'status': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatus(obj.status),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata(obj.metadata);
+  if (v2 !== undefined) { result['metadata'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec(obj.spec);
+  if (v3 !== undefined) { result['spec'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatus(obj.status);
+  if (v4 !== undefined) { result['status'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1503,15 +1517,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1742,26 +1759,40 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
-    'backoffLimit': obj.backoffLimit,
-    'backoffLimitPerIndex': obj.backoffLimitPerIndex,
-    'completionMode': obj.completionMode,
-    'completions': obj.completions,
-    'managedBy': obj.managedBy,
-    'manualSelector': obj.manualSelector,
-    'maxFailedIndexes': obj.maxFailedIndexes,
-    'parallelism': obj.parallelism,
-    'podFailurePolicy': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicy(obj.podFailurePolicy),
-    'podReplacementPolicy': obj.podReplacementPolicy,
-    'selector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelector(obj.selector),
-    'successPolicy': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicy(obj.successPolicy),
-    'suspend': obj.suspend,
-    'template': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj.template),
-    'ttlSecondsAfterFinished': obj.ttlSecondsAfterFinished,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.activeDeadlineSeconds;
+  if (v0 !== undefined) { result['activeDeadlineSeconds'] = v0; }
+  const v1 = obj.backoffLimit;
+  if (v1 !== undefined) { result['backoffLimit'] = v1; }
+  const v2 = obj.backoffLimitPerIndex;
+  if (v2 !== undefined) { result['backoffLimitPerIndex'] = v2; }
+  const v3 = obj.completionMode;
+  if (v3 !== undefined) { result['completionMode'] = v3; }
+  const v4 = obj.completions;
+  if (v4 !== undefined) { result['completions'] = v4; }
+  const v5 = obj.managedBy;
+  if (v5 !== undefined) { result['managedBy'] = v5; }
+  const v6 = obj.manualSelector;
+  if (v6 !== undefined) { result['manualSelector'] = v6; }
+  const v7 = obj.maxFailedIndexes;
+  if (v7 !== undefined) { result['maxFailedIndexes'] = v7; }
+  const v8 = obj.parallelism;
+  if (v8 !== undefined) { result['parallelism'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicy(obj.podFailurePolicy);
+  if (v9 !== undefined) { result['podFailurePolicy'] = v9; }
+  const v10 = obj.podReplacementPolicy;
+  if (v10 !== undefined) { result['podReplacementPolicy'] = v10; }
+  const v11 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelector(obj.selector);
+  if (v11 !== undefined) { result['selector'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicy(obj.successPolicy);
+  if (v12 !== undefined) { result['successPolicy'] = v12; }
+  const v13 = obj.suspend;
+  if (v13 !== undefined) { result['suspend'] = v13; }
+  const v14 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj.template);
+  if (v14 !== undefined) { result['template'] = v14; }
+  const v15 = obj.ttlSecondsAfterFinished;
+  if (v15 !== undefined) { result['ttlSecondsAfterFinished'] = v15; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1816,15 +1847,18 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMeta
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -1950,19 +1984,26 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessModes': obj.accessModes?.map(y => y),
-    'dataSource': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSource(obj.dataSource),
-    'dataSourceRef': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSourceRef(obj.dataSourceRef),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources(obj.resources),
-    'selector': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelector(obj.selector),
-    'storageClassName': obj.storageClassName,
-    'volumeAttributesClassName': obj.volumeAttributesClassName,
-    'volumeMode': obj.volumeMode,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.accessModes?.map(y => y);
+  if (v0 !== undefined) { result['accessModes'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSource(obj.dataSource);
+  if (v1 !== undefined) { result['dataSource'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSourceRef(obj.dataSourceRef);
+  if (v2 !== undefined) { result['dataSourceRef'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources(obj.resources);
+  if (v3 !== undefined) { result['resources'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelector(obj.selector);
+  if (v4 !== undefined) { result['selector'] = v4; }
+  const v5 = obj.storageClassName;
+  if (v5 !== undefined) { result['storageClassName'] = v5; }
+  const v6 = obj.volumeAttributesClassName;
+  if (v6 !== undefined) { result['volumeAttributesClassName'] = v6; }
+  const v7 = obj.volumeMode;
+  if (v7 !== undefined) { result['volumeMode'] = v7; }
+  const v8 = obj.volumeName;
+  if (v8 !== undefined) { result['volumeName'] = v8; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2092,18 +2133,24 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStat
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatus(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatus | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessModes': obj.accessModes?.map(y => y),
-    'allocatedResourceStatuses': ((obj.allocatedResourceStatuses) === undefined) ? undefined : (Object.entries(obj.allocatedResourceStatuses).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'allocatedResources': ((obj.allocatedResources) === undefined) ? undefined : (Object.entries(obj.allocatedResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'capacity': ((obj.capacity) === undefined) ? undefined : (Object.entries(obj.capacity).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'conditions': obj.conditions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusConditions(y)),
-    'currentVolumeAttributesClassName': obj.currentVolumeAttributesClassName,
-    'modifyVolumeStatus': toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusModifyVolumeStatus(obj.modifyVolumeStatus),
-    'phase': obj.phase,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.accessModes?.map(y => y);
+  if (v0 !== undefined) { result['accessModes'] = v0; }
+  const v1 = ((obj.allocatedResourceStatuses) === undefined) ? undefined : (Object.entries(obj.allocatedResourceStatuses).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['allocatedResourceStatuses'] = v1; }
+  const v2 = ((obj.allocatedResources) === undefined) ? undefined : (Object.entries(obj.allocatedResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['allocatedResources'] = v2; }
+  const v3 = ((obj.capacity) === undefined) ? undefined : (Object.entries(obj.capacity).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v3 !== undefined) { result['capacity'] = v3; }
+  const v4 = obj.conditions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusConditions(y));
+  if (v4 !== undefined) { result['conditions'] = v4; }
+  const v5 = obj.currentVolumeAttributesClassName;
+  if (v5 !== undefined) { result['currentVolumeAttributesClassName'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusModifyVolumeStatus(obj.modifyVolumeStatus);
+  if (v6 !== undefined) { result['modifyVolumeStatus'] = v6; }
+  const v7 = obj.phase;
+  if (v7 !== undefined) { result['phase'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2137,11 +2184,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicy(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'rules': obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRules(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRules(y));
+  if (v0 !== undefined) { result['rules'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2176,12 +2222,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2214,11 +2260,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSucces
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicy(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'rules': obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicyRules(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.rules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicyRules(y));
+  if (v0 !== undefined) { result['rules'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2253,12 +2298,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2305,13 +2350,14 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSource(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSource | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2382,14 +2428,16 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSourceRef(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecDataSourceRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.namespace;
+  if (v3 !== undefined) { result['namespace'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2428,12 +2476,12 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v0 !== undefined) { result['limits'] = v0; }
+  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['requests'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2466,12 +2514,12 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelector(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2563,16 +2611,20 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStat
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusConditions(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusConditions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'lastProbeTime': obj.lastProbeTime?.toISOString(),
-    'lastTransitionTime': obj.lastTransitionTime?.toISOString(),
-    'message': obj.message,
-    'reason': obj.reason,
-    'status': obj.status,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.lastProbeTime?.toISOString();
+  if (v0 !== undefined) { result['lastProbeTime'] = v0; }
+  const v1 = obj.lastTransitionTime?.toISOString();
+  if (v1 !== undefined) { result['lastTransitionTime'] = v1; }
+  const v2 = obj.message;
+  if (v2 !== undefined) { result['message'] = v2; }
+  const v3 = obj.reason;
+  if (v3 !== undefined) { result['reason'] = v3; }
+  const v4 = obj.status;
+  if (v4 !== undefined) { result['status'] = v4; }
+  const v5 = obj.type;
+  if (v5 !== undefined) { result['type'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2613,12 +2665,12 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStat
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusModifyVolumeStatus(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusModifyVolumeStatus | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'status': obj.status,
-    'targetVolumeAttributesClassName': obj.targetVolumeAttributesClassName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.status;
+  if (v0 !== undefined) { result['status'] = v0; }
+  const v1 = obj.targetVolumeAttributesClassName;
+  if (v1 !== undefined) { result['targetVolumeAttributesClassName'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2671,13 +2723,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRules(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'onExitCodes': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnExitCodes(obj.onExitCodes),
-    'onPodConditions': obj.onPodConditions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnPodConditions(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnExitCodes(obj.onExitCodes);
+  if (v1 !== undefined) { result['onExitCodes'] = v1; }
+  const v2 = obj.onPodConditions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnPodConditions(y));
+  if (v2 !== undefined) { result['onPodConditions'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2720,13 +2773,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelect
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2777,12 +2831,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSucces
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicyRules(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSuccessPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'succeededCount': obj.succeededCount,
-    'succeededIndexes': obj.succeededIndexes,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.succeededCount;
+  if (v0 !== undefined) { result['succeededCount'] = v0; }
+  const v1 = obj.succeededIndexes;
+  if (v1 !== undefined) { result['succeededIndexes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -2825,15 +2879,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3330,52 +3387,92 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
-    'affinity': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj.affinity),
-    'automountServiceAccountToken': obj.automountServiceAccountToken,
-    'containers': obj.containers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(y)),
-    'dnsConfig': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfig(obj.dnsConfig),
-    'dnsPolicy': obj.dnsPolicy,
-    'enableServiceLinks': obj.enableServiceLinks,
-    'ephemeralContainers': obj.ephemeralContainers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainers(y)),
-    'hostAliases': obj.hostAliases?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecHostAliases(y)),
-    'hostIPC': obj.hostIpc,
-    'hostNetwork': obj.hostNetwork,
-    'hostPID': obj.hostPid,
-    'hostUsers': obj.hostUsers,
-    'hostname': obj.hostname,
-    'hostnameOverride': obj.hostnameOverride,
-    'imagePullSecrets': obj.imagePullSecrets?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(y)),
-    'initContainers': obj.initContainers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(y)),
-    'nodeName': obj.nodeName,
-    'nodeSelector': ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'os': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecOs(obj.os),
-    'overhead': ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'preemptionPolicy': obj.preemptionPolicy,
-    'priority': obj.priority,
-    'priorityClassName': obj.priorityClassName,
-    'readinessGates': obj.readinessGates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecReadinessGates(y)),
-    'resourceClaims': obj.resourceClaims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourceClaims(y)),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'runtimeClassName': obj.runtimeClassName,
-    'schedulerName': obj.schedulerName,
-    'schedulingGates': obj.schedulingGates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(y)),
-    'schedulingGroup': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGroup(obj.schedulingGroup),
-    'securityContext': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj.securityContext),
-    'serviceAccount': obj.serviceAccount,
-    'serviceAccountName': obj.serviceAccountName,
-    'setHostnameAsFQDN': obj.setHostnameAsFqdn,
-    'shareProcessNamespace': obj.shareProcessNamespace,
-    'subdomain': obj.subdomain,
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'tolerations': obj.tolerations?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(y)),
-    'topologySpreadConstraints': obj.topologySpreadConstraints?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraints(y)),
-    'volumes': obj.volumes?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.activeDeadlineSeconds;
+  if (v0 !== undefined) { result['activeDeadlineSeconds'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj.affinity);
+  if (v1 !== undefined) { result['affinity'] = v1; }
+  const v2 = obj.automountServiceAccountToken;
+  if (v2 !== undefined) { result['automountServiceAccountToken'] = v2; }
+  const v3 = obj.containers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(y));
+  if (v3 !== undefined) { result['containers'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfig(obj.dnsConfig);
+  if (v4 !== undefined) { result['dnsConfig'] = v4; }
+  const v5 = obj.dnsPolicy;
+  if (v5 !== undefined) { result['dnsPolicy'] = v5; }
+  const v6 = obj.enableServiceLinks;
+  if (v6 !== undefined) { result['enableServiceLinks'] = v6; }
+  const v7 = obj.ephemeralContainers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainers(y));
+  if (v7 !== undefined) { result['ephemeralContainers'] = v7; }
+  const v8 = obj.hostAliases?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecHostAliases(y));
+  if (v8 !== undefined) { result['hostAliases'] = v8; }
+  const v9 = obj.hostIpc;
+  if (v9 !== undefined) { result['hostIPC'] = v9; }
+  const v10 = obj.hostNetwork;
+  if (v10 !== undefined) { result['hostNetwork'] = v10; }
+  const v11 = obj.hostPid;
+  if (v11 !== undefined) { result['hostPID'] = v11; }
+  const v12 = obj.hostUsers;
+  if (v12 !== undefined) { result['hostUsers'] = v12; }
+  const v13 = obj.hostname;
+  if (v13 !== undefined) { result['hostname'] = v13; }
+  const v14 = obj.hostnameOverride;
+  if (v14 !== undefined) { result['hostnameOverride'] = v14; }
+  const v15 = obj.imagePullSecrets?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(y));
+  if (v15 !== undefined) { result['imagePullSecrets'] = v15; }
+  const v16 = obj.initContainers?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(y));
+  if (v16 !== undefined) { result['initContainers'] = v16; }
+  const v17 = obj.nodeName;
+  if (v17 !== undefined) { result['nodeName'] = v17; }
+  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v18 !== undefined) { result['nodeSelector'] = v18; }
+  const v19 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecOs(obj.os);
+  if (v19 !== undefined) { result['os'] = v19; }
+  const v20 = ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v20 !== undefined) { result['overhead'] = v20; }
+  const v21 = obj.preemptionPolicy;
+  if (v21 !== undefined) { result['preemptionPolicy'] = v21; }
+  const v22 = obj.priority;
+  if (v22 !== undefined) { result['priority'] = v22; }
+  const v23 = obj.priorityClassName;
+  if (v23 !== undefined) { result['priorityClassName'] = v23; }
+  const v24 = obj.readinessGates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecReadinessGates(y));
+  if (v24 !== undefined) { result['readinessGates'] = v24; }
+  const v25 = obj.resourceClaims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourceClaims(y));
+  if (v25 !== undefined) { result['resourceClaims'] = v25; }
+  const v26 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResources(obj.resources);
+  if (v26 !== undefined) { result['resources'] = v26; }
+  const v27 = obj.restartPolicy;
+  if (v27 !== undefined) { result['restartPolicy'] = v27; }
+  const v28 = obj.runtimeClassName;
+  if (v28 !== undefined) { result['runtimeClassName'] = v28; }
+  const v29 = obj.schedulerName;
+  if (v29 !== undefined) { result['schedulerName'] = v29; }
+  const v30 = obj.schedulingGates?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(y));
+  if (v30 !== undefined) { result['schedulingGates'] = v30; }
+  const v31 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGroup(obj.schedulingGroup);
+  if (v31 !== undefined) { result['schedulingGroup'] = v31; }
+  const v32 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj.securityContext);
+  if (v32 !== undefined) { result['securityContext'] = v32; }
+  const v33 = obj.serviceAccount;
+  if (v33 !== undefined) { result['serviceAccount'] = v33; }
+  const v34 = obj.serviceAccountName;
+  if (v34 !== undefined) { result['serviceAccountName'] = v34; }
+  const v35 = obj.setHostnameAsFqdn;
+  if (v35 !== undefined) { result['setHostnameAsFQDN'] = v35; }
+  const v36 = obj.shareProcessNamespace;
+  if (v36 !== undefined) { result['shareProcessNamespace'] = v36; }
+  const v37 = obj.subdomain;
+  if (v37 !== undefined) { result['subdomain'] = v37; }
+  const v38 = obj.terminationGracePeriodSeconds;
+  if (v38 !== undefined) { result['terminationGracePeriodSeconds'] = v38; }
+  const v39 = obj.tolerations?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(y));
+  if (v39 !== undefined) { result['tolerations'] = v39; }
+  const v40 = obj.topologySpreadConstraints?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraints(y));
+  if (v40 !== undefined) { result['topologySpreadConstraints'] = v40; }
+  const v41 = obj.volumes?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(y));
+  if (v41 !== undefined) { result['volumes'] = v41; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3446,13 +3543,14 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3508,13 +3606,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnExitCodes(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3550,12 +3649,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFai
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnPodConditions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecPodFailurePolicyRulesOnPodConditions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'status': obj.status,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.status;
+  if (v0 !== undefined) { result['status'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3593,13 +3692,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeAffinity': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj.nodeAffinity),
-    'podAffinity': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj.podAffinity),
-    'podAntiAffinity': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj.nodeAffinity);
+  if (v0 !== undefined) { result['nodeAffinity'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj.podAffinity);
+  if (v1 !== undefined) { result['podAffinity'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity);
+  if (v2 !== undefined) { result['podAntiAffinity'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3899,35 +3999,58 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersPorts(y)),
-    'readinessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResizePolicy(y)),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRules(y)),
-    'securityContext': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.terminationMessagePath;
+  if (v19 !== undefined) { result['terminationMessagePath'] = v19; }
+  const v20 = obj.terminationMessagePolicy;
+  if (v20 !== undefined) { result['terminationMessagePolicy'] = v20; }
+  const v21 = obj.tty;
+  if (v21 !== undefined) { result['tty'] = v21; }
+  const v22 = obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeDevices(y));
+  if (v22 !== undefined) { result['volumeDevices'] = v22; }
+  const v23 = obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(y));
+  if (v23 !== undefined) { result['volumeMounts'] = v23; }
+  const v24 = obj.workingDir;
+  if (v24 !== undefined) { result['workingDir'] = v24; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -3974,13 +4097,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfig(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfig | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nameservers': obj.nameservers?.map(y => y),
-    'options': obj.options?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfigOptions(y)),
-    'searches': obj.searches?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.nameservers?.map(y => y);
+  if (v0 !== undefined) { result['nameservers'] = v0; }
+  const v1 = obj.options?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfigOptions(y));
+  if (v1 !== undefined) { result['options'] = v1; }
+  const v2 = obj.searches?.map(y => y);
+  if (v2 !== undefined) { result['searches'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4254,36 +4378,60 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainers(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersPorts(y)),
-    'readinessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResizePolicy(y)),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRules(y)),
-    'securityContext': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'targetContainerName': obj.targetContainerName,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.targetContainerName;
+  if (v19 !== undefined) { result['targetContainerName'] = v19; }
+  const v20 = obj.terminationMessagePath;
+  if (v20 !== undefined) { result['terminationMessagePath'] = v20; }
+  const v21 = obj.terminationMessagePolicy;
+  if (v21 !== undefined) { result['terminationMessagePolicy'] = v21; }
+  const v22 = obj.tty;
+  if (v22 !== undefined) { result['tty'] = v22; }
+  const v23 = obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeDevices(y));
+  if (v23 !== undefined) { result['volumeDevices'] = v23; }
+  const v24 = obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeMounts(y));
+  if (v24 !== undefined) { result['volumeMounts'] = v24; }
+  const v25 = obj.workingDir;
+  if (v25 !== undefined) { result['workingDir'] = v25; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4315,12 +4463,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecHostAliases(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecHostAliases | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'hostnames': obj.hostnames?.map(y => y),
-    'ip': obj.ip,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.hostnames?.map(y => y);
+  if (v0 !== undefined) { result['hostnames'] = v0; }
+  const v1 = obj.ip;
+  if (v1 !== undefined) { result['ip'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4349,11 +4497,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4653,35 +4800,58 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(y)),
-    'envFrom': obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFrom(y)),
-    'image': obj.image,
-    'imagePullPolicy': obj.imagePullPolicy,
-    'lifecycle': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecycle(obj.lifecycle),
-    'livenessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbe(obj.livenessProbe),
-    'name': obj.name,
-    'ports': obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersPorts(y)),
-    'readinessProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbe(obj.readinessProbe),
-    'resizePolicy': obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResizePolicy(y)),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResources(obj.resources),
-    'restartPolicy': obj.restartPolicy,
-    'restartPolicyRules': obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRules(y)),
-    'securityContext': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj.securityContext),
-    'startupProbe': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbe(obj.startupProbe),
-    'stdin': obj.stdin,
-    'stdinOnce': obj.stdinOnce,
-    'terminationMessagePath': obj.terminationMessagePath,
-    'terminationMessagePolicy': obj.terminationMessagePolicy,
-    'tty': obj.tty,
-    'volumeDevices': obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeDevices(y)),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(y)),
-    'workingDir': obj.workingDir,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.envFrom?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFrom(y));
+  if (v3 !== undefined) { result['envFrom'] = v3; }
+  const v4 = obj.image;
+  if (v4 !== undefined) { result['image'] = v4; }
+  const v5 = obj.imagePullPolicy;
+  if (v5 !== undefined) { result['imagePullPolicy'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecycle(obj.lifecycle);
+  if (v6 !== undefined) { result['lifecycle'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbe(obj.livenessProbe);
+  if (v7 !== undefined) { result['livenessProbe'] = v7; }
+  const v8 = obj.name;
+  if (v8 !== undefined) { result['name'] = v8; }
+  const v9 = obj.ports?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersPorts(y));
+  if (v9 !== undefined) { result['ports'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbe(obj.readinessProbe);
+  if (v10 !== undefined) { result['readinessProbe'] = v10; }
+  const v11 = obj.resizePolicy?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResizePolicy(y));
+  if (v11 !== undefined) { result['resizePolicy'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResources(obj.resources);
+  if (v12 !== undefined) { result['resources'] = v12; }
+  const v13 = obj.restartPolicy;
+  if (v13 !== undefined) { result['restartPolicy'] = v13; }
+  const v14 = obj.restartPolicyRules?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRules(y));
+  if (v14 !== undefined) { result['restartPolicyRules'] = v14; }
+  const v15 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj.securityContext);
+  if (v15 !== undefined) { result['securityContext'] = v15; }
+  const v16 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbe(obj.startupProbe);
+  if (v16 !== undefined) { result['startupProbe'] = v16; }
+  const v17 = obj.stdin;
+  if (v17 !== undefined) { result['stdin'] = v17; }
+  const v18 = obj.stdinOnce;
+  if (v18 !== undefined) { result['stdinOnce'] = v18; }
+  const v19 = obj.terminationMessagePath;
+  if (v19 !== undefined) { result['terminationMessagePath'] = v19; }
+  const v20 = obj.terminationMessagePolicy;
+  if (v20 !== undefined) { result['terminationMessagePolicy'] = v20; }
+  const v21 = obj.tty;
+  if (v21 !== undefined) { result['tty'] = v21; }
+  const v22 = obj.volumeDevices?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeDevices(y));
+  if (v22 !== undefined) { result['volumeDevices'] = v22; }
+  const v23 = obj.volumeMounts?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(y));
+  if (v23 !== undefined) { result['volumeMounts'] = v23; }
+  const v24 = obj.workingDir;
+  if (v24 !== undefined) { result['workingDir'] = v24; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4739,11 +4909,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecOs(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecOs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4781,11 +4950,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecReadinessGates(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecReadinessGates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'conditionType': obj.conditionType,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.conditionType;
+  if (v0 !== undefined) { result['conditionType'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4865,13 +5033,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourceClaims(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourceClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'resourceClaimName': obj.resourceClaimName,
-    'resourceClaimTemplateName': obj.resourceClaimTemplateName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.resourceClaimName;
+  if (v1 !== undefined) { result['resourceClaimName'] = v1; }
+  const v2 = obj.resourceClaimTemplateName;
+  if (v2 !== undefined) { result['resourceClaimTemplateName'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4927,13 +5096,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4958,11 +5128,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -4999,11 +5168,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGroup(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGroup | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podGroupName': obj.podGroupName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.podGroupName;
+  if (v0 !== undefined) { result['podGroupName'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5190,23 +5358,34 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'appArmorProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'fsGroup': obj.fsGroup,
-    'fsGroupChangePolicy': obj.fsGroupChangePolicy,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxChangePolicy': obj.seLinuxChangePolicy,
-    'seLinuxOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile),
-    'supplementalGroups': obj.supplementalGroups?.map(y => y),
-    'supplementalGroupsPolicy': obj.supplementalGroupsPolicy,
-    'sysctls': obj.sysctls?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(y)),
-    'windowsOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v0 !== undefined) { result['appArmorProfile'] = v0; }
+  const v1 = obj.fsGroup;
+  if (v1 !== undefined) { result['fsGroup'] = v1; }
+  const v2 = obj.fsGroupChangePolicy;
+  if (v2 !== undefined) { result['fsGroupChangePolicy'] = v2; }
+  const v3 = obj.runAsGroup;
+  if (v3 !== undefined) { result['runAsGroup'] = v3; }
+  const v4 = obj.runAsNonRoot;
+  if (v4 !== undefined) { result['runAsNonRoot'] = v4; }
+  const v5 = obj.runAsUser;
+  if (v5 !== undefined) { result['runAsUser'] = v5; }
+  const v6 = obj.seLinuxChangePolicy;
+  if (v6 !== undefined) { result['seLinuxChangePolicy'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v7 !== undefined) { result['seLinuxOptions'] = v7; }
+  const v8 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v8 !== undefined) { result['seccompProfile'] = v8; }
+  const v9 = obj.supplementalGroups?.map(y => y);
+  if (v9 !== undefined) { result['supplementalGroups'] = v9; }
+  const v10 = obj.supplementalGroupsPolicy;
+  if (v10 !== undefined) { result['supplementalGroupsPolicy'] = v10; }
+  const v11 = obj.sysctls?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(y));
+  if (v11 !== undefined) { result['sysctls'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v12 !== undefined) { result['windowsOptions'] = v12; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5270,15 +5449,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'effect': obj.effect,
-    'key': obj.key,
-    'operator': obj.operator,
-    'tolerationSeconds': obj.tolerationSeconds,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.effect;
+  if (v0 !== undefined) { result['effect'] = v0; }
+  const v1 = obj.key;
+  if (v1 !== undefined) { result['key'] = v1; }
+  const v2 = obj.operator;
+  if (v2 !== undefined) { result['operator'] = v2; }
+  const v3 = obj.tolerationSeconds;
+  if (v3 !== undefined) { result['tolerationSeconds'] = v3; }
+  const v4 = obj.value;
+  if (v4 !== undefined) { result['value'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5433,18 +5615,24 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraints(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraints | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'maxSkew': obj.maxSkew,
-    'minDomains': obj.minDomains,
-    'nodeAffinityPolicy': obj.nodeAffinityPolicy,
-    'nodeTaintsPolicy': obj.nodeTaintsPolicy,
-    'topologyKey': obj.topologyKey,
-    'whenUnsatisfiable': obj.whenUnsatisfiable,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.maxSkew;
+  if (v2 !== undefined) { result['maxSkew'] = v2; }
+  const v3 = obj.minDomains;
+  if (v3 !== undefined) { result['minDomains'] = v3; }
+  const v4 = obj.nodeAffinityPolicy;
+  if (v4 !== undefined) { result['nodeAffinityPolicy'] = v4; }
+  const v5 = obj.nodeTaintsPolicy;
+  if (v5 !== undefined) { result['nodeTaintsPolicy'] = v5; }
+  const v6 = obj.topologyKey;
+  if (v6 !== undefined) { result['topologyKey'] = v6; }
+  const v7 = obj.whenUnsatisfiable;
+  if (v7 !== undefined) { result['whenUnsatisfiable'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5759,41 +5947,70 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'awsElasticBlockStore': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore),
-    'azureDisk': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj.azureDisk),
-    'azureFile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj.azureFile),
-    'cephfs': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj.cephfs),
-    'cinder': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj.cinder),
-    'configMap': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj.configMap),
-    'csi': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj.csi),
-    'downwardAPI': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj.downwardApi),
-    'emptyDir': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj.emptyDir),
-    'ephemeral': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj.ephemeral),
-    'fc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj.fc),
-    'flexVolume': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj.flexVolume),
-    'flocker': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj.flocker),
-    'gcePersistentDisk': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk),
-    'gitRepo': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj.gitRepo),
-    'glusterfs': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj.glusterfs),
-    'hostPath': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj.hostPath),
-    'image': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj.image),
-    'iscsi': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj.iscsi),
-    'name': obj.name,
-    'nfs': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj.nfs),
-    'persistentVolumeClaim': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim),
-    'photonPersistentDisk': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk),
-    'portworxVolume': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj.portworxVolume),
-    'projected': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj.projected),
-    'quobyte': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj.quobyte),
-    'rbd': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj.rbd),
-    'scaleIO': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj.scaleIo),
-    'secret': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj.secret),
-    'storageos': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj.storageos),
-    'vsphereVolume': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj.vsphereVolume),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore);
+  if (v0 !== undefined) { result['awsElasticBlockStore'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj.azureDisk);
+  if (v1 !== undefined) { result['azureDisk'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj.azureFile);
+  if (v2 !== undefined) { result['azureFile'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj.cephfs);
+  if (v3 !== undefined) { result['cephfs'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj.cinder);
+  if (v4 !== undefined) { result['cinder'] = v4; }
+  const v5 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj.configMap);
+  if (v5 !== undefined) { result['configMap'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj.csi);
+  if (v6 !== undefined) { result['csi'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj.downwardApi);
+  if (v7 !== undefined) { result['downwardAPI'] = v7; }
+  const v8 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj.emptyDir);
+  if (v8 !== undefined) { result['emptyDir'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj.ephemeral);
+  if (v9 !== undefined) { result['ephemeral'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj.fc);
+  if (v10 !== undefined) { result['fc'] = v10; }
+  const v11 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj.flexVolume);
+  if (v11 !== undefined) { result['flexVolume'] = v11; }
+  const v12 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj.flocker);
+  if (v12 !== undefined) { result['flocker'] = v12; }
+  const v13 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk);
+  if (v13 !== undefined) { result['gcePersistentDisk'] = v13; }
+  const v14 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj.gitRepo);
+  if (v14 !== undefined) { result['gitRepo'] = v14; }
+  const v15 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj.glusterfs);
+  if (v15 !== undefined) { result['glusterfs'] = v15; }
+  const v16 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj.hostPath);
+  if (v16 !== undefined) { result['hostPath'] = v16; }
+  const v17 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj.image);
+  if (v17 !== undefined) { result['image'] = v17; }
+  const v18 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj.iscsi);
+  if (v18 !== undefined) { result['iscsi'] = v18; }
+  const v19 = obj.name;
+  if (v19 !== undefined) { result['name'] = v19; }
+  const v20 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj.nfs);
+  if (v20 !== undefined) { result['nfs'] = v20; }
+  const v21 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim);
+  if (v21 !== undefined) { result['persistentVolumeClaim'] = v21; }
+  const v22 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk);
+  if (v22 !== undefined) { result['photonPersistentDisk'] = v22; }
+  const v23 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj.portworxVolume);
+  if (v23 !== undefined) { result['portworxVolume'] = v23; }
+  const v24 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj.projected);
+  if (v24 !== undefined) { result['projected'] = v24; }
+  const v25 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj.quobyte);
+  if (v25 !== undefined) { result['quobyte'] = v25; }
+  const v26 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj.rbd);
+  if (v26 !== undefined) { result['rbd'] = v26; }
+  const v27 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj.scaleIo);
+  if (v27 !== undefined) { result['scaleIO'] = v27; }
+  const v28 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj.secret);
+  if (v28 !== undefined) { result['secret'] = v28; }
+  const v29 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj.storageos);
+  if (v29 !== undefined) { result['storageos'] = v29; }
+  const v30 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj.vsphereVolume);
+  if (v30 !== undefined) { result['vsphereVolume'] = v30; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5836,12 +6053,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution);
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5886,12 +6103,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5936,12 +6153,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -5989,13 +6206,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6034,13 +6252,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6092,13 +6311,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecycle(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6207,20 +6427,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6280,15 +6508,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersPorts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6397,20 +6628,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6443,12 +6682,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResizePolicy(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6498,13 +6737,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6537,12 +6777,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRules(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6690,22 +6930,32 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6817,20 +7067,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6861,12 +7119,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeDevices(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -6961,17 +7219,22 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7003,12 +7266,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfigOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecDnsConfigOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7056,13 +7319,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnv(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7101,13 +7365,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7158,13 +7423,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecycle(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7270,20 +7536,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7343,15 +7617,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersPorts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7457,20 +7734,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7503,12 +7788,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResizePolicy(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7557,13 +7842,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7596,12 +7882,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRules(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7748,22 +8034,32 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContext(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7869,20 +8165,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -7913,12 +8217,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeDevices(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8013,17 +8317,22 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeMounts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8071,13 +8380,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8116,13 +8426,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromConfigMapRef(obj.configMapRef),
-    'prefix': obj.prefix,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromConfigMapRef(obj.configMapRef);
+  if (v0 !== undefined) { result['configMapRef'] = v0; }
+  const v1 = obj.prefix;
+  if (v1 !== undefined) { result['prefix'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8174,13 +8485,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecycle(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecycle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'postStart': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStart(obj.postStart),
-    'preStop': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStop(obj.preStop),
-    'stopSignal': obj.stopSignal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStart(obj.postStart);
+  if (v0 !== undefined) { result['postStart'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStop(obj.preStop);
+  if (v1 !== undefined) { result['preStop'] = v1; }
+  const v2 = obj.stopSignal;
+  if (v2 !== undefined) { result['stopSignal'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8289,20 +8601,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8362,15 +8682,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersPorts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersPorts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerPort': obj.containerPort,
-    'hostIP': obj.hostIp,
-    'hostPort': obj.hostPort,
-    'name': obj.name,
-    'protocol': obj.protocol,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerPort;
+  if (v0 !== undefined) { result['containerPort'] = v0; }
+  const v1 = obj.hostIp;
+  if (v1 !== undefined) { result['hostIP'] = v1; }
+  const v2 = obj.hostPort;
+  if (v2 !== undefined) { result['hostPort'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.protocol;
+  if (v4 !== undefined) { result['protocol'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8479,20 +8802,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8525,12 +8856,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResizePolicy(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResizePolicy | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'resourceName': obj.resourceName,
-    'restartPolicy': obj.restartPolicy,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.resourceName;
+  if (v0 !== undefined) { result['resourceName'] = v0; }
+  const v1 = obj.restartPolicy;
+  if (v1 !== undefined) { result['restartPolicy'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8580,13 +8911,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResourcesClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResourcesClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8619,12 +8951,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRules(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRules | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'action': obj.action,
-    'exitCodes': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj.exitCodes),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.action;
+  if (v0 !== undefined) { result['action'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj.exitCodes);
+  if (v1 !== undefined) { result['exitCodes'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8772,22 +9104,32 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8899,20 +9241,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbe(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbe | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeExec(obj.exec),
-    'failureThreshold': obj.failureThreshold,
-    'grpc': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeGrpc(obj.grpc),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGet(obj.httpGet),
-    'initialDelaySeconds': obj.initialDelaySeconds,
-    'periodSeconds': obj.periodSeconds,
-    'successThreshold': obj.successThreshold,
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeTcpSocket(obj.tcpSocket),
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'timeoutSeconds': obj.timeoutSeconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = obj.failureThreshold;
+  if (v1 !== undefined) { result['failureThreshold'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeGrpc(obj.grpc);
+  if (v2 !== undefined) { result['grpc'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGet(obj.httpGet);
+  if (v3 !== undefined) { result['httpGet'] = v3; }
+  const v4 = obj.initialDelaySeconds;
+  if (v4 !== undefined) { result['initialDelaySeconds'] = v4; }
+  const v5 = obj.periodSeconds;
+  if (v5 !== undefined) { result['periodSeconds'] = v5; }
+  const v6 = obj.successThreshold;
+  if (v6 !== undefined) { result['successThreshold'] = v6; }
+  const v7 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeTcpSocket(obj.tcpSocket);
+  if (v7 !== undefined) { result['tcpSocket'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.timeoutSeconds;
+  if (v9 !== undefined) { result['timeoutSeconds'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -8943,12 +9293,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeDevices(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeDevices | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'devicePath': obj.devicePath,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.devicePath;
+  if (v0 !== undefined) { result['devicePath'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9043,17 +9393,22 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9088,12 +9443,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourcesClaims(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9160,12 +9515,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9215,14 +9570,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9262,12 +9619,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9298,12 +9655,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9360,14 +9717,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9402,12 +9761,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9464,14 +9823,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9536,16 +9897,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'cachingMode': obj.cachingMode,
-    'diskName': obj.diskName,
-    'diskURI': obj.diskUri,
-    'fsType': obj.fsType,
-    'kind': obj.kind,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.cachingMode;
+  if (v0 !== undefined) { result['cachingMode'] = v0; }
+  const v1 = obj.diskName;
+  if (v1 !== undefined) { result['diskName'] = v1; }
+  const v2 = obj.diskUri;
+  if (v2 !== undefined) { result['diskURI'] = v2; }
+  const v3 = obj.fsType;
+  if (v3 !== undefined) { result['fsType'] = v3; }
+  const v4 = obj.kind;
+  if (v4 !== undefined) { result['kind'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9586,13 +9951,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'readOnly': obj.readOnly,
-    'secretName': obj.secretName,
-    'shareName': obj.shareName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.readOnly;
+  if (v0 !== undefined) { result['readOnly'] = v0; }
+  const v1 = obj.secretName;
+  if (v1 !== undefined) { result['secretName'] = v1; }
+  const v2 = obj.shareName;
+  if (v2 !== undefined) { result['shareName'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9659,16 +10025,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'monitors': obj.monitors?.map(y => y),
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'secretFile': obj.secretFile,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.monitors?.map(y => y);
+  if (v0 !== undefined) { result['monitors'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.secretFile;
+  if (v3 !== undefined) { result['secretFile'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.user;
+  if (v5 !== undefined) { result['user'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9723,14 +10093,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj.secretRef),
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9792,14 +10164,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.optional;
+  if (v3 !== undefined) { result['optional'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9861,15 +10235,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'nodePublishSecretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef),
-    'readOnly': obj.readOnly,
-    'volumeAttributes': ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef);
+  if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v4 !== undefined) { result['volumeAttributes'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9908,12 +10285,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -9953,12 +10330,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'medium': obj.medium,
-    'sizeLimit': obj.sizeLimit?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.medium;
+  if (v0 !== undefined) { result['medium'] = v0; }
+  const v1 = obj.sizeLimit?.value;
+  if (v1 !== undefined) { result['sizeLimit'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10025,11 +10402,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'volumeClaimTemplate': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate);
+  if (v0 !== undefined) { result['volumeClaimTemplate'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10086,15 +10462,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'lun': obj.lun,
-    'readOnly': obj.readOnly,
-    'targetWWNs': obj.targetWwNs?.map(y => y),
-    'wwids': obj.wwids?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.lun;
+  if (v1 !== undefined) { result['lun'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.targetWwNs?.map(y => y);
+  if (v3 !== undefined) { result['targetWWNs'] = v3; }
+  const v4 = obj.wwids?.map(y => y);
+  if (v4 !== undefined) { result['wwids'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10155,15 +10534,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['options'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10196,12 +10578,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'datasetName': obj.datasetName,
-    'datasetUUID': obj.datasetUuid,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.datasetName;
+  if (v0 !== undefined) { result['datasetName'] = v0; }
+  const v1 = obj.datasetUuid;
+  if (v1 !== undefined) { result['datasetUUID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10261,14 +10643,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'pdName': obj.pdName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.pdName;
+  if (v2 !== undefined) { result['pdName'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10312,13 +10696,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'directory': obj.directory,
-    'repository': obj.repository,
-    'revision': obj.revision,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.directory;
+  if (v0 !== undefined) { result['directory'] = v0; }
+  const v1 = obj.repository;
+  if (v1 !== undefined) { result['repository'] = v1; }
+  const v2 = obj.revision;
+  if (v2 !== undefined) { result['revision'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10361,13 +10746,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'endpoints': obj.endpoints,
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.endpoints;
+  if (v0 !== undefined) { result['endpoints'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10407,12 +10793,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10466,12 +10852,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'pullPolicy': obj.pullPolicy,
-    'reference': obj.reference,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.pullPolicy;
+  if (v0 !== undefined) { result['pullPolicy'] = v0; }
+  const v1 = obj.reference;
+  if (v1 !== undefined) { result['reference'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10578,21 +10964,30 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'chapAuthDiscovery': obj.chapAuthDiscovery,
-    'chapAuthSession': obj.chapAuthSession,
-    'fsType': obj.fsType,
-    'initiatorName': obj.initiatorName,
-    'iqn': obj.iqn,
-    'iscsiInterface': obj.iscsiInterface,
-    'lun': obj.lun,
-    'portals': obj.portals?.map(y => y),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj.secretRef),
-    'targetPortal': obj.targetPortal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.chapAuthDiscovery;
+  if (v0 !== undefined) { result['chapAuthDiscovery'] = v0; }
+  const v1 = obj.chapAuthSession;
+  if (v1 !== undefined) { result['chapAuthSession'] = v1; }
+  const v2 = obj.fsType;
+  if (v2 !== undefined) { result['fsType'] = v2; }
+  const v3 = obj.initiatorName;
+  if (v3 !== undefined) { result['initiatorName'] = v3; }
+  const v4 = obj.iqn;
+  if (v4 !== undefined) { result['iqn'] = v4; }
+  const v5 = obj.iscsiInterface;
+  if (v5 !== undefined) { result['iscsiInterface'] = v5; }
+  const v6 = obj.lun;
+  if (v6 !== undefined) { result['lun'] = v6; }
+  const v7 = obj.portals?.map(y => y);
+  if (v7 !== undefined) { result['portals'] = v7; }
+  const v8 = obj.readOnly;
+  if (v8 !== undefined) { result['readOnly'] = v8; }
+  const v9 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj.secretRef);
+  if (v9 !== undefined) { result['secretRef'] = v9; }
+  const v10 = obj.targetPortal;
+  if (v10 !== undefined) { result['targetPortal'] = v10; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10636,13 +11031,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'server': obj.server,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.server;
+  if (v2 !== undefined) { result['server'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10677,12 +11073,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claimName': obj.claimName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claimName;
+  if (v0 !== undefined) { result['claimName'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10716,12 +11112,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'pdID': obj.pdId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.pdId;
+  if (v1 !== undefined) { result['pdID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10764,13 +11160,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.volumeId;
+  if (v2 !== undefined) { result['volumeID'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10807,12 +11204,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'sources': obj.sources?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.sources?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(y));
+  if (v1 !== undefined) { result['sources'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10881,16 +11278,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'readOnly': obj.readOnly,
-    'registry': obj.registry,
-    'tenant': obj.tenant,
-    'user': obj.user,
-    'volume': obj.volume,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.group;
+  if (v0 !== undefined) { result['group'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.registry;
+  if (v2 !== undefined) { result['registry'] = v2; }
+  const v3 = obj.tenant;
+  if (v3 !== undefined) { result['tenant'] = v3; }
+  const v4 = obj.user;
+  if (v4 !== undefined) { result['user'] = v4; }
+  const v5 = obj.volume;
+  if (v5 !== undefined) { result['volume'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -10985,18 +11386,24 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'image': obj.image,
-    'keyring': obj.keyring,
-    'monitors': obj.monitors?.map(y => y),
-    'pool': obj.pool,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.image;
+  if (v1 !== undefined) { result['image'] = v1; }
+  const v2 = obj.keyring;
+  if (v2 !== undefined) { result['keyring'] = v2; }
+  const v3 = obj.monitors?.map(y => y);
+  if (v3 !== undefined) { result['monitors'] = v3; }
+  const v4 = obj.pool;
+  if (v4 !== undefined) { result['pool'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  const v6 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj.secretRef);
+  if (v6 !== undefined) { result['secretRef'] = v6; }
+  const v7 = obj.user;
+  if (v7 !== undefined) { result['user'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11094,20 +11501,28 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'gateway': obj.gateway,
-    'protectionDomain': obj.protectionDomain,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj.secretRef),
-    'sslEnabled': obj.sslEnabled,
-    'storageMode': obj.storageMode,
-    'storagePool': obj.storagePool,
-    'system': obj.system,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.gateway;
+  if (v1 !== undefined) { result['gateway'] = v1; }
+  const v2 = obj.protectionDomain;
+  if (v2 !== undefined) { result['protectionDomain'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.sslEnabled;
+  if (v5 !== undefined) { result['sslEnabled'] = v5; }
+  const v6 = obj.storageMode;
+  if (v6 !== undefined) { result['storageMode'] = v6; }
+  const v7 = obj.storagePool;
+  if (v7 !== undefined) { result['storagePool'] = v7; }
+  const v8 = obj.system;
+  if (v8 !== undefined) { result['system'] = v8; }
+  const v9 = obj.volumeName;
+  if (v9 !== undefined) { result['volumeName'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11167,14 +11582,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(y)),
-    'optional': obj.optional,
-    'secretName': obj.secretName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.secretName;
+  if (v3 !== undefined) { result['secretName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11237,15 +11654,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj.secretRef),
-    'volumeName': obj.volumeName,
-    'volumeNamespace': obj.volumeNamespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  const v4 = obj.volumeNamespace;
+  if (v4 !== undefined) { result['volumeNamespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11294,14 +11714,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'storagePolicyID': obj.storagePolicyId,
-    'storagePolicyName': obj.storagePolicyName,
-    'volumePath': obj.volumePath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.storagePolicyId;
+  if (v1 !== undefined) { result['storagePolicyID'] = v1; }
+  const v2 = obj.storagePolicyName;
+  if (v2 !== undefined) { result['storagePolicyName'] = v2; }
+  const v3 = obj.volumePath;
+  if (v3 !== undefined) { result['volumePath'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11333,12 +11755,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preference': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference);
+  if (v0 !== undefined) { result['preference'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11366,11 +11788,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeSelectorTerms': obj.nodeSelectorTerms?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.nodeSelectorTerms?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y));
+  if (v0 !== undefined) { result['nodeSelectorTerms'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11402,12 +11823,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11497,16 +11918,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11538,12 +11963,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11633,16 +12058,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11697,15 +12126,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11740,12 +12172,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromConfigMapRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11780,12 +12212,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11835,14 +12267,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStart(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11897,14 +12331,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStop(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11932,11 +12368,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -11970,12 +12405,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12032,15 +12467,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12073,12 +12511,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12106,11 +12544,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12144,12 +12581,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12206,15 +12643,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12247,12 +12687,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12287,12 +12727,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResourcesClaims(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12357,12 +12797,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRulesExitCodes(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12402,12 +12842,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12441,12 +12881,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12495,14 +12935,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12544,12 +12986,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12606,14 +13048,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12641,11 +13085,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12679,12 +13122,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12741,15 +13184,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12782,12 +13228,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12842,15 +13288,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12885,12 +13334,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromConfigMapRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12925,12 +13374,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -12980,14 +13429,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStart(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13042,14 +13493,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStop(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13077,11 +13530,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13115,12 +13567,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13177,15 +13629,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13218,12 +13673,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13251,11 +13706,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13289,12 +13743,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13351,15 +13805,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13392,12 +13849,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13432,12 +13889,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResourcesClaims(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13502,12 +13959,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13547,12 +14004,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextAppArmorProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13586,12 +14043,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextCapabilities(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13640,14 +14097,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13689,12 +14148,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeccompProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13751,14 +14210,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextWindowsOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13786,11 +14247,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13824,12 +14284,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13886,15 +14346,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13927,12 +14390,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -13987,15 +14450,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14030,12 +14496,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromConfigMapRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromConfigMapRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14070,12 +14536,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvFromSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14125,14 +14591,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStart(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStart | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14187,14 +14655,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStop(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStop | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'exec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopExec(obj.exec),
-    'httpGet': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGet(obj.httpGet),
-    'sleep': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopSleep(obj.sleep),
-    'tcpSocket': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj.tcpSocket),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopExec(obj.exec);
+  if (v0 !== undefined) { result['exec'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGet(obj.httpGet);
+  if (v1 !== undefined) { result['httpGet'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopSleep(obj.sleep);
+  if (v2 !== undefined) { result['sleep'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj.tcpSocket);
+  if (v3 !== undefined) { result['tcpSocket'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14222,11 +14692,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14260,12 +14729,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14322,15 +14791,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14363,12 +14835,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14396,11 +14868,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14434,12 +14905,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14496,15 +14967,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14537,12 +15011,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14577,12 +15051,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResourcesClaims(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResourcesClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14647,12 +15121,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRulesExitCodes(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersRestartPolicyRulesExitCodes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.operator;
+  if (v0 !== undefined) { result['operator'] = v0; }
+  const v1 = obj.values?.map(y => y);
+  if (v1 !== undefined) { result['values'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14692,12 +15166,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14731,12 +15205,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14785,14 +15259,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14834,12 +15310,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14896,14 +15372,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14931,11 +15409,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -14969,12 +15446,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeGrpc(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeGrpc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'port': obj.port,
-    'service': obj.service,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.port;
+  if (v0 !== undefined) { result['port'] = v0; }
+  const v1 = obj.service;
+  if (v1 !== undefined) { result['service'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15031,15 +15508,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15072,12 +15552,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15120,13 +15600,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15155,11 +15636,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15188,11 +15668,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15238,13 +15717,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15276,11 +15756,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15331,14 +15810,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15415,12 +15896,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15452,11 +15933,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15484,11 +15964,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15593,16 +16072,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'clusterTrustBundle': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle),
-    'configMap': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap),
-    'downwardAPI': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi),
-    'podCertificate': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate),
-    'secret': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj.secret),
-    'serviceAccountToken': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle);
+  if (v0 !== undefined) { result['clusterTrustBundle'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap);
+  if (v1 !== undefined) { result['configMap'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi);
+  if (v2 !== undefined) { result['downwardAPI'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate);
+  if (v3 !== undefined) { result['podCertificate'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj.secret);
+  if (v4 !== undefined) { result['secret'] = v4; }
+  const v5 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken);
+  if (v5 !== undefined) { result['serviceAccountToken'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15634,11 +16117,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15667,11 +16149,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15717,13 +16198,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15752,11 +16234,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15787,12 +16268,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15825,12 +16306,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15915,16 +16396,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -15958,12 +16443,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16000,12 +16485,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16090,16 +16575,20 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16133,12 +16622,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16175,12 +16664,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16222,13 +16711,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16260,12 +16750,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16320,14 +16810,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16366,13 +16858,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16414,13 +16907,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16448,11 +16942,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16509,15 +17002,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16541,11 +17037,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16580,12 +17075,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16613,11 +17108,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16674,15 +17168,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16706,11 +17203,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16745,12 +17241,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16782,12 +17278,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16855,12 +17351,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -16928,12 +17424,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17011,13 +17507,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17049,12 +17546,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17109,14 +17606,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFileKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17155,13 +17654,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17203,13 +17703,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17237,11 +17738,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17298,15 +17798,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17330,11 +17833,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17369,12 +17871,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17402,11 +17904,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17463,15 +17964,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17495,11 +17999,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17534,12 +18037,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17571,12 +18074,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17644,12 +18147,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17717,12 +18220,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17800,13 +18303,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17838,12 +18342,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17898,14 +18402,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17944,13 +18450,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -17992,13 +18499,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18026,11 +18534,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18087,15 +18594,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18119,11 +18629,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18158,12 +18667,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18191,11 +18700,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopExec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopExec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'command': obj.command?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.command?.map(y => y);
+  if (v0 !== undefined) { result['command'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18252,15 +18760,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGet(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGet | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'httpHeaders': obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(y)),
-    'path': obj.path,
-    'port': obj.port?.value,
-    'scheme': obj.scheme,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.httpHeaders?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(y));
+  if (v1 !== undefined) { result['httpHeaders'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.port?.value;
+  if (v3 !== undefined) { result['port'] = v3; }
+  const v4 = obj.scheme;
+  if (v4 !== undefined) { result['scheme'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18284,11 +18795,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopSleep(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopSleep | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'seconds': obj.seconds,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.seconds;
+  if (v0 !== undefined) { result['seconds'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18323,12 +18833,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopTcpSocket(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopTcpSocket | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'host': obj.host,
-    'port': obj.port?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.host;
+  if (v0 !== undefined) { result['host'] = v0; }
+  const v1 = obj.port?.value;
+  if (v1 !== undefined) { result['port'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18360,12 +18870,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLivenessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18433,12 +18943,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersReadinessProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18506,12 +19016,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersStartupProbeHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18578,12 +19088,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18622,13 +19132,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18672,15 +19183,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18808,19 +19322,26 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessModes': obj.accessModes?.map(y => y),
-    'dataSource': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource),
-    'dataSourceRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef),
-    'resources': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources),
-    'selector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector),
-    'storageClassName': obj.storageClassName,
-    'volumeAttributesClassName': obj.volumeAttributesClassName,
-    'volumeMode': obj.volumeMode,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.accessModes?.map(y => y);
+  if (v0 !== undefined) { result['accessModes'] = v0; }
+  const v1 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource);
+  if (v1 !== undefined) { result['dataSource'] = v1; }
+  const v2 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef);
+  if (v2 !== undefined) { result['dataSourceRef'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources);
+  if (v3 !== undefined) { result['resources'] = v3; }
+  const v4 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector);
+  if (v4 !== undefined) { result['selector'] = v4; }
+  const v5 = obj.storageClassName;
+  if (v5 !== undefined) { result['storageClassName'] = v5; }
+  const v6 = obj.volumeAttributesClassName;
+  if (v6 !== undefined) { result['volumeAttributesClassName'] = v6; }
+  const v7 = obj.volumeMode;
+  if (v7 !== undefined) { result['volumeMode'] = v7; }
+  const v8 = obj.volumeName;
+  if (v8 !== undefined) { result['volumeName'] = v8; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18894,15 +19415,18 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector),
-    'name': obj.name,
-    'optional': obj.optional,
-    'path': obj.path,
-    'signerName': obj.signerName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.path;
+  if (v3 !== undefined) { result['path'] = v3; }
+  const v4 = obj.signerName;
+  if (v4 !== undefined) { result['signerName'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18950,13 +19474,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -18980,11 +19505,10 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19134,17 +19658,22 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'certificateChainPath': obj.certificateChainPath,
-    'credentialBundlePath': obj.credentialBundlePath,
-    'keyPath': obj.keyPath,
-    'keyType': obj.keyType,
-    'maxExpirationSeconds': obj.maxExpirationSeconds,
-    'signerName': obj.signerName,
-    'userAnnotations': ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.certificateChainPath;
+  if (v0 !== undefined) { result['certificateChainPath'] = v0; }
+  const v1 = obj.credentialBundlePath;
+  if (v1 !== undefined) { result['credentialBundlePath'] = v1; }
+  const v2 = obj.keyPath;
+  if (v2 !== undefined) { result['keyPath'] = v2; }
+  const v3 = obj.keyType;
+  if (v3 !== undefined) { result['keyType'] = v3; }
+  const v4 = obj.maxExpirationSeconds;
+  if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
+  const v5 = obj.signerName;
+  if (v5 !== undefined) { result['signerName'] = v5; }
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v6 !== undefined) { result['userAnnotations'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19192,13 +19721,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19246,13 +19776,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'audience': obj.audience,
-    'expirationSeconds': obj.expirationSeconds,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.audience;
+  if (v0 !== undefined) { result['audience'] = v0; }
+  const v1 = obj.expirationSeconds;
+  if (v1 !== undefined) { result['expirationSeconds'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19296,13 +19827,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19346,13 +19878,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19396,13 +19929,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19446,13 +19980,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19486,12 +20021,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19528,12 +20063,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19576,13 +20111,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19625,13 +20161,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19665,12 +20202,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19707,12 +20244,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19755,13 +20292,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19804,13 +20342,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19858,12 +20397,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -19931,12 +20470,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20020,12 +20559,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20093,12 +20632,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20182,12 +20721,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePostStartHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20255,12 +20794,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersLifecyclePreStopHttpGetHttpHeaders | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20359,13 +20898,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20436,14 +20976,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.namespace;
+  if (v3 !== undefined) { result['namespace'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20482,12 +21024,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v0 !== undefined) { result['limits'] = v0; }
+  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['requests'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20520,12 +21062,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20561,12 +21103,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20612,13 +21154,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20669,14 +21212,16 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20722,13 +21267,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20771,13 +21317,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20820,13 +21367,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20869,13 +21417,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20918,13 +21467,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -20995,13 +21545,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21044,13 +21595,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21081,12 +21633,12 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21125,13 +21677,14 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21231,12 +21784,12 @@ export interface TrainJobProps {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobProps(obj: TrainJobProps | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': obj.metadata,
-    'spec': toJson_TrainJobSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.metadata;
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainJobSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21312,17 +21865,22 @@ export interface TrainJobSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpec(obj: TrainJobSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
-    'initializer': toJson_TrainJobSpecInitializer(obj.initializer),
-    'managedBy': obj.managedBy,
-    'runtimePatches': obj.runtimePatches?.map(y => toJson_TrainJobSpecRuntimePatches(y)),
-    'runtimeRef': toJson_TrainJobSpecRuntimeRef(obj.runtimeRef),
-    'suspend': obj.suspend,
-    'trainer': toJson_TrainJobSpecTrainer(obj.trainer),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.activeDeadlineSeconds;
+  if (v0 !== undefined) { result['activeDeadlineSeconds'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializer(obj.initializer);
+  if (v1 !== undefined) { result['initializer'] = v1; }
+  const v2 = obj.managedBy;
+  if (v2 !== undefined) { result['managedBy'] = v2; }
+  const v3 = obj.runtimePatches?.map(y => toJson_TrainJobSpecRuntimePatches(y));
+  if (v3 !== undefined) { result['runtimePatches'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimeRef(obj.runtimeRef);
+  if (v4 !== undefined) { result['runtimeRef'] = v4; }
+  const v5 = obj.suspend;
+  if (v5 !== undefined) { result['suspend'] = v5; }
+  const v6 = toJson_TrainJobSpecTrainer(obj.trainer);
+  if (v6 !== undefined) { result['trainer'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21353,12 +21911,12 @@ export interface TrainJobSpecInitializer {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializer(obj: TrainJobSpecInitializer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'dataset': toJson_TrainJobSpecInitializerDataset(obj.dataset),
-    'model': toJson_TrainJobSpecInitializerModel(obj.model),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecInitializerDataset(obj.dataset);
+  if (v0 !== undefined) { result['dataset'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializerModel(obj.model);
+  if (v1 !== undefined) { result['model'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21401,13 +21959,14 @@ export interface TrainJobSpecRuntimePatches {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatches(obj: TrainJobSpecRuntimePatches | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'manager': obj.manager,
-    'time': obj.time?.toISOString(),
-    'trainingRuntimeSpec': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpec(obj.trainingRuntimeSpec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.manager;
+  if (v0 !== undefined) { result['manager'] = v0; }
+  const v1 = obj.time?.toISOString();
+  if (v1 !== undefined) { result['time'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpec(obj.trainingRuntimeSpec);
+  if (v2 !== undefined) { result['trainingRuntimeSpec'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21451,13 +22010,14 @@ export interface TrainJobSpecRuntimeRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimeRef(obj: TrainJobSpecRuntimeRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21526,17 +22086,22 @@ export interface TrainJobSpecTrainer {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainer(obj: TrainJobSpecTrainer | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'args': obj.args?.map(y => y),
-    'command': obj.command?.map(y => y),
-    'env': obj.env?.map(y => toJson_TrainJobSpecTrainerEnv(y)),
-    'image': obj.image,
-    'numNodes': obj.numNodes,
-    'numProcPerNode': obj.numProcPerNode,
-    'resourcesPerNode': toJson_TrainJobSpecTrainerResourcesPerNode(obj.resourcesPerNode),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.args?.map(y => y);
+  if (v0 !== undefined) { result['args'] = v0; }
+  const v1 = obj.command?.map(y => y);
+  if (v1 !== undefined) { result['command'] = v1; }
+  const v2 = obj.env?.map(y => toJson_TrainJobSpecTrainerEnv(y));
+  if (v2 !== undefined) { result['env'] = v2; }
+  const v3 = obj.image;
+  if (v3 !== undefined) { result['image'] = v3; }
+  const v4 = obj.numNodes;
+  if (v4 !== undefined) { result['numNodes'] = v4; }
+  const v5 = obj.numProcPerNode;
+  if (v5 !== undefined) { result['numProcPerNode'] = v5; }
+  const v6 = toJson_TrainJobSpecTrainerResourcesPerNode(obj.resourcesPerNode);
+  if (v6 !== undefined) { result['resourcesPerNode'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21578,13 +22143,14 @@ export interface TrainJobSpecInitializerDataset {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDataset(obj: TrainJobSpecInitializerDataset | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_TrainJobSpecInitializerDatasetEnv(y)),
-    'secretRef': toJson_TrainJobSpecInitializerDatasetSecretRef(obj.secretRef),
-    'storageUri': obj.storageUri,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.env?.map(y => toJson_TrainJobSpecInitializerDatasetEnv(y));
+  if (v0 !== undefined) { result['env'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializerDatasetSecretRef(obj.secretRef);
+  if (v1 !== undefined) { result['secretRef'] = v1; }
+  const v2 = obj.storageUri;
+  if (v2 !== undefined) { result['storageUri'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21626,13 +22192,14 @@ export interface TrainJobSpecInitializerModel {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModel(obj: TrainJobSpecInitializerModel | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_TrainJobSpecInitializerModelEnv(y)),
-    'secretRef': toJson_TrainJobSpecInitializerModelSecretRef(obj.secretRef),
-    'storageUri': obj.storageUri,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.env?.map(y => toJson_TrainJobSpecInitializerModelEnv(y));
+  if (v0 !== undefined) { result['env'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializerModelSecretRef(obj.secretRef);
+  if (v1 !== undefined) { result['secretRef'] = v1; }
+  const v2 = obj.storageUri;
+  if (v2 !== undefined) { result['storageUri'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21656,11 +22223,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpec(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'template': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplate(obj.template);
+  if (v0 !== undefined) { result['template'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21708,13 +22274,14 @@ export interface TrainJobSpecTrainerEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnv(obj: TrainJobSpecTrainerEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainJobSpecTrainerEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainJobSpecTrainerEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21762,13 +22329,14 @@ export interface TrainJobSpecTrainerResourcesPerNode {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerResourcesPerNode(obj: TrainJobSpecTrainerResourcesPerNode | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claims': obj.claims?.map(y => toJson_TrainJobSpecTrainerResourcesPerNodeClaims(y)),
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claims?.map(y => toJson_TrainJobSpecTrainerResourcesPerNodeClaims(y));
+  if (v0 !== undefined) { result['claims'] = v0; }
+  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['limits'] = v1; }
+  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v2 !== undefined) { result['requests'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21816,13 +22384,14 @@ export interface TrainJobSpecInitializerDatasetEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnv(obj: TrainJobSpecInitializerDatasetEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainJobSpecInitializerDatasetEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainJobSpecInitializerDatasetEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21851,11 +22420,10 @@ export interface TrainJobSpecInitializerDatasetSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetSecretRef(obj: TrainJobSpecInitializerDatasetSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21903,13 +22471,14 @@ export interface TrainJobSpecInitializerModelEnv {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnv(obj: TrainJobSpecInitializerModelEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainJobSpecInitializerModelEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainJobSpecInitializerModelEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21938,11 +22507,10 @@ export interface TrainJobSpecInitializerModelSecretRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelSecretRef(obj: TrainJobSpecInitializerModelSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -21974,12 +22542,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplate {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplate(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22034,15 +22602,18 @@ export interface TrainJobSpecTrainerEnvValueFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFrom(obj: TrainJobSpecTrainerEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainJobSpecTrainerEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainJobSpecTrainerEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainJobSpecTrainerEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainJobSpecTrainerEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainJobSpecTrainerEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecTrainerEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainJobSpecTrainerEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainJobSpecTrainerEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainJobSpecTrainerEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainJobSpecTrainerEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22077,12 +22648,12 @@ export interface TrainJobSpecTrainerResourcesPerNodeClaims {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerResourcesPerNodeClaims(obj: TrainJobSpecTrainerResourcesPerNodeClaims | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'request': obj.request,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.request;
+  if (v1 !== undefined) { result['request'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22165,15 +22736,18 @@ export interface TrainJobSpecInitializerDatasetEnvValueFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFrom(obj: TrainJobSpecInitializerDatasetEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainJobSpecInitializerDatasetEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainJobSpecInitializerDatasetEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainJobSpecInitializerDatasetEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainJobSpecInitializerDatasetEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainJobSpecInitializerDatasetEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecInitializerDatasetEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializerDatasetEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainJobSpecInitializerDatasetEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainJobSpecInitializerDatasetEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainJobSpecInitializerDatasetEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22228,15 +22802,18 @@ export interface TrainJobSpecInitializerModelEnvValueFrom {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFrom(obj: TrainJobSpecInitializerModelEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainJobSpecInitializerModelEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainJobSpecInitializerModelEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainJobSpecInitializerModelEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainJobSpecInitializerModelEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainJobSpecInitializerModelEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecInitializerModelEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainJobSpecInitializerModelEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainJobSpecInitializerModelEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainJobSpecInitializerModelEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainJobSpecInitializerModelEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22279,15 +22856,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22311,11 +22891,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'replicatedJobs': obj.replicatedJobs?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobs(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.replicatedJobs?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobs(y));
+  if (v0 !== undefined) { result['replicatedJobs'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22357,13 +22936,14 @@ export interface TrainJobSpecTrainerEnvValueFromConfigMapKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFromConfigMapKeyRef(obj: TrainJobSpecTrainerEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22395,12 +22975,12 @@ export interface TrainJobSpecTrainerEnvValueFromFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFromFieldRef(obj: TrainJobSpecTrainerEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22455,14 +23035,16 @@ export interface TrainJobSpecTrainerEnvValueFromFileKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFromFileKeyRef(obj: TrainJobSpecTrainerEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22501,13 +23083,14 @@ export interface TrainJobSpecTrainerEnvValueFromResourceFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFromResourceFieldRef(obj: TrainJobSpecTrainerEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22549,13 +23132,14 @@ export interface TrainJobSpecTrainerEnvValueFromSecretKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecTrainerEnvValueFromSecretKeyRef(obj: TrainJobSpecTrainerEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22597,13 +23181,14 @@ export interface TrainJobSpecInitializerDatasetEnvValueFromConfigMapKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFromConfigMapKeyRef(obj: TrainJobSpecInitializerDatasetEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22635,12 +23220,12 @@ export interface TrainJobSpecInitializerDatasetEnvValueFromFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFromFieldRef(obj: TrainJobSpecInitializerDatasetEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22695,14 +23280,16 @@ export interface TrainJobSpecInitializerDatasetEnvValueFromFileKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFromFileKeyRef(obj: TrainJobSpecInitializerDatasetEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22741,13 +23328,14 @@ export interface TrainJobSpecInitializerDatasetEnvValueFromResourceFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFromResourceFieldRef(obj: TrainJobSpecInitializerDatasetEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22789,13 +23377,14 @@ export interface TrainJobSpecInitializerDatasetEnvValueFromSecretKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerDatasetEnvValueFromSecretKeyRef(obj: TrainJobSpecInitializerDatasetEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22837,13 +23426,14 @@ export interface TrainJobSpecInitializerModelEnvValueFromConfigMapKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFromConfigMapKeyRef(obj: TrainJobSpecInitializerModelEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22875,12 +23465,12 @@ export interface TrainJobSpecInitializerModelEnvValueFromFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFromFieldRef(obj: TrainJobSpecInitializerModelEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22935,14 +23525,16 @@ export interface TrainJobSpecInitializerModelEnvValueFromFileKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFromFileKeyRef(obj: TrainJobSpecInitializerModelEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -22981,13 +23573,14 @@ export interface TrainJobSpecInitializerModelEnvValueFromResourceFieldRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFromResourceFieldRef(obj: TrainJobSpecInitializerModelEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23029,13 +23622,14 @@ export interface TrainJobSpecInitializerModelEnvValueFromSecretKeyRef {
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecInitializerModelEnvValueFromSecretKeyRef(obj: TrainJobSpecInitializerModelEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23066,12 +23660,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobs(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'template': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj.template);
+  if (v1 !== undefined) { result['template'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23151,12 +23745,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23199,15 +23793,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23231,11 +23828,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'template': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj.template),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj.template);
+  if (v0 !== undefined) { result['template'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23267,12 +23863,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23315,15 +23911,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23420,21 +24019,30 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'affinity': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj.affinity),
-    'containers': obj.containers?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(y)),
-    'imagePullSecrets': obj.imagePullSecrets?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(y)),
-    'initContainers': obj.initContainers?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(y)),
-    'nodeSelector': ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'schedulingGates': obj.schedulingGates?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(y)),
-    'securityContext': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj.securityContext),
-    'serviceAccountName': obj.serviceAccountName,
-    'terminationGracePeriodSeconds': obj.terminationGracePeriodSeconds,
-    'tolerations': obj.tolerations?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(y)),
-    'volumes': obj.volumes?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj.affinity);
+  if (v0 !== undefined) { result['affinity'] = v0; }
+  const v1 = obj.containers?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(y));
+  if (v1 !== undefined) { result['containers'] = v1; }
+  const v2 = obj.imagePullSecrets?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(y));
+  if (v2 !== undefined) { result['imagePullSecrets'] = v2; }
+  const v3 = obj.initContainers?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(y));
+  if (v3 !== undefined) { result['initContainers'] = v3; }
+  const v4 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v4 !== undefined) { result['nodeSelector'] = v4; }
+  const v5 = obj.schedulingGates?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(y));
+  if (v5 !== undefined) { result['schedulingGates'] = v5; }
+  const v6 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj.securityContext);
+  if (v6 !== undefined) { result['securityContext'] = v6; }
+  const v7 = obj.serviceAccountName;
+  if (v7 !== undefined) { result['serviceAccountName'] = v7; }
+  const v8 = obj.terminationGracePeriodSeconds;
+  if (v8 !== undefined) { result['terminationGracePeriodSeconds'] = v8; }
+  const v9 = obj.tolerations?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(y));
+  if (v9 !== undefined) { result['tolerations'] = v9; }
+  const v10 = obj.volumes?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(y));
+  if (v10 !== undefined) { result['volumes'] = v10; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23472,13 +24080,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeAffinity': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj.nodeAffinity),
-    'podAffinity': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj.podAffinity),
-    'podAntiAffinity': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj.nodeAffinity);
+  if (v0 !== undefined) { result['nodeAffinity'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj.podAffinity);
+  if (v1 !== undefined) { result['podAffinity'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj.podAntiAffinity);
+  if (v2 !== undefined) { result['podAntiAffinity'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23527,14 +24136,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(y)),
-    'name': obj.name,
-    'securityContext': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj.securityContext),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.env?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(y));
+  if (v0 !== undefined) { result['env'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj.securityContext);
+  if (v2 !== undefined) { result['securityContext'] = v2; }
+  const v3 = obj.volumeMounts?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(y));
+  if (v3 !== undefined) { result['volumeMounts'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23563,11 +24174,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecImagePullSecrets | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23616,14 +24226,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'env': obj.env?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(y)),
-    'name': obj.name,
-    'securityContext': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj.securityContext),
-    'volumeMounts': obj.volumeMounts?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.env?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(y));
+  if (v0 !== undefined) { result['env'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj.securityContext);
+  if (v2 !== undefined) { result['securityContext'] = v2; }
+  const v3 = obj.volumeMounts?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(y));
+  if (v3 !== undefined) { result['volumeMounts'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23648,11 +24260,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23838,23 +24449,34 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'appArmorProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'fsGroup': obj.fsGroup,
-    'fsGroupChangePolicy': obj.fsGroupChangePolicy,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxChangePolicy': obj.seLinuxChangePolicy,
-    'seLinuxOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile),
-    'supplementalGroups': obj.supplementalGroups?.map(y => y),
-    'supplementalGroupsPolicy': obj.supplementalGroupsPolicy,
-    'sysctls': obj.sysctls?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(y)),
-    'windowsOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v0 !== undefined) { result['appArmorProfile'] = v0; }
+  const v1 = obj.fsGroup;
+  if (v1 !== undefined) { result['fsGroup'] = v1; }
+  const v2 = obj.fsGroupChangePolicy;
+  if (v2 !== undefined) { result['fsGroupChangePolicy'] = v2; }
+  const v3 = obj.runAsGroup;
+  if (v3 !== undefined) { result['runAsGroup'] = v3; }
+  const v4 = obj.runAsNonRoot;
+  if (v4 !== undefined) { result['runAsNonRoot'] = v4; }
+  const v5 = obj.runAsUser;
+  if (v5 !== undefined) { result['runAsUser'] = v5; }
+  const v6 = obj.seLinuxChangePolicy;
+  if (v6 !== undefined) { result['seLinuxChangePolicy'] = v6; }
+  const v7 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v7 !== undefined) { result['seLinuxOptions'] = v7; }
+  const v8 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v8 !== undefined) { result['seccompProfile'] = v8; }
+  const v9 = obj.supplementalGroups?.map(y => y);
+  if (v9 !== undefined) { result['supplementalGroups'] = v9; }
+  const v10 = obj.supplementalGroupsPolicy;
+  if (v10 !== undefined) { result['supplementalGroupsPolicy'] = v10; }
+  const v11 = obj.sysctls?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(y));
+  if (v11 !== undefined) { result['sysctls'] = v11; }
+  const v12 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v12 !== undefined) { result['windowsOptions'] = v12; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -23918,15 +24540,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTolerations | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'effect': obj.effect,
-    'key': obj.key,
-    'operator': obj.operator,
-    'tolerationSeconds': obj.tolerationSeconds,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.effect;
+  if (v0 !== undefined) { result['effect'] = v0; }
+  const v1 = obj.key;
+  if (v1 !== undefined) { result['key'] = v1; }
+  const v2 = obj.operator;
+  if (v2 !== undefined) { result['operator'] = v2; }
+  const v3 = obj.tolerationSeconds;
+  if (v3 !== undefined) { result['tolerationSeconds'] = v3; }
+  const v4 = obj.value;
+  if (v4 !== undefined) { result['value'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24241,41 +24866,70 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumes | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'awsElasticBlockStore': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore),
-    'azureDisk': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj.azureDisk),
-    'azureFile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj.azureFile),
-    'cephfs': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj.cephfs),
-    'cinder': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj.cinder),
-    'configMap': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj.configMap),
-    'csi': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj.csi),
-    'downwardAPI': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj.downwardApi),
-    'emptyDir': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj.emptyDir),
-    'ephemeral': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj.ephemeral),
-    'fc': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj.fc),
-    'flexVolume': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj.flexVolume),
-    'flocker': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj.flocker),
-    'gcePersistentDisk': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk),
-    'gitRepo': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj.gitRepo),
-    'glusterfs': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj.glusterfs),
-    'hostPath': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj.hostPath),
-    'image': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj.image),
-    'iscsi': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj.iscsi),
-    'name': obj.name,
-    'nfs': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj.nfs),
-    'persistentVolumeClaim': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim),
-    'photonPersistentDisk': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk),
-    'portworxVolume': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj.portworxVolume),
-    'projected': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj.projected),
-    'quobyte': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj.quobyte),
-    'rbd': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj.rbd),
-    'scaleIO': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj.scaleIo),
-    'secret': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj.secret),
-    'storageos': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj.storageos),
-    'vsphereVolume': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj.vsphereVolume),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj.awsElasticBlockStore);
+  if (v0 !== undefined) { result['awsElasticBlockStore'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj.azureDisk);
+  if (v1 !== undefined) { result['azureDisk'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj.azureFile);
+  if (v2 !== undefined) { result['azureFile'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj.cephfs);
+  if (v3 !== undefined) { result['cephfs'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj.cinder);
+  if (v4 !== undefined) { result['cinder'] = v4; }
+  const v5 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj.configMap);
+  if (v5 !== undefined) { result['configMap'] = v5; }
+  const v6 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj.csi);
+  if (v6 !== undefined) { result['csi'] = v6; }
+  const v7 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj.downwardApi);
+  if (v7 !== undefined) { result['downwardAPI'] = v7; }
+  const v8 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj.emptyDir);
+  if (v8 !== undefined) { result['emptyDir'] = v8; }
+  const v9 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj.ephemeral);
+  if (v9 !== undefined) { result['ephemeral'] = v9; }
+  const v10 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj.fc);
+  if (v10 !== undefined) { result['fc'] = v10; }
+  const v11 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj.flexVolume);
+  if (v11 !== undefined) { result['flexVolume'] = v11; }
+  const v12 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj.flocker);
+  if (v12 !== undefined) { result['flocker'] = v12; }
+  const v13 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj.gcePersistentDisk);
+  if (v13 !== undefined) { result['gcePersistentDisk'] = v13; }
+  const v14 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj.gitRepo);
+  if (v14 !== undefined) { result['gitRepo'] = v14; }
+  const v15 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj.glusterfs);
+  if (v15 !== undefined) { result['glusterfs'] = v15; }
+  const v16 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj.hostPath);
+  if (v16 !== undefined) { result['hostPath'] = v16; }
+  const v17 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj.image);
+  if (v17 !== undefined) { result['image'] = v17; }
+  const v18 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj.iscsi);
+  if (v18 !== undefined) { result['iscsi'] = v18; }
+  const v19 = obj.name;
+  if (v19 !== undefined) { result['name'] = v19; }
+  const v20 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj.nfs);
+  if (v20 !== undefined) { result['nfs'] = v20; }
+  const v21 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj.persistentVolumeClaim);
+  if (v21 !== undefined) { result['persistentVolumeClaim'] = v21; }
+  const v22 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj.photonPersistentDisk);
+  if (v22 !== undefined) { result['photonPersistentDisk'] = v22; }
+  const v23 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj.portworxVolume);
+  if (v23 !== undefined) { result['portworxVolume'] = v23; }
+  const v24 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj.projected);
+  if (v24 !== undefined) { result['projected'] = v24; }
+  const v25 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj.quobyte);
+  if (v25 !== undefined) { result['quobyte'] = v25; }
+  const v26 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj.rbd);
+  if (v26 !== undefined) { result['rbd'] = v26; }
+  const v27 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj.scaleIo);
+  if (v27 !== undefined) { result['scaleIO'] = v27; }
+  const v28 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj.secret);
+  if (v28 !== undefined) { result['secret'] = v28; }
+  const v29 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj.storageos);
+  if (v29 !== undefined) { result['storageos'] = v29; }
+  const v30 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj.vsphereVolume);
+  if (v30 !== undefined) { result['vsphereVolume'] = v30; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24318,12 +24972,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj.requiredDuringSchedulingIgnoredDuringExecution);
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24368,12 +25022,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24418,12 +25072,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinity | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preferredDuringSchedulingIgnoredDuringExecution': obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y)),
-    'requiredDuringSchedulingIgnoredDuringExecution': obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.preferredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(y));
+  if (v0 !== undefined) { result['preferredDuringSchedulingIgnoredDuringExecution'] = v0; }
+  const v1 = obj.requiredDuringSchedulingIgnoredDuringExecution?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(y));
+  if (v1 !== undefined) { result['requiredDuringSchedulingIgnoredDuringExecution'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24471,13 +25125,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24624,22 +25279,32 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24734,17 +25399,22 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24792,13 +25462,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnv | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-    'valueFrom': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj.valueFrom),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj.valueFrom);
+  if (v2 !== undefined) { result['valueFrom'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -24945,22 +25616,32 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContext | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'allowPrivilegeEscalation': obj.allowPrivilegeEscalation,
-    'appArmorProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile),
-    'capabilities': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities),
-    'privileged': obj.privileged,
-    'procMount': obj.procMount,
-    'readOnlyRootFilesystem': obj.readOnlyRootFilesystem,
-    'runAsGroup': obj.runAsGroup,
-    'runAsNonRoot': obj.runAsNonRoot,
-    'runAsUser': obj.runAsUser,
-    'seLinuxOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions),
-    'seccompProfile': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile),
-    'windowsOptions': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.allowPrivilegeEscalation;
+  if (v0 !== undefined) { result['allowPrivilegeEscalation'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj.appArmorProfile);
+  if (v1 !== undefined) { result['appArmorProfile'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj.capabilities);
+  if (v2 !== undefined) { result['capabilities'] = v2; }
+  const v3 = obj.privileged;
+  if (v3 !== undefined) { result['privileged'] = v3; }
+  const v4 = obj.procMount;
+  if (v4 !== undefined) { result['procMount'] = v4; }
+  const v5 = obj.readOnlyRootFilesystem;
+  if (v5 !== undefined) { result['readOnlyRootFilesystem'] = v5; }
+  const v6 = obj.runAsGroup;
+  if (v6 !== undefined) { result['runAsGroup'] = v6; }
+  const v7 = obj.runAsNonRoot;
+  if (v7 !== undefined) { result['runAsNonRoot'] = v7; }
+  const v8 = obj.runAsUser;
+  if (v8 !== undefined) { result['runAsUser'] = v8; }
+  const v9 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj.seLinuxOptions);
+  if (v9 !== undefined) { result['seLinuxOptions'] = v9; }
+  const v10 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj.seccompProfile);
+  if (v10 !== undefined) { result['seccompProfile'] = v10; }
+  const v11 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj.windowsOptions);
+  if (v11 !== undefined) { result['windowsOptions'] = v11; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25055,17 +25736,22 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersVolumeMounts | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'mountPath': obj.mountPath,
-    'mountPropagation': obj.mountPropagation,
-    'name': obj.name,
-    'readOnly': obj.readOnly,
-    'recursiveReadOnly': obj.recursiveReadOnly,
-    'subPath': obj.subPath,
-    'subPathExpr': obj.subPathExpr,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.mountPath;
+  if (v0 !== undefined) { result['mountPath'] = v0; }
+  const v1 = obj.mountPropagation;
+  if (v1 !== undefined) { result['mountPropagation'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = obj.recursiveReadOnly;
+  if (v4 !== undefined) { result['recursiveReadOnly'] = v4; }
+  const v5 = obj.subPath;
+  if (v5 !== undefined) { result['subPath'] = v5; }
+  const v6 = obj.subPathExpr;
+  if (v6 !== undefined) { result['subPathExpr'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25104,12 +25790,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25159,14 +25845,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25206,12 +25894,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25242,12 +25930,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextSysctls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-    'value': obj.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  const v1 = obj.value;
+  if (v1 !== undefined) { result['value'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25304,14 +25992,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25368,14 +26058,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAwsElasticBlockStore | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25440,16 +26132,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'cachingMode': obj.cachingMode,
-    'diskName': obj.diskName,
-    'diskURI': obj.diskUri,
-    'fsType': obj.fsType,
-    'kind': obj.kind,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.cachingMode;
+  if (v0 !== undefined) { result['cachingMode'] = v0; }
+  const v1 = obj.diskName;
+  if (v1 !== undefined) { result['diskName'] = v1; }
+  const v2 = obj.diskUri;
+  if (v2 !== undefined) { result['diskURI'] = v2; }
+  const v3 = obj.fsType;
+  if (v3 !== undefined) { result['fsType'] = v3; }
+  const v4 = obj.kind;
+  if (v4 !== undefined) { result['kind'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25490,13 +26186,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesAzureFile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'readOnly': obj.readOnly,
-    'secretName': obj.secretName,
-    'shareName': obj.shareName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.readOnly;
+  if (v0 !== undefined) { result['readOnly'] = v0; }
+  const v1 = obj.secretName;
+  if (v1 !== undefined) { result['secretName'] = v1; }
+  const v2 = obj.shareName;
+  if (v2 !== undefined) { result['shareName'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25563,16 +26260,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'monitors': obj.monitors?.map(y => y),
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'secretFile': obj.secretFile,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.monitors?.map(y => y);
+  if (v0 !== undefined) { result['monitors'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.secretFile;
+  if (v3 !== undefined) { result['secretFile'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.user;
+  if (v5 !== undefined) { result['user'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25627,14 +26328,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinder | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj.secretRef),
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeId;
+  if (v3 !== undefined) { result['volumeID'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25696,14 +26399,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.optional;
+  if (v3 !== undefined) { result['optional'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25765,15 +26470,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'nodePublishSecretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef),
-    'readOnly': obj.readOnly,
-    'volumeAttributes': ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj.nodePublishSecretRef);
+  if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v4 !== undefined) { result['volumeAttributes'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25812,12 +26520,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25857,12 +26565,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEmptyDir | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'medium': obj.medium,
-    'sizeLimit': obj.sizeLimit?.value,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.medium;
+  if (v0 !== undefined) { result['medium'] = v0; }
+  const v1 = obj.sizeLimit?.value;
+  if (v1 !== undefined) { result['sizeLimit'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25929,11 +26637,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeral | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'volumeClaimTemplate': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj.volumeClaimTemplate);
+  if (v0 !== undefined) { result['volumeClaimTemplate'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -25990,15 +26697,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFc | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'lun': obj.lun,
-    'readOnly': obj.readOnly,
-    'targetWWNs': obj.targetWwNs?.map(y => y),
-    'wwids': obj.wwids?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.lun;
+  if (v1 !== undefined) { result['lun'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  const v3 = obj.targetWwNs?.map(y => y);
+  if (v3 !== undefined) { result['targetWWNs'] = v3; }
+  const v4 = obj.wwids?.map(y => y);
+  if (v4 !== undefined) { result['wwids'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26059,15 +26769,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'driver': obj.driver,
-    'fsType': obj.fsType,
-    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.driver;
+  if (v0 !== undefined) { result['driver'] = v0; }
+  const v1 = obj.fsType;
+  if (v1 !== undefined) { result['fsType'] = v1; }
+  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['options'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26100,12 +26813,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlocker | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'datasetName': obj.datasetName,
-    'datasetUUID': obj.datasetUuid,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.datasetName;
+  if (v0 !== undefined) { result['datasetName'] = v0; }
+  const v1 = obj.datasetUuid;
+  if (v1 !== undefined) { result['datasetUUID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26165,14 +26878,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGcePersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'partition': obj.partition,
-    'pdName': obj.pdName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.partition;
+  if (v1 !== undefined) { result['partition'] = v1; }
+  const v2 = obj.pdName;
+  if (v2 !== undefined) { result['pdName'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26216,13 +26931,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGitRepo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'directory': obj.directory,
-    'repository': obj.repository,
-    'revision': obj.revision,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.directory;
+  if (v0 !== undefined) { result['directory'] = v0; }
+  const v1 = obj.repository;
+  if (v1 !== undefined) { result['repository'] = v1; }
+  const v2 = obj.revision;
+  if (v2 !== undefined) { result['revision'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26265,13 +26981,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesGlusterfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'endpoints': obj.endpoints,
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.endpoints;
+  if (v0 !== undefined) { result['endpoints'] = v0; }
+  const v1 = obj.path;
+  if (v1 !== undefined) { result['path'] = v1; }
+  const v2 = obj.readOnly;
+  if (v2 !== undefined) { result['readOnly'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26311,12 +27028,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesHostPath | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26370,12 +27087,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesImage | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'pullPolicy': obj.pullPolicy,
-    'reference': obj.reference,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.pullPolicy;
+  if (v0 !== undefined) { result['pullPolicy'] = v0; }
+  const v1 = obj.reference;
+  if (v1 !== undefined) { result['reference'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26482,21 +27199,30 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'chapAuthDiscovery': obj.chapAuthDiscovery,
-    'chapAuthSession': obj.chapAuthSession,
-    'fsType': obj.fsType,
-    'initiatorName': obj.initiatorName,
-    'iqn': obj.iqn,
-    'iscsiInterface': obj.iscsiInterface,
-    'lun': obj.lun,
-    'portals': obj.portals?.map(y => y),
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj.secretRef),
-    'targetPortal': obj.targetPortal,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.chapAuthDiscovery;
+  if (v0 !== undefined) { result['chapAuthDiscovery'] = v0; }
+  const v1 = obj.chapAuthSession;
+  if (v1 !== undefined) { result['chapAuthSession'] = v1; }
+  const v2 = obj.fsType;
+  if (v2 !== undefined) { result['fsType'] = v2; }
+  const v3 = obj.initiatorName;
+  if (v3 !== undefined) { result['initiatorName'] = v3; }
+  const v4 = obj.iqn;
+  if (v4 !== undefined) { result['iqn'] = v4; }
+  const v5 = obj.iscsiInterface;
+  if (v5 !== undefined) { result['iscsiInterface'] = v5; }
+  const v6 = obj.lun;
+  if (v6 !== undefined) { result['lun'] = v6; }
+  const v7 = obj.portals?.map(y => y);
+  if (v7 !== undefined) { result['portals'] = v7; }
+  const v8 = obj.readOnly;
+  if (v8 !== undefined) { result['readOnly'] = v8; }
+  const v9 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj.secretRef);
+  if (v9 !== undefined) { result['secretRef'] = v9; }
+  const v10 = obj.targetPortal;
+  if (v10 !== undefined) { result['targetPortal'] = v10; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26540,13 +27266,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesNfs | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'path': obj.path,
-    'readOnly': obj.readOnly,
-    'server': obj.server,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.path;
+  if (v0 !== undefined) { result['path'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.server;
+  if (v2 !== undefined) { result['server'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26581,12 +27308,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPersistentVolumeClaim | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'claimName': obj.claimName,
-    'readOnly': obj.readOnly,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.claimName;
+  if (v0 !== undefined) { result['claimName'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26620,12 +27347,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPhotonPersistentDisk | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'pdID': obj.pdId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.pdId;
+  if (v1 !== undefined) { result['pdID'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26668,13 +27395,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesPortworxVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'volumeID': obj.volumeId,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.volumeId;
+  if (v2 !== undefined) { result['volumeID'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26711,12 +27439,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjected | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'sources': obj.sources?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.sources?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(y));
+  if (v1 !== undefined) { result['sources'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26785,16 +27513,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesQuobyte | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'group': obj.group,
-    'readOnly': obj.readOnly,
-    'registry': obj.registry,
-    'tenant': obj.tenant,
-    'user': obj.user,
-    'volume': obj.volume,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.group;
+  if (v0 !== undefined) { result['group'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = obj.registry;
+  if (v2 !== undefined) { result['registry'] = v2; }
+  const v3 = obj.tenant;
+  if (v3 !== undefined) { result['tenant'] = v3; }
+  const v4 = obj.user;
+  if (v4 !== undefined) { result['user'] = v4; }
+  const v5 = obj.volume;
+  if (v5 !== undefined) { result['volume'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26889,18 +27621,24 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbd | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'image': obj.image,
-    'keyring': obj.keyring,
-    'monitors': obj.monitors?.map(y => y),
-    'pool': obj.pool,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj.secretRef),
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.image;
+  if (v1 !== undefined) { result['image'] = v1; }
+  const v2 = obj.keyring;
+  if (v2 !== undefined) { result['keyring'] = v2; }
+  const v3 = obj.monitors?.map(y => y);
+  if (v3 !== undefined) { result['monitors'] = v3; }
+  const v4 = obj.pool;
+  if (v4 !== undefined) { result['pool'] = v4; }
+  const v5 = obj.readOnly;
+  if (v5 !== undefined) { result['readOnly'] = v5; }
+  const v6 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj.secretRef);
+  if (v6 !== undefined) { result['secretRef'] = v6; }
+  const v7 = obj.user;
+  if (v7 !== undefined) { result['user'] = v7; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -26998,20 +27736,28 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIo | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'gateway': obj.gateway,
-    'protectionDomain': obj.protectionDomain,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj.secretRef),
-    'sslEnabled': obj.sslEnabled,
-    'storageMode': obj.storageMode,
-    'storagePool': obj.storagePool,
-    'system': obj.system,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.gateway;
+  if (v1 !== undefined) { result['gateway'] = v1; }
+  const v2 = obj.protectionDomain;
+  if (v2 !== undefined) { result['protectionDomain'] = v2; }
+  const v3 = obj.readOnly;
+  if (v3 !== undefined) { result['readOnly'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj.secretRef);
+  if (v4 !== undefined) { result['secretRef'] = v4; }
+  const v5 = obj.sslEnabled;
+  if (v5 !== undefined) { result['sslEnabled'] = v5; }
+  const v6 = obj.storageMode;
+  if (v6 !== undefined) { result['storageMode'] = v6; }
+  const v7 = obj.storagePool;
+  if (v7 !== undefined) { result['storagePool'] = v7; }
+  const v8 = obj.system;
+  if (v8 !== undefined) { result['system'] = v8; }
+  const v9 = obj.volumeName;
+  if (v9 !== undefined) { result['volumeName'] = v9; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27071,14 +27817,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'defaultMode': obj.defaultMode,
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(y)),
-    'optional': obj.optional,
-    'secretName': obj.secretName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.defaultMode;
+  if (v0 !== undefined) { result['defaultMode'] = v0; }
+  const v1 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(y));
+  if (v1 !== undefined) { result['items'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.secretName;
+  if (v3 !== undefined) { result['secretName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27141,15 +27889,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageos | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'readOnly': obj.readOnly,
-    'secretRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj.secretRef),
-    'volumeName': obj.volumeName,
-    'volumeNamespace': obj.volumeNamespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.readOnly;
+  if (v1 !== undefined) { result['readOnly'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj.secretRef);
+  if (v2 !== undefined) { result['secretRef'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  const v4 = obj.volumeNamespace;
+  if (v4 !== undefined) { result['volumeNamespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27198,14 +27949,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesVsphereVolume | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fsType': obj.fsType,
-    'storagePolicyID': obj.storagePolicyId,
-    'storagePolicyName': obj.storagePolicyName,
-    'volumePath': obj.volumePath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.fsType;
+  if (v0 !== undefined) { result['fsType'] = v0; }
+  const v1 = obj.storagePolicyId;
+  if (v1 !== undefined) { result['storagePolicyID'] = v1; }
+  const v2 = obj.storagePolicyName;
+  if (v2 !== undefined) { result['storagePolicyName'] = v2; }
+  const v3 = obj.volumePath;
+  if (v3 !== undefined) { result['volumePath'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27237,12 +27990,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'preference': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj.preference);
+  if (v0 !== undefined) { result['preference'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27270,11 +28023,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'nodeSelectorTerms': obj.nodeSelectorTerms?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.nodeSelectorTerms?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(y));
+  if (v0 !== undefined) { result['nodeSelectorTerms'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27306,12 +28058,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27401,16 +28153,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27442,12 +28198,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'podAffinityTerm': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm),
-    'weight': obj.weight,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj.podAffinityTerm);
+  if (v0 !== undefined) { result['podAffinityTerm'] = v0; }
+  const v1 = obj.weight;
+  if (v1 !== undefined) { result['weight'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27537,16 +28293,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27601,15 +28361,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27649,12 +28412,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27688,12 +28451,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27742,14 +28505,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27791,12 +28556,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27853,14 +28618,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27915,15 +28682,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'configMapKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef),
-    'fieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef),
-    'fileKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef),
-    'resourceFieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef),
-    'secretKeyRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj.configMapKeyRef);
+  if (v0 !== undefined) { result['configMapKeyRef'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj.fieldRef);
+  if (v1 !== undefined) { result['fieldRef'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj.fileKeyRef);
+  if (v2 !== undefined) { result['fileKeyRef'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj.secretKeyRef);
+  if (v4 !== undefined) { result['secretKeyRef'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -27963,12 +28733,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextAppArmorProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28002,12 +28772,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextCapabilities | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'add': obj.add?.map(y => y),
-    'drop': obj.drop?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.add?.map(y => y);
+  if (v0 !== undefined) { result['add'] = v0; }
+  const v1 = obj.drop?.map(y => y);
+  if (v1 !== undefined) { result['drop'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28056,14 +28826,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeLinuxOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'level': obj.level,
-    'role': obj.role,
-    'type': obj.type,
-    'user': obj.user,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.level;
+  if (v0 !== undefined) { result['level'] = v0; }
+  const v1 = obj.role;
+  if (v1 !== undefined) { result['role'] = v1; }
+  const v2 = obj.type;
+  if (v2 !== undefined) { result['type'] = v2; }
+  const v3 = obj.user;
+  if (v3 !== undefined) { result['user'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28105,12 +28877,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextSeccompProfile | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'localhostProfile': obj.localhostProfile,
-    'type': obj.type,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.localhostProfile;
+  if (v0 !== undefined) { result['localhostProfile'] = v0; }
+  const v1 = obj.type;
+  if (v1 !== undefined) { result['type'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28167,14 +28939,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersSecurityContextWindowsOptions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'gmsaCredentialSpec': obj.gmsaCredentialSpec,
-    'gmsaCredentialSpecName': obj.gmsaCredentialSpecName,
-    'hostProcess': obj.hostProcess,
-    'runAsUserName': obj.runAsUserName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.gmsaCredentialSpec;
+  if (v0 !== undefined) { result['gmsaCredentialSpec'] = v0; }
+  const v1 = obj.gmsaCredentialSpecName;
+  if (v1 !== undefined) { result['gmsaCredentialSpecName'] = v1; }
+  const v2 = obj.hostProcess;
+  if (v2 !== undefined) { result['hostProcess'] = v2; }
+  const v3 = obj.runAsUserName;
+  if (v3 !== undefined) { result['runAsUserName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28203,11 +28977,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCephfsSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28236,11 +29009,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCinderSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28286,13 +29058,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28324,11 +29097,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesCsiNodePublishSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28379,14 +29151,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28463,12 +29237,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'metadata': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata),
-    'spec': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj.metadata);
+  if (v0 !== undefined) { result['metadata'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj.spec);
+  if (v1 !== undefined) { result['spec'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28500,11 +29274,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesFlexVolumeSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28532,11 +29305,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesIscsiSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28641,16 +29413,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'clusterTrustBundle': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle),
-    'configMap': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap),
-    'downwardAPI': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi),
-    'podCertificate': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate),
-    'secret': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj.secret),
-    'serviceAccountToken': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj.clusterTrustBundle);
+  if (v0 !== undefined) { result['clusterTrustBundle'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj.configMap);
+  if (v1 !== undefined) { result['configMap'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj.downwardApi);
+  if (v2 !== undefined) { result['downwardAPI'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj.podCertificate);
+  if (v3 !== undefined) { result['podCertificate'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj.secret);
+  if (v4 !== undefined) { result['secret'] = v4; }
+  const v5 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj.serviceAccountToken);
+  if (v5 !== undefined) { result['serviceAccountToken'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28682,11 +29458,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesRbdSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28715,11 +29490,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesScaleIoSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28765,13 +29539,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28800,11 +29575,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesStorageosSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.name;
+  if (v0 !== undefined) { result['name'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28835,12 +29609,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28873,12 +29647,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerms | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y)),
-    'matchFields': obj.matchFields?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = obj.matchFields?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(y));
+  if (v1 !== undefined) { result['matchFields'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -28963,16 +29737,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29006,12 +29784,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29048,12 +29826,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29138,16 +29916,20 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector),
-    'matchLabelKeys': obj.matchLabelKeys?.map(y => y),
-    'mismatchLabelKeys': obj.mismatchLabelKeys?.map(y => y),
-    'namespaceSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector),
-    'namespaces': obj.namespaces?.map(y => y),
-    'topologyKey': obj.topologyKey,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.matchLabelKeys?.map(y => y);
+  if (v1 !== undefined) { result['matchLabelKeys'] = v1; }
+  const v2 = obj.mismatchLabelKeys?.map(y => y);
+  if (v2 !== undefined) { result['mismatchLabelKeys'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj.namespaceSelector);
+  if (v3 !== undefined) { result['namespaceSelector'] = v3; }
+  const v4 = obj.namespaces?.map(y => y);
+  if (v4 !== undefined) { result['namespaces'] = v4; }
+  const v5 = obj.topologyKey;
+  if (v5 !== undefined) { result['topologyKey'] = v5; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29181,12 +29963,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29223,12 +30005,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29270,13 +30052,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29308,12 +30091,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29368,14 +30151,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29414,13 +30199,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29462,13 +30248,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29510,13 +30297,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromConfigMapKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29548,12 +30336,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29608,14 +30396,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromFileKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'optional': obj.optional,
-    'path': obj.path,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.optional;
+  if (v1 !== undefined) { result['optional'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = obj.volumeName;
+  if (v3 !== undefined) { result['volumeName'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29654,13 +30444,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29702,13 +30493,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersEnvValueFromSecretKeyRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29739,12 +30531,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29783,13 +30575,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29833,15 +30626,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'finalizers': obj.finalizers?.map(y => y),
-    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v0 !== undefined) { result['annotations'] = v0; }
+  const v1 = obj.finalizers?.map(y => y);
+  if (v1 !== undefined) { result['finalizers'] = v1; }
+  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v2 !== undefined) { result['labels'] = v2; }
+  const v3 = obj.name;
+  if (v3 !== undefined) { result['name'] = v3; }
+  const v4 = obj.namespace;
+  if (v4 !== undefined) { result['namespace'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -29969,19 +30765,26 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'accessModes': obj.accessModes?.map(y => y),
-    'dataSource': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource),
-    'dataSourceRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef),
-    'resources': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources),
-    'selector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector),
-    'storageClassName': obj.storageClassName,
-    'volumeAttributesClassName': obj.volumeAttributesClassName,
-    'volumeMode': obj.volumeMode,
-    'volumeName': obj.volumeName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.accessModes?.map(y => y);
+  if (v0 !== undefined) { result['accessModes'] = v0; }
+  const v1 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj.dataSource);
+  if (v1 !== undefined) { result['dataSource'] = v1; }
+  const v2 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj.dataSourceRef);
+  if (v2 !== undefined) { result['dataSourceRef'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj.resources);
+  if (v3 !== undefined) { result['resources'] = v3; }
+  const v4 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj.selector);
+  if (v4 !== undefined) { result['selector'] = v4; }
+  const v5 = obj.storageClassName;
+  if (v5 !== undefined) { result['storageClassName'] = v5; }
+  const v6 = obj.volumeAttributesClassName;
+  if (v6 !== undefined) { result['volumeAttributesClassName'] = v6; }
+  const v7 = obj.volumeMode;
+  if (v7 !== undefined) { result['volumeMode'] = v7; }
+  const v8 = obj.volumeName;
+  if (v8 !== undefined) { result['volumeName'] = v8; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30055,15 +30858,18 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundle | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'labelSelector': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector),
-    'name': obj.name,
-    'optional': obj.optional,
-    'path': obj.path,
-    'signerName': obj.signerName,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj.labelSelector);
+  if (v0 !== undefined) { result['labelSelector'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  const v3 = obj.path;
+  if (v3 !== undefined) { result['path'] = v3; }
+  const v4 = obj.signerName;
+  if (v4 !== undefined) { result['signerName'] = v4; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30111,13 +30917,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMap | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30141,11 +30948,10 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApi | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(y)),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30295,17 +31101,22 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesPodCertificate | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'certificateChainPath': obj.certificateChainPath,
-    'credentialBundlePath': obj.credentialBundlePath,
-    'keyPath': obj.keyPath,
-    'keyType': obj.keyType,
-    'maxExpirationSeconds': obj.maxExpirationSeconds,
-    'signerName': obj.signerName,
-    'userAnnotations': ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.certificateChainPath;
+  if (v0 !== undefined) { result['certificateChainPath'] = v0; }
+  const v1 = obj.credentialBundlePath;
+  if (v1 !== undefined) { result['credentialBundlePath'] = v1; }
+  const v2 = obj.keyPath;
+  if (v2 !== undefined) { result['keyPath'] = v2; }
+  const v3 = obj.keyType;
+  if (v3 !== undefined) { result['keyType'] = v3; }
+  const v4 = obj.maxExpirationSeconds;
+  if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
+  const v5 = obj.signerName;
+  if (v5 !== undefined) { result['signerName'] = v5; }
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v6 !== undefined) { result['userAnnotations'] = v6; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30353,13 +31164,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecret | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'items': obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(y)),
-    'name': obj.name,
-    'optional': obj.optional,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.items?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(y));
+  if (v0 !== undefined) { result['items'] = v0; }
+  const v1 = obj.name;
+  if (v1 !== undefined) { result['name'] = v1; }
+  const v2 = obj.optional;
+  if (v2 !== undefined) { result['optional'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30407,13 +31219,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesServiceAccountToken | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'audience': obj.audience,
-    'expirationSeconds': obj.expirationSeconds,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.audience;
+  if (v0 !== undefined) { result['audience'] = v0; }
+  const v1 = obj.expirationSeconds;
+  if (v1 !== undefined) { result['expirationSeconds'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30457,13 +31270,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30507,13 +31321,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30557,13 +31372,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30607,13 +31423,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermsMatchFields | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30647,12 +31464,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30689,12 +31506,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30737,13 +31554,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30786,13 +31604,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30826,12 +31645,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30868,12 +31687,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30916,13 +31735,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -30965,13 +31785,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31066,13 +31887,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSource | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31143,14 +31965,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecDataSourceRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiGroup': obj.apiGroup,
-    'kind': obj.kind,
-    'name': obj.name,
-    'namespace': obj.namespace,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiGroup;
+  if (v0 !== undefined) { result['apiGroup'] = v0; }
+  const v1 = obj.kind;
+  if (v1 !== undefined) { result['kind'] = v1; }
+  const v2 = obj.name;
+  if (v2 !== undefined) { result['name'] = v2; }
+  const v3 = obj.namespace;
+  if (v3 !== undefined) { result['namespace'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31189,12 +32013,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v0 !== undefined) { result['limits'] = v0; }
+  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  if (v1 !== undefined) { result['requests'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31227,12 +32051,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31268,12 +32092,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelector | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'matchExpressions': obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y)),
-    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
+  if (v0 !== undefined) { result['matchExpressions'] = v0; }
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  if (v1 !== undefined) { result['matchLabels'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31319,13 +32143,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesConfigMapItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31376,14 +32201,16 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'fieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef),
-    'mode': obj.mode,
-    'path': obj.path,
-    'resourceFieldRef': toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj.fieldRef);
+  if (v0 !== undefined) { result['fieldRef'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  const v3 = toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj.resourceFieldRef);
+  if (v3 !== undefined) { result['resourceFieldRef'] = v3; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31429,13 +32256,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesSecretItems | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'mode': obj.mode,
-    'path': obj.path,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.mode;
+  if (v1 !== undefined) { result['mode'] = v1; }
+  const v2 = obj.path;
+  if (v2 !== undefined) { result['path'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31478,13 +32306,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31527,13 +32356,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31576,13 +32406,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31625,13 +32456,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31702,13 +32534,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31751,13 +32584,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'key': obj.key,
-    'operator': obj.operator,
-    'values': obj.values?.map(y => y),
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.key;
+  if (v0 !== undefined) { result['key'] = v0; }
+  const v1 = obj.operator;
+  if (v1 !== undefined) { result['operator'] = v1; }
+  const v2 = obj.values?.map(y => y);
+  if (v2 !== undefined) { result['values'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31788,12 +32622,12 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'apiVersion': obj.apiVersion,
-    'fieldPath': obj.fieldPath,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.apiVersion;
+  if (v0 !== undefined) { result['apiVersion'] = v0; }
+  const v1 = obj.fieldPath;
+  if (v1 !== undefined) { result['fieldPath'] = v1; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
@@ -31832,13 +32666,14 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesDownwardApiItemsResourceFieldRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
-  const result = {
-    'containerName': obj.containerName,
-    'divisor': obj.divisor?.value,
-    'resource': obj.resource,
-  };
-  // filter undefined values
-  return omitUndefined(result);
+  const result: Record<string, any> = {};
+  const v0 = obj.containerName;
+  if (v0 !== undefined) { result['containerName'] = v0; }
+  const v1 = obj.divisor?.value;
+  if (v1 !== undefined) { result['divisor'] = v1; }
+  const v2 = obj.resource;
+  if (v2 !== undefined) { result['resource'] = v2; }
+  return result;
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 

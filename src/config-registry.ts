@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config-render';
+import { _isSharedRender, DEEPSPEED_CONFIG_FILE_NAME, renderDeepSpeedConfigFile } from './deepspeed-config-render';
 
 /** Hex digits of the content hash in a shared ConfigMap's name. */
 const CONTENT_HASH_LENGTH = 10;
@@ -28,6 +28,8 @@ export class DeepSpeedConfigRegistry extends Construct {
   public readonly namePrefix: string;
 
   private readonly byContent = new Map<string, ApiObject>();
+  /** The same for the configs a sweep's jobs share by identity (see _isSharedRender), by namespace. */
+  private readonly byIdentity = new WeakMap<object, Map<string, ApiObject>>();
 
   public constructor(scope: Construct, id: string, props: DeepSpeedConfigRegistryProps = {}) {
     super(scope, id);
@@ -42,10 +44,21 @@ export class DeepSpeedConfigRegistry extends Construct {
    * @param jobNamespace namespace of the jobs that mount it
    */
   public configMapFor(config: { [key: string]: any }, jobNamespace?: string): ApiObject {
+    const shared = _isSharedRender(config);
+    const sameObject = shared ? this.byIdentity.get(config)?.get(jobNamespace ?? '') : undefined;
+    if (sameObject) return sameObject;
     // The file text is a function of the compact JSON, which is cheaper to build for every job.
     const key = `${jobNamespace ?? ''}\n${JSON.stringify(config)}`;
-    const existing = this.byContent.get(key);
-    if (existing) return existing;
+    const existing = this.byContent.get(key) ?? this.newConfigMap(key, config, jobNamespace);
+    if (shared) {
+      let byNamespace = this.byIdentity.get(config);
+      if (!byNamespace) this.byIdentity.set(config, byNamespace = new Map());
+      byNamespace.set(jobNamespace ?? '', existing);
+    }
+    return existing;
+  }
+
+  private newConfigMap(key: string, config: { [key: string]: any }, jobNamespace?: string): ApiObject {
     const text = renderDeepSpeedConfigFile(config);
     const hash = createHash('sha256').update(text).digest('hex').slice(0, CONTENT_HASH_LENGTH);
     const configMap = newDeepSpeedConfigMap(this, jobNamespace ? `${jobNamespace}-${hash}` : hash, `${this.namePrefix}-${hash}`, text, jobNamespace);

@@ -132,11 +132,46 @@ function renderMonitor(m: MonitorConfig | undefined): Json | undefined {
   return m && obj([['enabled', m.enabled], ['output_path', m.outputPath], ['job_name', m.jobName]]);
 }
 
+/** Configs the library made and never changes (a sweep's points), with their render once made. */
+const renderedOnce = new WeakMap<DeepSpeedConfig, { [key: string]: any } | undefined>();
+/** The renders of those: shared by every job of the config, so their identity stands for their content. */
+const sharedRenders = new WeakSet<object>();
+
+/**
+ * Marks a config the library made and never changes (a sweep point's), so that it is rendered
+ * once however many jobs use it.
+ * @internal
+ */
+export function _renderOnce<T extends DeepSpeedConfig>(config: T): T {
+  if (!renderedOnce.has(config)) renderedOnce.set(config, undefined);
+  return config;
+}
+
+/**
+ * Whether a rendered config is the one render of a config the library made, which the jobs of
+ * a sweep share: equal identity means equal content, so lookups can skip writing it out.
+ * @internal
+ */
+export function _isSharedRender(config: object | undefined): boolean {
+  return config !== undefined && sharedRenders.has(config);
+}
+
 /**
  * Renders a typed DeepSpeed configuration to the JSON object DeepSpeed reads
  * (`ds_config.json`), with DeepSpeed's key names; `raw` is merged last.
  */
 export function renderDeepSpeedConfig(config: DeepSpeedConfig): { [key: string]: any } {
+  if (!renderedOnce.has(config)) return renderFresh(config);
+  let rendered = renderedOnce.get(config);
+  if (rendered === undefined) {
+    rendered = renderFresh(config);
+    renderedOnce.set(config, rendered);
+    sharedRenders.add(rendered);
+  }
+  return rendered;
+}
+
+function renderFresh(config: DeepSpeedConfig): { [key: string]: any } {
   const typed = obj([
     ['train_batch_size', config.trainBatchSize],
     ['train_micro_batch_size_per_gpu', config.trainMicroBatchSizePerGpu],

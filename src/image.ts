@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Names } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { BaseImage } from './base-image';
 import { DeepSpeedOp, MpiInstallation, TorchPackages } from './image-packages';
 import { ImageRecipe, renderDockerignore, renderTrainingImage } from './image-recipe';
@@ -235,6 +235,19 @@ export interface DeepSpeedTrainingImageProps {
   readonly name?: string;
 }
 
+/** The image recipes of each app, so that a rule finds an app's recipes without walking the whole tree. */
+const recipesByApp = new WeakMap<IConstruct, DeepSpeedTrainingImage[]>();
+
+/**
+ * The image recipes created in the app (construct tree root) `root`.
+ * @internal
+ */
+export function recipesOf(root: IConstruct): DeepSpeedTrainingImage[] {
+  let recipes = recipesByApp.get(root);
+  if (!recipes) recipesByApp.set(root, recipes = []);
+  return recipes;
+}
+
 /**
  * A recipe for an MPI-ready DeepSpeed training image.
  *
@@ -298,6 +311,7 @@ export class DeepSpeedTrainingImage extends Construct implements IDeepSpeedTrain
 
   public constructor(scope: Construct, id: string, props: DeepSpeedTrainingImageProps) {
     super(scope, id);
+    recipesOf(this.node.root).push(this);
     this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
     this.baseImage = props.baseImage;
     this.deepspeedVersion = props.deepspeedVersion;

@@ -3,6 +3,7 @@ import { ApiObject, Names } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DeepSpeedConfigRegistry } from './config-registry';
 import { DeepSpeedConfig, DeepSpeedDataType, SchedulerType, ZeroStage } from './deepspeed-config';
+import { _renderOnce } from './deepspeed-config-render';
 import { IDeepSpeedJob } from './deepspeed-job';
 import { DeepSpeedMpiJob, DeepSpeedMpiJobProps } from './job';
 import { OPERATOR_NAME, OPERATOR_NAME_LABEL } from './operator-labels';
@@ -57,7 +58,7 @@ export class SweepAxis {
    * scheduler the rate the job reaches is `warmup_max_lr`, so that is set to the same value.
    */
   public static learningRate(values: number[]): SweepAxis {
-    return SweepAxis.typed('learning-rate', values, (props, lr) => withConfig(props, 'learning-rate', config => {
+    return SweepAxis.typed('learning-rate', values, (props, lr) => withConfig(props, 'learning-rate', lr, config => {
       const scheduler = config.scheduler;
       const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.kind ?? '');
       if (!config.optimizer && !warmup) {
@@ -75,7 +76,7 @@ export class SweepAxis {
 
   /** The ZeRO stage (`zero_optimization.stage`); other ZeRO settings of the base are kept. */
   public static zeroStage(values: ZeroStage[]): SweepAxis {
-    return SweepAxis.typed('zero-stage', values, (props, stage) => withConfig(props, 'zero-stage', config => ({
+    return SweepAxis.typed('zero-stage', values, (props, stage) => withConfig(props, 'zero-stage', stage, config => ({
       ...config,
       zeroOptimization: { ...config.zeroOptimization, stage },
     })));
@@ -86,7 +87,7 @@ export class SweepAxis {
    * settings for it) and drops the other; `fp32` drops both.
    */
   public static precision(values: DeepSpeedDataType[]): SweepAxis {
-    return SweepAxis.typed('precision', values, (props, precision) => withConfig(props, 'precision', config => ({
+    return SweepAxis.typed('precision', values, (props, precision) => withConfig(props, 'precision', precision, config => ({
       ...config,
       fp16: precision === DeepSpeedDataType.FP16 ? { ...config.fp16, enabled: true } : undefined,
       bf16: precision === DeepSpeedDataType.BF16 ? { ...config.bf16, enabled: true } : undefined,
@@ -98,7 +99,7 @@ export class SweepAxis {
    * out of the base so DeepSpeed derives it from the micro batch and the world size.
    */
   public static microBatchSize(values: number[]): SweepAxis {
-    return SweepAxis.typed('micro-batch-size', values, (props, size) => withConfig(props, 'micro-batch-size', config => ({
+    return SweepAxis.typed('micro-batch-size', values, (props, size) => withConfig(props, 'micro-batch-size', size, config => ({
       ...config,
       trainMicroBatchSizePerGpu: size,
     })));
@@ -106,7 +107,7 @@ export class SweepAxis {
 
   /** Gradient accumulation steps (`gradient_accumulation_steps`). */
   public static gradientAccumulationSteps(values: number[]): SweepAxis {
-    return SweepAxis.typed('gradient-accumulation-steps', values, (props, steps) => withConfig(props, 'gradient-accumulation-steps', config => ({
+    return SweepAxis.typed('gradient-accumulation-steps', values, (props, steps) => withConfig(props, 'gradient-accumulation-steps', steps, config => ({
       ...config,
       gradientAccumulationSteps: steps,
     })));
@@ -188,13 +189,32 @@ export class SweepAxis {
   }
 }
 
+/**
+ * The configs the built-in axes made while a sweep plans its points, by the config they changed
+ * and the axis value: points with the same config values get one config object, which is
+ * rendered, keyed and checked once however many jobs use it (see renderDeepSpeedConfig).
+ */
+let plannedConfigs: WeakMap<DeepSpeedConfig, Map<string, DeepSpeedConfig>> | undefined;
+
 /** Applies a change to the base's DeepSpeed config, which a config axis cannot invent. */
-function withConfig(props: DeepSpeedMpiJobProps, _axis: string, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
-  if (!props.deepspeedConfig) {
+function withConfig(props: DeepSpeedMpiJobProps, axis: string, value: unknown, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
+  const config = props.deepspeedConfig;
+  if (!config) {
     throw new SweepAxisError('baseJob.deepspeedConfig', 'not set', 'changes the DeepSpeed config of every job, and the base has none to change',
       'Set baseJob.deepspeedConfig, e.g. { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ADAMW } }.');
   }
-  return { ...props, deepspeedConfig: change(props.deepspeedConfig) };
+  // The change is a function of the config and the value alone, so it can be made once.
+  const key = `${axis}=${typeof value}:${String(value)}`;
+  let byValue = plannedConfigs?.get(config);
+  let changed = byValue?.get(key);
+  if (changed === undefined) {
+    changed = _renderOnce(change(config));
+    if (plannedConfigs) {
+      if (!byValue) plannedConfigs.set(config, byValue = new Map());
+      byValue.set(key, changed);
+    }
+  }
+  return { ...props, deepspeedConfig: changed };
 }
 
 /**
@@ -377,13 +397,19 @@ export class DeepSpeedSweep extends Construct {
     const sharePolicy = (props.sharedNetworkPolicy ?? true) && (props.baseJob.security?.networkPolicy ?? true);
     const sweepPodLabel = `${this.labelPrefix}/sweep`;
 
-    const planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
-      const values: { [axis: string]: string } = {};
-      axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
-      const id = pointId(values);
-      const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => this.applyAxis(axis, a, p, indices[a]), props.baseJob));
-      return { id, values, jobProps };
-    });
+    plannedConfigs = new WeakMap();
+    let planned: Array<{ id: string; values: { [axis: string]: string }; jobProps: DeepSpeedMpiJobProps }>;
+    try {
+      planned = selectPoints(this.node.path, axes, props.sample).map(indices => {
+        const values: { [axis: string]: string } = {};
+        axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
+        const id = pointId(values);
+        const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => this.applyAxis(axis, a, p, indices[a]), props.baseJob));
+        return { id, values, jobProps };
+      });
+    } finally {
+      plannedConfigs = undefined;
+    }
 
     // One length budget for all jobs: what the operator's `<name>-worker-<index>` hostname leaves
     // for worker indexes of up to 4 digits (more if a point needs them), so that adding points keeps

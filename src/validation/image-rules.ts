@@ -1,4 +1,5 @@
 import { CudaImageFlavor } from '../base-image';
+import { recipesOf } from '../image';
 import { CPU_OPS } from '../image-packages';
 import { BakedDataKind } from '../image-source';
 import { ImageContext, ImageRule } from './context';
@@ -304,7 +305,7 @@ const names: ImageRule = (ctx: ImageContext): Finding[] => {
     }));
   }
   const recipeClass = image.constructor as new (...args: any[]) => typeof image;
-  const same = image.node.root.node.findAll()
+  const same = recipesOf(image.node.root)
     .filter(c => c !== image && c instanceof recipeClass && c.name === image.name);
   if (same.length > 0) {
     findings.push(error('image/names', {

@@ -137,6 +137,10 @@ export function gpuCount(container: any, gpuResourceName: string): number {
   const amounts: { [name: string]: unknown } = { ...container?.resources?.requests, ...container?.resources?.limits };
   return Object.entries(amounts)
     .filter(([name]) => name === gpuResourceName || name.endsWith('/gpu'))
-    .map(([, amount]) => parseQuantity(amount))
-    .reduce((sum: number, q) => sum + (q ? quantityToNumber(q) : 0), 0);
+    // Whole numbers (what gpusPerWorker writes) need no parsing.
+    .reduce((sum: number, [, amount]) => {
+      if (typeof amount === 'number' && Number.isSafeInteger(amount)) return sum + amount;
+      const q = parseQuantity(amount);
+      return sum + (q ? quantityToNumber(q) : 0);
+    }, 0);
 }

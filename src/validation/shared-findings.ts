@@ -1,5 +1,6 @@
 import { JobRule } from './context';
 import { JobFacts, PodFacts } from './facts';
+import { _isSharedRender } from '../deepspeed-config-render';
 import { Finding } from './finding';
 
 /*
@@ -61,8 +62,8 @@ const MAX_BUCKETS = 10_000;
 
 /** The findings of one scope's rules for one view, aligned with the rule list (undefined: other scope). */
 interface SharedEntry {
-  /** The job they were computed for. */
-  readonly facts: JobFacts;
+  /** The job they were computed for (spec scope: the view later jobs are compared with). */
+  readonly facts?: JobFacts;
   readonly findings: Array<Finding[] | undefined>;
 }
 
@@ -74,6 +75,8 @@ interface Memo {
   readonly scopes: RuleScope[];
   /** Config-scope entries by the config's JSON text (a config is small and rarely shared by identity). */
   readonly config: Map<string, SharedEntry>;
+  /** Config-scope entries of the configs a sweep's jobs share by identity (see _isSharedRender). */
+  readonly configByIdentity: WeakMap<object, SharedEntry>;
   /** Spec-scope entries by a few numbers equal views share (see bucketOf). */
   readonly spec: Map<string, SharedEntry[]>;
 }
@@ -83,14 +86,14 @@ const memos = new WeakMap<object, Map<readonly JobRule[], Memo>>();
 
 let checkSharing = false;
 /** How often a job took findings computed for another job (for tests). */
-const shared = { spec: 0, config: 0 };
+const counts = { spec: 0, config: 0 };
 
 /**
  * How often jobs took spec- and config-scope findings computed for an earlier job.
  * @internal
  */
 export function _sharedFindingsCount(): { spec: number; config: number } {
-  return { ...shared };
+  return { ...counts };
 }
 
 /**
@@ -228,25 +231,37 @@ function memoOf(rules: readonly JobRule[], owner: object): Memo {
   let memo = byRules.get(rules);
   // A list changed since its memo was made (tests add rules) starts a new memo.
   if (!memo || memo.rules.length !== rules.length || memo.rules.some((rule, i) => rule !== rules[i])) {
-    memo = { rules: [...rules], scopes: rules.map(scopeOf), config: new Map(), spec: new Map() };
+    memo = { rules: [...rules], scopes: rules.map(scopeOf), config: new Map(), configByIdentity: new WeakMap(), spec: new Map() };
     byRules.set(rules, memo);
   }
   return memo;
 }
 
 /** Runs the rules of one scope on a view; other scopes' slots stay undefined. */
-function runScope(rules: readonly JobRule[], scopes: RuleScope[], scope: RuleScope, view: JobFacts, facts: JobFacts): SharedEntry {
+function runScope(rules: readonly JobRule[], scopes: RuleScope[], scope: RuleScope, view: JobFacts, facts?: JobFacts): SharedEntry {
   return { facts, findings: rules.map((rule, index) => (scopes[index] === scope ? rule(view) : undefined)) };
 }
 
 /** The config-scope findings of the job's config, computed on the first job with it. */
 function configEntry(memo: Memo, facts: JobFacts): SharedEntry {
+  const shared = _isSharedRender(facts.deepspeedConfig);
+  const sameObject = shared ? memo.configByIdentity.get(facts.deepspeedConfig!) : undefined;
+  if (sameObject !== undefined) {
+    counts.config++;
+    return sameObject;
+  }
+  const entry = configEntryByText(memo, facts);
+  if (shared) memo.configByIdentity.set(facts.deepspeedConfig!, entry);
+  return entry;
+}
+
+function configEntryByText(memo: Memo, facts: JobFacts): SharedEntry {
   const key = configKey(facts.deepspeedConfig);
   let entry = memo.config.get(key);
-  if (entry !== undefined) shared.config++;
+  if (entry !== undefined) counts.config++;
   if (entry === undefined) {
     if (memo.config.size >= MAX_BUCKETS) memo.config.clear();
-    entry = runScope(memo.rules, memo.scopes, RuleScope.CONFIG, configView(facts), facts);
+    entry = runScope(memo.rules, memo.scopes, RuleScope.CONFIG, configView(facts));
     memo.config.set(key, entry);
   }
   return entry;
@@ -261,9 +276,9 @@ function specEntry(memo: Memo, facts: JobFacts): SharedEntry {
     entries = [];
     memo.spec.set(bucket, entries);
   }
-  const found = entries.find(entry => sameSpecView(entry.facts, facts));
+  const found = entries.find(entry => sameSpecView(entry.facts!, facts));
   if (found) {
-    shared.spec++;
+    counts.spec++;
     return found;
   }
   const entry = runScope(memo.rules, memo.scopes, RuleScope.SPEC, specView(facts), facts);
@@ -321,7 +336,7 @@ export function runRulesShared(rules: readonly JobRule[], facts: JobFacts, owner
         return readdressed(config.findings[index]!, facts);
       default:
         spec ??= specEntry(memo, facts);
-        return readdressed(spec.findings[index]!, facts, spec.facts.configMapName);
+        return readdressed(spec.findings[index]!, facts, spec.facts!.configMapName);
     }
   });
   if (checkSharing) {
