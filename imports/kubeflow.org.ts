@@ -2,6 +2,15 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 
+/** A map without its undefined values, the others converted, in one pass (rewritten by scripts/import-crd.sh). */
+function convertMap(map: Record<string, any>, convert: (value: any) => any): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    if (map[key] !== undefined) out[key] = convert(map[key]);
+  }
+  return out;
+}
+
 
 /**
  *
@@ -161,7 +170,7 @@ export function toJson_MpiJobSpec(obj: MpiJobSpec | undefined): Record<string, a
   if (v0 !== undefined) { result['launcherCreationPolicy'] = v0; }
   const v1 = obj.mpiImplementation;
   if (v1 !== undefined) { result['mpiImplementation'] = v1; }
-  const v2 = ((obj.mpiReplicaSpecs) === undefined) ? undefined : (Object.entries(obj.mpiReplicaSpecs).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_MpiJobSpecMpiReplicaSpecs(i[1]) }), {}));
+  const v2 = ((obj.mpiReplicaSpecs) === undefined) ? undefined : (convertMap(obj.mpiReplicaSpecs, v => toJson_MpiJobSpecMpiReplicaSpecs(v)));
   if (v2 !== undefined) { result['mpiReplicaSpecs'] = v2; }
   const v3 = obj.runLauncherAsWorker;
   if (v3 !== undefined) { result['runLauncherAsWorker'] = v3; }
@@ -454,7 +463,7 @@ export function toJson_MpiJobSpecRunPolicySchedulingPolicy(obj: MpiJobSpecRunPol
   const result: Record<string, any> = {};
   const v0 = obj.minAvailable;
   if (v0 !== undefined) { result['minAvailable'] = v0; }
-  const v1 = ((obj.minResources) === undefined) ? undefined : (Object.entries(obj.minResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.minResources) === undefined) ? undefined : (convertMap(obj.minResources, v => v?.value));
   if (v1 !== undefined) { result['minResources'] = v1; }
   const v2 = obj.priorityClass;
   if (v2 !== undefined) { result['priorityClass'] = v2; }
@@ -506,11 +515,11 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateMetadata {
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateMetadata(obj: MpiJobSpecMpiReplicaSpecsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -1046,11 +1055,11 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpec(obj: MpiJobSpecMpiR
   if (v16 !== undefined) { result['initContainers'] = v16; }
   const v17 = obj.nodeName;
   if (v17 !== undefined) { result['nodeName'] = v17; }
-  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (convertMap(obj.nodeSelector, v => v));
   if (v18 !== undefined) { result['nodeSelector'] = v18; }
   const v19 = toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecOs(obj.os);
   if (v19 !== undefined) { result['os'] = v19; }
-  const v20 = ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v20 = ((obj.overhead) === undefined) ? undefined : (convertMap(obj.overhead, v => v?.value));
   if (v20 !== undefined) { result['overhead'] = v20; }
   const v21 = obj.preemptionPolicy;
   if (v21 !== undefined) { result['preemptionPolicy'] = v21; }
@@ -2535,9 +2544,9 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResources(obj: MpiJo
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -4198,9 +4207,9 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResources(
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -5304,9 +5313,9 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersR
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecEphemeralContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -6374,9 +6383,9 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResour
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecInitContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -7225,7 +7234,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstr
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -7705,7 +7714,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesCsi(obj: MpiJ
   if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
-  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (convertMap(obj.volumeAttributes, v => v));
   if (v4 !== undefined) { result['volumeAttributes'] = v4; }
   return result;
 }
@@ -8000,7 +8009,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesFlexVolume(ob
   if (v0 !== undefined) { result['driver'] = v0; }
   const v1 = obj.fsType;
   if (v1 !== undefined) { result['fsType'] = v1; }
-  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.options) === undefined) ? undefined : (convertMap(obj.options, v => v));
   if (v2 !== undefined) { result['options'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
@@ -13908,7 +13917,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityR
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -13950,7 +13959,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityR
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -14087,7 +14096,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffin
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -14129,7 +14138,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffin
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -16646,11 +16655,11 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -17133,7 +17142,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSour
   if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
   const v5 = obj.signerName;
   if (v5 !== undefined) { result['signerName'] = v5; }
-  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (convertMap(obj.userAnnotations, v => v));
   if (v6 !== undefined) { result['userAnnotations'] = v6; }
   return result;
 }
@@ -17486,7 +17495,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityP
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -17528,7 +17537,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityP
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -17667,7 +17676,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffin
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -17709,7 +17718,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffin
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -18487,9 +18496,9 @@ export interface MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClai
 export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v0 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v0 !== undefined) { result['limits'] = v0; }
-  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v1 !== undefined) { result['requests'] = v1; }
   return result;
 }
@@ -18527,7 +18536,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolu
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -18568,7 +18577,7 @@ export function toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSour
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_MpiJobSpecMpiReplicaSpecsTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }

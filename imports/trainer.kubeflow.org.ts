@@ -2,6 +2,15 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
 import { Construct } from 'constructs';
 
+/** A map without its undefined values, the others converted, in one pass (rewritten by scripts/import-crd.sh). */
+function convertMap(map: Record<string, any>, convert: (value: any) => any): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    if (map[key] !== undefined) out[key] = convert(map[key]);
+  }
+  return out;
+}
+
 
 /**
  * TrainingRuntime represents a training runtime which can be referenced as part of
@@ -508,11 +517,11 @@ export interface TrainingRuntimeSpecTemplateMetadata {
 export function toJson_TrainingRuntimeSpecTemplateMetadata(obj: TrainingRuntimeSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -1518,11 +1527,11 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata {
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -1848,11 +1857,11 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMeta
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -2136,11 +2145,11 @@ export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplat
   const result: Record<string, any> = {};
   const v0 = obj.accessModes?.map(y => y);
   if (v0 !== undefined) { result['accessModes'] = v0; }
-  const v1 = ((obj.allocatedResourceStatuses) === undefined) ? undefined : (Object.entries(obj.allocatedResourceStatuses).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.allocatedResourceStatuses) === undefined) ? undefined : (convertMap(obj.allocatedResourceStatuses, v => v));
   if (v1 !== undefined) { result['allocatedResourceStatuses'] = v1; }
-  const v2 = ((obj.allocatedResources) === undefined) ? undefined : (Object.entries(obj.allocatedResources).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.allocatedResources) === undefined) ? undefined : (convertMap(obj.allocatedResources, v => v?.value));
   if (v2 !== undefined) { result['allocatedResources'] = v2; }
-  const v3 = ((obj.capacity) === undefined) ? undefined : (Object.entries(obj.capacity).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v3 = ((obj.capacity) === undefined) ? undefined : (convertMap(obj.capacity, v => v?.value));
   if (v3 !== undefined) { result['capacity'] = v3; }
   const v4 = obj.conditions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesStatusConditions(y));
   if (v4 !== undefined) { result['conditions'] = v4; }
@@ -2225,7 +2234,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -2477,9 +2486,9 @@ export interface TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpec
 export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources(obj: TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v0 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v0 !== undefined) { result['limits'] = v0; }
-  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v1 !== undefined) { result['requests'] = v1; }
   return result;
 }
@@ -2517,7 +2526,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplat
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecVolumeClaimPoliciesTemplatesSpecSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -2880,11 +2889,11 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -3424,11 +3433,11 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   if (v16 !== undefined) { result['initContainers'] = v16; }
   const v17 = obj.nodeName;
   if (v17 !== undefined) { result['nodeName'] = v17; }
-  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v18 = ((obj.nodeSelector) === undefined) ? undefined : (convertMap(obj.nodeSelector, v => v));
   if (v18 !== undefined) { result['nodeSelector'] = v18; }
   const v19 = toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecOs(obj.os);
   if (v19 !== undefined) { result['os'] = v19; }
-  const v20 = ((obj.overhead) === undefined) ? undefined : (Object.entries(obj.overhead).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v20 = ((obj.overhead) === undefined) ? undefined : (convertMap(obj.overhead, v => v?.value));
   if (v20 !== undefined) { result['overhead'] = v20; }
   const v21 = obj.preemptionPolicy;
   if (v21 !== undefined) { result['preemptionPolicy'] = v21; }
@@ -5099,9 +5108,9 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -6740,9 +6749,9 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -7845,9 +7854,9 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecEphemeralContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -8914,9 +8923,9 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainersResourcesClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -9764,7 +9773,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecTopologySpreadConstraintsLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -10244,7 +10253,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
-  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (convertMap(obj.volumeAttributes, v => v));
   if (v4 !== undefined) { result['volumeAttributes'] = v4; }
   return result;
 }
@@ -10539,7 +10548,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   if (v0 !== undefined) { result['driver'] = v0; }
   const v1 = obj.fsType;
   if (v1 !== undefined) { result['fsType'] = v1; }
-  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.options) === undefined) ? undefined : (convertMap(obj.options, v => v));
   if (v2 !== undefined) { result['options'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
@@ -16446,7 +16455,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -16488,7 +16497,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -16625,7 +16634,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -16667,7 +16676,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -19184,11 +19193,11 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -19671,7 +19680,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
   const v5 = obj.signerName;
   if (v5 !== undefined) { result['signerName'] = v5; }
-  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (convertMap(obj.userAnnotations, v => v));
   if (v6 !== undefined) { result['userAnnotations'] = v6; }
   return result;
 }
@@ -20024,7 +20033,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -20066,7 +20075,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -20205,7 +20214,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -20247,7 +20256,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -21025,9 +21034,9 @@ export interface TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTempla
 export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v0 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v0 !== undefined) { result['limits'] = v0; }
-  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v1 !== undefined) { result['requests'] = v1; }
   return result;
 }
@@ -21065,7 +21074,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -21106,7 +21115,7 @@ export function toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -22332,9 +22341,9 @@ export function toJson_TrainJobSpecTrainerResourcesPerNode(obj: TrainJobSpecTrai
   const result: Record<string, any> = {};
   const v0 = obj.claims?.map(y => toJson_TrainJobSpecTrainerResourcesPerNodeClaims(y));
   if (v0 !== undefined) { result['claims'] = v0; }
-  const v1 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v1 !== undefined) { result['limits'] = v1; }
-  const v2 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v2 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v2 !== undefined) { result['requests'] = v2; }
   return result;
 }
@@ -22857,11 +22866,11 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata {
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -23794,11 +23803,11 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -23912,11 +23921,11 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -24028,7 +24037,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   if (v2 !== undefined) { result['imagePullSecrets'] = v2; }
   const v3 = obj.initContainers?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecInitContainers(y));
   if (v3 !== undefined) { result['initContainers'] = v3; }
-  const v4 = ((obj.nodeSelector) === undefined) ? undefined : (Object.entries(obj.nodeSelector).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v4 = ((obj.nodeSelector) === undefined) ? undefined : (convertMap(obj.nodeSelector, v => v));
   if (v4 !== undefined) { result['nodeSelector'] = v4; }
   const v5 = obj.schedulingGates?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecSchedulingGates(y));
   if (v5 !== undefined) { result['schedulingGates'] = v5; }
@@ -26479,7 +26488,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   if (v2 !== undefined) { result['nodePublishSecretRef'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
-  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (Object.entries(obj.volumeAttributes).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v4 = ((obj.volumeAttributes) === undefined) ? undefined : (convertMap(obj.volumeAttributes, v => v));
   if (v4 !== undefined) { result['volumeAttributes'] = v4; }
   return result;
 }
@@ -26774,7 +26783,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   if (v0 !== undefined) { result['driver'] = v0; }
   const v1 = obj.fsType;
   if (v1 !== undefined) { result['fsType'] = v1; }
-  const v2 = ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.options) === undefined) ? undefined : (convertMap(obj.options, v => v));
   if (v2 !== undefined) { result['options'] = v2; }
   const v3 = obj.readOnly;
   if (v3 !== undefined) { result['readOnly'] = v3; }
@@ -29787,7 +29796,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -29829,7 +29838,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -29966,7 +29975,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -30008,7 +30017,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -30627,11 +30636,11 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateMetadata | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v0 = ((obj.annotations) === undefined) ? undefined : (convertMap(obj.annotations, v => v));
   if (v0 !== undefined) { result['annotations'] = v0; }
   const v1 = obj.finalizers?.map(y => y);
   if (v1 !== undefined) { result['finalizers'] = v1; }
-  const v2 = ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v2 = ((obj.labels) === undefined) ? undefined : (convertMap(obj.labels, v => v));
   if (v2 !== undefined) { result['labels'] = v2; }
   const v3 = obj.name;
   if (v3 !== undefined) { result['name'] = v3; }
@@ -31114,7 +31123,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   if (v4 !== undefined) { result['maxExpirationSeconds'] = v4; }
   const v5 = obj.signerName;
   if (v5 !== undefined) { result['signerName'] = v5; }
-  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (Object.entries(obj.userAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v6 = ((obj.userAnnotations) === undefined) ? undefined : (convertMap(obj.userAnnotations, v => v));
   if (v6 !== undefined) { result['userAnnotations'] = v6; }
   return result;
 }
@@ -31467,7 +31476,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -31509,7 +31518,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -31648,7 +31657,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -31690,7 +31699,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -32014,9 +32023,9 @@ export interface TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplic
 export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources(obj: TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecResources | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result: Record<string, any> = {};
-  const v0 = ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v0 = ((obj.limits) === undefined) ? undefined : (convertMap(obj.limits, v => v?.value));
   if (v0 !== undefined) { result['limits'] = v0; }
-  const v1 = ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {}));
+  const v1 = ((obj.requests) === undefined) ? undefined : (convertMap(obj.requests, v => v?.value));
   if (v1 !== undefined) { result['requests'] = v1; }
   return result;
 }
@@ -32054,7 +32063,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }
@@ -32095,7 +32104,7 @@ export function toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpec
   const result: Record<string, any> = {};
   const v0 = obj.matchExpressions?.map(y => toJson_TrainJobSpecRuntimePatchesTrainingRuntimeSpecTemplateSpecReplicatedJobsTemplateSpecTemplateSpecVolumesProjectedSourcesClusterTrustBundleLabelSelectorMatchExpressions(y));
   if (v0 !== undefined) { result['matchExpressions'] = v0; }
-  const v1 = ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {}));
+  const v1 = ((obj.matchLabels) === undefined) ? undefined : (convertMap(obj.matchLabels, v => v));
   if (v1 !== undefined) { result['matchLabels'] = v1; }
   return result;
 }

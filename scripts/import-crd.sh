@@ -41,6 +41,17 @@ CDK8S_CHECK_UPGRADE=false npx cdk8s import "$combined" --language typescript --o
 node - imports/kubeflow.org.ts imports/trainer.kubeflow.org.ts <<'JS'
 const fs = require('fs');
 const quadratic = 'return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});';
+const helper = `
+/** A map without its undefined values, the others converted, in one pass (rewritten by scripts/import-crd.sh). */
+function convertMap(map: Record<string, any>, convert: (value: any) => any): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const key of Object.keys(map)) {
+    if (map[key] !== undefined) out[key] = convert(map[key]);
+  }
+  return out;
+}
+`;
+const imports = "import { Construct } from 'constructs';\n";
 const block = /  const result = \{\n((?:    '[^']+': .*,\n)*)  \};\n  \/\/ filter undefined values\n  return Object\.entries\(result\)\.reduce\(\(r, i\) => \(i\[1\] === undefined\) \? r : \(\{ \.\.\.r, \[i\[0\]\]: i\[1\] \}\), \{\}\);/g;
 for (const file of process.argv.slice(2)) {
   const source = fs.readFileSync(file, 'utf-8');
@@ -55,6 +66,10 @@ for (const file of process.argv.slice(2)) {
     return `  const result: Record<string, any> = {};\n${lines.join('')}  return result;`;
   });
   if (converters === 0 || rewritten !== converters) throw new Error(`${file}: the generated code changed (${rewritten} of ${converters} converters matched); update scripts/import-crd.sh`);
-  fs.writeFileSync(file, out);
+  // Maps (labels, resource limits, replica specs) are spread once per key too: one pass instead.
+  const maps = /Object\.entries\(([A-Za-z0-9_.]+)\)\.reduce\(\(r, i\) => \(i\[1\] === undefined\) \? r : \(\{ \.\.\.r, \[i\[0\]\]: (i\[1\]|i\[1\]\?\.value|toJson_[A-Za-z0-9_]+\(i\[1\]\)) \}\), \{\}\)/g;
+  const withMaps = out.replace(maps, (_all, map, value) => `convertMap(${map}, v => ${value.replace('i[1]', 'v')})`);
+  if (withMaps.includes('.reduce((r, i) =>')) throw new Error(`${file}: a map conversion changed; update scripts/import-crd.sh`);
+  fs.writeFileSync(file, withMaps.replace(imports, imports + helper));
 }
 JS
