@@ -138,7 +138,8 @@ export class InClusterImageBuild extends Construct {
       metadata: { name: `${image.name}-build`, namespace: props.buildNamespace },
       spec: {
         backoffLimit: props.backoffLimit ?? 1,
-        ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
+        // Rendered unrounded: validation (build/job-numbers) names ttlAfterFinished when it is not whole.
+        ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds({ integral: false }),
         template: {
           metadata: {
             // Kubernetes 1.27 has no appArmorProfile field yet; the annotation works up to its removal.

@@ -385,8 +385,8 @@ export class DeepSpeedMpiJob extends Construct implements IDeepSpeedJob {
       sshAuthMountPath: this.image.user.sshDirectory,
       runPolicy: {
         cleanPodPolicy: this.cleanPodPolicy,
-        ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
-        activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
+        ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds({ integral: false }),
+        activeDeadlineSeconds: props.activeDeadline?.toSeconds({ integral: false }),
         backoffLimit: props.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
         suspend: this.suspend ? true : (props.suspend === false ? false : undefined),
         managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,

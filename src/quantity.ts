@@ -14,14 +14,17 @@ const BINARY_UNITS: Array<[string, (s: Size) => number]> = [
  * exactly, so `Size.gibibytes(32)` becomes `32Gi` rather than `32768Mi`.
  */
 export function sizeToQuantity(size: Size): string {
+  const kibibytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (kibibytes === 0) return '0';
   for (const [suffix, convert] of BINARY_UNITS) {
     const amount = convert(size);
     if (Number.isInteger(amount)) {
       return `${amount}${suffix}`;
     }
   }
-  // Sizes below 1 KiB cannot be built from the Size factories; keep a clear failure anyway.
-  throw new Error(`cannot render size ${size.toKibibytes({ rounding: SizeRoundingBehavior.NONE })} KiB as a quantity`);
+  // Not a whole number of KiB (Size.kibibytes(0.5), Size.mebibytes(1.3)): plain bytes, a quantity
+  // the API server accepts (it rounds a fraction of a byte up); never throw while rendering.
+  return String(kibibytes * 1024);
 }
 
 /**

@@ -177,7 +177,7 @@ export function renderSchedulingPolicy(job: DeepSpeedMpiJob, gang: GangSchedulin
     minAvailable,
     queue: gang.volcanoQueue,
     priorityClass: gang.priorityClass,
-    scheduleTimeoutSeconds: gang.scheduleTimeout?.toSeconds(),
+    scheduleTimeoutSeconds: gang.scheduleTimeout?.toSeconds({ integral: false }),
     minResources: (gang.computeMinResources ?? true) ? renderMinResources(job, minAvailable) : undefined,
   };
 }

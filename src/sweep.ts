@@ -26,6 +26,10 @@ const WORKER_INDEX_DIGITS = 4;
 const AXIS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** JobSet's limit on a TrainJob name: 63 minus `-launcher-0-0-<5 chars>`. */
 const TRAINJOB_NAME_LIMIT = 44;
+/** A sweep name: the start of every job name (a DNS-1035 label) and a label value. */
+const SWEEP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Label values are at most 63 characters. */
+const LABEL_VALUE_LIMIT = 63;
 /** Label keys the sweep itself sets under its prefix. */
 const RESERVED_AXIS_NAMES = ['sweep', 'point'];
 /** Schedulers whose peak learning rate is `warmup_max_lr`, overriding the optimizer's `lr`. */
@@ -58,7 +62,9 @@ export class SweepAxis {
       const scheduler = config.scheduler;
       const warmup = scheduler !== undefined && WARMUP_SCHEDULERS.includes(scheduler.kind ?? '');
       if (!config.optimizer && !warmup) {
-        throw new Error('the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in baseJob.deepspeedConfig');
+        throw new SweepAxisError('baseJob.deepspeedConfig.optimizer', 'not set',
+          'sets the optimizer\'s lr (and warmup_max_lr of a WarmupLR or WarmupDecayLR scheduler), and the base has neither an optimizer nor such a scheduler',
+          'Set baseJob.deepspeedConfig.optimizer, e.g. { kind: OptimizerType.ADAMW }.');
       }
       return {
         ...config,
@@ -129,18 +135,32 @@ export class SweepAxis {
   }
 
   private static typed<T>(name: string, values: T[], set: (props: DeepSpeedMpiJobProps, value: T) => DeepSpeedMpiJobProps): SweepAxis {
-    if (!AXIS_NAME.test(name) || RESERVED_AXIS_NAMES.includes(name)) {
-      throw new Error(`Sweep axis name '${name}' is not usable as a label name: use lowercase letters, digits and '-', at most 63 characters, and neither ${RESERVED_AXIS_NAMES.map(n => `'${n}'`).join(' nor ')}.`);
-    }
+    // Checked by the sweep, whose construct path and prop (`axes[i]`) the message then names.
     const shown = values.map(String);
-    if (shown.length === 0) {
-      throw new Error(`Sweep axis '${name}' has no values: give at least one.`);
+    let problem: SweepAxisProblem | undefined;
+    if (!AXIS_NAME.test(name) || RESERVED_AXIS_NAMES.includes(name)) {
+      problem = {
+        field: 'name',
+        value: `'${name}'`,
+        why: RESERVED_AXIS_NAMES.includes(name)
+          ? `the sweep itself sets the label keys '<labelPrefix>/${RESERVED_AXIS_NAMES.join('\' and \'<labelPrefix>/')}', and the axis would overwrite one of them`
+          : 'it becomes the name part of a label key (\'<labelPrefix>/<axis name>\') on every job and pod, and the API server rejects names that are not at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit',
+        fix: `Name the axis with lowercase letters, digits and '-', other than ${RESERVED_AXIS_NAMES.map(n => `'${n}'`).join(' and ')}, e.g. 'seed'.`,
+      };
+    } else if (shown.length === 0) {
+      problem = { field: 'values', value: '[]', why: 'an axis without values makes a grid of no points, so the sweep would create no job', fix: 'Give the axis at least one value.' };
+    } else {
+      const repeated = shown.find((value, i) => shown.indexOf(value) !== i);
+      if (repeated !== undefined) {
+        problem = {
+          field: 'values',
+          value: JSON.stringify(shown),
+          why: `'${repeated}' is listed twice, and both points would be the same job under the same name`,
+          fix: `List '${repeated}' once.`,
+        };
+      }
     }
-    const repeated = shown.find((value, i) => shown.indexOf(value) !== i);
-    if (repeated !== undefined) {
-      throw new Error(`Sweep axis '${name}' lists '${repeated}' twice: the points would be the same job.`);
-    }
-    return new SweepAxis(name, shown, (props, index) => set(props, values[index]));
+    return new SweepAxis(name, shown, (props, index) => set(props, values[index]), problem);
   }
 
   private constructor(
@@ -149,7 +169,16 @@ export class SweepAxis {
     /** The values as they appear in labels, annotations and messages. */
     public readonly values: string[],
     private readonly setter: PropsSetter,
+    private readonly problem?: SweepAxisProblem,
   ) {}
+
+  /**
+   * What is wrong with the axis itself, reported by the sweep that uses it.
+   * @internal
+   */
+  public get _problem(): SweepAxisProblem | undefined {
+    return this.problem;
+  }
 
   /**
    * Returns `props` with the value at `index` applied.
@@ -171,7 +200,8 @@ let plannedConfigs: WeakMap<DeepSpeedConfig, Map<string, DeepSpeedConfig>> | und
 function withConfig(props: DeepSpeedMpiJobProps, axis: string, value: unknown, change: (config: DeepSpeedConfig) => DeepSpeedConfig): DeepSpeedMpiJobProps {
   const config = props.deepspeedConfig;
   if (!config) {
-    throw new Error(`the ${axis} axis changes the DeepSpeed config, but baseJob.deepspeedConfig is not set`);
+    throw new SweepAxisError('baseJob.deepspeedConfig', 'not set', 'changes the DeepSpeed config of every job, and the base has none to change',
+      'Set baseJob.deepspeedConfig, e.g. { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ADAMW } }.');
   }
   // The change is a function of the config and the value alone, so it can be made once.
   const key = `${axis}=${typeof value}:${String(value)}`;
@@ -185,6 +215,27 @@ function withConfig(props: DeepSpeedMpiJobProps, axis: string, value: unknown, c
     }
   }
   return { ...props, deepspeedConfig: changed };
+}
+
+/**
+ * A mistake in an axis, in the parts of a message; the sweep adds its path and `axes[i]`.
+ * @internal
+ */
+export interface SweepAxisProblem {
+  readonly field: string;
+  readonly value: string;
+  readonly why: string;
+  readonly fix: string;
+}
+
+/** A sweep prop error whose message already names the sweep's path. */
+class SweepPropError extends Error {}
+
+/** A mistake of the base job that a built-in axis cannot work around, reported once for the sweep. */
+class SweepAxisError extends Error {
+  public constructor(public readonly field: string, public readonly value: string, public readonly why: string, public readonly fix: string) {
+    super(`${field} is ${value}: ${why}. ${fix}`);
+  }
 }
 
 /**
@@ -298,12 +349,24 @@ export class DeepSpeedSweep extends Construct {
       throw new Error(`${this.node.path}: baseJob.metadata.name is '${props.baseJob.metadata.name}': every job of a sweep is named <sweep name>-<point values>-<point hash>. Set the sweep's name instead.`);
     }
     const axes = props.axes ?? [];
+    axes.forEach((axis, index) => {
+      const problem = axis._problem;
+      if (problem) {
+        throw new Error(`${this.node.path}: axes[${index}] ${problem.field === 'name' ? 'name' : `'${axis.name}' ${problem.field}`} is ${problem.value}: ${problem.why}. ${problem.fix}`);
+      }
+    });
     const names = axes.map(a => a.name);
-    const repeated = names.find((n, i) => names.indexOf(n) !== i);
-    if (repeated !== undefined) {
-      throw new Error(`${this.node.path}: axis '${repeated}' is given twice: merge its values into one axis.`);
+    const repeatedAt = names.findIndex((n, i) => names.indexOf(n) !== i);
+    if (repeatedAt >= 0) {
+      throw new Error(`${this.node.path}: axes[${repeatedAt}] name is '${names[repeatedAt]}': axes[${names.indexOf(names[repeatedAt])}] has the same name, `
+        + 'and the points\' labels and job names could not tell the two apart. Merge their values into one axis.');
     }
     this.name = props.name ?? Names.toDnsLabel(this, { includeHash: false });
+    if (props.name !== undefined && !(SWEEP_NAME.test(props.name) && props.name.length <= LABEL_VALUE_LIMIT)) {
+      throw new Error(`${this.node.path}: name is '${props.name}': it starts every job name, which the MPI Operator requires to be a DNS-1035 label, `
+        + `and is the value of the '<labelPrefix>/sweep' label on every job and pod, at most ${LABEL_VALUE_LIMIT} characters. `
+        + 'Set name to lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit, e.g. \'lr-scan\', or remove it to derive it from the construct path.');
+    }
     this.labelPrefix = props.labelPrefix ?? DEFAULT_LABEL_PREFIX;
     if (!isDns1123Subdomain(this.labelPrefix)) {
       // One message here instead of one per label on every job and pod.
@@ -314,7 +377,17 @@ export class DeepSpeedSweep extends Construct {
     this.configRegistry = new DeepSpeedConfigRegistry(this, 'DeepSpeedConfigs', { namePrefix: `${this.name}-ds` });
     const maxJobs = props.parallelism?.maxJobs;
     if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) {
-      throw new Error(`${this.node.path}: parallelism.maxJobs is ${maxJobs}: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.`);
+      throw new Error(`${this.node.path}: parallelism.maxJobs is ${maxJobs}: it is how many jobs may run at once: the sweep's ClusterQueue gets a quota of maxJobs times the largest job, so below 1 Kueue admits no job and a fraction admits only the whole jobs it covers. Set parallelism.maxJobs to a whole number of 1 or more.`);
+    }
+    for (const [field, value, what] of [
+      ['parallelism.resourceFlavor', props.parallelism?.resourceFlavor, 'the name of a Kueue ResourceFlavor'],
+      ['parallelism.cohort', props.parallelism?.cohort, 'a Kueue cohort name'],
+    ] as Array<[string, string | undefined, string]>) {
+      if (value !== undefined && !isDns1123Subdomain(value)) {
+        throw new Error(`${this.node.path}: ${field} is '${value}': it is ${what}, which the ClusterQueue schema requires to be a DNS subdomain `
+          + '(at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit), so the API server rejects the sweep\'s ClusterQueue. '
+          + `Use the name as it exists in the cluster${field.endsWith('resourceFlavor') ? ' (kubectl get resourceflavors)' : ''}.`);
+      }
     }
     if (props.parallelism && props.baseJob.scheduling?.kueue) {
       throw new Error(`${this.node.path}: parallelism is set and baseJob.scheduling.kueue names queue '${props.baseJob.scheduling.kueue.queueName}': `
@@ -331,7 +404,7 @@ export class DeepSpeedSweep extends Construct {
         const values: { [axis: string]: string } = {};
         axes.forEach((axis, a) => values[axis.name] = axis.values[indices[a]]);
         const id = pointId(values);
-        const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => axis._apply(p, indices[a]), props.baseJob));
+        const jobProps = this.atPoint(id, () => axes.reduce((p, axis, a) => this.applyAxis(axis, a, p, indices[a]), props.baseJob));
         return { id, values, jobProps };
       });
     } finally {
@@ -411,11 +484,22 @@ export class DeepSpeedSweep extends Construct {
     return quota;
   }
 
+  /** Applies one axis; a base the axis cannot change is the sweep's mistake, reported with the axis. */
+  private applyAxis(axis: SweepAxis, index: number, props: DeepSpeedMpiJobProps, valueIndex: number): DeepSpeedMpiJobProps {
+    try {
+      return axis._apply(props, valueIndex);
+    } catch (e) {
+      if (!(e instanceof SweepAxisError)) throw e;
+      throw new SweepPropError(`${this.node.path}: ${e.field} is ${e.value}: axes[${index}] '${axis.name}' ${e.why}. ${e.fix}`);
+    }
+  }
+
   /** Runs `build` for one point; an error names the point's path (and thus its values). */
   private atPoint<T>(id: string, build: () => T): T {
     try {
       return build();
     } catch (e) {
+      if (e instanceof SweepPropError) throw e;
       throw new Error(`${this.node.path}/${id}: ${(e as Error).message}`);
     }
   }

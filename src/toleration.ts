@@ -64,19 +64,22 @@ export class Toleration {
   /** The effect tolerated, if only one. */
   public readonly effect?: TaintEffect;
 
+  /**
+   * How long a pod stays on a node after a NoExecute taint appears.
+   * @default - no limit
+   */
+  public readonly evictAfter?: Duration;
+
   private readonly operator: string;
-  private readonly evictAfter?: Duration;
 
   private constructor(match: { key?: string; operator: string; value?: string }, options: TolerationOptions) {
     this.key = match.key;
     this.operator = match.operator;
     this.value = match.value;
     this.effect = options.effect;
+    // evictAfter without effect NO_EXECUTE is reported by the job's validation (props/names),
+    // which names the prop (`workers.tolerations[0] evictAfter`) and the job's path.
     this.evictAfter = options.evictAfter;
-    if (options.evictAfter && options.effect !== TaintEffect.NO_EXECUTE) {
-      // Kubernetes ignores tolerationSeconds on other effects; say so instead of dropping it.
-      throw new Error(`Toleration of ${match.key ?? 'every taint'}: evictAfter applies only with effect TaintEffect.NO_EXECUTE (got ${options.effect ?? 'every effect'})`);
-    }
   }
 
   /**
@@ -89,7 +92,7 @@ export class Toleration {
       operator: this.operator,
       value: this.value,
       effect: this.effect,
-      tolerationSeconds: this.evictAfter?.toSeconds(),
+      tolerationSeconds: this.evictAfter?.toSeconds({ integral: false }),
     };
   }
 }

@@ -239,7 +239,7 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
       runtimePatches: this.runtime.generatesRuntime ? undefined : [this.renderRuntimePatch()],
       suspend: props.suspend ?? (this.scheduling.kueue ? true : undefined),
       managedBy: this.scheduling.kueue?.multiKueue ? MULTIKUEUE_CONTROLLER : undefined,
-      activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
+      activeDeadlineSeconds: props.activeDeadline?.toSeconds({ integral: false }),
     };
   }
 
@@ -287,7 +287,7 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
         },
       },
       podGroupPolicy: gang
-        ? (volcano ? { volcano: {} } : { coscheduling: { scheduleTimeoutSeconds: gang.scheduleTimeout?.toSeconds() } })
+        ? (volcano ? { volcano: {} } : { coscheduling: { scheduleTimeoutSeconds: gang.scheduleTimeout?.toSeconds({ integral: false }) } })
         : undefined,
       template: {
         metadata: volcano ? { annotations: { [VOLCANO_QUEUE_ANNOTATION]: gang!.volcanoQueue! } } : undefined,
@@ -296,7 +296,7 @@ export class DeepSpeedTrainJob extends Construct implements IDeepSpeedJob {
           network: { publishNotReadyAddresses: true },
           // sshd on the nodes never exits: the job succeeds when the launcher does.
           successPolicy: { operator: trainer.TrainingRuntimeSpecTemplateSpecSuccessPolicyOperator.ALL, targetReplicatedJobs: [TrainerReplicatedJob.LAUNCHER] },
-          ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds(),
+          ttlSecondsAfterFinished: props.ttlAfterFinished?.toSeconds({ integral: false }),
           replicatedJobs: [
             {
               name: TrainerReplicatedJob.NODE,

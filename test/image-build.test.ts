@@ -1,4 +1,4 @@
-import { Size, Testing } from 'cdk8s';
+import { Duration, Size, Testing } from 'cdk8s';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { BuildArchitecture, Cpu, DeepSpeedTrainingImageProps, InClusterImageBuild, SourceCode } from '../src';
@@ -110,6 +110,14 @@ describe('in-cluster image build', () => {
     expect(synthError(app)).toContain('[test/build] nodeSelector \'cpu generation\' is \'icelake\': the API server rejects a Job whose nodeSelector is not label keys '
       + '(an optional DNS prefix and a name of at most 63 characters) with label values (at most 63 characters of letters, digits, \'-\', \'_\' and \'.\'). '
       + 'Use the label key and value of a node label, e.g. \'node.kubernetes.io/instance-type\': \'m5.4xlarge\'.');
+  });
+
+  test('a fractional TTL or a negative retry count names the prop instead of throwing while the build is defined', () => {
+    const { app, chart, image } = imageRecipe(GIT);
+    new InClusterImageBuild(chart, 'build', { image, registrySecretName: 'push', ttlAfterFinished: Duration.millis(1500), backoffLimit: -1 });
+    expect(synthError(app)).toBe('Validation failed with the following errors:\n'
+      + '  [test/build] ttlAfterFinished is 1.5 s: it becomes the Job\'s ttlSecondsAfterFinished, whole seconds of 0 or more, and the API server rejects the build Job. Give ttlAfterFinished in whole seconds, e.g. Duration.hours(1), or remove it.\n'
+      + '  [test/build] backoffLimit is -1: it becomes the Job\'s backoffLimit, a whole number of retries of 0 or more, and the API server rejects the build Job. Set backoffLimit to a whole number of 0 or more, or remove it for 1.');
   });
 
   test('a local build context cannot be built in the cluster', () => {

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  BakedData, BaseImage, CudaImageFlavor, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, MpiInstallation,
+  BakedData, BaseImage, CudaImageFlavor, DeepSpeedMpiJob, DeepSpeedOp, DeepSpeedTrainingImage, ImageUser, MpiInstallation,
   SourceCode, Validation,
 } from '../src';
 import { imageTag } from '../src/validation/image-rules';
@@ -60,6 +60,22 @@ describe('image recipe validation', () => {
       expect.stringMatching(/^error: test\/image: baseImage is 'deepspeed\/deepspeed:latest': the `latest` tag moves/),
       'warning: test/image: baseImage is \'deepspeed/deepspeed:latest\': the Docker Hub deepspeed/deepspeed images are not built by DeepSpeed\'s CI '
       + 'and ship old torch and DeepSpeed versions. Use BaseImage.pytorch() or BaseImage.nvidiaCuda() and set deepspeedVersion.',
+    ]);
+  });
+
+  test('a reference the runtime cannot parse is one error, at the recipe, also when a job runs the image', () => {
+    const { chart, image } = imageRecipe({ imageRef: 'registry.example.com/Team/train:v1' });
+    const expected = 'test/image: imageRef is \'registry.example.com/Team/train:v1\': docker build -t and the container runtime parse it as [registry/]repository[:tag][@digest] '
+      + 'with a lowercase repository and no spaces, so the build cannot tag the image and the kubelet fails every pod with InvalidImageName. '
+      + 'Write the reference as the registry shows it, e.g. \'registry.example.com/team/train:v1\'.';
+    expect(imageFindings(image)).toEqual([`error: ${expected}`]);
+    const job = new DeepSpeedMpiJob(chart, 'train', { image, workers: { replicas: 2, gpusPerWorker: 1 }, script: 'train.py' });
+    expect(Validation.validateJob(job).filter(f => f.message.includes('imageRef'))).toEqual([]);
+  });
+
+  test('a user id the build cannot create', () => {
+    expect(imageFindings(imageRecipe({ user: ImageUser.nonRoot({ uid: -1 }) }).image)).toEqual([
+      'error: test/image: user uid is -1: useradd --uid takes a whole id from 0 to 2147483647 and fails the build on -1, and the pods\' runAsUser must be one too. Use an id such as 1000, the MPI Operator base image\'s.',
     ]);
   });
 

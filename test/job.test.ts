@@ -172,10 +172,10 @@ describe('launch command', () => {
   });
 
   test('lets a user plm_rsh_args replace the generated one', () => {
-    const { launcher } = synthJob(props({ mpirun: { mcaParameters: { plm_rsh_args: '-p 22' } } }));
+    const { launcher } = synthJob(props({ mpirun: { mcaParameters: { plm_rsh_args: '-p 2222 -o ConnectionAttempts=30' } } }));
     const argv: string[] = mpirunCommand(launcher);
     expect(argv.filter(a => a === 'plm_rsh_args')).toHaveLength(1);
-    expect(argAfter(argv, 'plm_rsh_args')).toBe('-p 22');
+    expect(argAfter(argv, 'plm_rsh_args')).toBe('-p 2222 -o ConnectionAttempts=30');
   });
 
   test('passes --allow-run-as-root only for a root image, which also switches the ssh paths', () => {

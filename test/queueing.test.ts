@@ -49,8 +49,10 @@ describe('Kueue', () => {
 
   test('a queue name that is not a label value fails synth', () => {
     const { app } = buildJob({ ...base, scheduling: { kueue: { queueName: 'team a' } } });
-    expect(synthError(app)).toContain('[test/train] scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
-      + 'and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, \'-\', \'_\' and \'.\' between alphanumerics.');
+    // One message: the label the queue name becomes is not reported again under metadata.labels.
+    expect(synthError(app)).toBe('Validation failed with the following errors:\n  [test/train] scheduling.kueue.queueName is \'team a\': it becomes the kueue.x-k8s.io/queue-name label, '
+      + 'and the API server rejects label values longer than 63 characters or not letters, digits, \'-\', \'_\' and \'.\' between alphanumerics. '
+      + 'Use the name of the LocalQueue as it exists in the cluster (kubectl get localqueues -n <namespace>).');
   });
 });
 

@@ -128,9 +128,9 @@ describe('checkpoint directory', () => {
       + 'so DeepSpeed\'s save_checkpoint fails on the first save. Mount \'dataset\' read-write or put checkpoints on another volume.');
   });
 
-  test('a relative directory fails synth', () => {
+  test('a relative directory fails synth when the working directory is not declared', () => {
     const { app } = buildJob({ ...base, storage: { volumes: [checkpoints], checkpoint: { directory: 'ckpt' } } });
-    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'ckpt\': ranks start over ssh');
+    expect(synthError(app)).toContain('[test/train] storage.checkpoint.directory is \'ckpt\': a relative path resolves against the ranks\' working directory, the image\'s WORKDIR, which the job does not know');
   });
 });
 

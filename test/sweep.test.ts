@@ -124,22 +124,25 @@ describe('axes', () => {
     expect(mpiJobs.map(j => container(j.spec.mpiReplicaSpecs.Launcher).command.slice(-3, -2))).toEqual([['a.py'], ['b.py']]);
   });
 
+  // An axis is checked by the sweep that uses it, so the message names the sweep and axes[i].
+  const sweepWith = (axis: () => SweepAxis) => () => new DeepSpeedSweep(new Chart(Testing.app(), 'test'), 'sweep', { baseJob: base, axes: [SweepAxis.workers([1]), axis()] });
   test.each([
-    ['Learning', 'Sweep axis name \'Learning\' is not usable as a label name: use lowercase letters, digits and \'-\', at most 63 characters, and neither \'sweep\' nor \'point\'.'],
-    ['point', 'Sweep axis name \'point\' is not usable as a label name: use lowercase letters, digits and \'-\', at most 63 characters, and neither \'sweep\' nor \'point\'.'],
-  ])('axis name %s is refused', (name, message) => {
-    expect(() => SweepAxis.custom(name, ['x'], { apply: props => props })).toThrow(message);
+    ['Learning', 'test/sweep: axes[1] name is \'Learning\': it becomes the name part of a label key (\'<labelPrefix>/<axis name>\') on every job and pod, and the API server rejects names that are not at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit. Name the axis with lowercase letters, digits and \'-\', other than \'sweep\' and \'point\', e.g. \'seed\'.'],
+    ['point', 'test/sweep: axes[1] name is \'point\': the sweep itself sets the label keys \'<labelPrefix>/sweep\' and \'<labelPrefix>/point\', and the axis would overwrite one of them. Name the axis with lowercase letters, digits and \'-\', other than \'sweep\' and \'point\', e.g. \'seed\'.'],
+  ])('axis name %s is refused by the sweep', (name, message) => {
+    const axis = SweepAxis.custom(name, ['x'], { apply: props => props });
+    expect(() => sweepWith(() => axis)()).toThrow(message);
   });
 
   test('an axis needs distinct values and at least one', () => {
-    expect(() => SweepAxis.workers([2, 4, 2])).toThrow('Sweep axis \'workers\' lists \'2\' twice: the points would be the same job.');
-    expect(() => SweepAxis.learningRate([])).toThrow('Sweep axis \'learning-rate\' has no values: give at least one.');
+    expect(sweepWith(() => SweepAxis.gpusPerWorker([2, 4, 2]))).toThrow('test/sweep: axes[1] \'gpus-per-worker\' values is ["2","4","2"]: \'2\' is listed twice, and both points would be the same job under the same name. List \'2\' once.');
+    expect(sweepWith(() => SweepAxis.learningRate([]))).toThrow('test/sweep: axes[1] \'learning-rate\' values is []: an axis without values makes a grid of no points, so the sweep would create no job. Give the axis at least one value.');
   });
 
   test('the same axis twice is refused', () => {
     const app = Testing.app();
     expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: base, axes: [SweepAxis.workers([1]), SweepAxis.workers([2])] }))
-      .toThrow('test/sweep: axis \'workers\' is given twice: merge its values into one axis.');
+      .toThrow('test/sweep: axes[1] name is \'workers\': axes[0] has the same name, and the points\' labels and job names could not tell the two apart. Merge their values into one axis.');
   });
 });
 
@@ -324,15 +327,15 @@ describe('validation of each point', () => {
       + 'Remove workers.slotsPerWorker (it defaults to the GPU count) or set it to 2.');
   });
 
-  test('a setter that cannot apply its value names the point', () => {
+  test('a base that a config axis cannot change names the base prop and the axis', () => {
     const app = Testing.app();
     const noOptimizer = { ...base, deepspeedConfig: { trainBatchSize: 16 } };
     expect(() => new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', { baseJob: noOptimizer, axes: [SweepAxis.learningRate([1e-4])] }))
-      .toThrow('test/sweep/learning-rate=0.0001: the learning-rate axis needs an optimizer or a WarmupLR/WarmupDecayLR scheduler in baseJob.deepspeedConfig');
+      .toThrow('test/sweep: baseJob.deepspeedConfig.optimizer is not set: axes[0] \'learning-rate\' sets the optimizer\'s lr (and warmup_max_lr of a WarmupLR or WarmupDecayLR scheduler), and the base has neither an optimizer nor such a scheduler. Set baseJob.deepspeedConfig.optimizer, e.g. { kind: OptimizerType.ADAMW }.');
     expect(() => new DeepSpeedSweep(new Chart(app, 'test2'), 'sweep', {
       baseJob: { ...base, deepspeedConfig: undefined },
       axes: [SweepAxis.zeroStage([ZeroStage.STAGE_2])],
-    })).toThrow('test2/sweep/zero-stage=2: the zero-stage axis changes the DeepSpeed config, but baseJob.deepspeedConfig is not set');
+    })).toThrow('test2/sweep: baseJob.deepspeedConfig is not set: axes[0] \'zero-stage\' changes the DeepSpeed config of every job, and the base has none to change. Set baseJob.deepspeedConfig, e.g. { trainMicroBatchSizePerGpu: 4, optimizer: { kind: OptimizerType.ADAMW } }.');
   });
 });
 
@@ -461,6 +464,6 @@ describe('parallelism through Kueue', () => {
       baseJob: { ...base, scheduling: { kueue: { queueName: 'team-a' } } }, parallelism: { maxJobs: 2 },
     })).toThrow("c/s: parallelism is set and baseJob.scheduling.kueue names queue 'team-a': parallelism submits every job to a queue of its own. Remove one of them.");
     expect(() => new DeepSpeedSweep(new Chart(app, 'd'), 's', { baseJob: base, parallelism: { maxJobs: 0 } }))
-      .toThrow('d/s: parallelism.maxJobs is 0: Kueue needs a quota for at least one whole job. Set it to a whole number of 1 or more.');
+      .toThrow('d/s: parallelism.maxJobs is 0: it is how many jobs may run at once: the sweep\'s ClusterQueue gets a quota of maxJobs times the largest job, so below 1 Kueue admits no job and a fraction admits only the whole jobs it covers. Set parallelism.maxJobs to a whole number of 1 or more.');
   });
 });

@@ -343,6 +343,35 @@ describe('Trainer rules', () => {
     expect(messages(job, 'trainer/launcher-only-node')).toHaveLength(1);
   });
 
+  test('a runtime name no runtime can have', () => {
+    const job = buildTrainJob({ image: RUNTIME_IMAGE, runtime: TrainerRuntime.clusterRuntime('DeepSpeed-Distributed'), runLauncherAsWorker: true });
+    expect(messages(job, 'trainer/runtime-names')).toEqual([
+      'error: test/train: runtime is TrainerRuntime.clusterRuntime(\'DeepSpeed-Distributed\'): runtime names are DNS subdomains (lowercase letters, digits, \'-\' and \'.\'), so no runtime can have it, and the Trainer\'s webhook rejects the TrainJob ("specified trainingRuntime must be created before the TrainJob is created"). Use the runtime\'s name as kubectl get clustertrainingruntimes (or trainingruntimes) shows it.',
+    ]);
+  });
+
+  test('a generated runtime name the API server rejects, and a gang scheduler name', () => {
+    const job = buildTrainJob({ runtime: TrainerRuntime.generated({ name: 'My-Runtime', gangSchedulerName: 'Volcano Scheduler' }), scheduling: { gangScheduling: { volcanoQueue: 'research' } } });
+    expect(messages(job, 'trainer/runtime-names')).toEqual([
+      'error: test/train: runtime name is \'My-Runtime\': it names the TrainingRuntime the job generates, and the API server rejects an object whose name is not a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\'). Use lowercase letters, digits and \'-\', e.g. \'cifar10-runtime\', or remove it for <job name>-runtime.',
+      'error: test/train: runtime gangSchedulerName is \'Volcano Scheduler\': it becomes the pods\' schedulerName, and the API server rejects pods whose schedulerName is not a DNS subdomain, so the runtime\'s Jobs never get pods. Use the name the gang scheduler runs under, e.g. \'volcano\' or \'scheduler-plugins-scheduler\'.',
+    ]);
+  });
+
+  test('no workers without the launcher as a node: no host at all', () => {
+    const job = buildTrainJob({ workers: { replicas: 0, gpusPerWorker: 1 } });
+    expect(Validation.validateTrainJob(job).map(f => `${f.severity}: ${f.message}`)).toEqual([
+      'error: test/train: workers.replicas is 0: the TrainJob gets trainer.numNodes 0, so the Trainer creates no node pod and writes a hostfile without hosts, and mpirun has nowhere to start a rank. Set workers.replicas to 1 or more.',
+    ]);
+  });
+
+  test('slots of 0 are one message, under the prop', () => {
+    const job = buildTrainJob({ workers: { replicas: 2, gpusPerWorker: 1, slotsPerWorker: 0 } });
+    expect(Validation.validateTrainJob(job).filter(f => f.severity === Severity.ERROR).map(f => f.message)).toEqual([
+      'test/train: workers.slotsPerWorker is 0: the Trainer writes every host into the hostfile with 0 slots, so mpirun has nowhere to start a rank. Set workers.slotsPerWorker to 1 or more, or remove it to use the GPU count.',
+    ]);
+  });
+
   test('numProcPerNode 1 with several GPUs becomes the GPU count', () => {
     const job = buildTrainJob({ workers: { replicas: 2, gpusPerWorker: 4, slotsPerWorker: 1 } });
     expect(messages(job, 'trainer/slots-from-gpus')).toEqual([

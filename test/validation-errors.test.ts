@@ -79,13 +79,13 @@ const operatorCases: BadCase[] = [
     title: 'negative worker replicas through a patch',
     props: jobProps(),
     mutate: patch(JsonPatch.replace(`${WORKER}/replicas`, -1)),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is -1: the MPI Operator requires at least 1 worker in a Worker spec. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.`],
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker.replicas is -1: the MPI Operator requires at least 1 worker in a Worker spec. Remove the JSON patch; the job sets the Worker replicas from workers.replicas.`],
   },
   {
     title: 'Worker spec removed without the launcher as a worker',
     props: jobProps(),
     mutate: patch(JsonPatch.remove(WORKER)),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker is not set: the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks. Set workers.replicas to 1 or more, or set runLauncherAsWorker: true to run every rank on the launcher.`],
+    errors: [`${P}: spec.mpiReplicaSpecs.Worker is not set: the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks. Remove the JSON patch that deletes it: the job writes the Worker spec from workers.`],
   },
   {
     title: 'worker restartPolicy Always',
@@ -224,7 +224,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'sshd port out of range',
     props: jobProps({ image: DeepSpeedTrainingImage.fromImage('registry.example.com/train:1', { sshPort: 70000 }) }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].ports[0].containerPort is 70000: the Kubernetes API server requires a port number from 1 to 65535. Use a port number from 1 to 65535 (sshd uses the image's sshPort).`],
+    errors: [`${P}: image.sshPort is 70000: it becomes the containerPort of every pod and the port mpirun's ssh dials, and the API server requires a port number from 1 to 65535. Set image.sshPort to the port the image's sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.`],
   },
   {
     title: 'two ports with the same name',
@@ -264,7 +264,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'GPU resource name without a vendor domain',
     props: jobProps({ workers: { replicas: 2, gpusPerWorker: 1, gpuResourceName: 'gpu' } }),
-    errors: [`${P}: ${WORKER_SPEC}.containers[0].resources name is 'gpu': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).`],
+    errors: [`${P}: workers.gpuResourceName is 'gpu': the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as 'nvidia.com/gpu'. Use the resource name the GPU device plugin registers, e.g. 'nvidia.com/gpu' or 'amd.com/gpu' (kubectl describe node lists it under Allocatable).`],
   },
   {
     title: 'CPU request above its limit',
@@ -313,12 +313,12 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'worker pod label value with a space',
     props: jobProps({ workers: { replicas: 2, podLabels: { team: 'ML team!' } } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Worker.template.metadata.labels.team is 'ML team!': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
+    errors: [`${P}: workers.podLabels.team is 'ML team!': the Kubernetes API server requires ${VALUE_SYNTAX}. Shorten or rewrite the value.`],
   },
   {
     title: 'launcher annotation key with two slashes',
     props: jobProps({ launcher: { podAnnotations: { 'example.com/a/b': 'x' } } }),
-    errors: [`${P}: spec.mpiReplicaSpecs.Launcher.template.metadata.annotations key is 'example.com/a/b': the Kubernetes API server requires ${KEY_SYNTAX}. Rename the key, e.g. 'example.com/team'.`],
+    errors: [`${P}: launcher.podAnnotations key is 'example.com/a/b': the Kubernetes API server requires ${KEY_SYNTAX}. Rename the key, e.g. 'example.com/team'.`],
   },
   {
     title: 'annotations over 256 KiB',
@@ -333,7 +333,7 @@ const kubernetesCases: BadCase[] = [
   {
     title: 'environment variable name starting with a digit',
     props: jobProps({ env: { '1BAD': EnvValue.fromValue('x') } }),
-    errors: [`${P}: ${LAUNCHER_SPEC}.containers[0].env[0].name is '1BAD': the Kubernetes API server requires letters, digits, '_', '-' or '.', not starting with a digit. Rename the variable, e.g. 'NCCL_DEBUG'.`],
+    errors: [`${P}: env key is '1BAD': the Kubernetes API server requires letters, digits, '_', '-' or '.', not starting with a digit. Rename the variable, e.g. 'NCCL_DEBUG'.`],
   },
   {
     title: 'namespace with uppercase letters',

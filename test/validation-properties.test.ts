@@ -201,8 +201,10 @@ function oracle(d: Draw, manifest: any, ds: any): Expected {
   if (world > 0 && ranks !== world) errors.add('launch/process-count');
   // More ranks than GPUs on a pod fail (set_device(local_rank)); fewer leave GPUs idle.
   const slotMismatch = (gpuCount: number) => (slots > gpuCount ? errors : warnings).add('launch/slots-match-gpus');
-  if (worker && gpus(worker) > 0 && gpus(worker) !== slots) slotMismatch(gpus(worker));
-  if (law && (gpus(launcher) > 0 || gpus(worker ?? launcher) > 0) && gpus(launcher) !== slots) slotMismatch(gpus(launcher));
+  // Slots below 1 fail on their own (launch/no-slots, props/whole-numbers): no second message about GPUs.
+  if (slots >= 1 && worker && gpus(worker) > 0 && gpus(worker) !== slots) slotMismatch(gpus(worker));
+  const launcherGpusWhole = d.launcherGpus === undefined || Number.isInteger(d.launcherGpus);
+  if (slots >= 1 && launcherGpusWhole && law && (gpus(launcher) > 0 || gpus(worker ?? launcher) > 0) && gpus(launcher) !== slots) slotMismatch(gpus(launcher));
   if (spec.sshAuthMountPath !== (d.root ? '/root/.ssh' : '/home/mpiuser/.ssh')) errors.add('launch/ssh-auth-mount-path');
   const flagged = command.includes('--allow-run-as-root');
   if (d.mpi === MpiImplementation.OPEN_MPI && d.root && !flagged) errors.add('launch/allow-run-as-root');

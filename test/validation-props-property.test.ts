@@ -1,7 +1,7 @@
 // Random combinations of the public props (issue 12): either synth fails and every message names
 // the prop the user wrote, or the output passes the strict MPIJob CRD schema, the Kubernetes
 // schemas and, for a sample, the real mpirun rehearsal.
-import { App, Chart, Size, Testing } from 'cdk8s';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   Cpu, DeepSpeedConfig, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedTrainingImage, EnvValue, ImageUser, MpiImplementation,
@@ -59,10 +59,11 @@ const workersArb = fc.record({
 
 const mpirunArb = rarely(fc.record({
   extraArgs: optional(mostly<string[]>(fc.constant(['--report-bindings']), fc.constant(['-np', '4']), fc.constant(['--hostfile', '/tmp/h']),
-    fc.constant(['-x', 'A=1']))),
+    fc.constant(['-x', 'A=1']), fc.constant(['--bind-to core']), fc.constant(['-N', '2']), fc.constant(['python', 'train.py']))),
   bindTo: optional(mostly<string>(fc.constantFrom('none', 'core', 'socket:overload-allowed'), fc.constant('cores'))),
-  mapBy: optional(mostly<string>(fc.constantFrom('slot', 'node', 'slot:PE=1'), fc.constant('gpu'))),
-  mcaParameters: optional(fc.constant<{ [name: string]: string }>({ btl: '^openib' })),
+  mapBy: optional(mostly<string>(fc.constantFrom('slot', 'node', 'slot:PE=1'), fc.constantFrom('gpu', 'ppr:2:node'))),
+  mcaParameters: optional(mostly(fc.constant<{ [name: string]: string }>({ btl: '^openib' }),
+    fc.constant<{ [name: string]: string }>({ plm_rsh_args: '-p 22' }), fc.constant<{ [name: string]: string }>({ '--btl': 'tcp' }))),
 }));
 
 const configArb = optional(fc.record({
@@ -90,8 +91,9 @@ const drawArb = fc.record({
   workers: workersArb,
   launcherAsWorker: fc.boolean(),
   launcherGpus: rarely(countArb(fc.integer({ min: 0, max: 4 }))),
-  script: mostly(fc.constantFrom('train.py', '/workspace/train.py'), fc.constant('')),
-  env: rarely(mostly(fc.constant('NCCL_DEBUG'), fc.constant('CUDA_VISIBLE_DEVICES'))),
+  script: mostly(fc.constantFrom('train.py', '/workspace/train.py'), fc.constantFrom('', 'train.py --epochs 3')),
+  env: rarely(mostly(fc.constant('NCCL_DEBUG'), fc.constantFrom('CUDA_VISIBLE_DEVICES', 'MASTER_PORT'))),
+  activeDeadlineMillis: rarely(mostly(fc.constant(86_400_000), fc.constantFrom(0, 1500))),
   mpirun: mpirunArb,
   backoffLimit: rarely(countArb(fc.integer({ min: 0, max: 6 }))),
   config: configArb,
@@ -170,6 +172,7 @@ function propsFrom(d: Draw): DeepSpeedMpiJobProps {
     env: d.env === undefined ? undefined : { [d.env]: EnvValue.fromValue(d.env === 'NCCL_DEBUG' ? 'WARN' : '0') },
     mpirun: d.mpirun,
     backoffLimit: d.backoffLimit,
+    activeDeadline: d.activeDeadlineMillis === undefined ? undefined : Duration.millis(d.activeDeadlineMillis),
     deepspeedConfig: d.config && deepspeedConfig(d.config, nvmeMount),
     storage: s ? { volumes: storage, checkpoint: s.checkpoint === 'none' ? undefined : { directory: s.checkpoint === 'on-volume' ? '/data/ckpt' : '/ckpt' } } : undefined,
     scheduling: d.scheduling && {
@@ -181,7 +184,7 @@ function propsFrom(d: Draw): DeepSpeedMpiJobProps {
 }
 
 /** Where a message starts naming what is wrong: the props (and the DeepSpeed keys) a user writes. */
-const PROP_FIELDS = /^(workers\.|launcher\.|image\.|script\b|args\b|env\.|mpirun\.|backoffLimit\b|runLauncherAsWorker\b|deepspeedConfig\.|ds_config\.|storage\.|scheduling\.|metadata\.name\b|security\.|network\.|suspend\b|operatorVersion\b)/;
+const PROP_FIELDS = /^(workers\.|launcher\.|image\.|script\b|args\b|env\.|mpirun\.|backoffLimit\b|activeDeadline\b|runLauncherAsWorker\b|deepspeedConfig\.|ds_config\.|storage\.|scheduling\.|metadata\.name\b|security\.|network\.|suspend\b|operatorVersion\b)/;
 
 /** The field of a synth error line (`  [test/train] <field> is <value>: ...`). */
 function fieldOf(line: string): string {

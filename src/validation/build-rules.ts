@@ -27,5 +27,22 @@ const nodeSelector: BuildRule = (ctx: BuildContext): Finding[] =>
       fix: 'Use the label key and value of a node label, e.g. \'node.kubernetes.io/instance-type\': \'m5.4xlarge\'.',
     }));
 
+/** The build Job's retries and TTL are whole numbers of 0 or more (the Job's API validation). */
+const jobNumbers: BuildRule = (ctx: BuildContext): Finding[] => {
+  const spec = ctx.build.job.toJson().spec ?? {};
+  const given: Array<[string, unknown, string]> = [
+    ['ttlAfterFinished', spec.ttlSecondsAfterFinished, 'it becomes the Job\'s ttlSecondsAfterFinished, whole seconds of 0 or more'],
+    ['backoffLimit', spec.backoffLimit, 'it becomes the Job\'s backoffLimit, a whole number of retries of 0 or more'],
+  ];
+  return given.filter(([, value]) => value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
+    .map(([field, value, what]) => error('build/job-numbers', {
+      path: ctx.path,
+      field,
+      value: field === 'ttlAfterFinished' ? `${value} s` : show(value),
+      why: `${what}, and the API server rejects the build Job`,
+      fix: field === 'ttlAfterFinished' ? 'Give ttlAfterFinished in whole seconds, e.g. Duration.hours(1), or remove it.' : 'Set backoffLimit to a whole number of 0 or more, or remove it for 1.',
+    }));
+};
+
 /** Rules for in-cluster image builds (`InClusterImageBuild`). */
-export const BUILD_RULES: BuildRule[] = [gitSource, nodeSelector];
+export const BUILD_RULES: BuildRule[] = [gitSource, nodeSelector, jobNumbers];

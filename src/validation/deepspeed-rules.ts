@@ -6,6 +6,8 @@ import {
 } from './deepspeed-keys';
 import { error, Finding, FindingText, show, warning } from './finding';
 import { worldSizeTerms } from './manifest';
+import { OffloadDevice, OptimizerType } from '../deepspeed-config';
+import { renderDeepSpeedConfig } from '../deepspeed-config-render';
 import { readsOnlyConfig, readsWholeJob } from './shared-findings';
 
 type Json = { [key: string]: any };
@@ -181,6 +183,8 @@ const batchSize = configRule((ctx, config) => {
       'Remove the batch sizes (elasticity sets them), or set elasticity.ignore_non_elastic_batch_info to true.'))];
   }
   if (given.some(key => config[key] === AUTO)) return []; // reported by deepspeed/auto-values
+  // NaN and Infinity a typed prop gave are reported under it by deepspeed/ignored-settings.
+  if (given.some(key => typeof config[key] === 'number' && !Number.isFinite(config[key]) && ctx.props.deepspeedConfig?.raw?.[key] === undefined)) return [];
   const invalid = given.filter(key => !Number.isInteger(config[key]) || config[key] <= 0);
   if (invalid.length > 0) {
     return invalid.map(key => error('deepspeed/batch-size', at(ctx, key, show(config[key]),
@@ -411,6 +415,12 @@ const optimizer = configRule((ctx, config) => {
       fails('\'max_grad_norm\' is not supported as an optimizer parameter, please switch to using the deepspeed parameter \'gradient_clipping\''),
       `Remove it and set gradientClipping: ${show(params.max_grad_norm)} instead.`)));
   }
+  const takesBetas = typeof type === 'string' && !OPTIMIZERS_WITHOUT.betas.some(name => name.toLowerCase() === type.toLowerCase());
+  if (takesBetas && params.betas !== undefined && !(Array.isArray(params.betas) && params.betas.length === 2 && params.betas.every((b: unknown) => typeof b === 'number'))) {
+    findings.push(error('deepspeed/optimizer', at(ctx, 'optimizer.params.betas', show(params.betas),
+      `${type} unpacks betas into (beta1, beta2) at its first step and fails with a ValueError on anything but two numbers`,
+      'Give two coefficients, e.g. [0.9, 0.999].')));
+  }
   const lowered = typeof type === 'string' ? type.toLowerCase() : undefined;
   if (lowered === 'lamb' || lowered === 'onebitlamb') {
     const lossScale = section(config, 'fp16').loss_scale ?? 0;
@@ -545,10 +555,147 @@ const oneChoice: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
+/** Leaf paths of a JSON value, with their values (arrays are leaves). */
+function leaves(value: unknown, path: string[] = []): Array<[string[], unknown]> {
+  if (!isObject(value)) return [[path, value]];
+  return Object.entries(value).flatMap(([key, child]) => leaves(child, [...path, key]));
+}
+
+/**
+ * Whether a JSON-like value holds NaN or Infinity anywhere. The typed configs of a sweep's jobs
+ * share most of their sections (an axis replaces one), so each section object is scanned once.
+ */
+const scanned = new WeakMap<object, boolean>();
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const known = scanned.get(value);
+  if (known !== undefined) return known;
+  let found = false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFinite(item)) { found = true; break; }
+  } else {
+    for (const key in value) if (hasNonFinite((value as Json)[key])) { found = true; break; }
+  }
+  scanned.set(value, found);
+  return found;
+}
+
+/** Typed params of DeepSpeed's optimizers and torch.optim classes that do not take them (TypeError). */
+const OPTIMIZERS_WITHOUT: { [param: string]: string[] } = {
+  betas: ['SGD', 'MuSGD', 'Adagrad', 'RMSprop', 'Adadelta', 'ASGD', 'Rprop', 'LBFGS'],
+  eps: ['SGD', 'MuSGD', 'Lion', 'ASGD', 'Rprop', 'LBFGS'],
+};
+const OPTIMIZER_PARAM_PROPS: { [param: string]: string } = { betas: 'betas', eps: 'eps' };
+/** ZeRO settings that only stage 3 reads. */
+const STAGE_3_ONLY: Array<[string, string]> = [
+  ['stage3PrefetchBucketSize', 'stage3_prefetch_bucket_size'], ['stage3ParamPersistenceThreshold', 'stage3_param_persistence_threshold'],
+  ['stage3MaxLiveParameters', 'stage3_max_live_parameters'], ['stage3MaxReuseDistance', 'stage3_max_reuse_distance'],
+  ['stage3Gather16bitWeightsOnModelSave', 'stage3_gather_16bit_weights_on_model_save'], ['subGroupSize', 'sub_group_size'],
+  ['zeroHpzPartitionSize', 'zero_hpz_partition_size'], ['zeroQuantizedWeights', 'zero_quantized_weights'],
+];
+
+/**
+ * Typed settings that would not reach DeepSpeed, or that the chosen optimizer or scheduler
+ * cannot take: a value JSON cannot hold, one an escape hatch overwrites, one DeepSpeed reads
+ * only with another setting, or a param a torch class rejects.
+ */
+const ignoredSettings: JobRule = (ctx: JobFacts): Finding[] => {
+  const typed = ctx.props.deepspeedConfig;
+  if (!typed) return [];
+  const findings: Finding[] = [];
+  const finding = (field: string, value: unknown, why: string, fix: string) =>
+    findings.push(error('deepspeed/ignored-settings', { path: ctx.path, field, value: show(value), why, fix }));
+  // NaN and Infinity: JSON writes null in their place. (A cheap scan first: this rule runs for every job.)
+  if (hasNonFinite(typed)) for (const [path, value] of leaves(typed)) {
+    const numbers = Array.isArray(value) ? value : [value];
+    if (numbers.some(n => typeof n === 'number' && !Number.isFinite(n))) {
+      finding(`deepspeedConfig.${path.join('.')}`, value, 'JSON has no NaN or Infinity, so ds_config.json would hold null in its place and the setting would be lost (or DeepSpeed would fail on the null)',
+        'Set it to a finite number, or remove it.');
+    }
+  }
+  // extraParams and raw are merged over the typed settings: a different value there drops the typed one.
+  if (typed.raw || typed.optimizer?.extraParams || typed.scheduler?.extraParams) {
+    const plain = renderDeepSpeedConfig({
+      ...typed, raw: undefined,
+      optimizer: typed.optimizer && { ...typed.optimizer, extraParams: undefined },
+      scheduler: typed.scheduler && { ...typed.scheduler, extraParams: undefined },
+    });
+    const sources: Array<[string, unknown, string[]]> = [
+      ['deepspeedConfig.optimizer.extraParams', typed.optimizer?.extraParams, ['optimizer', 'params']],
+      ['deepspeedConfig.scheduler.extraParams', typed.scheduler?.extraParams, ['scheduler', 'params']],
+      ['deepspeedConfig.raw', typed.raw, []],
+    ];
+    for (const [prop, source, prefix] of sources) {
+      if (!isObject(source)) continue;
+      for (const [path, value] of leaves(source)) {
+        const key = [...prefix, ...path];
+        const written = key.reduce<any>((node, k) => (isObject(node) ? node[k] : undefined), plain);
+        if (written === undefined || isObject(written) || JSON.stringify(written) === JSON.stringify(value)) continue;
+        finding(`${prop}.${path.join('.')}`, value,
+          `a typed setting writes ds_config.${key.join('.')} as ${show(written)} too, and ${prop.slice('deepspeedConfig.'.length)} is merged over it, so ${show(written)} would be silently dropped`,
+          'Set the value in one place: the typed prop, or the escape hatch alone.');
+      }
+    }
+  }
+  const optimizer = typed.optimizer;
+  const optimizerName = optimizer?.kind ?? optimizer?.torchOptimizer;
+  if (optimizer && optimizerName === undefined && Object.keys(optimizer).length > 0) {
+    finding('deepspeedConfig.optimizer', optimizer, 'without kind or torchOptimizer ds_config.json has an optimizer section with no type, and DeepSpeed builds no optimizer from it, so its params would be silently dropped',
+      'Set deepspeedConfig.optimizer.kind (e.g. OptimizerType.ADAMW) or torchOptimizer, or remove the section.');
+  }
+  if (optimizerName !== undefined && optimizer) {
+    for (const [param, without] of Object.entries(OPTIMIZERS_WITHOUT)) {
+      const value = (optimizer as { [key: string]: unknown })[OPTIMIZER_PARAM_PROPS[param]];
+      if (value === undefined || !without.some(name => name.toLowerCase() === optimizerName.toLowerCase())) continue;
+      finding(`deepspeedConfig.optimizer.${OPTIMIZER_PARAM_PROPS[param]}`, value,
+        `DeepSpeed passes every optimizer param to ${optimizerName}'s constructor, which does not take ${param}, and fails with "TypeError: __init__() got an unexpected keyword argument '${param}'"`,
+        `Remove ${OPTIMIZER_PARAM_PROPS[param]}: ${optimizerName} has no ${param}.`);
+    }
+  }
+  if (optimizer?.kind === OptimizerType.ADAMW && optimizer.adamWMode === false) {
+    finding('deepspeedConfig.optimizer.adamWMode', false, 'DeepSpeed always uses decoupled weight decay for AdamW (adam_w_mode only switches Adam), so false would be silently ignored',
+      'Use kind OptimizerType.ADAM with adamWMode: false for Adam with L2 weight decay, or remove adamWMode.');
+  }
+  const scheduler = typed.scheduler as { [key: string]: unknown } | undefined;
+  if (scheduler && typed.scheduler?.kind === undefined) {
+    const typedParams = Object.values(SCHEDULER_PARAM_PROPS).filter(prop => scheduler[prop] !== undefined);
+    if (typed.scheduler?.torchScheduler === undefined && Object.keys(scheduler).length > 0) {
+      finding('deepspeedConfig.scheduler', scheduler, 'without kind or torchScheduler ds_config.json has a scheduler section with no type, and DeepSpeed builds no scheduler from it, so its params would be silently dropped',
+        'Set deepspeedConfig.scheduler.kind (e.g. SchedulerType.WARMUP_LR) or torchScheduler, or remove the section.');
+    } else if (typed.scheduler?.torchScheduler !== undefined) {
+      for (const prop of typedParams) {
+        const param = Object.keys(SCHEDULER_PARAM_PROPS).find(p => SCHEDULER_PARAM_PROPS[p] === prop)!;
+        finding(`deepspeedConfig.scheduler.${prop}`, scheduler[prop],
+          `DeepSpeed passes every scheduler param to torch.optim.lr_scheduler.${typed.scheduler.torchScheduler}, which takes none of DeepSpeed's scheduler params, and fails with "TypeError: __init__() got an unexpected keyword argument '${param}'"`,
+          `Give ${typed.scheduler.torchScheduler}'s own arguments in extraParams (e.g. { step_size: 1000 } for StepLR), or use a DeepSpeed scheduler kind.`);
+      }
+    }
+  }
+  const zero = typed.zeroOptimization;
+  if (zero) {
+    for (const [prop, offload] of [['offloadOptimizer', zero.offloadOptimizer], ['offloadParam', zero.offloadParam]] as const) {
+      if (offload?.nvmePath !== undefined && offload.device !== OffloadDevice.NVME) {
+        finding(`deepspeedConfig.zeroOptimization.${prop}.nvmePath`, offload.nvmePath, `DeepSpeed reads nvme_path only with device 'nvme', and the device is ${show(offload.device)}, so it would be silently ignored`,
+          'Set device: OffloadDevice.NVME to offload to that path, or remove nvmePath.');
+      }
+    }
+    if (typeof zero.stage === 'number' && zero.stage < 3) {
+      for (const [prop, key] of STAGE_3_ONLY) {
+        const value = (zero as unknown as { [key: string]: unknown })[prop];
+        if (value === undefined) continue;
+        finding(`deepspeedConfig.zeroOptimization.${prop}`, value, `DeepSpeed reads ${key} only with ZeRO stage 3, and the stage is ${zero.stage}, so it would be silently ignored`,
+          `Set zeroOptimization.stage to ZeroStage.STAGE_3, or remove ${prop}.`);
+      }
+    }
+  }
+  return findings;
+};
+
 /** DeepSpeed's own configuration checks (deepspeed/runtime/config.py and the engine), at synth time. */
 export const DEEPSPEED_RULES: JobRule[] = [
   readsOnlyConfig(autoValues), readsOnlyConfig(unknownKeys), readsOnlyConfig(deprecatedKeys), readsWholeJob(batchSize),
   readsOnlyConfig(precision), readsWholeJob(bf16Hardware), readsOnlyConfig(zeroStageRule), readsOnlyConfig(offload),
   readsOnlyConfig(zeroOptimizer), readsOnlyConfig(zeroReduceScatter), readsOnlyConfig(optimizer), readsWholeJob(scheduler),
-  readsWholeJob(oneChoice), readsOnlyConfig(miscellaneous),
+  readsWholeJob(oneChoice), readsWholeJob(ignoredSettings), readsOnlyConfig(miscellaneous),
 ];

@@ -4,6 +4,7 @@ import { CPU_OPS } from '../image-packages';
 import { BakedDataKind } from '../image-source';
 import { ImageContext, ImageRule } from './context';
 import { error, Finding, FindingText, show, warning } from './finding';
+import { isImageReference } from './prop-rules';
 
 /** An exact PEP 440 version: no ranges, wildcards or operators. */
 const EXACT_VERSION = /^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?$/;
@@ -68,7 +69,13 @@ const pinnedImages: ImageRule = (ctx: ImageContext): Finding[] => {
       fix: 'Use BaseImage.pytorch() or BaseImage.nvidiaCuda() and set deepspeedVersion.',
     }));
   }
-  if (imageTag(ctx.image.imageRef) === 'latest') {
+  if (!isImageReference(ctx.image.imageRef)) {
+    findings.push(error('image/ref-pinned', {
+      ...at(ctx, 'imageRef', show(ctx.image.imageRef)),
+      why: 'docker build -t and the container runtime parse it as [registry/]repository[:tag][@digest] with a lowercase repository and no spaces, so the build cannot tag the image and the kubelet fails every pod with InvalidImageName',
+      fix: 'Write the reference as the registry shows it, e.g. \'registry.example.com/team/train:v1\'.',
+    }));
+  } else if (imageTag(ctx.image.imageRef) === 'latest') {
     findings.push(error('image/ref-pinned', {
       ...at(ctx, 'imageRef', show(ctx.image.imageRef)),
       why: 'the kubelet pulls `latest` again whenever a pod starts, so the launcher and the workers of one job can run different builds',
@@ -276,7 +283,14 @@ const names: ImageRule = (ctx: ImageContext): Finding[] => {
       fix: 'Use a version such as \'2021.14\'.',
     }));
   }
-  if (!image.user.isRoot && (!/^[a-z_][a-z0-9_-]*$/.test(image.user.name) || !image.user.home.startsWith('/'))) {
+  const badId = (['uid', 'gid'] as const).find(key => !(Number.isInteger(image.user[key]) && image.user[key] >= 0 && image.user[key] <= 2147483647));
+  if (!image.user.isRoot && badId !== undefined) {
+    findings.push(error('image/names', {
+      ...at(ctx, `user ${badId}`, show(image.user[badId])),
+      why: `${badId === 'uid' ? 'useradd --uid' : 'groupadd --gid'} takes a whole id from 0 to 2147483647 and fails the build on ${show(image.user[badId])}, and the pods' ${badId === 'uid' ? 'runAsUser' : 'runAsGroup'} must be one too`,
+      fix: 'Use an id such as 1000, the MPI Operator base image\'s.',
+    }));
+  } else if (!image.user.isRoot && (!/^[a-z_][a-z0-9_-]*$/.test(image.user.name) || !image.user.home.startsWith('/'))) {
     findings.push(error('image/names', {
       ...at(ctx, 'user', `ImageUser.nonRoot({ name: ${show(image.user.name)}, home: ${show(image.user.home)} })`),
       why: 'useradd only accepts lowercase login names and an absolute home directory',

@@ -1,10 +1,11 @@
-import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity } from '../quantity';
+import { compareQuantities, isNegativeQuantity, isWholeQuantity, parseQuantity, Quantity, sizeToQuantity } from '../quantity';
 import { JobRule } from './context';
 import { JobFacts, PodFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
 import {
-  isDns1123Label, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
+  isDns1123Label, isDns1123Subdomain, isEnvVarName, isLabelValue, isPortName, isQualifiedName, MAX_ANNOTATIONS_BYTES,
 } from './kubernetes-syntax';
+import { KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL } from '../scheduling';
 import { nodeSelectorProps } from './prop-rules';
 import { readsWholeJob } from './shared-findings';
 import { interconnectDeviceCount, recipeSshPort, resourceProp, storageVolumeNames } from './typed-features';
@@ -151,7 +152,8 @@ const ports: JobRule = (ctx: JobFacts): Finding[] =>
         }));
       }
       const inRange = Number.isInteger(port.containerPort) && port.containerPort >= 1 && port.containerPort <= 65535;
-      if (!inRange && port.containerPort !== recipeSshPort(ctx)) {
+      // The image's sshPort is reported under its prop (props/whole-numbers, or image/ssh-port for a recipe).
+      if (!inRange && port.containerPort !== recipeSshPort(ctx) && port.containerPort !== ctx.image.sshPort) {
         findings.push(error('kubernetes/ports', {
           path: ctx.path,
           field: `${placed.path}.ports[${index}].containerPort`,
@@ -219,18 +221,23 @@ function checkResource(ctx: JobFacts, placed: PlacedContainer, name: string): Fi
   const requestField = `${base}.requests${keyPath(name)}`;
   const limitField = `${base}.limits${keyPath(name)}`;
   if (!isQualifiedName(name) || (!name.includes('/') && !isStandardContainerResource(name))) {
+    // Name the prop that gave the resource name, when one did.
+    const prop = name === ctx.props.workers.gpuResourceName ? 'workers.gpuResourceName'
+      : interconnectDeviceCount(ctx, name) !== undefined ? 'network.interconnect rdmaResource' : undefined;
     return [error('kubernetes/resources', {
       path: ctx.path,
-      field: `${base} name`,
+      field: prop ?? `${base} name`,
       value: show(name),
       why: 'the Kubernetes API server accepts only cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed name such as \'nvidia.com/gpu\'',
-      fix: 'Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).',
+      fix: prop === 'workers.gpuResourceName' ? 'Use the resource name the GPU device plugin registers, e.g. \'nvidia.com/gpu\' or \'amd.com/gpu\' (kubectl describe node lists it under Allocatable).'
+        : prop !== undefined ? 'Use the resource name the RDMA device plugin registers, e.g. \'rdma/hca_shared_devices_a\' (kubectl describe node lists it under Allocatable).'
+          : 'Use the resource name the device plugin registers (workers.gpuResourceName for GPUs).',
     })];
   }
   const rawRequest = resources.requests?.[name];
   const rawLimit = resources.limits?.[name];
   const typedDevices = interconnectDeviceCount(ctx, name);
-  if (typedDevices !== undefined && rawRequest === typedDevices && rawLimit === typedDevices) return [];
+  if (typedDevices !== undefined && Object.is(rawRequest, typedDevices) && Object.is(rawLimit, typedDevices)) return [];
   // Name the props the amounts came from; GPU counts that are not whole are reported by props/whole-numbers.
   const requestProp = placed.isMain ? resourceProp(ctx, placed.pod, 'requests', name, rawRequest) : undefined;
   const limitProp = placed.isMain ? resourceProp(ctx, placed.pod, 'limits', name, rawLimit) : undefined;
@@ -309,7 +316,8 @@ const otherQuantities: JobRule = (ctx: JobFacts): Finding[] => {
   const fields: Array<[string, unknown]> = ctx.pods.flatMap(pod =>
     ((specOf(pod).volumes ?? []) as any[])
       .map((volume, index): [string, unknown] => [`${podSpecPath(pod)}.volumes[${index}].emptyDir.sizeLimit`, volume.emptyDir?.sizeLimit])
-      .filter(([, value]) => value !== undefined));
+      // The /dev/shm size workers.sharedMemorySize renders is reported under the prop (props/sizes).
+      .filter(([, value]) => value !== undefined && !(ctx.props.workers.sharedMemorySize !== undefined && value === sizeToQuantity(ctx.props.workers.sharedMemorySize))));
   const minResources = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minResources ?? {};
   for (const [name, value] of Object.entries(minResources)) {
     fields.push([`spec.runPolicy.schedulingPolicy.minResources${keyPath(name)}`, value]);
@@ -320,13 +328,19 @@ const otherQuantities: JobRule = (ctx: JobFacts): Finding[] => {
 const KEY_SYNTAX = 'a qualified name: an optional DNS subdomain prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit';
 const VALUE_SYNTAX = 'at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (or empty)';
 
-/** Checks the keys (and, for label-like maps, the values) of one string map. */
-function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean): Finding[] {
+/**
+ * Checks the keys (and, for label-like maps, the values) of one string map. `typed` is the map a
+ * prop wrote and its name (`workers.podLabels`): entries it still holds are reported under it.
+ */
+function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unknown } | undefined, checkValues: boolean,
+  typed?: [string, { [key: string]: string } | undefined]): Finding[] {
   return Object.entries(map ?? {}).flatMap(([key, value]) => {
+    const fromProp = typed?.[1] !== undefined && Object.prototype.hasOwnProperty.call(typed[1], key) && typed[1][key] === value;
+    const name = fromProp ? typed![0] : field;
     if (!isQualifiedName(key)) {
       return [error('kubernetes/labels', {
         path: ctx.path,
-        field: `${field} key`,
+        field: `${name} key`,
         value: show(key),
         why: `the Kubernetes API server requires ${KEY_SYNTAX}`,
         fix: 'Rename the key, e.g. \'example.com/team\'.',
@@ -335,7 +349,7 @@ function checkStringMap(ctx: JobFacts, field: string, map: { [key: string]: unkn
     if (typeof value !== 'string' || (checkValues && !isLabelValue(value))) {
       return [error('kubernetes/labels', {
         path: ctx.path,
-        field: `${field}${keyPath(key)}`,
+        field: `${name}${keyPath(key)}`,
         value: show(value),
         why: checkValues ? `the Kubernetes API server requires ${VALUE_SYNTAX}` : 'the Kubernetes API server requires a string',
         fix: checkValues ? 'Shorten or rewrite the value.' : 'Quote the value.',
@@ -366,11 +380,19 @@ function withoutTypedNodeLabels(ctx: JobFacts, map: { [key: string]: unknown } |
   return Object.fromEntries(Object.entries(map).filter(([key, value]) => !typed.some(m => m[key] === value)));
 }
 
+/** The job's labels without the Kueue labels scheduling.kueue writes (checked by queueing rules under its props). */
+function withoutKueueLabels(ctx: JobFacts, labels: { [key: string]: unknown } | undefined): { [key: string]: unknown } | undefined {
+  const kueue = ctx.props.scheduling?.kueue;
+  if (!labels || !kueue) return labels;
+  const typed: { [key: string]: unknown } = { [KUEUE_QUEUE_LABEL]: kueue.queueName, [KUEUE_PRIORITY_LABEL]: kueue.priorityClass };
+  return Object.fromEntries(Object.entries(labels).filter(([key, value]) => !(key in typed && typed[key] === value)));
+}
+
 /** Label and annotation syntax on the MPIJob. */
 const labels: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   const metadata = ctx.manifest.metadata ?? {};
   return [
-    ...checkStringMap(ctx, 'metadata.labels', metadata.labels, true),
+    ...checkStringMap(ctx, 'metadata.labels', withoutKueueLabels(ctx, metadata.labels), true),
     ...checkStringMap(ctx, 'metadata.annotations', metadata.annotations, false),
     ...checkAnnotationSize(ctx, 'metadata.annotations', metadata.annotations),
   ];
@@ -383,9 +405,11 @@ const podLabels: JobRule = (ctx: JobFacts): Finding[] => {
     const template = pod.template;
     if (!template) continue;
     const base = pod.path;
+    // A launcher that hosts ranks does not inherit the workers' pod labels: each pod's own prop.
+    const own = pod.prop === 'launcher' ? ctx.props.launcher : ctx.props.workers;
     findings.push(
-      ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true),
-      ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false),
+      ...checkStringMap(ctx, `${base}.metadata.labels`, template.metadata?.labels, true, [`${pod.prop}.podLabels`, own?.podLabels]),
+      ...checkStringMap(ctx, `${base}.metadata.annotations`, template.metadata?.annotations, false, [`${pod.prop}.podAnnotations`, own?.podAnnotations]),
       ...checkAnnotationSize(ctx, `${base}.metadata.annotations`, template.metadata?.annotations),
       ...checkStringMap(ctx, `${base}.spec.nodeSelector`, withoutTypedNodeLabels(ctx, template.spec?.nodeSelector), true),
     );
@@ -393,12 +417,13 @@ const podLabels: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
-/** Environment variable names. */
+/** Environment variable names; a name `env` gave is reported under it, once. */
 const envNames: JobRule = (ctx: JobFacts): Finding[] =>
   allContainers(ctx).flatMap(placed => ((placed.container.env ?? []) as any[]).flatMap((variable, index) =>
     typeof variable.name === 'string' && isEnvVarName(variable.name) ? [] : [error('kubernetes/env-names', {
       path: ctx.path,
-      field: `${placed.path}.env[${index}].name`,
+      field: typeof variable.name === 'string' && Object.prototype.hasOwnProperty.call(ctx.props.env ?? {}, variable.name)
+        ? 'env key' : `${placed.path}.env[${index}].name`,
       value: show(variable.name),
       why: 'the Kubernetes API server requires letters, digits, \'_\', \'-\' or \'.\', not starting with a digit',
       fix: 'Rename the variable, e.g. \'NCCL_DEBUG\'.',
@@ -417,7 +442,66 @@ const namespace: JobRule = readsWholeJob((ctx: JobFacts): Finding[] => {
   })];
 });
 
+/** The toleration fields the API server checks, for tolerations an escape hatch or a method wrote (props/names checks the props'). */
+const tolerations: JobRule = (ctx: JobFacts): Finding[] => {
+  // Compared field by field: the rendered manifest need not keep the props' key order.
+  const canonical = (t: any) => JSON.stringify(['key', 'operator', 'value', 'effect', 'tolerationSeconds'].map(k => t[k] ?? null));
+  const typed = new Set([...(ctx.props.workers.tolerations ?? []), ...(ctx.props.launcher?.tolerations ?? [])]
+    .map(t => canonical(t._toKube())));
+  return ctx.pods.flatMap(pod => ((specOf(pod).tolerations ?? []) as any[]).flatMap((t, index) => {
+    if (t === null || typeof t !== 'object' || typed.has(canonical(t))) return [];
+    const field = `${podSpecPath(pod)}.tolerations[${index}]`;
+    const problem = (suffix: string, value: unknown, why: string, fix: string) => [error('kubernetes/tolerations', {
+      path: ctx.path, field: `${field}.${suffix}`, value: show(value), why: `the Kubernetes API server rejects the pod: ${why}`, fix,
+    })];
+    const key = t.key ?? '';
+    const operator = t.operator ?? 'Equal';
+    if (key !== '' && !isQualifiedName(key)) {
+      return problem('key', key, `a taint key is ${KEY_SYNTAX}`, 'Use the taint key as kubectl describe node shows it, e.g. \'nvidia.com/gpu\'.');
+    }
+    if (!['Equal', 'Exists'].includes(operator)) {
+      return problem('operator', t.operator, 'the operator is Equal or Exists', 'Set operator to \'Exists\' or \'Equal\'.');
+    }
+    if (key === '' && operator !== 'Exists') {
+      return problem('key', key, 'operator must be Exists when `key` is empty', 'Give the taint key, or set operator to \'Exists\' to tolerate every taint.');
+    }
+    if (operator === 'Exists' && (t.value ?? '') !== '') {
+      return problem('value', t.value, 'value must be empty when `operator` is \'Exists\'', 'Remove the value, or set operator to \'Equal\'.');
+    }
+    if (typeof (t.value ?? '') !== 'string' || !isLabelValue(t.value ?? '')) {
+      return problem('value', t.value, `a taint value is ${VALUE_SYNTAX}`, 'Use the taint value as kubectl describe node shows it.');
+    }
+    if (t.effect !== undefined && !['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+      return problem('effect', t.effect, 'the effect is NoSchedule, PreferNoSchedule or NoExecute', 'Set effect to one of these, or remove it to tolerate every effect.');
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      return problem('tolerationSeconds', t.tolerationSeconds, 'effect must be \'NoExecute\' when `tolerationSeconds` is set', 'Set effect to \'NoExecute\', or remove tolerationSeconds.');
+    }
+    if (t.tolerationSeconds !== undefined && !Number.isInteger(t.tolerationSeconds)) {
+      return problem('tolerationSeconds', t.tolerationSeconds, 'tolerationSeconds is a whole number of seconds', 'Use whole seconds.');
+    }
+    return [];
+  }));
+};
+
+/** Names of objects a pod refers to, as an escape hatch wrote them (the props' own are checked under their names). */
+const podReferences: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod => {
+  const spec = specOf(pod);
+  const given: Array<[string, unknown, string | undefined, string]> = [
+    ['serviceAccountName', spec.serviceAccountName, ctx.props.security?.serviceAccountName, 'ServiceAccount'],
+    ['priorityClassName', spec.priorityClassName, ctx.props.scheduling?.priorityClassName, 'PriorityClass'],
+  ];
+  return given.flatMap(([key, value, typed, kind]) => value === undefined || value === typed || (typeof value === 'string' && isDns1123Subdomain(value)) ? []
+    : [error('kubernetes/names', {
+      path: ctx.path,
+      field: `${podSpecPath(pod)}.${key}`,
+      value: show(value),
+      why: `the API server rejects pods whose ${key} is not a DNS subdomain name (lowercase letters, digits, '-' and '.'), the form ${kind} names take`,
+      fix: `Remove the JSON patch, or give the name of a ${kind} as kubectl get ${kind.toLowerCase()}${kind.endsWith('s') ? 'es' : 's'} shows it.`,
+    })]);
+});
+
 /** What the Kubernetes API server checks on the MPIJob and on the pods the operator creates from it. */
 export const KUBERNETES_RULES: JobRule[] = [
-  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities,
+  namespace, labels, podLabels, containerNames, volumeNames, volumeMounts, ports, envNames, resources, otherQuantities, tolerations, podReferences,
 ];

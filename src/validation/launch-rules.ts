@@ -53,8 +53,8 @@ const processCount: JobRule = (ctx: JobFacts): Finding[] => {
   const flag = options[index];
   const given = options[index + 1];
   const expected = ctx.launch.worldSize;
-  // Without workers or slots the operator and slot rules already explain the problem.
-  if (expected <= 0 || given === String(expected)) return [];
+  // Without workers or slots, or with a count of them that is not whole, the operator and slot rules already explain the problem.
+  if (typeof ctx.launch.slotsPerWorker !== 'number' || expected <= 0 || !Number.isInteger(expected) || given === String(expected)) return [];
   const count = Number(given);
   const why = !Number.isInteger(count) || count < 1
     ? 'mpirun needs a positive number of ranks'
@@ -82,7 +82,9 @@ const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   const findings: Finding[] = [];
   const invalidOrdinal = (gap: number, gpus: number, where: string) =>
     `DeepSpeed calls set_device(local_rank) on every rank, so ${plural(gap, 'rank')} ${where} ${gap === 1 ? 'asks' : 'ask'} for a GPU beyond the ${plural(gpus, 'GPU')} there and ${gap === 1 ? 'fails' : 'fail'} with "invalid device ordinal"`;
-  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && Number.isInteger(slots) && workerGpus !== slots) {
+  // Slots below 1 are reported by props/whole-numbers or launch/no-slots.
+  if (!(Number.isInteger(slots) && slots >= 1)) return [];
+  if (podOf(ctx, 'Worker') && Number.isInteger(workerGpus) && workerGpus > 0 && workerGpus !== slots) {
     const gap = Math.abs(workerGpus - slots);
     const text = {
       path: ctx.path,
@@ -95,7 +97,11 @@ const slotsMatchGpus: JobRule = (ctx: JobFacts): Finding[] => {
   }
   const launcherGpuCount = gpuCount(mainContainerOf(podOf(ctx, 'Launcher')), gpuName);
   const launcherNeedsGpus = launcherGpuCount > 0 || workerGpus > 0;
-  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && Number.isInteger(launcherGpuCount) && Number.isInteger(slots) && launcherGpuCount !== slots) {
+  // A launcher that takes the workers' GPU count shares their mistake: one message, the workers'.
+  const sameAsWorkers = findings.length > 0 && ctx.props.launcher?.gpus === undefined && launcherGpuCount === workerGpus;
+  // A launcher.gpus that is not a whole number is reported by props/whole-numbers.
+  const launcherGpusInvalid = ctx.props.launcher?.gpus !== undefined && !Number.isInteger(ctx.props.launcher.gpus);
+  if (ctx.launch.launcherHostsRanks && launcherNeedsGpus && !sameAsWorkers && !launcherGpusInvalid && Number.isInteger(launcherGpuCount) && launcherGpuCount !== slots) {
     const gap = Math.abs(launcherGpuCount - slots);
     const text = {
       path: ctx.path,
@@ -333,6 +339,7 @@ const ENV_FIX = 'Remove it from extraArgs and set the variable in env: the job s
 const OPEN_MPI_COMPUTED: ComputedFlag[] = [
   { flags: ['-np', '--np', '-n', '--n', '-c'], sets: COMPUTED_COUNT, repeated: 'mpirun silently takes the last one, so the world size no longer matches the hostfile', fix: 'Remove it from extraArgs: change workers.replicas or workers.slotsPerWorker instead.' },
   { flags: ['--hostfile', '-hostfile', '--machinefile', '-machinefile', '--default-hostfile', '-H', '--host', '-host'], sets: COMPUTED_HOSTS, repeated: 'mpirun refuses a second host source ("Only one hostfile can be specified") or places ranks where the operator started no worker', fix: 'Remove it from extraArgs: the MPI Operator writes the hostfile from the workers.' },
+  { flags: ['-N', '--npernode', '-npernode', '--npersocket', '-npersocket'], sets: 'the ranks per host, which the job sets through the hostfile\'s slots (workers.slotsPerWorker)', repeated: 'mpirun then places that many ranks on each host whatever its slots, so the ranks no longer match the GPUs of each pod or mpirun refuses the mapping', fix: 'Remove it from extraArgs: change workers.slotsPerWorker instead.' },
   { flags: ['-x'], sets: COMPUTED_ENV, repeated: 'the variable bypasses env, where the job and its checks see what every rank gets', fix: ENV_FIX },
   { flags: ['--bind-to', '-bind-to'], sets: 'the binding, which mpirun.bindTo sets', repeated: 'mpirun stops with "Conflicting directives for binding policy"', fix: 'Remove it from extraArgs and set mpirun.bindTo instead.' },
   { flags: ['--map-by', '-map-by'], sets: 'the mapping, which mpirun.mapBy sets', repeated: 'mpirun stops with "Conflicting directives for mapping policy"', fix: 'Remove it from extraArgs and set mpirun.mapBy instead.' },
@@ -351,6 +358,28 @@ const HYDRA_COMPUTED: ComputedFlag[] = [
 const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
   const given = ctx.props.mpirun?.extraArgs ?? [];
   const computed = ['Intel', 'MPICH'].includes(ctx.launch.implementation) ? HYDRA_COMPUTED : OPEN_MPI_COMPUTED;
+  const launcher = ctx.launch.implementation === 'OpenMPI' ? 'mpirun' : 'Hydra\'s mpiexec';
+  // extraArgs go right before the program: a first word that is no option would be taken as the program.
+  if (given.length > 0 && !given[0].startsWith('-')) {
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: 'mpirun.extraArgs[0]',
+      value: show(given[0]),
+      why: `the job passes extraArgs after its own options and before the Python program, and ${launcher} takes the first word that is not an option as the program to run, so every rank would run ${show(given[0])} with the interpreter and script as its arguments`,
+      fix: 'Keep only options (and their values) in extraArgs; the program is script and args.',
+    })];
+  }
+  const blank = given.findIndex(word => word.startsWith('-') && /\s/.test(word.trim()));
+  if (blank >= 0) {
+    const words = given[blank].trim().split(/\s+/);
+    return [error('launch/extra-args', {
+      path: ctx.path,
+      field: `mpirun.extraArgs[${blank}]`,
+      value: show(given[blank]),
+      why: `no shell splits the launcher's command, so ${launcher} receives it as one argument, an option it does not know, and stops before starting any rank`,
+      fix: `Give each word as its own entry: ${words.map(w => `'${w}'`).join(', ')}.`,
+    })];
+  }
   return given.flatMap((word, index) => {
     const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
     const family = computed.find(c => c.flags.includes(flag));
@@ -363,6 +392,56 @@ const extraArgs: JobRule = (ctx: JobFacts): Finding[] => {
       fix: family.fix,
     })];
   });
+};
+
+/** MCA parameter names are letters, digits and '_'; plm_rsh_args replaces the job's ssh port. */
+const mcaParameters: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.launch.implementation !== 'OpenMPI') return [];
+  const given = ctx.props.mpirun?.mcaParameters ?? {};
+  const findings: Finding[] = Object.keys(given).filter(name => !/^[A-Za-z0-9_]+$/.test(name)).map(name => error('launch/mca-parameters', {
+    path: ctx.path,
+    field: `mpirun.mcaParameters key`,
+    value: show(name),
+    why: 'Open MPI names its parameters with letters, digits and \'_\' (framework_component_name, e.g. \'btl_tcp_if_include\') and skips a --mca name it does not know without a word, so the setting would be lost',
+    fix: `Give the parameter's name alone, e.g. '${name.replace(/^-+/, '').split(/[\s=]/)[0] || 'btl'}', and its value as the entry's value.`,
+  }));
+  const rsh = given.plm_rsh_args;
+  if (rsh !== undefined) {
+    const words = rsh.trim().split(/\s+/);
+    const portAt = words.lastIndexOf('-p');
+    const port = portAt >= 0 ? words[portAt + 1] : (words.find(w => /^-p[0-9]+$/.test(w))?.slice(2) ?? '22');
+    if (port !== String(ctx.image.sshPort)) {
+      findings.push(error('launch/mca-parameters', {
+        path: ctx.path,
+        field: 'mpirun.mcaParameters.plm_rsh_args',
+        value: show(rsh),
+        why: `it replaces the ssh options the job passes ('-p ${ctx.image.sshPort} -o ConnectionAttempts=10'), so mpirun's ssh dials port ${port}, where the workers' sshd (image.sshPort ${ctx.image.sshPort}) does not listen, and every connection is refused`,
+        fix: `Add -p ${ctx.image.sshPort} to it, or remove plm_rsh_args to keep the job's.`,
+      }));
+    }
+  }
+  return findings;
+};
+
+/** Launchers that are not MPI's: the job would hand them mpirun's options. */
+const NOT_MPI_LAUNCHERS = ['deepspeed', 'torchrun', 'python', 'python3', 'accelerate'];
+
+/** `mpirun.executable` receives mpirun's options: it must be an MPI launcher. */
+const mpirunExecutable: JobRule = (ctx: JobFacts): Finding[] => {
+  const executable = ctx.props.mpirun?.executable;
+  if (executable === undefined) return [];
+  const base = executable.slice(executable.lastIndexOf('/') + 1);
+  if (!NOT_MPI_LAUNCHERS.includes(base)) return [];
+  const flags = ctx.launch.implementation === 'OpenMPI' ? '-np, --hostfile, --bind-to' : '-n, -ppn, -f';
+  return [error('launch/mpirun-executable', {
+    path: ctx.path,
+    field: 'mpirun.executable',
+    value: show(executable),
+    why: `the job passes it mpirun's options (${flags}, ...) before the program, which ${base} does not take: it exits with a usage error ("unrecognized arguments") before any rank starts`,
+    fix: base === 'deepspeed'
+      ? 'Remove mpirun.executable: the job starts the ranks with mpirun, and DeepSpeed finds them through MPI by itself.'
+      : 'Set mpirun.executable to the MPI launcher of the image (e.g. /opt/openmpi/bin/mpirun), or remove it for mpirun on the PATH.',
+  })];
 };
 
 /** Binding and mapping policies Open MPI 4 and 5 know (`--bind-to`, `--map-by`), before any ':' modifiers. */
@@ -388,6 +467,26 @@ const bindingPolicies: JobRule = (ctx: JobFacts): Finding[] => {
       fix: `Use one of ${known.map(k => `'${k}'`).join(', ')} (with ':' modifiers if needed), or remove ${field} for the default.`,
     })];
   });
+};
+
+/** `ppr:N:node` fixes the ranks per host, which the hostfile's slots already fix. */
+const pprPerNode: JobRule = (ctx: JobFacts): Finding[] => {
+  const mapBy = ctx.props.mpirun?.mapBy;
+  const match = mapBy === undefined || ctx.launch.implementation !== 'OpenMPI' ? null : /^ppr:([0-9]+):node(:|$)/i.exec(mapBy);
+  const slots = ctx.launch.slotsPerWorker;
+  if (!match || !Number.isInteger(slots) || slots < 1) return [];
+  const perNode = Number(match[1]);
+  const gpus = gpuCount(mainContainerOf(podOf(ctx, 'Worker')), ctx.launch.gpuResourceName);
+  if (perNode === slots || (perNode > slots && !(gpus > 0))) return [];
+  return [error('launch/binding-policy', {
+    path: ctx.path,
+    field: 'mpirun.mapBy',
+    value: show(mapBy),
+    why: perNode < slots
+      ? `it places ${perNode} ranks on each of the ${plural(ctx.launch.hosts, 'host')}, fewer than the ${ctx.launch.worldSize} ranks the job starts (${worldSizeTerms(ctx)}), and mpirun stops because the ppr cannot hold them`
+      : `it places ${perNode} ranks on a host that has ${plural(gpus, 'GPU')} (slotsPerWorker ${slots}), and DeepSpeed calls set_device(local_rank), so the ranks beyond them fail with "invalid device ordinal"`,
+    fix: `Remove mpirun.mapBy (the hostfile already gives each host ${plural(slots, 'slot')}), or change workers.slotsPerWorker instead.`,
+  })];
 };
 
 /** Hydra (Intel MPI, MPICH) has no MCA parameters and the job passes it no binding flags: these options would be dropped. */
@@ -417,6 +516,15 @@ const hydraIgnoredOptions: JobRule = (ctx: JobFacts): Finding[] => {
  */
 const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
   const { enabled, timeoutSeconds: seconds } = ctx.launch.waitForWorkers;
+  if (!enabled && ctx.props.workerWaitTimeout !== undefined && ctx.props.waitForWorkers === false) {
+    return [error('launch/worker-wait-timeout', {
+      path: ctx.path,
+      field: 'workerWaitTimeout',
+      value: `${ctx.props.workerWaitTimeout.toSeconds({ integral: false })} s with waitForWorkers: false`,
+      why: 'it is the deadline of the launcher\'s wait for its workers, which waitForWorkers: false turns off, so it would be silently ignored',
+      fix: 'Remove workerWaitTimeout, or remove waitForWorkers: false.',
+    })];
+  }
   if (!enabled) return [];
   if (!Number.isInteger(seconds) || seconds < 1) {
     return [error('launch/worker-wait-timeout', {
@@ -424,7 +532,7 @@ const workerWaitTimeout: JobRule = (ctx: JobFacts): Finding[] => {
       field: 'workerWaitTimeout',
       value: `${seconds} s`,
       why: 'the launcher\'s wait for its workers takes its deadline in whole seconds of 1 or more',
-      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Math.max(1, Math.ceil(seconds))}), or remove it for the default of 15 minutes.`,
+      fix: `Set workerWaitTimeout to whole seconds, e.g. Duration.seconds(${Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : 900}), or remove it for the default of 15 minutes.`,
     })];
   }
   const deadline = ctx.props.activeDeadline?.toSeconds({ integral: false });
@@ -467,6 +575,6 @@ const workerWaitTarget: JobRule = (ctx: JobFacts): Finding[] => {
 /** Rules that keep the launch command, the hostfile, the GPUs and the image user consistent. */
 export const LAUNCH_RULES: JobRule[] = [
   launcherGpus, noSlots, processCount, slotsMatchGpus, mpirunSyntax, deepspeedRunner,
-  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, bindingPolicies,
+  sshAuthMountPath, allowRunAsRoot, runAsUser, deepspeedMpiFlag, deepspeedConfigPath, extraArgs, mcaParameters, mpirunExecutable, bindingPolicies, pprPerNode,
   hydraIgnoredOptions, workerWaitTimeout, workerWaitTarget,
 ];

@@ -53,6 +53,61 @@ const deviceCounts: JobRule = (ctx: JobFacts): Finding[] => {
     }));
 };
 
+/**
+ * NCCL matches interfaces and HCAs by name (a comma list, optionally after '^' or '='); a name with
+ * blanks or '/' matches none, and NCCL reads NCCL_IB_GID_INDEX as an integer or falls back to its default.
+ */
+const ncclSelections: JobRule = (ctx: JobFacts): Finding[] => {
+  const interconnect = ctx.props.network?.interconnect;
+  if (!interconnect) return [];
+  const env = interconnect.env;
+  const findings: Finding[] = [];
+  const lists: Array<[string, string, string, string]> = [
+    ['NCCL_SOCKET_IFNAME', 'socketInterface', 'network interface', 'NCCL finds no interface to bootstrap on and every rank fails at init with "no socket interface found"'],
+    ['NCCL_IB_HCA', 'hcas', 'HCA', 'NCCL matches no InfiniBand device and silently falls back to sockets (NET/Socket), off the fabric'],
+  ];
+  for (const [variable, option, what, effect] of lists) {
+    const value = env[variable];
+    if (value === undefined) continue;
+    const names = value.replace(/^[\^=]+/, '').split(',');
+    const bad = names.find(name => name.trim() === '' || /[\s/]/.test(name));
+    if (bad === undefined) continue;
+    findings.push(error('network/nccl-names', {
+      path: ctx.path,
+      field: `network.interconnect ${option}`,
+      value: show(option === 'hcas' ? value.split(',') : value),
+      why: `NCCL reads it as ${variable}, a comma-separated list of ${what} names, and ${show(bad)} can be no ${what}'s name (names have no blanks or '/'), so ${effect}`,
+      fix: option === 'hcas' ? 'List the HCAs as ibv_devices shows them, e.g. [\'mlx5_0\', \'mlx5_1\'] (a port as \'mlx5_0:1\').' : 'Give the interface as ip link shows it on the pods, e.g. \'eth0\' (or a prefix such as \'ib\').',
+    }));
+  }
+  const gid = env.NCCL_IB_GID_INDEX;
+  if (gid !== undefined && !/^-?[0-9]+$/.test(gid)) {
+    findings.push(error('network/nccl-names', {
+      path: ctx.path,
+      field: 'network.interconnect gidIndex',
+      value: gid,
+      why: 'NCCL reads NCCL_IB_GID_INDEX as an integer and ignores any other value for its default, so the setting would be silently lost',
+      fix: 'Set gidIndex to the whole GID index of the RoCE v2 address (show_gids lists them), e.g. 3.',
+    }));
+  }
+  return findings;
+};
+
+/** NCCL_DEBUG_SUBSYS only filters the output NCCL_DEBUG turns on; without it NCCL logs nothing. */
+const ncclDebugSubsystems: JobRule = (ctx: JobFacts): Finding[] => {
+  const network = ctx.props.network;
+  const subsystems = network?.ncclDebugSubsystems ?? [];
+  if (subsystems.length === 0 || network?.ncclDebug !== undefined || ctx.props.env?.NCCL_DEBUG !== undefined
+    || ctx.image.forwardedImageEnv.includes('NCCL_DEBUG')) return [];
+  return [error('network/nccl-debug', {
+    path: ctx.path,
+    field: 'network.ncclDebugSubsystems',
+    value: show(subsystems),
+    why: 'NCCL_DEBUG_SUBSYS only selects which subsystems NCCL_DEBUG logs, and no rank gets NCCL_DEBUG (network.ncclDebug is not set), so NCCL logs nothing and the setting has no effect',
+    fix: 'Set network.ncclDebug too (e.g. NcclDebugLevel.INFO), or remove ncclDebugSubsystems.',
+  })];
+};
+
 /** Kubernetes rejects pods with huge pages but no CPU or memory. */
 const hugePagesNeedCpuOrMemory: JobRule = (ctx: JobFacts): Finding[] =>
   ctx.pods.flatMap(pod => {
@@ -87,4 +142,4 @@ const ipcLockNonRoot: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules for the interconnect and NCCL settings. */
-export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, hugePagesNeedCpuOrMemory, ipcLockNonRoot];
+export const NETWORK_RULES: JobRule[] = [hostNetworkSshPort, envOverridesNetwork, deviceCounts, ncclSelections, ncclDebugSubsystems, hugePagesNeedCpuOrMemory, ipcLockNonRoot];

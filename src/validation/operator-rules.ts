@@ -79,7 +79,8 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
       field: 'spec.mpiReplicaSpecs.Worker',
       value: 'not set',
       why: 'the MPI Operator writes an empty hostfile without workers, so mpirun has nowhere to start ranks',
-      fix: 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true to run every rank on the launcher.',
+      // The job always writes a Worker spec unless the launcher is the only worker: a patch removed it.
+      fix: 'Remove the JSON patch that deletes it: the job writes the Worker spec from workers.',
     })];
   }
   const replicas = worker.replicas;
@@ -91,10 +92,12 @@ const workerReplicas: JobRule = (ctx: JobFacts): Finding[] => {
     path: ctx.path,
     field: typed ? 'workers.replicas' : 'spec.mpiReplicaSpecs.Worker.replicas',
     value: show(replicas),
-    why: 'the MPI Operator requires at least 1 worker in a Worker spec',
-    fix: ctx.launch.launcherHostsRanks
-      ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
-      : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
+    why: Number.isInteger(replicas) ? 'the MPI Operator requires at least 1 worker in a Worker spec' : 'the MPI Operator creates whole worker pods and requires a whole number of at least 1 in a Worker spec (the CRD declares an integer)',
+    fix: !typed
+      ? 'Remove the JSON patch; the job sets the Worker replicas from workers.replicas.'
+      : ctx.launch.launcherHostsRanks
+        ? 'Set workers.replicas to 1 or more, or to 0 to leave the launcher as the only worker.'
+        : 'Set workers.replicas to 1 or more, or set runLauncherAsWorker: true with workers.replicas 0 to run every rank on the launcher.',
   })];
 };
 
@@ -139,7 +142,7 @@ const slots: JobRule = (ctx: JobFacts): Finding[] => {
     field: 'spec.slotsPerWorker',
     value: show(value),
     why: 'the MPI Operator requires a whole number of 0 or more',
-    fix: 'Set workers.slotsPerWorker to the number of ranks per worker, or remove it to use the GPU count.',
+    fix: 'Remove the JSON patch; the job sets slotsPerWorker from workers.slotsPerWorker or the GPU count.',
   })];
 };
 
@@ -179,6 +182,9 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
     const value = runPolicy[key];
     if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
     if (key === 'backoffLimit' && Object.is(value, ctx.props.backoffLimit)) return []; // reported by props/whole-numbers
+    // Durations are reported by props/durations under their props.
+    if (key === 'activeDeadlineSeconds' && Object.is(value, ctx.props.activeDeadline?.toSeconds({ integral: false }))) return [];
+    if (key === 'ttlSecondsAfterFinished' && Object.is(value, ctx.props.ttlAfterFinished?.toSeconds({ integral: false }))) return [];
     return [error('operator/run-policy-numbers', {
       path: ctx.path,
       field: `spec.runPolicy.${key}`,
@@ -187,6 +193,19 @@ const runPolicyNumbers: JobRule = (ctx: JobFacts): Finding[] => {
       fix: 'Set it to 0 or more, or leave it out.',
     })];
   });
+};
+
+/** runPolicy.suspend is a boolean in the CRD; another type from a patch is rejected by the API server. */
+const runPolicySuspend: JobRule = (ctx: JobFacts): Finding[] => {
+  const value = ctx.manifest.spec?.runPolicy?.suspend;
+  if (value === undefined || typeof value === 'boolean') return [];
+  return [error('operator/run-policy-numbers', {
+    path: ctx.path,
+    field: 'spec.runPolicy.suspend',
+    value: show(value),
+    why: 'the MPIJob CRD declares it a boolean, and the API server rejects the MPIJob',
+    fix: 'Set suspend: true or false on the job (the prop), and remove the JSON patch.',
+  })];
 };
 
 /** The operator needs somewhere to mount the SSH keys. */
@@ -241,5 +260,5 @@ const unknownFields: JobRule = (ctx: JobFacts): Finding[] => {
 /** The MPI Operator's own validation rules (pkg/apis/kubeflow/validation), plus the enum the CRD lost. */
 export const OPERATOR_RULES: JobRule[] = [
   readsWholeJob(jobName), launcherReplicas, workerReplicas, restartPolicy, containers, slots, cleanPodPolicy,
-  runPolicyNumbers, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
+  runPolicyNumbers, runPolicySuspend, managedBy, sshAuthMountPath, mpiImplementation, launcherCreationPolicy, unknownFields,
 ];

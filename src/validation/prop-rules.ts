@@ -1,10 +1,10 @@
-import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { sizeToQuantity } from '../quantity';
-import type { Toleration } from '../toleration';
+import { TaintEffect, Toleration } from '../toleration';
 import { JobRule } from './context';
-import { JobFacts } from './facts';
+import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show } from './finding';
-import { isDns1123Subdomain, isLabelValue, isQualifiedName } from './kubernetes-syntax';
+import { isDns1123Subdomain, isEnvVarName, isLabelValue, isQualifiedName } from './kubernetes-syntax';
 
 /*
  * Checks of the props as the user wrote them, reported under the props' own paths
@@ -45,6 +45,35 @@ const wholeNumbers: JobRule = (ctx: JobFacts): Finding[] => {
   ];
 };
 
+/** A prebuilt image's sshd port and user ids (an image recipe checks its own). */
+const imageNumbers: JobRule = (ctx: JobFacts): Finding[] => {
+  if (ctx.image.isRecipe) return [];
+  const inRange = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
+  const findings: Finding[] = [];
+  if (!inRange(ctx.image.sshPort, 1, 65535)) {
+    findings.push(error('props/whole-numbers', {
+      path: ctx.path,
+      field: 'image.sshPort',
+      value: show(ctx.image.sshPort),
+      why: 'it becomes the containerPort of every pod and the port mpirun\'s ssh dials, and the API server requires a port number from 1 to 65535',
+      fix: 'Set image.sshPort to the port the image\'s sshd listens on (the MPI Operator base image uses 2222), or remove it for the default.',
+    }));
+  }
+  for (const key of ['uid', 'gid'] as const) {
+    const value = ctx.image.user[key];
+    // The gid defaults to the uid: one message for one mistake.
+    if (inRange(value, 0, 2147483647) || (key === 'gid' && Object.is(value, ctx.image.user.uid))) continue;
+    findings.push(error('props/whole-numbers', {
+      path: ctx.path,
+      field: `image.user ${key}`,
+      value: show(value),
+      why: `it becomes the pods' ${key === 'uid' ? 'runAsUser' : 'runAsGroup'}, and the API server requires a whole number from 0 to 2147483647`,
+      fix: `Set it to the ${key === 'uid' ? 'user' : 'group'} id of the image's user '${ctx.image.user.name}' (\`id ${ctx.image.user.name}\` in the image shows it), e.g. 1000.`,
+    }));
+  }
+  return findings;
+};
+
 /** A GPU count no node can satisfy leaves the pods Pending forever. */
 const gpusPerNode: JobRule = (ctx: JobFacts): Finding[] => {
   if (!WHOLE_GPU_RESOURCES.includes(ctx.launch.gpuResourceName)) return [];
@@ -62,6 +91,42 @@ const gpusPerNode: JobRule = (ctx: JobFacts): Finding[] => {
     }));
 };
 
+/** Durations the manifest holds in whole seconds: whole, and for the deadline at least 1. */
+const durations: JobRule = (ctx: JobFacts): Finding[] => {
+  const props = ctx.props;
+  const given: Array<[string, Duration | undefined, number, string]> = [
+    ['activeDeadline', props.activeDeadline, 1, `${ctx.operator.kind === 'MPIJob' ? 'the MPI Operator writes it as the launcher Job\'s activeDeadlineSeconds' : 'it becomes activeDeadlineSeconds'}, a whole number of seconds`],
+    ['ttlAfterFinished', props.ttlAfterFinished, 0, 'it becomes ttlSecondsAfterFinished, a whole number of seconds'],
+    ['scheduling.gangScheduling.scheduleTimeout', props.scheduling?.gangScheduling?.scheduleTimeout, 0, 'it becomes scheduleTimeoutSeconds, a whole number of seconds'],
+    ...([['workers.tolerations', props.workers.tolerations ?? []], ['launcher.tolerations', props.launcher?.tolerations ?? []]] as Array<[string, Toleration[]]>)
+      .flatMap(([prop, list]) => list.map((t, i): [string, Duration | undefined, number, string] =>
+        [`${prop}[${i}] evictAfter`, t.evictAfter, 0, 'it becomes tolerationSeconds, a whole number of seconds'])),
+  ];
+  return given.flatMap(([field, duration, min, what]) => {
+    if (duration === undefined) return [];
+    const seconds = duration.toSeconds({ integral: false });
+    if (Number.isInteger(seconds) && seconds >= min) return [];
+    if (Number.isInteger(seconds) && field === 'activeDeadline') {
+      return [error('props/durations', {
+        path: ctx.path,
+        field,
+        value: `${seconds} s`,
+        why: ctx.operator.kind === 'MPIJob'
+          ? 'the MPI Operator copies it to the launcher Job, whose deadline of 0 seconds has passed the moment it starts, so Kubernetes fails the Job at once (DeadlineExceeded) before any rank runs'
+          : `${ctx.operator.name} requires activeDeadlineSeconds of at least 1, and the API server rejects the ${ctx.operator.kind}`,
+        fix: 'Set activeDeadline to the longest the training may run, e.g. Duration.hours(24), or remove it for no deadline.',
+      })];
+    }
+    return [error('props/durations', {
+      path: ctx.path,
+      field,
+      value: `${seconds} s`,
+      why: `${what}, and the API server rejects ${seconds} (the schema's type is integer)`,
+      fix: Number.isFinite(seconds) ? `Give ${field} in whole seconds, e.g. Duration.seconds(${Math.max(min, Math.ceil(seconds))}).` : `Give ${field} as a finite duration in whole seconds, e.g. Duration.hours(24), or remove it.`,
+    })];
+  });
+};
+
 /** Kibibytes of a Size, without rounding. */
 export function sizeInKibibytes(size: Size): number {
   return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
@@ -76,14 +141,32 @@ const sizes: JobRule = (ctx: JobFacts): Finding[] => {
       'the API server rejects a PersistentVolumeClaim whose storage request is not greater than zero'],
     ),
   ];
-  return given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0))
-    .map(([field, size, why]) => error('props/sizes', {
-      path: ctx.path,
-      field,
-      value: show(sizeInKibibytes(size!) === 0 ? '0' : sizeToQuantity(size!)),
-      why,
-      fix: `Set ${field} above zero, e.g. Size.gibibytes(16).`,
-    }));
+  const zeroSizes = given.filter(([, size]) => size !== undefined && !(sizeInKibibytes(size) > 0 && Number.isFinite(sizeInKibibytes(size))))
+    .map(([field, size, why]) => {
+      const finite = Number.isFinite(sizeInKibibytes(size!));
+      return error('props/sizes', {
+        path: ctx.path,
+        field,
+        value: show(sizeInKibibytes(size!) === 0 ? '0' : sizeToQuantity(size!)),
+        why: finite ? why : 'it is no number of bytes, and the API server cannot parse it as a quantity',
+        fix: finite ? `Set ${field} above zero, e.g. Size.gibibytes(16).` : `Set ${field} to a finite size, e.g. Size.gibibytes(16).`,
+      });
+    });
+  // A memory limit of 0 (memoryLimit, or memory without one) is no limit at all to the kubelet.
+  const zeroLimits = ([['workers', ctx.props.workers], ['launcher', ctx.props.launcher]] as Array<[string, { memory?: Size; memoryLimit?: Size } | undefined]>)
+    .flatMap(([prop, given]) => {
+      const key = given?.memoryLimit !== undefined ? 'memoryLimit' : 'memory';
+      const limit = given?.[key];
+      if (limit === undefined || sizeInKibibytes(limit) !== 0) return [];
+      return [error('props/sizes', {
+        path: ctx.path,
+        field: `${prop}.${key}`,
+        value: show('0'),
+        why: 'the kubelet treats a memory limit of 0 as no limit, and the scheduler reserves no memory for a request of 0, so the pods run unbounded as if it were not set',
+        fix: `Set ${prop}.${key} to the memory each pod may use, e.g. Size.gibibytes(64), or remove it.`,
+      })];
+    });
+  return [...zeroSizes, ...zeroLimits];
 };
 
 /** Names that become Kubernetes object names or references, and keys and values that become labels. */
@@ -106,6 +189,16 @@ const names: JobRule = (ctx: JobFacts): Finding[] => {
     subdomain(`storage.volumes '${storage.name}' storageClassName`, claim.storageClassName, 'a StorageClass name',
       'Use a StorageClass of the cluster (kubectl get storageclass), or leave it out for the default class.');
   }
+  ctx.image.forwardedImageEnv.forEach((name, index) => {
+    if (isEnvVarName(name)) return;
+    findings.push(error('props/names', {
+      path: ctx.path,
+      field: `image.forwardedImageEnv[${index}]`,
+      value: show(name),
+      why: `no environment variable of the image can have that name, so mpirun's ${ctx.launch.implementation === 'OpenMPI' ? '-x' : '-genvlist'} forwards nothing for it to the ranks`,
+      fix: 'List the names of variables the image defines (ENV lines of its Dockerfile), e.g. \'LD_LIBRARY_PATH\'.',
+    }));
+  });
   const tolerations: Array<[string, Toleration[]]> = [
     ['workers.tolerations', ctx.props.workers.tolerations ?? []],
     ['launcher.tolerations', ctx.props.launcher?.tolerations ?? []],
@@ -113,7 +206,23 @@ const names: JobRule = (ctx: JobFacts): Finding[] => {
   for (const [prop, list] of tolerations) {
     list.forEach((t, index) => {
       const field = `${prop}[${index}]`;
-      if (t.key !== undefined && t.key !== '' && !isQualifiedName(t.key)) {
+      if (t.evictAfter !== undefined && t.effect !== TaintEffect.NO_EXECUTE) {
+        findings.push(error('props/names', {
+          path: ctx.path,
+          field: `${field} evictAfter`,
+          value: `${t.evictAfter.toSeconds({ integral: false })} s with effect ${show(t.effect ?? 'every effect')}`,
+          why: 'tolerationSeconds only limits how long a pod stays on a node after a NoExecute taint appears, and the API server rejects it with any other effect ("effect must be \'NoExecute\' when `tolerationSeconds` is set")',
+          fix: 'Set effect: TaintEffect.NO_EXECUTE, or remove evictAfter.',
+        }));
+      } else if (t.value !== undefined && (t.key === undefined || t.key === '')) {
+        findings.push(error('props/names', {
+          path: ctx.path,
+          field: `${field} key`,
+          value: show(t.key ?? ''),
+          why: `an Equal toleration matches a taint by key and value, and the API server rejects one without a key ("operator must be Exists when \`key\` is empty")`,
+          fix: 'Give the taint key, e.g. Toleration.equal(\'dedicated\', \'ml\'), or use Toleration.all() to tolerate every taint.',
+        }));
+      } else if (t.key !== undefined && t.key !== '' && !isQualifiedName(t.key)) {
         findings.push(error('props/names', {
           path: ctx.path,
           field: `${field} key`,
@@ -148,7 +257,7 @@ export function nodeSelectorProps(ctx: JobFacts): Array<[string, { [key: string]
 }
 
 /** nodeSelector keys and values are label keys and values; a node can never carry others. */
-const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => nodeSelectorProps(ctx).flatMap(([prop, map]) =>
+const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => [...gpuProductLabelAlone(ctx), ...nodeSelectorProps(ctx).flatMap(([prop, map]) =>
   Object.entries(map).flatMap(([key, value]) => {
     if (!isQualifiedName(key)) {
       return [error('props/names', {
@@ -169,7 +278,20 @@ const nodeSelectors: JobRule = (ctx: JobFacts): Finding[] => nodeSelectorProps(c
       })];
     }
     return [];
-  }));
+  }))];
+
+/** gpuProductLabel names the label gpuProduct is matched against; alone it selects nothing. */
+function gpuProductLabelAlone(ctx: JobFacts): Finding[] {
+  const scheduling = ctx.props.scheduling;
+  if (scheduling?.gpuProductLabel === undefined || scheduling.gpuProduct !== undefined) return [];
+  return [error('props/names', {
+    path: ctx.path,
+    field: 'scheduling.gpuProductLabel',
+    value: show(scheduling.gpuProductLabel),
+    why: 'it is the node label scheduling.gpuProduct is matched against, and gpuProduct is not set, so no nodeSelector is written and the setting would be silently ignored',
+    fix: 'Set scheduling.gpuProduct to the GPU model (e.g. \'NVIDIA-A100-SXM4-80GB\'), or remove gpuProductLabel.',
+  })];
+}
 
 // The reference grammar of the container runtimes (distribution/reference): [host[:port]/]path[:tag][@digest].
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
@@ -197,26 +319,35 @@ function imageTag(reference: string): string | undefined {
 }
 
 /** The job's image must parse, and must not float (an image recipe checks its own reference). */
-const jobImage: JobRule = (ctx: JobFacts): Finding[] => {
-  const reference = ctx.image.imageRef;
+const jobImage: JobRule = (ctx: JobFacts): Finding[] => [
+  ...imageFindings(ctx, 'image.imageRef', ctx.image.imageRef, ctx.image.isRecipe),
+  // An image an escape hatch wrote into a pod, under its manifest path.
+  ...ctx.pods.flatMap(pod => ['initContainers', 'containers'].flatMap(list =>
+    ((specOf(pod)[list] ?? []) as any[]).flatMap((container, index) => typeof container?.image !== 'string' || container.image === ctx.image.imageRef ? []
+      : imageFindings(ctx, `${podSpecPath(pod)}.${list}[${index}].image`, container.image, false)))),
+];
+
+function imageFindings(ctx: JobFacts, field: string, reference: string, isRecipe: boolean): Finding[] {
+  // An image recipe checks its own reference (image/ref-pinned): one message, at the recipe.
+  if (isRecipe) return [];
   if (!isImageReference(reference)) {
     return [error('job-image/reference', {
       path: ctx.path,
-      field: 'image.imageRef',
+      field,
       value: show(reference),
       why: 'the container runtime parses it as [registry/]repository[:tag][@digest] with a lowercase repository and no spaces, and the kubelet fails every pod with InvalidImageName',
       fix: 'Write the reference as the registry shows it, e.g. \'registry.example.com/team/train:v1\'.',
     })];
   }
-  if (ctx.image.isRecipe || imageTag(reference) !== 'latest') return [];
+  if (isRecipe || imageTag(reference) !== 'latest') return [];
   return [error('job-image/pinned', {
     path: ctx.path,
-    field: 'image.imageRef',
+    field,
     value: show(reference),
     why: `${/:latest$/.test(reference) ? 'the \'latest\' tag moves' : 'without a tag the runtime pulls \'latest\', which moves'}: the kubelet pulls it again for every pod it starts (imagePullPolicy defaults to Always for it), so the launcher and the workers of one job can run different builds of MPI, torch and DeepSpeed`,
     fix: 'Pin a tag of the build, e.g. \'registry.example.com/train:v1\', or a digest (@sha256:...).',
   })];
-};
+}
 
 /** Paths the containers, sshd and the operator need to be absolute. */
 const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
@@ -235,10 +366,49 @@ const absolutePaths: JobRule = (ctx: JobFacts): Finding[] => {
   }));
 };
 
+/** The interpreter is one argv word: flags written into it make a file name no image has. */
+const pythonPath: JobRule = (ctx: JobFacts): Finding[] => {
+  const value = ctx.image.pythonPath;
+  if (ctx.image.isRecipe || !/\s/.test(value.trim())) return [];
+  const words = value.trim().split(/\s+/);
+  return [error('props/absolute-paths', {
+    path: ctx.path,
+    field: 'image.pythonPath',
+    value: show(value),
+    why: 'no shell splits the launcher\'s command, so mpirun looks for an executable of that whole name on every rank\'s pod, finds none and starts no rank',
+    fix: `Set image.pythonPath to the interpreter alone ('${words[0]}')${words.includes('-u') ? ', and set PYTHONUNBUFFERED=1 in env instead of -u' : ', and pass interpreter options through env (PYTHONUNBUFFERED, PYTHONOPTIMIZE, ...)'}.`,
+  })];
+};
+
 /** The script must name something to run. */
 const script: JobRule = (ctx: JobFacts): Finding[] => {
   const value = ctx.props.script;
-  if (typeof value === 'string' && value.trim() !== '') return [];
+  if (typeof value === 'string' && value.trim() !== '') {
+    // The script is one argv word: no shell splits it.
+    const words = value.trim().split(/\s+/);
+    const commandLine = words.length > 1 && (/\.py$/.test(words[0]) || /^(python[0-9.]*|deepspeed|torchrun)$/.test(words[0].slice(words[0].lastIndexOf('/') + 1)));
+    if (/\.(sh|bash)$/.test(value.trim()) && !commandLine) {
+      return [error('props/script', {
+        path: ctx.path,
+        field: 'script',
+        value: show(value),
+        why: `every rank runs it with the Python interpreter (${ctx.image.pythonPath} ${value.trim()}), which stops at the first shell line with a SyntaxError or NameError`,
+        fix: 'Set script to the Python training script, and put setup the shell script did in the image or in env.',
+      })];
+    }
+    if (!commandLine && value === value.trim()) return [];
+    return [error('props/script', {
+      path: ctx.path,
+      field: 'script',
+      value: /[\n\r\t]/.test(value) ? JSON.stringify(value) : show(value),
+      why: commandLine
+        ? `no shell splits the launcher's command, so every rank's interpreter gets it as one file name, finds no file of that name and exits ("can't open file")`
+        : 'every rank\'s interpreter gets it as one file name, blanks included, finds no file of that name and exits ("can\'t open file")',
+      fix: commandLine
+        ? `Set script to the file alone and pass the rest in args${/\.py$/.test(words[0]) ? `: script '${words[0]}', args [${words.slice(1).map(w => `'${w}'`).join(', ')}]` : ` (the job runs image.pythonPath on the script itself): script '${words[1]}'`}.`
+        : `Remove the blanks: '${value.trim()}'.`,
+    })];
+  }
   return [error('props/script', {
     path: ctx.path,
     field: 'script',
@@ -249,4 +419,4 @@ const script: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Rules over the props as written: whole numbers, sizes, names, image references and paths. */
-export const PROP_RULES: JobRule[] = [wholeNumbers, gpusPerNode, sizes, names, nodeSelectors, jobImage, absolutePaths, script];
+export const PROP_RULES: JobRule[] = [wholeNumbers, imageNumbers, gpusPerNode, durations, sizes, names, nodeSelectors, jobImage, absolutePaths, pythonPath, script];

@@ -17,13 +17,22 @@ const kueueLabelValues: JobRule = (ctx: JobFacts): Finding[] => {
   return values.flatMap(([field, label, value]) => {
     if (value === undefined) return [];
     const object = field.endsWith('queueName') ? 'LocalQueue' : 'WorkloadPriorityClass';
-    if (value === '' || value.length > 63 || !LABEL_VALUE.test(value)) {
+    if (value === '') {
       return [error('kueue/label-value', {
         path: ctx.path,
         field,
         value: show(value),
-        why: `it becomes the ${label} label, and the API server rejects label values that are empty, longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
-        fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}).`,
+        why: `it becomes the ${label} label, which the API server accepts empty, but an empty name matches no ${object}, so Kueue cannot ${object === 'LocalQueue' ? 'queue the job in one' : 'give the job that priority'}`,
+        fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object === 'LocalQueue' ? 'localqueues -n <namespace>' : 'workloadpriorityclasses'}), or remove it.`,
+      })];
+    }
+    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+      return [error('kueue/label-value', {
+        path: ctx.path,
+        field,
+        value: show(value),
+        why: `it becomes the ${label} label, and the API server rejects label values longer than 63 characters or not letters, digits, '-', '_' and '.' between alphanumerics`,
+        fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object === 'LocalQueue' ? 'localqueues -n <namespace>' : 'workloadpriorityclasses'}).`,
       })];
     }
     if (DNS_1123_SUBDOMAIN.test(value)) return [];
@@ -34,7 +43,7 @@ const kueueLabelValues: JobRule = (ctx: JobFacts): Finding[] => {
       why: object === 'LocalQueue'
         ? 'a LocalQueue name is a DNS subdomain (lowercase letters, digits, \'-\' and \'.\'), so no LocalQueue can match it: Kueue creates the Workload, marks it inadmissible because the LocalQueue does not exist, and the job stays suspended forever'
         : 'a WorkloadPriorityClass name is a DNS subdomain (lowercase letters, digits, \'-\' and \'.\'), so none can match it: Kueue fails to create the Workload for a priority class it cannot find, and the job stays suspended',
-      fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object.toLowerCase()}s${object === 'LocalQueue' ? ' -n <namespace>' : ''}).`,
+      fix: `Use the name of the ${object} as it exists in the cluster (kubectl get ${object === 'LocalQueue' ? 'localqueues -n <namespace>' : 'workloadpriorityclasses'}).`,
     })];
   });
 };

@@ -65,6 +65,41 @@ const precisionWithoutGpus: JobRule = (ctx: JobFacts): Finding[] => {
   return findings;
 };
 
+/** The variables torch.distributed reads, which DeepSpeed's MPI discovery sets per rank. */
+const DISTRIBUTED_ENV = ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'];
+
+/**
+ * env reaches every rank with the same value. deepspeed.init_distributed (which
+ * deepspeed.initialize calls) sets these five from MPI on each rank unless all five are set already.
+ */
+const distributedEnv: JobRule = (ctx: JobFacts): Finding[] => {
+  const env = ctx.props.env ?? {};
+  const given = DISTRIBUTED_ENV.filter(name => env[name] !== undefined);
+  if (given.length === 0) return [];
+  const shown = (name: string) => {
+    const value = env[name]!.value;
+    return typeof value === 'string' ? show(value) : 'taken from a reference';
+  };
+  if (given.length === DISTRIBUTED_ENV.length) {
+    return [error('runtime/distributed-env', {
+      path: ctx.path,
+      field: 'env.RANK',
+      value: shown('RANK'),
+      why: 'with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT all in env, every rank gets the same five values and deepspeed.init_distributed skips its MPI discovery, so all ranks claim the same rank and torch.distributed\'s rendezvous fails or hangs',
+      fix: 'Remove RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT from env: DeepSpeed derives each rank\'s own from MPI.',
+    })];
+  }
+  return given.map(name => error('runtime/distributed-env', {
+    path: ctx.path,
+    field: `env.${name}`,
+    value: shown(name),
+    why: `not all of ${DISTRIBUTED_ENV.filter(n => n !== name).join(', ').replace(/, ([A-Z_]+)$/, ' and $1')} are in env as well, so deepspeed.init_distributed runs its MPI discovery and overwrites ${name} on every rank with the value from MPI: the setting would be silently lost`,
+    fix: name === 'MASTER_PORT'
+      ? 'Remove MASTER_PORT from env, and pass distributed_port to deepspeed.init_distributed in the script to choose the port.'
+      : `Remove ${name} from env: DeepSpeed derives each rank's own from MPI.`,
+  }));
+};
+
 /** Devices a CUDA_VISIBLE_DEVICES value lists. */
 function listedDevices(value: string): number {
   return value.split(',').map(v => v.trim()).filter(v => v !== '').length;
@@ -117,7 +152,8 @@ const sharedMemoryLimit: JobRule = (ctx: JobFacts): Finding[] => {
     const pair = sharedMemoryAndLimit(pod);
     const size = parseQuantity(pair?.size);
     const limit = parseQuantity(pair?.limit);
-    return pair && size && limit && compareQuantities(size, limit) > 0 ? [{ pod, ...pair }] : [];
+    // The kubelet leaves a limit of 0 unset (props/sizes reports it); equal leaves the ranks no memory of their own.
+    return pair && size && limit && limit.mantissa !== 0n && compareQuantities(size, limit) >= 0 ? [{ pod, ...pair }] : [];
   });
   if (over.length === 0) return [];
   const size = over[0].size;
@@ -164,7 +200,20 @@ const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => NVME_PATHS.flatMa
     })];
   }
   const unmounted = rankPods(ctx).filter(pod => !mountPaths(pod).some(dir => dir !== '/' && isWithin(path, dir)));
-  if (unmounted.length === 0) return [];
+  if (unmounted.length === 0) {
+    // The mount that holds the path (the deepest one) must be writable: DeepSpeed writes its swap files there.
+    const readOnly = rankPods(ctx).map(pod => ((mainContainerOf(pod)?.volumeMounts ?? []) as any[])
+      .filter(m => typeof m.mountPath === 'string' && m.mountPath !== '/' && isWithin(path, m.mountPath))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0]).find(m => m?.readOnly === true);
+    if (!readOnly) return [];
+    return [error('runtime/nvme-offload-path', {
+      path: ctx.path,
+      field,
+      value: show(path),
+      why: `volume '${readOnly.name}' is mounted read-only at ${readOnly.mountPath}, and DeepSpeed writes its swap files there, so the first swap fails with "Read-only file system"`,
+      fix: `Mount '${readOnly.name}' read-write, or offload to a writable local NVMe volume.`,
+    })];
+  }
   return [error('runtime/nvme-offload-path', {
     path: ctx.path,
     field,
@@ -175,4 +224,4 @@ const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => NVME_PATHS.flatMa
 });
 
 /** Rules for settings that break the ranks at run time. */
-export const RUNTIME_RULES: JobRule[] = [readsWholeJob(precisionWithoutGpus), cudaVisibleDevices, sharedMemoryLimit, readsWholeJob(nvmeOffloadPath)];
+export const RUNTIME_RULES: JobRule[] = [distributedEnv, readsWholeJob(precisionWithoutGpus), cudaVisibleDevices, sharedMemoryLimit, readsWholeJob(nvmeOffloadPath)];

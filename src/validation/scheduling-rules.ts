@@ -1,6 +1,7 @@
 import { JobRule } from './context';
 import { JobFacts, mainContainerOf, podOf, podSpecPath } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
+import { isDns1123Subdomain } from './kubernetes-syntax';
 import { gangMinAvailable } from './typed-features';
 
 const MIN_AVAILABLE = 'spec.runPolicy.schedulingPolicy.minAvailable';
@@ -25,7 +26,7 @@ function podCount(ctx: JobFacts): number {
  */
 const minAvailableRange: JobRule = (ctx: JobFacts): Finding[] => {
   const minAvailable = ctx.manifest.spec?.runPolicy?.schedulingPolicy?.minAvailable;
-  if (minAvailable === undefined || (ctx.props.scheduling?.gangScheduling && minAvailable === gangMinAvailable(ctx))) return [];
+  if (minAvailable === undefined || (ctx.props.scheduling?.gangScheduling && Object.is(minAvailable, gangMinAvailable(ctx)))) return [];
   const pods = podCount(ctx);
   if (Number.isInteger(minAvailable) && minAvailable >= 1 && minAvailable <= pods) return [];
   return [error('scheduling/min-available', {
@@ -36,6 +37,19 @@ const minAvailableRange: JobRule = (ctx: JobFacts): Finding[] => {
       ? `the gang scheduler waits until ${minAvailable} pods can start together, but the job has only ${pods} (${plural(pods - 1, 'worker')} and the launcher), so no pod ever starts`
       : 'the MPI Operator copies it unchecked into the PodGroup\'s minMember, which needs a whole number of at least one pod',
     fix: `Set it to a whole number from 1 to ${pods}, or leave it out (the operator then uses ${pods}).`,
+  })];
+};
+
+/** A Volcano queue is an object: its name is a DNS subdomain, or no queue can ever match. */
+const volcanoQueueName: JobRule = (ctx: JobFacts): Finding[] => {
+  const queue = ctx.props.scheduling?.gangScheduling?.volcanoQueue;
+  if (queue === undefined || isDns1123Subdomain(queue)) return [];
+  return [error('scheduling/volcano-queue', {
+    path: ctx.path,
+    field: 'scheduling.gangScheduling.volcanoQueue',
+    value: show(queue),
+    why: 'a Volcano Queue name is a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit), so no Queue can match it and Volcano never schedules the job\'s PodGroup (its admission webhook refuses a PodGroup whose queue does not exist)',
+    fix: 'Use the name of a Volcano Queue as it exists in the cluster (kubectl get queues.scheduling.volcano.sh), or remove it for the \'default\' queue.',
   })];
 };
 
@@ -112,4 +126,4 @@ const suspendedWaitForWorkers: JobRule = (ctx: JobFacts): Finding[] => {
 };
 
 /** Gang scheduling and launcher-creation settings that would stall the job. */
-export const SCHEDULING_RULES: JobRule[] = [minAvailableRange, gangWaitsForWorkers, workerReadinessProbe, suspendedWaitForWorkers];
+export const SCHEDULING_RULES: JobRule[] = [minAvailableRange, volcanoQueueName, gangWaitsForWorkers, workerReadinessProbe, suspendedWaitForWorkers];

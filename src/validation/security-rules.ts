@@ -1,6 +1,7 @@
 import { JobRule } from './context';
 import { JobFacts, podSpecPath, specOf } from './facts';
 import { error, Finding, show, warning } from './finding';
+import { isDns1123Label, isDns1123Subdomain } from './kubernetes-syntax';
 
 /** Capabilities the `baseline` Pod Security Standard lets a container add. */
 const BASELINE_CAPABILITIES = new Set([
@@ -59,6 +60,17 @@ const hostNetwork: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx)
     fix: 'Run the job in a namespace labelled pod-security.kubernetes.io/enforce: privileged, or reach the fabric through a secondary network (Multus, SR-IOV) and drop hostNetwork.',
   }));
 
+/** A privileged container leaves `baseline` (only an escape hatch can set it). */
+const privilegedContainers: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
+  (['initContainers', 'containers'] as const).flatMap(list => ((specOf(pod)[list] ?? []) as any[]).flatMap((container, index) =>
+    container?.securityContext?.privileged !== true ? [] : [warning('security/privileged', {
+      path: ctx.path,
+      field: `${podSpecPath(pod)}.${list}[${index}].securityContext.privileged`,
+      value: 'true',
+      why: 'a privileged container has every capability and the node\'s devices, which is outside the baseline and restricted Pod Security Standards, so PodSecurity admission rejects the pods in namespaces that enforce either',
+      fix: 'Remove the JSON patch: the interconnect presets add the devices (device plugin resources) and the one capability (IPC_LOCK) the fabrics need.',
+    })])));
+
 /** Sharing the node's IPC or PID namespace leaves `baseline` (escape hatches can set them). */
 const hostNamespaces: JobRule = (ctx: JobFacts): Finding[] => ctx.pods.flatMap(pod =>
   (['hostIPC', 'hostPID'] as const).filter(key => specOf(pod)[key] === true).map(key => warning('security/host-namespaces', {
@@ -84,9 +96,19 @@ const volumeTypes: JobRule = (ctx: JobFacts): Finding[] => replicas(ctx).flatMap
     }));
   }));
 
-/** Two ways of naming the ServiceAccount. */
+/** Two ways of naming the ServiceAccount, and a name no ServiceAccount can have. */
 const serviceAccountChoice: JobRule = (ctx: JobFacts): Finding[] => {
   const security = (ctx.props.security ?? {});
+  const name = security.serviceAccountName;
+  if (name !== undefined && !isDns1123Subdomain(name)) {
+    return [error('security/service-account', {
+      path: ctx.path,
+      field: 'security.serviceAccountName',
+      value: show(name),
+      why: 'it becomes the pods\' serviceAccountName, and the API server rejects pods whose serviceAccountName is not a DNS subdomain name (lowercase letters, digits, \'-\' and \'.\'), the form ServiceAccount names take',
+      fix: 'Use the name of a ServiceAccount in the job\'s namespace (kubectl get serviceaccounts), or set createServiceAccount: true for one of the job\'s own.',
+    })];
+  }
   if (!(security.createServiceAccount && security.serviceAccountName)) return [];
   return [error('security/service-account', {
     path: ctx.path,
@@ -122,6 +144,24 @@ function isCidr(text: string): boolean {
   return /^[0-9a-fA-F:]+$/.test(address) && address.includes(':') && (address.match(/::/g) ?? []).length <= 1 && bits <= 128;
 }
 
+/** An IPv4 CIDR as its first address and prefix length, or undefined for IPv6. */
+function ipv4Block(cidr: string): { start: number; bits: number } | undefined {
+  const [address, prefix] = cidr.split('/');
+  if (!/^[0-9.]+$/.test(address)) return undefined;
+  const value = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const bits = Number(prefix);
+  const size = 2 ** (32 - bits);
+  return { start: value - (value % size), bits };
+}
+
+/** Whether IPv4 block `inner` lies strictly inside `outer` (the API server's rule for `except`). */
+function strictlyInside(inner: string, outer: string): boolean | undefined {
+  const a = ipv4Block(inner);
+  const b = ipv4Block(outer);
+  if (!a || !b) return undefined;
+  return a.bits > b.bits && a.start - (a.start % 2 ** (32 - b.bits)) === b.start;
+}
+
 /**
  * Egress rules live on the job's NetworkPolicy, so they need it; their CIDRs and ports must be
  * what the API server accepts.
@@ -139,8 +179,28 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
       fix: 'Remove networkPolicy: false, or remove security.egress.',
     })];
   }
+  const namespaceWhy = 'a namespace name is a DNS label (at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit), so the rule\'s kubernetes.io/metadata.name selector matches no namespace';
+  if (egress.dnsNamespace !== undefined && !isDns1123Label(egress.dnsNamespace)) {
+    return [error('security/egress', {
+      path: ctx.path,
+      field: 'security.egress.dnsNamespace',
+      value: show(egress.dnsNamespace),
+      why: `${namespaceWhy}, the NetworkPolicy lets the pods reach no DNS server, and every name lookup fails, the workers' hostnames that mpirun dials included`,
+      fix: 'Use the namespace of the cluster DNS pods (kubectl get pods -A -l k8s-app=kube-dns), or remove it for \'kube-system\'.',
+    })];
+  }
   return (egress.destinations ?? []).flatMap((destination, index) => {
     const field = `security.egress.destinations[${index}]`;
+    const namespaceName = destination._toRule().to?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+    if (typeof namespaceName === 'string' && !isDns1123Label(namespaceName)) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field: `${field} namespaceName`,
+        value: show(namespaceName),
+        why: `${namespaceWhy}, and the NetworkPolicy lets the pods reach none of the destination's pods`,
+        fix: 'Use the namespace\'s name as kubectl get namespaces shows it.',
+      })];
+    }
     const badCidr = destination.cidrs.find(cidr => !isCidr(cidr));
     if (badCidr !== undefined) {
       return [error('security/egress', {
@@ -149,6 +209,17 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
         value: show(badCidr),
         why: 'the API server rejects an ipBlock whose cidr or except entry is not an IPv4 or IPv6 CIDR (address/prefix)',
         fix: 'Write the block as address/prefix, e.g. \'10.20.0.0/16\' or \'0.0.0.0/0\'.',
+      })];
+    }
+    const [block, ...except] = destination.cidrs;
+    const outside = except.find(e => strictlyInside(e, block) === false);
+    if (outside !== undefined) {
+      return [error('security/egress', {
+        path: ctx.path,
+        field: `${field} exceptCidrs`,
+        value: show(outside),
+        why: `the API server rejects an ipBlock whose except entry is not a strict subset of its cidr ${show(block)}`,
+        fix: `List in exceptCidrs only blocks inside ${block}, or widen the destination's CIDR.`,
       })];
     }
     const badPort = (destination.ports ?? []).find(p => !Number.isInteger(p.port) || p.port < 1 || p.port > 65535);
@@ -163,4 +234,4 @@ const egressRules: JobRule = (ctx: JobFacts): Finding[] => {
   });
 };
 
-export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];
+export const SECURITY_RULES: JobRule[] = [rootUser, addedCapabilities, hostNetwork, hostNamespaces, privilegedContainers, volumeTypes, serviceAccountChoice, literalCredentials, egressRules];

@@ -1,8 +1,10 @@
 import { PersistentVolumeAccessMode, TrainingStorage } from '../storage';
 import { JobRule } from './context';
 import { JobFacts } from './facts';
-import { specOf } from './facts';
-import { error, Finding, show, warning } from './finding';
+import { mainContainerOf, specOf } from './facts';
+import { error, Finding, plural, show, warning } from './finding';
+import { gpuCount } from './manifest';
+import { MAX_GPUS_PER_NODE } from './prop-rules';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Where the operator mounts the hostfile on the launcher (the MPI Operator and the Trainer alike). */
@@ -78,12 +80,24 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
     let why: string | undefined;
     if (!path.startsWith('/')) {
       why = 'the API server rejects relative mount paths';
+    } else if (path.replace(/\/+$/, '') === '') {
+      why = 'a volume mounted at / hides the image\'s whole filesystem (the Python interpreter, MPI and sshd), so the container cannot start';
     } else if (clash) {
       why = clash === OPERATOR_HOSTFILE_DIR || clash === ctx.image.user.sshDirectory
         ? `${ctx.operator.name} mounts ${clash === OPERATOR_HOSTFILE_DIR ? 'the hostfile' : 'the SSH keys'} at ${clash}, and overlapping mounts hide one another or fail`
         : `the job already mounts a volume at ${clash}, and overlapping mounts hide one another or fail`;
     } else if (duplicate) {
       why = 'another storage volume is mounted there, and the API server rejects duplicate mount paths';
+    }
+    const subPath = storage.subPath;
+    if (!why && subPath !== undefined && (subPath.startsWith('/') || subPath.split('/').includes('..'))) {
+      return [error('storage/mount-path', {
+        path: ctx.path,
+        field: `storage.volumes '${storage.name}' subPath`,
+        value: show(subPath),
+        why: 'it names a directory inside the volume, and the API server rejects a subPath that is absolute or contains \'..\' ("must be a relative path" / "must not contain \'..\'")',
+        fix: `Give the directory relative to the volume's root, e.g. '${subPath.replace(/^\/+/, '').split('/').filter(p => p !== '..' && p !== '').join('/') || 'team-a'}'.`,
+      })];
     }
     if (!why) return [];
     return [error('storage/mount-path', {
@@ -100,15 +114,28 @@ const mountPaths: JobRule = (ctx: JobFacts): Finding[] => {
 const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   const checkpoint = ctx.props.storage?.checkpoint;
   if (!checkpoint) return [];
-  const dir = checkpoint.directory;
-  const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(dir) };
-  if (!dir.startsWith('/')) {
+  const argument = checkpoint.argument;
+  if (argument !== undefined && (argument.trim() === '' || /\s/.test(argument))) {
     return [error('storage/checkpoint-location', {
-      ...finding,
-      why: 'ranks start over ssh in mpirun\'s working directory, so a relative path lands wherever that is on each pod',
-      fix: 'Use an absolute path on a TrainingStorage volume, e.g. /checkpoints/run-1.',
+      path: ctx.path,
+      field: 'storage.checkpoint.argument',
+      value: show(argument),
+      why: 'the job passes it to the script as one word before the directory, and no shell splits it, so the script\'s argparse never sees the flag it declares and exits with "unrecognized arguments"',
+      fix: `Give the flag alone, e.g. '${argument.trim().split(/\s+/)[0] || '--checkpoint_dir'}', or remove it for --checkpoint_dir.`,
     })];
   }
+  const given = checkpoint.directory;
+  const finding = { path: ctx.path, field: 'storage.checkpoint.directory', value: show(given) };
+  // Every rank starts in the image's working directory (mpirun's --wdir): a relative path is under it.
+  const workingDirectory = ctx.image.workingDirectory;
+  if (!given.startsWith('/') && !(workingDirectory?.startsWith('/'))) {
+    return [error('storage/checkpoint-location', {
+      ...finding,
+      why: 'a relative path resolves against the ranks\' working directory, the image\'s WORKDIR, which the job does not know (image.workingDirectory is not set), so nothing shows the checkpoints land on a volume every pod shares rather than in each pod\'s own container filesystem',
+      fix: 'Use an absolute path under a TrainingStorage mountPath, e.g. /checkpoints/run-1, or declare image.workingDirectory.',
+    })];
+  }
+  const dir = given.startsWith('/') ? given : `${workingDirectory!.replace(/\/+$/, '')}/${given}`;
   const volume = storages(ctx).find(s => isWithin(dir, s.mountPath));
   if (!volume) {
     return [error('storage/checkpoint-location', {
@@ -126,6 +153,23 @@ const checkpointLocation: JobRule = (ctx: JobFacts): Finding[] => {
   }
   return [];
 };
+
+/**
+ * Why the pods that host ranks can never share one node, if they cannot: together they need more
+ * GPUs than any node has, or they use the node's network and each binds sshd to the same port.
+ */
+function rankPodsApart(ctx: JobFacts): string | undefined {
+  if (ctx.launch.hosts < 2) return undefined;
+  const gpus = ctx.pods.filter(pod => pod.hostsRanks)
+    .reduce((sum, pod) => sum + gpuCount(mainContainerOf(pod), ctx.launch.gpuResourceName) * (pod.role === 'Worker' ? ctx.launch.workers : 1), 0);
+  if (['nvidia.com/gpu', 'amd.com/gpu'].includes(ctx.launch.gpuResourceName) && gpus > MAX_GPUS_PER_NODE) {
+    return `the job's ${plural(ctx.launch.hosts, 'pod')} that host ranks need ${gpus} GPUs together, more than any node has (${MAX_GPUS_PER_NODE}), so they run on several nodes`;
+  }
+  if (ctx.props.network?.interconnect?.hostNetwork) {
+    return `the job's ${plural(ctx.launch.hosts, 'pod')} that host ranks use the node's network (network.interconnect hostNetwork) and each binds sshd to port ${ctx.image.sshPort}, so the scheduler never places two of them on one node`;
+  }
+  return undefined;
+}
 
 /** A claim every pod mounts must be attachable on several nodes. */
 const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
@@ -150,6 +194,14 @@ const sharedAccess: JobRule = (ctx: JobFacts): Finding[] => {
         ...base,
         why: `a ReadWriteOnce volume attaches to one node, and scheduling.spreadWorkers places the job's pods that host ranks on different nodes, so all but one wait in ContainerCreating with a Multi-Attach error`,
         fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore), or remove spreadWorkers.',
+      })];
+    }
+    const apart = rankPodsApart(ctx);
+    if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE && apart !== undefined) {
+      return [error('storage/access-mode', {
+        ...base,
+        why: `a ReadWriteOnce volume attaches to one node, and ${apart}: the pods on the other nodes wait in ContainerCreating with a Multi-Attach error`,
+        fix: 'Use ReadWriteMany (the default) with a StorageClass that supports it (NFS, CephFS, Lustre, EFS, Filestore).',
       })];
     }
     if (mode === PersistentVolumeAccessMode.READ_WRITE_ONCE) {

@@ -4,7 +4,7 @@ import { DEEPSPEED_DISTRIBUTED_RUNTIME } from '../trainer-runtime';
 import { CleanPodPolicy, LauncherCreationPolicy } from '../types';
 import { JobFacts, mainContainerOf, podOf, specOf } from './facts';
 import { error, Finding, plural, show, warning } from './finding';
-import { isDns1035Label } from './kubernetes-syntax';
+import { isDns1035Label, isDns1123Subdomain } from './kubernetes-syntax';
 import { gpuCount } from './manifest';
 import { replicatedJob } from './trainjob-facts';
 
@@ -88,6 +88,15 @@ const reservedEnv: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
 
 /** With the launcher as a node and no workers, the Trainer still creates one node pod (kubeflow/trainer#3954). */
 const launcherOnlyNode: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
+  if (!ctx.job.runLauncherAsWorker && ctx.job.workers.replicas === 0) {
+    return [error('trainer/launcher-only-node', {
+      path: ctx.path,
+      field: 'workers.replicas',
+      value: '0',
+      why: 'the TrainJob gets trainer.numNodes 0, so the Trainer creates no node pod and writes a hostfile without hosts, and mpirun has nowhere to start a rank',
+      fix: 'Set workers.replicas to 1 or more.',
+    })];
+  }
   if (!ctx.job.runLauncherAsWorker || ctx.job.workers.replicas !== 0) return [];
   return [error('trainer/launcher-only-node', {
     path: ctx.path,
@@ -135,7 +144,7 @@ const gangOptions: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
     ignored.push(['priorityClass', gang.priorityClass, 'the Volcano PodGroup takes its priority from the pods\' priorityClassName']);
   }
   if (gang.scheduleTimeout !== undefined && gang.volcanoQueue !== undefined) {
-    ignored.push(['scheduleTimeout', gang.scheduleTimeout.toSeconds(), 'only the coscheduling policy has a timeout']);
+    ignored.push(['scheduleTimeout', gang.scheduleTimeout.toSeconds({ integral: false }), 'only the coscheduling policy has a timeout']);
   }
   return ignored.map(([option, value, why]) => warning('trainer/gang-options', {
     path: ctx.path,
@@ -187,7 +196,8 @@ const runtimeShape: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
     problems.push(['spec.mlPolicy.numNodes', spec.mlPolicy.numNodes, 'the Trainer sizes the launcher Job from it, so the launcher Job would run that many launchers and hostfile lines', 'Set it to 1; trainer.numNodes sets the nodes.']);
   }
   const numProcPerNode = spec.mlPolicy?.mpi?.numProcPerNode;
-  if (numProcPerNode !== undefined && !(Number.isInteger(numProcPerNode) && numProcPerNode >= 1)) {
+  // The slots the props give are reported under workers.slotsPerWorker (props/whole-numbers, launch/no-slots).
+  if (numProcPerNode !== undefined && !(Number.isInteger(numProcPerNode) && numProcPerNode >= 1) && !Object.is(numProcPerNode, ctx.job.workers.slotsPerWorker)) {
     problems.push(['spec.mlPolicy.mpi.numProcPerNode', numProcPerNode, 'the Trainer writes it as every host\'s slots and checks it nowhere', 'Set workers.slotsPerWorker to 1 or more.']);
   }
   const jobs: any[] = spec.template?.spec?.replicatedJobs ?? [];
@@ -300,7 +310,7 @@ function requirements(ctx: TrainJobContext): Requirement[] {
   if (scheduling.priorityClassName) add('pod priorityClassName', show(scheduling.priorityClassName), false, 'a TrainJob has no priority field and runtime patches cannot set it', known ? 'none' : '');
   if (scheduling.gangScheduling) add('podGroupPolicy and schedulerName', 'gang scheduling', false, 'only the runtime enables the Trainer\'s PodGroup plugins', known ? 'none' : '');
   if (props.backoffLimit !== undefined) add('launcher backoffLimit', show(props.backoffLimit), false, 'a TrainJob cannot set the launcher Job\'s retries', known ? 'the Kubernetes default, 6' : '');
-  if (props.ttlAfterFinished !== undefined) add('ttlSecondsAfterFinished', show(props.ttlAfterFinished.toSeconds()), false, 'a TrainJob cannot set the JobSet\'s', known ? 'none' : '');
+  if (props.ttlAfterFinished !== undefined) add('ttlSecondsAfterFinished', show(props.ttlAfterFinished.toSeconds({ integral: false })), false, 'a TrainJob cannot set the JobSet\'s', known ? 'none' : '');
   if (!(job.security.automountServiceAccountToken ?? false)) {
     add('automountServiceAccountToken', 'false', false, 'runtime patches cannot set it, so every rank can read the ServiceAccount token', known ? 'not set (the token is mounted)' : '');
   }
@@ -341,8 +351,39 @@ const launcherStartsEarly: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
   })];
 };
 
+/** The runtime's name and the gang scheduler's name are object names: DNS subdomains. */
+const runtimeNames: TrainJobRule = (ctx: TrainJobContext): Finding[] => {
+  const runtime = ctx.job.runtime;
+  const findings: Finding[] = [];
+  const name = runtime.generatesRuntime ? runtime.name : ctx.job.runtimeName;
+  if (name !== undefined && !(isDns1123Subdomain(name) && name.length <= 253)) {
+    findings.push(error('trainer/runtime-names', {
+      path: ctx.path,
+      field: runtime.generatesRuntime ? 'runtime name' : 'runtime',
+      value: runtime.generatesRuntime ? show(name) : `TrainerRuntime.${runtime.kind === 'ClusterTrainingRuntime' ? 'clusterRuntime' : 'namespacedRuntime'}(${show(name)})`,
+      why: runtime.generatesRuntime
+        ? 'it names the TrainingRuntime the job generates, and the API server rejects an object whose name is not a DNS subdomain (at most 253 lowercase letters, digits, \'-\' and \'.\')'
+        : 'runtime names are DNS subdomains (lowercase letters, digits, \'-\' and \'.\'), so no runtime can have it, and the Trainer\'s webhook rejects the TrainJob ("specified trainingRuntime must be created before the TrainJob is created")',
+      fix: runtime.generatesRuntime ? 'Use lowercase letters, digits and \'-\', e.g. \'cifar10-runtime\', or remove it for <job name>-runtime.'
+        : 'Use the runtime\'s name as kubectl get clustertrainingruntimes (or trainingruntimes) shows it.',
+    }));
+  }
+  const scheduler = runtime.gangSchedulerName;
+  // Used only with gang scheduling (the pods' schedulerName).
+  if (scheduler !== undefined && ctx.facts.props.scheduling?.gangScheduling !== undefined && !isDns1123Subdomain(scheduler)) {
+    findings.push(error('trainer/runtime-names', {
+      path: ctx.path,
+      field: 'runtime gangSchedulerName',
+      value: show(scheduler),
+      why: 'it becomes the pods\' schedulerName, and the API server rejects pods whose schedulerName is not a DNS subdomain, so the runtime\'s Jobs never get pods',
+      fix: 'Use the name the gang scheduler runs under, e.g. \'volcano\' or \'scheduler-plugins-scheduler\'.',
+    }));
+  }
+  return findings;
+};
+
 /** Every Trainer-specific rule, in report order. */
 export const TRAINER_RULES: TrainJobRule[] = [
-  jobName, openMpiOnly, reservedEnv, launcherOnlyNode, slotsFromGpus, gangDependsOn, gangOptions, mpiOperatorOnly,
+  jobName, runtimeNames, openMpiOnly, reservedEnv, launcherOnlyNode, slotsFromGpus, gangDependsOn, gangOptions, mpiOperatorOnly,
   runtimeShape, runtimePatches, runtimeProvides, launcherStartsEarly,
 ];
