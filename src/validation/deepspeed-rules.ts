@@ -696,6 +696,6 @@ const ignoredSettings: JobRule = (ctx: JobFacts): Finding[] => {
 export const DEEPSPEED_RULES: JobRule[] = [
   readsOnlyConfig(autoValues), readsOnlyConfig(unknownKeys), readsOnlyConfig(deprecatedKeys), readsWholeJob(batchSize),
   readsOnlyConfig(precision), readsWholeJob(bf16Hardware), readsOnlyConfig(zeroStageRule), readsOnlyConfig(offload),
-  readsOnlyConfig(zeroOptimizer), readsOnlyConfig(zeroReduceScatter), readsOnlyConfig(optimizer), readsWholeJob(scheduler),
-  readsWholeJob(oneChoice), readsWholeJob(ignoredSettings), readsOnlyConfig(miscellaneous),
+  readsOnlyConfig(zeroOptimizer), readsOnlyConfig(zeroReduceScatter), readsOnlyConfig(optimizer), readsOnlyConfig(scheduler),
+  readsOnlyConfig(oneChoice), readsOnlyConfig(ignoredSettings), readsOnlyConfig(miscellaneous),
 ];

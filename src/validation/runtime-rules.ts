@@ -184,7 +184,7 @@ function isWithin(path: string, dir: string): boolean {
 }
 
 /** NVMe offload needs a fast volume mounted at its path on every pod that hosts ranks. */
-const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => NVME_PATHS.flatMap(([typed, dsPath]) => {
+const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => (configValue(ctx.deepspeedConfig, 'zero_optimization.stage') !== 3 ? [] : NVME_PATHS.flatMap(([typed, dsPath]) => {
   const device = configValue(ctx.deepspeedConfig, dsPath.replace(/nvme_path$/, 'device'));
   const path = configValue(ctx.deepspeedConfig, dsPath);
   // Below stage 3 DeepSpeed does not swap to NVMe at all (reported by deepspeed/offload).
@@ -221,7 +221,7 @@ const nvmeOffloadPath: JobRule = (ctx: JobFacts): Finding[] => NVME_PATHS.flatMa
     why: `nothing is mounted there on the ${unmounted.map(p => p.role === 'Launcher' ? 'launcher' : 'worker').join(' and ')} pods, so DeepSpeed swaps the offloaded tensors into the container's writable layer on the node's root disk, not an NVMe drive, and the kubelet evicts the pod once that disk runs short`,
     fix: 'Mount a local NVMe volume at that path on every pod that hosts ranks (storage.volumes or job.addVolume).',
   })];
-});
+}));
 
 /** Rules for settings that break the ranks at run time. */
 export const RUNTIME_RULES: JobRule[] = [distributedEnv, readsWholeJob(precisionWithoutGpus), cudaVisibleDevices, sharedMemoryLimit, readsWholeJob(nvmeOffloadPath)];

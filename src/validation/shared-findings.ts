@@ -22,7 +22,10 @@ import { Finding } from './finding';
 
 /** What a rule reads of the job facts, which decides which jobs can share its findings. */
 export enum RuleScope {
-  /** Only the DeepSpeed config (`deepspeedConfig`): shared by the jobs with the same config. */
+  /**
+   * Only the DeepSpeed config, as written (`deepspeedConfig`) and as typed (`props.deepspeedConfig`):
+   * shared by the jobs with the same config.
+   */
   CONFIG = 'config',
   /**
    * Everything but the metadata and the DeepSpeed config: the props (without `metadata` and
@@ -218,8 +221,15 @@ function specView(facts: JobFacts): JobFacts {
 
 /** What a rule of the config scope sees: the path and the config. */
 function configView(facts: JobFacts): JobFacts {
-  return without({ path: SHARED_PATH, deepspeedConfig: facts.deepspeedConfig } as JobFacts,
-    ['props', 'image', 'launch', 'pods', 'operator', 'manifest'], 'config');
+  const typed = facts.props.deepspeedConfig;
+  const props = new Proxy({}, {
+    get: (_target, key) => {
+      if (key === 'deepspeedConfig') return typed;
+      throw new Error(`cdk8s-deepspeed internal error: a rule of the config scope read props.${String(key)}; mark it readsWholeJob`);
+    },
+  });
+  return without({ path: SHARED_PATH, deepspeedConfig: facts.deepspeedConfig, props } as JobFacts,
+    ['image', 'launch', 'pods', 'operator', 'manifest'], 'config');
 }
 
 function memoOf(rules: readonly JobRule[], owner: object): Memo {
@@ -256,7 +266,8 @@ function configEntry(memo: Memo, facts: JobFacts): SharedEntry {
 }
 
 function configEntryByText(memo: Memo, facts: JobFacts): SharedEntry {
-  const key = configKey(facts.deepspeedConfig);
+  // A shared render is the render of one typed config; otherwise the typed config is part of the key.
+  const key = `${configKey(facts.deepspeedConfig)}\n${configKey(facts.props.deepspeedConfig)}`;
   let entry = memo.config.get(key);
   if (entry !== undefined) counts.config++;
   if (entry === undefined) {
