@@ -20,11 +20,12 @@ const SIZES = [1, 10, 100, 1000];
 const SEED = 2024;
 const MIB = 1024 * 1024;
 
-/** Issue 7 targets on the 2-core development machine. */
+/** Issue 7 targets on the 2-core development machine, with issue 12's sweep/floor targets per level. */
 const TARGETS = {
   sweep1000Seconds: 1,
   sweep1000RssMiB: 512,
-  overFloorAt1000: 1.5,
+  overFloorAt1000Yaml: 1.5,
+  overFloorAt1000Objects: 3,
   ratio1000To100: 11,
   endToEndOverFloor: 1.3,
 };
@@ -172,7 +173,7 @@ function perJobCost(work: string): string[] {
     return { jobs, time, sweepRss, floorRss };
   });
   const at = (jobs: number) => results.find(r => r.jobs === jobs)!;
-  const level = (title: string, pick: (r: TimeResult) => { sweep: Timing; floor: Timing }): string[] => {
+  const level = (title: string, pick: (r: TimeResult) => { sweep: Timing; floor: Timing }, overTarget: number): string[] => {
     const rows = results.map(({ jobs, time }) => {
       const { sweep, floor } = pick(time);
       return [
@@ -191,14 +192,14 @@ function perJobCost(work: string): string[] {
       '',
       `- 1,000 jobs in ${ms(sweep.wallMs)} ms wall, ${ms(sweep.cpuMs)} ms CPU (target under ${TARGETS.sweep1000Seconds * 1000} ms: ${verdict(sweep.wallMs < TARGETS.sweep1000Seconds * 1000)})`,
       `- 1,000/100 wall time ratio: ${ratio.toFixed(2)} (linear is 10; target at most ${TARGETS.ratio1000To100}: ${verdict(ratio <= TARGETS.ratio1000To100)})`,
-      `- sweep/floor at 1,000 jobs: ${over.toFixed(2)} wall, ${(sweep.cpuMs / floor.cpuMs).toFixed(2)} CPU (target at most ${TARGETS.overFloorAt1000}: ${verdict(over <= TARGETS.overFloorAt1000)})`,
+      `- sweep/floor at 1,000 jobs: ${over.toFixed(2)} wall, ${(sweep.cpuMs / floor.cpuMs).toFixed(2)} CPU (target at most ${overTarget}: ${verdict(over <= overTarget)})`,
     ];
   };
   const rss1000 = at(1000).sweepRss.peakRssMiB;
   return [
-    ...level('### 1. Per-job cost and 2. overhead against the floor, to YAML in memory (`app.synthYaml()`, as `cdk8s synth` writes it)', t => t.yaml),
+    ...level('### 1. Per-job cost and 2. overhead against the floor, to YAML in memory (`app.synthYaml()`, as `cdk8s synth` writes it)', t => t.yaml, TARGETS.overFloorAt1000Yaml),
     '',
-    ...level('### The same to manifest objects (`chart.toJson()`: validation and rendering, no YAML)', t => t.objects),
+    ...level('### The same to manifest objects (`chart.toJson()`: validation and rendering, no YAML)', t => t.objects, TARGETS.overFloorAt1000Objects),
     '',
     '### Peak RSS per size (each variant alone in its own process: 3 syntheses to YAML)',
     '',

@@ -23,12 +23,18 @@ function sanitizeTyped(value: any, sortKeys: boolean): any {
   }
   const out: { [key: string]: any } = {};
   const keys = Object.keys(value);
-  if (sortKeys && keys.length > 1) keys.sort();
+  if (sortKeys && !isSorted(keys)) keys.sort();
   for (let i = 0; i < keys.length; i++) {
     const item = sanitizeTyped(value[keys[i]], sortKeys);
     if (item != null) out[keys[i]] = item;
   }
   return out;
+}
+
+/** Whether keys are in the order sort() puts them (UTF-16 code units): typed renders mostly are. */
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }
 
 /** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
