@@ -12,6 +12,8 @@ import { createPeerNetworkPolicy } from './security';
 import { createSweepQueues, SweepParallelism } from './sweep-queue';
 import { DeepSpeedTrainJob } from './train-job';
 import { TrainerRuntime } from './trainer-runtime';
+import { registerFindings } from './validation';
+import { FindingsGroup } from './validation/findings-group';
 import { isDns1123Subdomain } from './validation/kubernetes-syntax';
 
 /** Label and annotation keys use this prefix unless the sweep sets its own. */
@@ -449,6 +451,15 @@ export class DeepSpeedSweep extends Construct {
       }
       return { values, job };
     });
+
+    // A mistake in the base shows in every job: reported once, here, naming the base's prop
+    // (when no axis changes that prop).
+    const fromBase = Object.keys(props.baseJob).filter(key =>
+      planned.every(p => (p.jobProps as any)[key] === (props.baseJob as any)[key]));
+    const group = new FindingsGroup(this, text => (fromBase.some(key => text.startsWith(key) && /^($|[^A-Za-z0-9_])/.test(text.slice(key.length)))
+      ? `baseJob.${text}` : text));
+    this.points.forEach(point => group.add(point.job));
+    registerFindings(this, () => group.findings());
 
     if (sharePolicy) {
       // TrainJob pods carry only JobSet labels and the pod labels the runtime gives them.

@@ -4,9 +4,10 @@
 // (test/support/setup.ts); these tests show the sharing happens and where it must not.
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import { Cpu, DeepSpeedMpiJob, DeepSpeedMpiJobProps, DeepSpeedSweep, OptimizerType, SweepAxis } from '../src';
-import { ALL_RULES, error, JobFacts } from '../src/validation';
+import { ALL_RULES, error, JobFacts, validateJob } from '../src/validation';
 import { _checkSharedFindings, _sharedFindingsCount, readsOnlyConfig, readsWholeJob } from '../src/validation/shared-findings';
 import { jobProps, synthError } from './support/synth';
+import { takeWarnings } from './support/warnings';
 
 const base: DeepSpeedMpiJobProps = jobProps({
   deepspeedConfig: { trainMicroBatchSizePerGpu: 8, optimizer: { kind: OptimizerType.ADAM, lr: 0.001 } },
@@ -45,15 +46,51 @@ function withRule(rule: (facts: JobFacts) => any[], test: () => void): void {
 
 describe('findings shared between the jobs of a sweep', () => {
   test('equal jobs share the spec findings, each addressed to its own construct path', () => {
-    const { app, sweep } = sweepApp({ ...base, mpirun: { extraArgs: ['-np', '4'] } });
+    const { sweep } = sweepApp({ ...base, mpirun: { extraArgs: ['-np', '4'] } });
     const before = _sharedFindingsCount();
-    const lines = errorLines(app);
+    // Validated one by one (not through the sweep), each job reports its own finding.
+    const lines = sweep.jobs.map(job => job.node.validate());
     expect(_sharedFindingsCount().spec - before.spec).toBe(2);
-    expect(lines).toHaveLength(3);
+    const rest = "mpirun.extraArgs[0] is '-np': it sets the process count";
     sweep.jobs.forEach((job, i) => {
-      expect(lines[i]).toMatch(new RegExp(`^\\[${job.node.path}\\] mpirun\\.extraArgs\\[0\\] is '-np': it sets the process count`));
-      expect(lines[i].slice(job.node.path.length + 2)).toEqual(lines[0].slice(sweep.jobs[0].node.path.length + 2));
+      expect(lines[i]).toHaveLength(1);
+      expect(lines[i][0].startsWith(rest)).toBe(true);
+      expect(validateJob(job as DeepSpeedMpiJob).map(f => f.message)).toEqual([`${job.node.path}: ${lines[i][0]}`]);
     });
+  });
+
+  test('a mistake in the base is reported once, by the sweep, naming the base prop', () => {
+    const { app } = sweepApp({ ...base, mpirun: { extraArgs: ['-np', '4'] } });
+    const lines = errorLines(app);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[test\/sweep\] baseJob\.mpirun\.extraArgs\[0\] is '-np': it sets the process count, which the job computes from the hostfile/);
+  });
+
+  test('a warning every job has is printed once, by the sweep', () => {
+    const { app } = sweepApp({ ...base, workers: { replicas: 2, gpusPerWorker: 2, slotsPerWorker: 1 } });
+    expect(errorLines(app)).toEqual([]);
+    const warnings = takeWarnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^test\/sweep: baseJob\.workers\./);
+  });
+
+  test('a mistake some points have is reported by each of them; one every point has through an axis is reported once without baseJob', () => {
+    const app = Testing.app();
+    const sweep = new DeepSpeedSweep(new Chart(app, 'test'), 'sweep', {
+      name: 'w', baseJob: base, axes: [SweepAxis.workers([2, 3]), SweepAxis.learningRate([1e-3, 2e-3])],
+    });
+    (sweep.jobs[0] as DeepSpeedMpiJob).apiObject.addJsonPatch(JsonPatch.add('/spec/runPolicy/backofLimit', 3));
+    (sweep.jobs[1] as DeepSpeedMpiJob).apiObject.addJsonPatch(JsonPatch.add('/spec/runPolicy/backofLimit', 3));
+    const lines = errorLines(app);
+    expect(lines).toHaveLength(2);
+    lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^\\[${sweep.jobs[i].node.path}\\] spec\\.runPolicy\\.backofLimit is 3: `)));
+
+    const single = Testing.app();
+    new DeepSpeedSweep(new Chart(single, 'test'), 'sweep', {
+      name: 'w', baseJob: { ...base, workers: { replicas: 2, gpusPerWorker: 1 } },
+      axes: [SweepAxis.workers([2]), SweepAxis.learningRate([1e-3, 2e-3])],
+    }).jobs.forEach(job => (job as DeepSpeedMpiJob).apiObject.addJsonPatch(JsonPatch.add('/spec/runPolicy/backofLimit', 3)));
+    expect(errorLines(single)).toEqual([expect.stringMatching(/^\[test\/sweep\] spec\.runPolicy\.backofLimit is 3: /)]);
   });
 
   test('a shared finding that names the job\'s ConfigMap names each job\'s own', () => {

@@ -7,6 +7,7 @@ import { BuildContext, ImageContext, JobRule } from './context';
 import { JobFacts } from './facts';
 import { imageFacts, mpiJobFacts } from './mpijob-facts';
 import { Finding, Severity } from './finding';
+import { _groupOf, _recordCheck } from './findings-group';
 import { COMPATIBILITY_RULES } from './compatibility-rules';
 import { DEEPSPEED_RULES } from './deepspeed-rules';
 import { IMAGE_RULES } from './image-rules';
@@ -88,9 +89,13 @@ function warningsAreErrors(scope: IConstruct): boolean {
  */
 export function registerFindings(scope: IConstruct, check: () => Finding[]): void {
   let warned = false;
+  _recordCheck(scope, check);
   scope.node.addValidation({
     validate: () => {
-      const findings = check();
+      const all = check();
+      // A sweep reports once what every one of its jobs has.
+      const group = _groupOf(scope);
+      const findings = group ? all.filter(f => !group.reports(scope, all, f)) : all;
       const strict = warningsAreErrors(scope);
       // cdk8s prints each error as `[<construct path>] <message>`: the path is not repeated.
       const prefix = `${scope.node.path}: `;
