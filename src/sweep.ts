@@ -453,11 +453,15 @@ export class DeepSpeedSweep extends Construct {
     });
 
     // A mistake in the base shows in every job: reported once, here, naming the base's prop
-    // (when no axis changes that prop).
-    const fromBase = Object.keys(props.baseJob).filter(key =>
-      planned.every(p => (p.jobProps as any)[key] === (props.baseJob as any)[key]));
-    const group = new FindingsGroup(this, text => (fromBase.some(key => text.startsWith(key) && /^($|[^A-Za-z0-9_])/.test(text.slice(key.length)))
-      ? `baseJob.${text}` : text));
+    // (when no axis changes it: the prop's value is the base's in every point).
+    const fromBase = (field: string): boolean => {
+      const path = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/.exec(field)?.[0].split('.');
+      if (!path || !(path[0] in props.baseJob)) return false;
+      const at = (value: any) => path.reduce((node, key) => (node !== null && typeof node === 'object' ? node[key] : undefined), value);
+      const base = at(props.baseJob);
+      return planned.every(p => at(p.jobProps) === base);
+    };
+    const group = new FindingsGroup(this, text => (fromBase(text) ? `baseJob.${text}` : text));
     this.points.forEach(point => group.add(point.job));
     registerFindings(this, () => group.findings());
 

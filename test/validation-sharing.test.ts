@@ -64,6 +64,13 @@ describe('findings shared between the jobs of a sweep', () => {
     const lines = errorLines(app);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\[test\/sweep\] baseJob\.mpirun\.extraArgs\[0\] is '-np': it sets the process count, which the job computes from the hostfile/);
+ 
+    // An axis that changes another field of the same prop (workers.replicas) leaves the base's.
+    const workers = Testing.app();
+    new DeepSpeedSweep(new Chart(workers, 'test'), 'sweep', {
+      name: 'w', baseJob: { ...base, workers: { replicas: 2, gpusPerWorker: 0.5 } }, axes: [SweepAxis.workers([1, 2])],
+    });
+    expect(errorLines(workers)).toEqual([expect.stringMatching(/^\[test\/sweep\] baseJob\.workers\.gpusPerWorker is 0\.5: /)]);
   });
 
   test('a warning every job has is printed once, by the sweep', () => {
