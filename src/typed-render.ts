@@ -37,6 +37,64 @@ function isSorted(keys: string[]): boolean {
   return true;
 }
 
+/**
+ * What cdk8s's sanitizer makes of metadata (`filterEmptyArrays`, `filterEmptyObjects`, keys
+ * sorted): null, undefined, empty arrays and empty objects dropped. Anything but plain JSON is
+ * left to the resolver.
+ */
+function sanitizeMetadata(value: any): any {
+  if (value === null || typeof value !== 'object') return value ?? undefined;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return undefined;
+    return value.map(sanitizeMetadata);
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype || typeof value.resolve === 'function') throw NEEDS_RESOLVER;
+  const out: { [key: string]: any } = {};
+  const keys = Object.keys(value);
+  if (!isSorted(keys)) keys.sort();
+  let empty = true;
+  for (const key of keys) {
+    const item = sanitizeMetadata(value[key]);
+    if (item != null) {
+      out[key] = item;
+      empty = false;
+    }
+  }
+  return empty ? undefined : out;
+}
+
+function isPlainRecord(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * `resource.metadata.toJson()`, without the resolver when the metadata holds only plain values
+ * (as a job's does): the resolver visits every value and cost as much as the rest of the
+ * metadata's render. The output is the same either way. The metadata's fields are read as
+ * cdk8s 2 keeps them; any other shape goes to `toJson()`.
+ */
+function renderMetadata(resource: ApiObject): any {
+  const metadata = resource.metadata as any;
+  const extra = metadata._additionalAttributes;
+  if (onlyBuiltInResolvers(App.of(resource)) && isPlainRecord(extra) && isPlainRecord(metadata.labels) && isPlainRecord(metadata.annotations)
+    && Array.isArray(metadata.finalizers) && Array.isArray(metadata.ownerReferences)) {
+    try {
+      return sanitizeMetadata({
+        ...extra,
+        name: metadata.name,
+        namespace: metadata.namespace,
+        annotations: metadata.annotations,
+        finalizers: metadata.finalizers,
+        ownerReferences: metadata.ownerReferences,
+        labels: metadata.labels,
+      });
+    } catch (e) {
+      if (e !== NEEDS_RESOLVER) throw e;
+    }
+  }
+  return resource.metadata.toJson();
+}
+
 /** Whether the app uses only cdk8s's own resolvers, which a spec without tokens does not need. */
 function onlyBuiltInResolvers(app: App): boolean {
   return app.resolvers.every(r => r instanceof LazyResolver || r instanceof ImplicitTokenResolver || r instanceof NumberStringUnionResolver);
@@ -95,7 +153,7 @@ export class TypedSpecRenderer<Spec> {
     const base = kept ?? this.renderWithoutResolver();
     this.kept = forValidation && revision !== undefined && base !== undefined ? { revision, manifest: base } : undefined;
     // Metadata is rendered every time: labels can change through the cdk8s metadata API.
-    const json = base === undefined ? resolved() : { ...base, metadata: this.resource.metadata.toJson() };
+    const json = base === undefined ? resolved() : { ...base, metadata: renderMetadata(this.resource) };
     if (this.finalPatches.length === 0) return json;
     // JSON patches change the document they are applied to: never the kept manifest.
     return JsonPatch.apply(base === undefined ? json : structuredClone(json), ...this.finalPatches);

@@ -83,6 +83,20 @@ describe('the MPIJob renders the same with and without the cdk8s resolver', () =
     }
   });
 
+  test('the metadata renders as cdk8s renders it: every field, empty ones dropped, tokens left to the resolver', () => {
+    const job = busyJob(Testing.app(), { metadata: { annotations: { zeta: '1', alpha: '2' }, labels: {} } });
+    const metadata = job.apiObject.metadata;
+    metadata.addFinalizers('example.com/keep');
+    metadata.addOwnerReference({ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '1234' });
+    metadata.add('generateName', 'busy-');
+    const rendered = () => JSON.stringify(job.apiObject.toJson().metadata);
+    expect(rendered()).toBe(JSON.stringify(metadata.toJson()));
+    expect(Object.keys(job.apiObject.toJson().metadata)).toEqual(['annotations', 'finalizers', 'generateName', 'labels', 'name', 'namespace', 'ownerReferences']);
+    metadata.addLabel('lazy', Lazy.any({ produce: () => 'from-a-token' }) as any);
+    expect(job.apiObject.toJson().metadata.labels.lazy).toBe('from-a-token');
+    expect(rendered()).toBe(JSON.stringify(metadata.toJson()));
+  });
+
   test('a Lazy in the spec is left to the resolver', () => {
     const job = busyJob(Testing.app(), { args: [Lazy.any({ produce: () => '--from-a-token' }) as any] });
     const command: string[] = job.apiObject.toJson().spec.mpiReplicaSpecs.Launcher.template.spec.containers[0].command;
