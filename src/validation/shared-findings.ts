@@ -120,7 +120,7 @@ function isPlainObject(value: object): boolean {
 }
 
 /**
- * Whether two values are the same for a rule: plain objects (keys in the same order), arrays and
+ * Whether two values are the same for a rule: plain objects (see sameFields), arrays and
  * primitives by value (NaN equals NaN), anything else only if it is the same object.
  */
 function same(a: unknown, b: unknown, rename: Rename): boolean {
@@ -140,17 +140,21 @@ function same(a: unknown, b: unknown, rename: Rename): boolean {
 
 const NO_FIELDS: readonly string[] = [];
 
-/** Whether two plain objects have the same fields, in the same order, `skipped` aside. */
+/**
+ * Whether two plain objects have the same fields, `skipped` aside. Their order is not compared
+ * (walking them with for-in allocates nothing; Object.keys allocated a third of a sweep's
+ * comparisons): the render sorts every manifest object's keys, and props written by the same
+ * code come in the same order.
+ */
 function sameFields(a: any, b: any, rename: Rename, skipped: readonly string[]): boolean {
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  if (keysA.length !== keysB.length) return false;
-  for (let i = 0; i < keysA.length; i++) {
-    const key = keysA[i];
-    if (key !== keysB[i]) return false;
+  let fields = 0;
+  for (const key in a) {
+    fields++;
+    if (!(key in b)) return false;
     if ((skipped.length === 0 || !skipped.includes(key)) && !same(a[key], b[key], rename)) return false;
   }
-  return true;
+  for (const _key in b) fields--;
+  return fields === 0;
 }
 
 /** The object at a manifest path such as `spec.mpiReplicaSpecs.Worker.template`, if it is one. */
