@@ -157,10 +157,18 @@ function sameFields(a: any, b: any, rename: Rename, skipped: readonly string[]):
   return fields === 0;
 }
 
+/** Manifest paths of pod templates, split: a handful, asked for by every comparison. */
+const pathKeys = new Map<string, string[]>();
+
 /** The object at a manifest path such as `spec.mpiReplicaSpecs.Worker.template`, if it is one. */
 function at(manifest: any, path: string): unknown {
   let node = manifest;
-  for (const key of path.split('.')) {
+  let keys = pathKeys.get(path);
+  if (keys === undefined) {
+    if (pathKeys.size >= 100) pathKeys.clear();
+    pathKeys.set(path, keys = path.split('.'));
+  }
+  for (const key of keys) {
     if (node === null || typeof node !== 'object') return undefined;
     node = node[key];
   }
