@@ -71,11 +71,7 @@ export function trainJobFacts(job: DeepSpeedTrainJob, trainJob: any, runtime: an
       hosts: launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes,
       launcherHostsRanks,
       worldSize: (launcherHostsRanks ? Math.max(numNodes - 1, 1) + 1 : numNodes) * slotsPerWorker,
-      argv: read.argv,
-      mpirunOptions: read.mpirunOptions,
-      program: read.program,
-      usesDeepSpeedRunner: read.usesDeepSpeedRunner,
-      wait: read.wait,
+      ...read,
       waitForWorkers: { enabled: job.launcher.waitForWorkers, timeoutSeconds: job.launcher.workerWaitTimeout.toSeconds({ integral: false }) },
       gpuResourceName: job.workers.gpuResourceName,
       // The Trainer's PodGroup counts every pod: the launcher and the nodes.
